@@ -1,0 +1,118 @@
+/** The policy as the running proxy uses it: durations in milliseconds, defaults filled in, lookups precomputed. */
+import type { FailureKind } from './schema.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+  /** As written in the file, for messages. */
+  text: string;
+}
+
+export interface Policy {
+  /** Where it was read from, for messages. */
+  source: string;
+  /** The file as written (after YAML parsing), for GET /config. */
+  document: unknown;
+  admin: { address: HostPort };
+  listeners: ListenerPolicy[];
+  upstreams: UpstreamPolicy[];
+  drain: { delayMs: number; timeoutMs: number };
+  log: { level: string };
+}
+
+export interface ListenerPolicy {
+  name: string;
+  address: HostPort;
+  routes: RoutePolicy[];
+}
+
+export interface RouteMatch {
+  pathPrefix?: string;
+  path?: string;
+  methods?: ReadonlySet<string>;
+  headers?: ReadonlyArray<readonly [name: string, value: string]>;
+}
+
+export type Jitter = 'full' | 'equal' | 'none';
+
+export interface RetryPolicy {
+  /** Total attempts, the first one included. */
+  attempts: number;
+  perTryTimeoutMs?: number;
+  on: RetryOn;
+  backoff: { baseMs: number; maxMs: number; jitter: Jitter };
+  budget: { ratio: number; minPerSecond: number; windowMs: number };
+  maxReplayBodyBytes: number;
+}
+
+export interface RetryOn {
+  statuses: ReadonlySet<number>;
+  connectFailure: boolean;
+  reset: boolean;
+  timeout: boolean;
+}
+
+export interface BreakerPolicy {
+  errorThresholdPercentage: number;
+  volumeThreshold: number;
+  windowMs: number;
+  resetTimeoutMs: number;
+  halfOpenRequests: number;
+  consecutiveFailures?: number;
+  failOn: ReadonlyArray<FailureKind>;
+}
+
+export interface FallbackPolicy {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface FaultPolicy {
+  delay?: { percent: number; durationMs: number };
+  abort?: { percent: number; status: number };
+}
+
+export interface RoutePolicy {
+  name: string;
+  listener: string;
+  match: RouteMatch;
+  upstream: string;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  circuitBreaker?: BreakerPolicy;
+  fallback?: FallbackPolicy;
+  maxConcurrent?: number;
+  fault?: FaultPolicy;
+  /** Canonical text of the route's settings: equal fingerprints keep their breaker state across a reload. */
+  fingerprint: string;
+}
+
+export interface PoolPolicy {
+  maxConnections: number;
+  maxConcurrent: number;
+  maxPending: number;
+  queueTimeoutMs: number;
+}
+
+export interface UpstreamPolicy {
+  name: string;
+  /** Static endpoints ("host:port" or an http(s) origin); empty when dns discovers them. */
+  endpoints: string[];
+  dns?: { name: string; port: number; refreshMs: number };
+  tls?: { serverName?: string; caFile?: string };
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  pool: PoolPolicy;
+  loadBalancing: 'round-robin' | 'least-request';
+  outlierDetection: { consecutiveFailures: number; baseEjectionTimeMs: number; maxEjectionPercent: number };
+  healthCheck?: {
+    path: string;
+    intervalMs: number;
+    timeoutMs: number;
+    unhealthyThreshold: number;
+    healthyThreshold: number;
+  };
+  /** Canonical text of the upstream's settings: equal fingerprints keep their pools across a reload. */
+  fingerprint: string;
+}

@@ -1,0 +1,56 @@
+/** Starts Breakwater: admin server, policy runtime, policy watcher, and the signals that drain or reload it. */
+import { loadPolicyFile, PolicyError } from './config/load.js';
+import { Runtime } from './runtime/runtime.js';
+import { PolicyWatcher } from './runtime/policy-watcher.js';
+import { startAdmin } from './server/admin.js';
+import { createLogger } from './telemetry/logger.js';
+import { Metrics } from './telemetry/metrics.js';
+
+/** Runs until drained; resolves to the process exit code. */
+export async function runProxy(file: string): Promise<number> {
+  let policy;
+  try {
+    policy = await loadPolicyFile(file);
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    console.error(err.message);
+    return 1;
+  }
+  const log = createLogger(policy.log.level);
+  const metrics = new Metrics();
+  let runtime: Runtime | undefined;
+  let admin;
+  try {
+    admin = await startAdmin(policy.admin.address, () => runtime, metrics, log);
+    runtime = await Runtime.start(file, metrics, log, policy);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot start');
+    await admin?.close();
+    return 1;
+  }
+  const started = runtime;
+  const watcher = new PolicyWatcher(file, () => void started.reload('file-watch'), {
+    onError: (err) => log.warn({ err: err.message }, 'policy watch failed; polling continues'),
+  });
+  await watcher.start();
+  log.info({ config: file, admin: admin.address, listeners: started.listenerAddresses() }, 'breakwater ready');
+
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string, skipDelay: boolean) => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting now');
+        return resolve(1);
+      }
+      stopping = true;
+      watcher.stop();
+      log.info({ signal }, 'shutting down');
+      await started.drain(skipDelay);
+      await admin.close();
+      resolve(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM', false));
+    process.on('SIGINT', () => void stop('SIGINT', true));
+    process.on('SIGHUP', () => void started.reload('SIGHUP'));
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * Bulkhead: at most `maxConcurrent` requests hold a slot, at most `maxPending` wait for one (each no longer than
+ * `queueTimeout`), the rest are turned away at once. One hanging dependency then fills only its own compartment.
+ */
+import { clock, type Timer } from '../runtime/clock.js';
+import { ProxyError, type Layer } from './exchange.js';
+
+export interface BulkheadLimits {
+  maxConcurrent: number;
+  maxPending: number;
+  queueTimeoutMs: number;
+}
+
+export interface BulkheadEvents {
+  changed(active: number, queued: number): void;
+  rejected(reason: 'queue-full' | 'queue-timeout'): void;
+}
+
+interface Waiter {
+  grant: () => void;
+  timer: Timer;
+  done: boolean;
+}
+
+export class Bulkhead {
+  active = 0;
+  /** Waiters still waiting; the array below may also hold ones that timed out, skipped on release. */
+  queued = 0;
+  private readonly queue: Waiter[] = [];
+  private queueHead = 0;
+
+  constructor(
+    readonly limits: BulkheadLimits,
+    private readonly events: BulkheadEvents,
+    /** Names the compartment in the rejection header and message, e.g. `upstream "backend"`. */
+    private readonly label: string,
+  ) {}
+
+  /** Resolves once a slot is held; rejects with a 503 ProxyError when the queue is full or the wait too long. */
+  acquire(deadline: number): Promise<void> | undefined {
+    if (this.active < this.limits.maxConcurrent && this.queued === 0) {
+      this.active++;
+      this.events.changed(this.active, this.queued);
+      return undefined; // the fast path allocates nothing
+    }
+    if (this.queued >= this.limits.maxPending) return Promise.reject(this.reject('queue-full'));
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        done: false,
+        grant: resolve,
+        timer: clock.at(Math.min(clock.time() + this.limits.queueTimeoutMs, deadline), () => {
+          waiter.done = true;
+          this.queued--;
+          this.events.changed(this.active, this.queued);
+          reject(this.reject('queue-timeout'));
+        }),
+      };
+      this.queue.push(waiter);
+      this.queued++;
+      this.events.changed(this.active, this.queued);
+    });
+  }
+
+  release(): void {
+    while (this.queueHead < this.queue.length) {
+      const waiter = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as Waiter;
+      if (waiter.done) continue;
+      waiter.done = true;
+      waiter.timer.cancel();
+      this.queued--;
+      this.compact();
+      this.events.changed(this.active, this.queued);
+      waiter.grant(); // the slot passes straight to the waiter
+      return;
+    }
+    this.compact();
+    this.active--;
+    this.events.changed(this.active, this.queued);
+  }
+
+  private compact(): void {
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    } else if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    }
+  }
+
+  private reject(reason: 'queue-full' | 'queue-timeout'): ProxyError {
+    this.events.rejected(reason);
+    return new ProxyError('bulkhead-rejected', `${this.label} is at capacity (${reason})`, {
+      'x-breakwater-bulkhead': 'rejected',
+    });
+  }
+}
+
+/** Holds a slot from the start of the request until its response has been passed on (or abandoned). */
+export function bulkheadLayer(bulkhead: Bulkhead): Layer {
+  return (next) => async (exchange) => {
+    const waiting = bulkhead.acquire(exchange.deadline);
+    if (waiting) await waiting;
+    exchange.cleanups.push(() => bulkhead.release());
+    return next(exchange);
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * Circuit breaker per route, on opossum. It sits outside the retries: one client request is one breaker call, so an
+ * outage is not multiplied by retries. Open: answer at once with the fallback (or 503) and Retry-After, no upstream
+ * attempt. Half-open: `halfOpenRequests` probes pass; the first success closes, a failure reopens. Beyond opossum's
+ * rolling failure percentage it also opens after `consecutiveFailures` failures in a row.
+ */
+import { EventEmitter } from 'node:events';
+import CircuitBreaker from 'opossum';
+import type { BreakerPolicy, FallbackPolicy } from '../config/policy.js';
+import { clock } from '../runtime/clock.js';
+import { ProxyError, type Exchange, type Layer, type Send, type UpstreamResponse } from './exchange.js';
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export interface BreakerEvents {
+  transition(from: BreakerState, to: BreakerState): void;
+  shortCircuited(): void;
+}
+
+const BUCKETS = 10;
+
+/** One interval per window length rotates every breaker's buckets, instead of two timers per breaker. */
+const rotations = new Map<number, EventEmitter>();
+function rotationFor(windowMs: number): EventEmitter {
+  let emitter = rotations.get(windowMs);
+  if (!emitter) {
+    const e = new EventEmitter();
+    e.setMaxListeners(0);
+    setInterval(() => e.emit('rotate'), Math.max(1, Math.floor(windowMs / BUCKETS))).unref();
+    rotations.set(windowMs, e);
+    emitter = e;
+  }
+  return emitter;
+}
+
+/** Carries a response that counts as a failure out through opossum, so it can be forwarded afterwards. */
+class FailedResponse extends Error {
+  constructor(readonly response: UpstreamResponse) {
+    super(`upstream answered ${response.status}`);
+  }
+}
+
+export class RouteBreaker {
+  readonly breaker: CircuitBreaker<[Exchange, Send], UpstreamResponse>;
+  private consecutive = 0;
+  private probesInFlight = 0;
+  private openedAt = 0;
+  private current: BreakerState = 'closed';
+
+  constructor(
+    readonly route: string,
+    readonly policy: BreakerPolicy,
+    private readonly events: BreakerEvents,
+  ) {
+    this.breaker = new CircuitBreaker(
+      async (exchange: Exchange, next: Send) => {
+        const response = await next(exchange);
+        if (this.failsOn(response.status)) throw new FailedResponse(response);
+        return response;
+      },
+      {
+        timeout: false, // the route deadline bounds every call, and it really cancels the attempt
+        errorThresholdPercentage: policy.errorThresholdPercentage,
+        volumeThreshold: policy.volumeThreshold,
+        resetTimeout: policy.resetTimeoutMs,
+        rollingCountTimeout: policy.windowMs,
+        rollingCountBuckets: BUCKETS,
+        rotateBucketController: rotationFor(policy.windowMs),
+        rollingPercentilesEnabled: false,
+        enableSnapshots: false,
+        errorFilter: (err: unknown) => !this.countsAsFailure(err),
+      },
+    );
+    this.breaker.on('open', () => this.enter('open'));
+    this.breaker.on('halfOpen', () => this.enter('half_open'));
+    this.breaker.on('close', () => this.enter('closed'));
+    this.breaker.on('success', () => (this.consecutive = 0));
+    this.breaker.on('failure', () => {
+      if (policy.consecutiveFailures !== undefined && ++this.consecutive >= policy.consecutiveFailures) this.breaker.open();
+    });
+  }
+
+  get state(): BreakerState {
+    return this.current;
+  }
+
+  /** Milliseconds until an open breaker lets a probe through; 0 when not open. */
+  msUntilProbe(): number {
+    return this.current === 'open' ? Math.max(0, this.openedAt + this.policy.resetTimeoutMs - clock.time()) : 0;
+  }
+
+  snapshot() {
+    const stats = this.breaker.stats;
+    return {
+      route: this.route,
+      state: this.current,
+      msUntilProbe: Math.round(this.msUntilProbe()),
+      consecutiveFailures: this.consecutive,
+      window: { calls: stats.fires, failures: stats.failures, successes: stats.successes, shortCircuited: stats.rejects },
+    };
+  }
+
+  async call(exchange: Exchange, next: Send): Promise<UpstreamResponse> {
+    if (this.current === 'half_open') return this.probe(exchange, next);
+    if (this.current === 'open') throw this.shortCircuit();
+    try {
+      return await this.breaker.fire(exchange, next);
+    } catch (err) {
+      if (err instanceof FailedResponse) return err.response;
+      throw err;
+    }
+  }
+
+  shutdown(): void {
+    this.breaker.shutdown();
+  }
+
+  /** Half-open: opossum allows exactly one probe, so Breakwater counts probes itself and settles the state. */
+  private async probe(exchange: Exchange, next: Send): Promise<UpstreamResponse> {
+    if (this.probesInFlight >= this.policy.halfOpenRequests) throw this.shortCircuit();
+    this.probesInFlight++;
+    try {
+      const response = await next(exchange);
+      if (this.failsOn(response.status)) this.breaker.open();
+      else if (this.current === 'half_open') this.breaker.close();
+      return response;
+    } catch (err) {
+      if (this.countsAsFailure(err)) this.breaker.open();
+      throw err;
+    } finally {
+      this.probesInFlight--;
+    }
+  }
+
+  private shortCircuit(): ProxyError {
+    this.events.shortCircuited();
+    const seconds = Math.max(1, Math.ceil(this.msUntilProbe() / 1000));
+    return new ProxyError('circuit-open', `the circuit of route "${this.route}" is open`, {
+      'x-breakwater-circuit': 'open',
+      'retry-after': String(seconds),
+    });
+  }
+
+  private enter(state: BreakerState): void {
+    if (state === this.current) return;
+    const from = this.current;
+    this.current = state;
+    if (state === 'open') this.openedAt = clock.time();
+    if (state === 'closed') {
+      // Start the closed period with an empty window, so failures from before the outage cannot reopen it at once.
+      for (let i = 0; i < BUCKETS; i++) (this.breaker.status as unknown as { rotateBucket(): void }).rotateBucket();
+      this.consecutive = 0;
+    }
+    this.events.transition(from, state);
+  }
+
+  private failsOn(status: number): boolean {
+    for (const kind of this.policy.failOn) {
+      if (kind === status || (kind === '5xx' && status >= 500) || (kind === '4xx' && status >= 400 && status < 500)) return true;
+    }
+    return false;
+  }
+
+  private countsAsFailure(err: unknown): boolean {
+    if (err instanceof FailedResponse) return true;
+    if (!(err instanceof ProxyError)) return true;
+    switch (err.kind) {
+      case 'connect-failure':
+      case 'no-endpoint':
+        return this.policy.failOn.includes('connect-failure');
+      case 'reset':
+        return this.policy.failOn.includes('reset') || this.policy.failOn.includes('5xx');
+      case 'timeout':
+      case 'deadline':
+        return this.policy.failOn.includes('timeout');
+      default:
+        return false; // the client left, or a local rejection: says nothing about the upstream
+    }
+  }
+}
+
+/** Answers an open circuit with the route's fallback when it has one. */
+export function circuitBreakerLayer(breaker: RouteBreaker, fallback: FallbackPolicy | undefined): Layer {
+  return (next) => async (exchange) => {
+    try {
+      return await breaker.call(exchange, next);
+    } catch (err) {
+      if (!(err instanceof ProxyError) || err.kind !== 'circuit-open' || !fallback) throw err;
+      exchange.trace.local = 'circuit-open';
+      return {
+        status: fallback.status,
+        headers: { ...fallback.headers, ...err.headers, 'content-length': String(fallback.body.length) },
+        body: fallback.body,
+      };
+    }
+  };
+}

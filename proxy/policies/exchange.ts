@@ -1,0 +1,121 @@
+/**
+ * The vocabulary every layer shares: an Exchange (one client request on its way upstream), the upstream's answer,
+ * and `Send`, the "send this request" function each resilience policy wraps (linkerd2-proxy's layered stack,
+ * cockatiel's policies, undici's interceptors).
+ */
+import type { Readable } from 'node:stream';
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+export type RequestBody =
+  | { kind: 'none' }
+  /** Small enough to keep: a retry can send it again. */
+  | { kind: 'buffered'; data: Buffer }
+  /** Too large to keep: streamed once, never retried. */
+  | { kind: 'stream'; stream: Readable };
+
+/** Why a retry the policy asked for did not happen; written to the access log and counted. */
+export type RetrySkipReason = 'not-idempotent' | 'budget' | 'deadline' | 'body-too-large';
+
+/** What became of a request, one bounded label value. */
+export type Outcome =
+  | 'ok'
+  | 'upstream-error'
+  | 'connect-failure'
+  | 'reset'
+  | 'timeout'
+  | 'deadline'
+  | 'circuit-open'
+  | 'bulkhead-rejected'
+  | 'no-endpoint'
+  | 'fault-abort'
+  | 'no-route'
+  | 'client-gone';
+
+export interface Exchange {
+  readonly method: string;
+  /** Path and query, as sent upstream. */
+  readonly path: string;
+  /** Outgoing headers: hop-by-hop ones removed, x-forwarded-* and x-request-id set. */
+  readonly headers: Headers;
+  readonly body: RequestBody;
+  /** Safe to send twice: an idempotent method, or an Idempotency-Key header. */
+  readonly idempotent: boolean;
+  /** Absolute time (clock.time()) after which no attempt may run; Infinity until a route timeout sets it. */
+  deadline: number;
+  /** Aborts the attempt in flight, if any; set by the attempt layer. */
+  abortAttempt: ((reason: ProxyError) => void) | undefined;
+  /** The client went away: stop trying. */
+  clientGone: boolean;
+  /** Run when the exchange ends (response finished or abandoned): releases bulkhead slots and the like. */
+  readonly cleanups: Array<() => void>;
+  readonly trace: ExchangeTrace;
+}
+
+export interface ExchangeTrace {
+  attempts: number;
+  /** Endpoints tried, in order. */
+  endpoints: string[];
+  retrySkipped?: RetrySkipReason;
+  /** Set when Breakwater answered itself instead of the upstream. */
+  local?: Outcome;
+  /** A fault the route injected on purpose, so it is never mistaken for a real failure. */
+  injected?: 'delay' | 'abort';
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Headers;
+  /** A stream from upstream, or a buffer Breakwater produced itself (fallbacks, injected faults). */
+  body: Readable | Buffer;
+}
+
+export type Send = (exchange: Exchange) => Promise<UpstreamResponse>;
+
+/** A resilience policy: wraps "send this request" in one concern. */
+export type Layer = (next: Send) => Send;
+
+export type ErrorKind = Extract<
+  Outcome,
+  'connect-failure' | 'reset' | 'timeout' | 'deadline' | 'circuit-open' | 'bulkhead-rejected' | 'no-endpoint' | 'client-gone'
+>;
+
+const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  'connect-failure': 503,
+  'no-endpoint': 503,
+  'circuit-open': 503,
+  'bulkhead-rejected': 503,
+  reset: 502,
+  timeout: 504,
+  deadline: 504,
+  'client-gone': 499,
+};
+
+/** A failure Breakwater maps to its own response; `status` follows the cause, never a generic 500. */
+export class ProxyError extends Error {
+  readonly status: number;
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    /** Extra response headers (Retry-After, x-breakwater-*). */
+    readonly headers: Headers = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ProxyError';
+    this.status = STATUS_BY_KIND[kind];
+  }
+}
+
+/** Frees an upstream response the caller will not forward, so its connection goes back to the pool. */
+export function discard(response: UpstreamResponse): void {
+  const body = response.body;
+  if (Buffer.isBuffer(body)) return;
+  const dump = (body as Readable & { dump?: () => Promise<void> }).dump;
+  if (dump) dump.call(body).catch(() => body.destroy());
+  else body.destroy();
+}
+
+export function compose(layers: Layer[], send: Send): Send {
+  return layers.reduceRight((next, layer) => layer(next), send);
+}

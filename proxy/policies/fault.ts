@@ -1,0 +1,29 @@
+/**
+ * Fault injection per route, as service meshes offer it: delay or abort a share of requests without touching the
+ * application. Injected faults are marked on the exchange so logs and metrics never mistake them for real ones.
+ */
+import type { FaultPolicy } from '../config/policy.js';
+import { clock } from '../runtime/clock.js';
+import type { Layer } from './exchange.js';
+
+export function faultLayer(fault: FaultPolicy, injected: (kind: 'delay' | 'abort') => void, random: () => number = Math.random): Layer {
+  return (next) => async (exchange) => {
+    if (fault.delay && random() * 100 < fault.delay.percent) {
+      exchange.trace.injected = 'delay';
+      injected('delay');
+      await clock.sleep(fault.delay.durationMs);
+    }
+    if (fault.abort && random() * 100 < fault.abort.percent) {
+      exchange.trace.injected = 'abort';
+      exchange.trace.local = 'fault-abort';
+      injected('abort');
+      const body = Buffer.from(JSON.stringify({ error: 'fault injected by breakwater', status: fault.abort.status }));
+      return {
+        status: fault.abort.status,
+        headers: { 'content-type': 'application/json', 'content-length': String(body.length), 'x-breakwater-fault': 'abort' },
+        body,
+      };
+    }
+    return next(exchange);
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * Builds one route's "send this request" stack from its policy, outermost first:
+ *   fault → deadline → route bulkhead → upstream bulkhead → circuit breaker → retry → attempt
+ * The breaker sits outside the retries (one request = one breaker call) and inside the bulkheads (a rejection says
+ * nothing about the upstream). All label values are bound here, once, so the per-request path does no lookups.
+ */
+import type { Logger } from 'pino';
+import type { RoutePolicy } from '../config/policy.js';
+import { Bulkhead, bulkheadLayer } from '../policies/bulkhead.js';
+import { circuitBreakerLayer, RouteBreaker } from '../policies/circuit-breaker.js';
+import { deadlineLayer } from '../policies/deadline.js';
+import { compose, type Layer, type Outcome, type Send } from '../policies/exchange.js';
+import { faultLayer } from '../policies/fault.js';
+import { retryLayer } from '../policies/retry.js';
+import { RetryBudget } from '../policies/retry-budget.js';
+import { statusClass, type Metrics } from '../telemetry/metrics.js';
+import { attemptSend } from '../upstream/attempt.js';
+import type { Upstream } from '../upstream/upstream.js';
+
+export interface CompiledRoute {
+  readonly policy: RoutePolicy;
+  readonly upstream: Upstream;
+  readonly send: Send;
+  readonly breaker: RouteBreaker | undefined;
+  readonly routeBulkhead: Bulkhead | undefined;
+  /** Records one finished request: counters and the duration histogram. */
+  finished(status: number, outcome: Outcome, seconds: number): void;
+  /** Counts a request whose body was too large to buffer for replay. */
+  unreplayableBody(): void;
+}
+
+/** State worth keeping across a reload when the settings that shape it are unchanged. */
+export interface CarriedState {
+  breaker?: RouteBreaker;
+  routeBulkhead?: Bulkhead;
+}
+
+export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Metrics, log: Logger, carried: CarriedState = {}): CompiledRoute {
+  const route = policy.name;
+  const layers: Layer[] = [];
+
+  if (policy.fault) layers.push(faultLayer(policy.fault, (kind) => metrics.faultsInjected.inc({ route, kind })));
+  layers.push(deadlineLayer(policy.timeoutMs));
+
+  let routeBulkhead: Bulkhead | undefined;
+  if (policy.maxConcurrent !== undefined) {
+    const labels = { scope: 'route', name: route };
+    routeBulkhead =
+      carried.routeBulkhead?.limits.maxConcurrent === policy.maxConcurrent
+        ? carried.routeBulkhead
+        : new Bulkhead(
+            { maxConcurrent: policy.maxConcurrent, maxPending: 0, queueTimeoutMs: 0 },
+            {
+              changed: (active, queued) => {
+                metrics.bulkheadActive.set(labels, active);
+                metrics.bulkheadQueued.set(labels, queued);
+              },
+              rejected: (reason) => metrics.bulkheadRejected.inc({ ...labels, reason }),
+            },
+            `route "${route}"`,
+          );
+    layers.push(bulkheadLayer(routeBulkhead));
+  }
+  layers.push(bulkheadLayer(upstream.bulkhead));
+
+  let breaker: RouteBreaker | undefined;
+  if (policy.circuitBreaker) {
+    breaker =
+      carried.breaker && JSON.stringify(carried.breaker.policy) === JSON.stringify(policy.circuitBreaker)
+        ? carried.breaker
+        : newBreaker(policy, metrics, log);
+    layers.push(circuitBreakerLayer(breaker, policy.fallback));
+  }
+
+  if (policy.retry.attempts > 1) {
+    const retried = new Map<string, ReturnType<typeof metrics.retries.labels>>();
+    layers.push(
+      retryLayer(policy.retry, new RetryBudget(policy.retry.budget), {
+        retried: (reason) => {
+          let child = retried.get(reason);
+          if (!child) retried.set(reason, (child = metrics.retries.labels({ route, reason })));
+          child.inc();
+        },
+        skipped: (reason) => {
+          metrics.retriesSkipped.inc({ route, reason });
+          if (reason === 'budget') metrics.retryBudgetExhausted.inc({ route });
+        },
+      }),
+    );
+  }
+
+  const attempts = new Map<string, ReturnType<typeof metrics.attempts.labels>>();
+  const send = compose(
+    layers,
+    attemptSend(upstream, policy.retry.perTryTimeoutMs, policy.timeoutMs, {
+      attempted: (result) => {
+        let child = attempts.get(result);
+        if (!child) attempts.set(result, (child = metrics.attempts.labels({ upstream: upstream.name, route, result })));
+        child.inc();
+      },
+      timedOut: (kind) => metrics.timeouts.inc({ route, kind }),
+    }),
+  );
+
+  const labels = { listener: policy.listener, route, upstream: upstream.name };
+  const duration = metrics.requestDuration.labels(labels);
+  const counted = new Map<string, ReturnType<typeof metrics.requests.labels>>();
+  const unreplayable = metrics.unreplayableBodies.labels({ route });
+  return {
+    policy,
+    upstream,
+    send,
+    breaker,
+    routeBulkhead,
+    finished(status, outcome, seconds) {
+      const key = `${status}|${outcome}`;
+      let child = counted.get(key);
+      if (!child) counted.set(key, (child = metrics.requests.labels({ ...labels, status_class: statusClass(status), outcome })));
+      child.inc();
+      duration.observe(seconds);
+    },
+    unreplayableBody: () => unreplayable.inc(),
+  };
+}
+
+function newBreaker(policy: RoutePolicy, metrics: Metrics, log: Logger): RouteBreaker {
+  const route = policy.name;
+  const states = ['closed', 'open', 'half_open'] as const;
+  for (const state of states) metrics.circuitState.set({ route, state }, state === 'closed' ? 1 : 0);
+  const shortCircuited = metrics.shortCircuited.labels({ route });
+  shortCircuited.inc(0);
+  return new RouteBreaker(route, policy.circuitBreaker!, {
+    transition: (from, to) => {
+      for (const state of states) metrics.circuitState.set({ route, state }, state === to ? 1 : 0);
+      metrics.circuitTransitions.inc({ route, from, to });
+      log.warn({ route, from, to }, `circuit ${to.replace('_', '-')}`);
+    },
+    shortCircuited: () => shortCircuited.inc(),
+  });
+}

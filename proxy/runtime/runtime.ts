@@ -1,0 +1,227 @@
+/**
+ * The running proxy: the current policy generation, its listeners and upstreams, reloads and drain.
+ *
+ * A reload validates first, then builds the next generation beside the current one (unchanged upstreams keep their
+ * pools, unchanged routes their breakers), binds any new listener address, and only then swaps. Requests already in
+ * flight finish under the generation they started with. Anything that fails before the swap changes nothing.
+ */
+import type { Logger } from 'pino';
+import { loadPolicyFile, PolicyError } from '../config/load.js';
+import type { Policy } from '../config/policy.js';
+import { buildRoute, type CompiledRoute } from '../routing/route-stack.js';
+import { Router } from '../routing/router.js';
+import { DataPlaneListener } from '../server/listener.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { Upstream } from '../upstream/upstream.js';
+import { clock } from './clock.js';
+
+export interface Generation {
+  readonly id: number;
+  readonly policy: Policy;
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly routers: ReadonlyMap<string, Router<CompiledRoute>>;
+  readonly routes: readonly CompiledRoute[];
+}
+
+export type ReloadResult = { ok: true; generation: number; changed: boolean } | { ok: false; generation: number; problems: string[] };
+
+export class Runtime {
+  private current!: Generation;
+  private readonly listeners = new Map<string, DataPlaneListener>();
+  private draining = false;
+  private reloading: Promise<ReloadResult> | undefined;
+
+  private constructor(
+    readonly policyFile: string,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Loads the policy, starts upstreams and binds every listener; throws PolicyError on a bad file. */
+  static async start(policyFile: string, metrics: Metrics, log: Logger, policy?: Policy): Promise<Runtime> {
+    const runtime = new Runtime(policyFile, metrics, log);
+    const loaded = policy ?? (await loadPolicyFile(policyFile));
+    runtime.current = await runtime.build(loaded, 1, undefined);
+    try {
+      for (const listener of loaded.listeners) await runtime.bind(listener.name, listener.address);
+    } catch (err) {
+      await runtime.shutdownNow();
+      throw err;
+    }
+    metrics.configGeneration.set(1);
+    return runtime;
+  }
+
+  get generation(): Generation {
+    return this.current;
+  }
+
+  /** Ready while every listener is bound and no drain has begun. */
+  get ready(): boolean {
+    return !this.draining && [...this.listeners.values()].every((l) => l.server.listening);
+  }
+
+  listenerAddresses(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, l] of this.listeners) {
+      const a = l.server.address();
+      if (a && typeof a === 'object') out[name] = `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    }
+    return out;
+  }
+
+  /** Re-reads the policy file; concurrent calls share one reload. */
+  reload(trigger: string): Promise<ReloadResult> {
+    this.reloading ??= this.doReload(trigger).finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  /**
+   * SIGTERM: fail readiness now, keep serving `delay` (time for endpoint lists to drop this pod), stop accepting, let
+   * in-flight requests finish up to `timeout`, then close the pools. SIGINT (a person at a terminal) skips the delay.
+   */
+  async drain(skipDelay = false): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const { timeoutMs } = this.current.policy.drain;
+    const delayMs = skipDelay ? 0 : this.current.policy.drain.delayMs;
+    const listeners = [...this.listeners.values()];
+    for (const l of listeners) l.startDraining();
+    this.log.info({ delayMs, timeoutMs }, 'draining: readiness now fails');
+    if (delayMs > 0) await clock.sleep(delayMs);
+    for (const l of listeners) l.stopAccepting();
+    const inflight = listeners.reduce((n, l) => n + l.inflight, 0);
+    this.log.info({ inflight }, 'draining: stopped accepting, waiting for requests in flight');
+    const finished = await Promise.race([
+      Promise.all(listeners.map((l) => l.idle())).then(() => true),
+      clock.sleep(timeoutMs).then(() => false),
+    ]);
+    if (!finished) this.log.warn({ timeoutMs }, 'drain timeout: closing the requests still in flight');
+    await this.shutdownNow();
+    this.log.info('drained');
+  }
+
+  private async shutdownNow(): Promise<void> {
+    for (const l of this.listeners.values()) {
+      l.stopAccepting();
+      l.closeAllConnections();
+    }
+    for (const route of this.current?.routes ?? []) route.breaker?.shutdown();
+    await Promise.all([...(this.current?.upstreams.values() ?? [])].map((u) => u.destroy()));
+  }
+
+  private async doReload(trigger: string): Promise<ReloadResult> {
+    const previous = this.current;
+    if (this.draining) return { ok: false, generation: previous.id, problems: ['Breakwater is draining; reload refused'] };
+    let policy: Policy;
+    try {
+      policy = await loadPolicyFile(this.policyFile);
+    } catch (err) {
+      return this.reloadFailed(trigger, err instanceof PolicyError ? err.problems : [(err as Error).message]);
+    }
+    const problems: string[] = [];
+    if (policy.admin.address.text !== previous.policy.admin.address.text) {
+      problems.push(`admin.address: changed from ${previous.policy.admin.address.text} to ${policy.admin.address.text}; the admin server moves only on restart`);
+    }
+    if (problems.length > 0) return this.reloadFailed(trigger, problems);
+
+    let next: Generation;
+    try {
+      next = await this.build(policy, previous.id + 1, previous);
+    } catch (err) {
+      return this.reloadFailed(trigger, [(err as Error).message]);
+    }
+    // Bind new or moved listeners before the swap; if one cannot bind, undo and change nothing.
+    const moved = policy.listeners.filter((l) => this.listeners.get(l.name)?.address.text !== l.address.text);
+    const bound: DataPlaneListener[] = [];
+    const replaced = new Map<string, DataPlaneListener>();
+    try {
+      for (const l of moved) {
+        const listener = new DataPlaneListener(l.name, l.address, () => this.current.routers.get(l.name), this.metrics, this.log);
+        await listener.listen();
+        bound.push(listener);
+      }
+    } catch (err) {
+      for (const l of bound) l.stopAccepting();
+      await this.disposeUnshared(next, previous);
+      return this.reloadFailed(trigger, [(err as Error).message]);
+    }
+    for (const listener of bound) {
+      const old = this.listeners.get(listener.name);
+      if (old) replaced.set(listener.name, old);
+      this.listeners.set(listener.name, listener);
+    }
+    const kept = new Set(policy.listeners.map((l) => l.name));
+    for (const [name, old] of this.listeners) {
+      if (!kept.has(name)) {
+        replaced.set(name, old);
+        this.listeners.delete(name);
+      }
+    }
+
+    this.current = next; // the swap: requests from here on use the new generation
+    this.metrics.configGeneration.set(next.id);
+    this.metrics.configReloads.inc({ result: 'success' });
+    this.log.info({ trigger, generation: next.id, listeners: this.listenerAddresses() }, 'policy reloaded');
+
+    for (const old of replaced.values()) {
+      old.stopAccepting();
+      void old.idle().then(() => old.closeAllConnections());
+    }
+    void this.disposeUnshared(previous, next);
+    return { ok: true, generation: next.id, changed: true };
+  }
+
+  private reloadFailed(trigger: string, problems: string[]): ReloadResult {
+    this.metrics.configReloads.inc({ result: 'failure' });
+    this.log.error({ trigger, problems, generation: this.current.id }, 'policy reload rejected; the running policy is unchanged');
+    return { ok: false, generation: this.current.id, problems };
+  }
+
+  /** Closes what `gone` holds and `stays` does not share: upstream pools after their requests finish, breakers. */
+  private async disposeUnshared(gone: Generation, stays: Generation): Promise<void> {
+    const keptBreakers = new Set(stays.routes.map((r) => r.breaker));
+    for (const route of gone.routes) if (route.breaker && !keptBreakers.has(route.breaker)) route.breaker.shutdown();
+    const keptUpstreams = new Set(stays.upstreams.values());
+    await Promise.all([...gone.upstreams.values()].filter((u) => !keptUpstreams.has(u)).map((u) => u.close()));
+  }
+
+  private async build(policy: Policy, id: number, previous: Generation | undefined): Promise<Generation> {
+    const upstreams = new Map<string, Upstream>();
+    const created: Upstream[] = [];
+    try {
+      for (const up of policy.upstreams) {
+        const same = previous?.upstreams.get(up.name);
+        if (same && same.policy.fingerprint === up.fingerprint) {
+          upstreams.set(up.name, same);
+          continue;
+        }
+        const upstream = new Upstream(up, this.metrics, this.log);
+        created.push(upstream);
+        await upstream.start();
+        upstreams.set(up.name, upstream);
+      }
+    } catch (err) {
+      await Promise.all(created.map((u) => u.destroy()));
+      throw err;
+    }
+    const oldRoutes = new Map(previous?.routes.map((r) => [`${r.policy.listener}/${r.policy.name}`, r]));
+    const routes: CompiledRoute[] = [];
+    const routers = new Map<string, Router<CompiledRoute>>();
+    for (const listener of policy.listeners) {
+      const compiled = listener.routes.map((route) => {
+        const old = oldRoutes.get(`${listener.name}/${route.name}`);
+        return buildRoute(route, upstreams.get(route.upstream)!, this.metrics, this.log, { breaker: old?.breaker, routeBulkhead: old?.routeBulkhead });
+      });
+      routes.push(...compiled);
+      routers.set(listener.name, new Router(compiled));
+    }
+    return { id, policy, upstreams, routers, routes };
+  }
+
+  private async bind(name: string, address: Policy['listeners'][number]['address']): Promise<void> {
+    const listener = new DataPlaneListener(name, address, () => this.current.routers.get(name), this.metrics, this.log);
+    await listener.listen();
+    this.listeners.set(name, listener);
+  }
+}

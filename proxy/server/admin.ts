@@ -1,0 +1,95 @@
+/**
+ * The admin server (fastify). Read-only endpoints may face the pod network for probes and scraping; anything that
+ * changes state answers loopback clients only. /config never shows secrets.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { HostPort } from '../config/policy.js';
+import { clock } from '../runtime/clock.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { Metrics } from '../telemetry/metrics.js';
+
+const SECRET_KEY = /authorization|cookie|token|secret|password|api[-_]?key/i;
+
+/** Copies a policy document with the values of secret-looking keys replaced. */
+export function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && typeof v !== 'object' ? '[redacted]' : redact(v);
+    return out;
+  }
+  return value;
+}
+
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** The admin routes, not yet listening: startAdmin binds them; tests drive them with inject(). */
+export function buildAdmin(runtime: () => Runtime | undefined, metrics: Metrics): FastifyInstance {
+  const app = Fastify({ logger: false });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !isLoopback(req.socket.remoteAddress)) {
+      return reply.code(403).send({ error: 'forbidden', detail: `${req.method} ${req.url} is allowed from loopback only` });
+    }
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const rt = runtime();
+    const ready = rt?.ready ?? false;
+    return reply.code(ready ? 200 : 503).send({ ready, generation: rt?.generation.id });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get('/config', async (_req, reply) => {
+    const rt = runtime();
+    if (!rt) return reply.code(503).send({ error: 'starting' });
+    return { generation: rt.generation.id, source: rt.policyFile, listeners: rt.listenerAddresses(), policy: redact(rt.generation.policy.document) };
+  });
+  app.get('/breakers', async (_req, reply) => {
+    const rt = runtime();
+    if (!rt) return reply.code(503).send({ error: 'starting' });
+    return { breakers: rt.generation.routes.filter((r) => r.breaker).map((r) => ({ listener: r.policy.listener, ...r.breaker!.snapshot() })) };
+  });
+  app.get('/endpoints', async (_req, reply) => {
+    const rt = runtime();
+    if (!rt) return reply.code(503).send({ error: 'starting' });
+    const now = clock.time();
+    return {
+      upstreams: [...rt.generation.upstreams.values()].map((u) => ({
+        name: u.name,
+        bulkhead: { active: u.bulkhead.active, queued: u.bulkhead.queued },
+        endpoints: u.endpoints.map((e) => ({
+          address: e.address,
+          available: e.available(now),
+          inflight: e.inflight,
+          ejections: e.ejections,
+          ejectedForMs: Math.max(0, Math.round(e.ejectedUntil - now)),
+          healthCheckPassing: e.checkHealthy,
+        })),
+      })),
+    };
+  });
+  app.post('/reload', async (_req, reply) => {
+    const rt = runtime();
+    if (!rt) return reply.code(503).send({ error: 'starting' });
+    const result = await rt.reload('admin');
+    return reply.code(result.ok ? 200 : 400).send(result);
+  });
+  return app;
+}
+
+export async function startAdmin(address: HostPort, runtime: () => Runtime | undefined, metrics: Metrics, log: Logger): Promise<{ close(): Promise<void>; address: string }> {
+  const app = buildAdmin(runtime, metrics);
+  await app.listen({ host: address.host, port: address.port });
+  const info = app.server.address();
+  const bound = info && typeof info === 'object' ? `${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}` : address.text;
+  log.info({ listener: 'admin', address: bound }, 'listening');
+  return { close: () => app.close(), address: bound };
+}

@@ -1,0 +1,232 @@
+/**
+ * The data plane: a node:http server per listener. Each request is matched to a route of the policy generation that
+ * is current when it arrives (and finishes under it, even if a reload lands meanwhile), sent through the route's
+ * stack, and the answer streamed back with backpressure.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { HostPort } from '../config/policy.js';
+import { ProxyError, type Exchange, type Outcome, type UpstreamResponse } from '../policies/exchange.js';
+import type { CompiledRoute } from '../routing/route-stack.js';
+import type { Router } from '../routing/router.js';
+import { clock } from '../runtime/clock.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
+import { readRequestBody } from './request-body.js';
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+export class DataPlaneListener {
+  readonly server: Server;
+  /** Requests being handled; drain waits for this to reach zero. */
+  inflight = 0;
+  private draining = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly name: string,
+    readonly address: HostPort,
+    /** The router of the current policy generation for this listener. */
+    private readonly router: () => Router<CompiledRoute> | undefined,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => void this.handle(req, res));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      // A malformed request never reaches an upstream: it is answered here and the connection closed.
+      if (socket.writable && err.code !== 'ECONNRESET') {
+        const body = JSON.stringify({ error: 'bad request', detail: err.message });
+        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      } else {
+        socket.destroy();
+      }
+      this.log.debug({ listener: this.name, err: err.message }, 'malformed request rejected');
+    });
+  }
+
+  listen(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(new Error(`listener "${this.name}" cannot listen on ${this.address.text}: ${err.message}`));
+      this.server.once('error', onError);
+      this.server.listen(this.address.port, this.address.host, () => {
+        this.server.off('error', onError);
+        const info = this.server.address() as AddressInfo;
+        const bound = `${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`;
+        this.log.info({ listener: this.name, address: bound }, 'listening');
+        resolve(bound);
+      });
+    });
+  }
+
+  /**
+   * Drain begins: keep serving, but every response now closes its connection, so keep-alive clients reconnect (and
+   * reach another pod) instead of reusing a socket that stopAccepting() would close under a request.
+   */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  /** Stop accepting connections; keep-alive clients are told to go on the next response. */
+  stopAccepting(): void {
+    this.startDraining();
+    this.server.close();
+    this.server.closeIdleConnections();
+  }
+
+  /** Resolves when no request is in flight. */
+  idle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  closeAllConnections(): void {
+    this.server.closeAllConnections();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = clock.time();
+    this.inflight++;
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const requestId = requestIdOf(req.headers);
+    const route = this.router()?.match(method, path, req.headers);
+    if (!route) {
+      this.sendLocal(res, 404, { error: 'no route', detail: `no route of listener "${this.name}" matches ${method} ${path}` }, {
+        'x-breakwater-route': 'none',
+        'x-request-id': requestId,
+      });
+      this.metrics.requests.inc({ listener: this.name, route: '', upstream: '', status_class: '4xx', outcome: 'no-route' });
+      this.log.info({ listener: this.name, method, path, status: 404, outcome: 'no-route', requestId }, 'request');
+      req.resume();
+      this.done();
+      return;
+    }
+
+    const exchange: Exchange = {
+      method,
+      path: url,
+      headers: upstreamRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress, requestId }),
+      body: { kind: 'none' },
+      idempotent: IDEMPOTENT.has(method) || req.headers['idempotency-key'] !== undefined,
+      deadline: Infinity,
+      abortAttempt: undefined,
+      clientGone: false,
+      cleanups: [],
+      trace: { attempts: 0, endpoints: [] },
+    };
+    let ended = false;
+    let status = 0;
+    let outcome: Outcome = 'ok';
+    const finish = () => {
+      if (ended) return;
+      ended = true;
+      for (const cleanup of exchange.cleanups) cleanup();
+      if (!res.writableFinished && status === 0) outcome = 'client-gone';
+      const seconds = (clock.time() - started) / 1000;
+      route.finished(status || 499, outcome, seconds);
+      this.accessLog(route, exchange, method, path, status || 499, outcome, seconds, requestId);
+      this.done();
+    };
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        exchange.clientGone = true;
+        exchange.abortAttempt?.(new ProxyError('client-gone', 'the client closed the connection'));
+      }
+      finish();
+    });
+
+    let response: UpstreamResponse;
+    try {
+      const body = readRequestBody(req, route.policy.retry.maxReplayBodyBytes);
+      (exchange as { body: Exchange['body'] }).body = body instanceof Promise ? await body : body;
+      if (exchange.body.kind === 'stream') route.unreplayableBody();
+      response = await route.send(exchange);
+      outcome = exchange.trace.local ?? (response.status >= 500 ? 'upstream-error' : 'ok');
+    } catch (err) {
+      const failure = err instanceof ProxyError ? err : new ProxyError('reset', (err as Error).message, {}, { cause: err });
+      if (!(err instanceof ProxyError)) this.log.error({ err, route: route.policy.name }, 'unexpected error while proxying');
+      outcome = failure.kind;
+      status = failure.status;
+      if (exchange.clientGone) return finish();
+      this.sendLocal(res, failure.status, { error: failure.kind, detail: failure.message }, {
+        ...failure.headers,
+        'x-breakwater-attempts': String(exchange.trace.attempts),
+        'x-request-id': requestId,
+      });
+      return;
+    }
+    status = response.status;
+    if (exchange.clientGone) {
+      if (!Buffer.isBuffer(response.body)) response.body.destroy();
+      return finish();
+    }
+    const headers = clientResponseHeaders(response.headers);
+    headers['x-breakwater-attempts'] = String(exchange.trace.attempts);
+    headers['x-request-id'] = requestId;
+    if (this.draining) headers.connection = 'close';
+    res.writeHead(response.status, headers);
+    if (Buffer.isBuffer(response.body)) res.end(method === 'HEAD' ? undefined : response.body);
+    else this.stream(response.body, res);
+  }
+
+  private stream(body: Readable, res: ServerResponse): void {
+    body.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) body.pause();
+    });
+    res.on('drain', () => body.resume());
+    body.once('end', () => res.end());
+    body.once('error', (err) => {
+      this.log.warn({ listener: this.name, err: err.message }, 'upstream response body failed mid-stream');
+      res.destroy(err);
+    });
+    res.once('close', () => {
+      if (!body.readableEnded) body.destroy();
+    });
+  }
+
+  private sendLocal(res: ServerResponse, status: number, payload: object, headers: Record<string, string | string[] | undefined>): void {
+    const body = JSON.stringify(payload);
+    res.writeHead(status, {
+      ...headers,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      ...(this.draining ? { connection: 'close' } : {}),
+    });
+    res.end(body);
+  }
+
+  private accessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string): void {
+    if (!this.log.isLevelEnabled('info')) return;
+    this.log.info(
+      {
+        listener: this.name,
+        route: route.policy.name,
+        upstream: route.upstream.name,
+        method,
+        path,
+        status,
+        outcome,
+        attempts: exchange.trace.attempts,
+        endpoints: exchange.trace.endpoints,
+        retrySkipped: exchange.trace.retrySkipped,
+        injected: exchange.trace.injected,
+        durationMs: Math.round(seconds * 10_000) / 10,
+        requestId,
+      },
+      'request',
+    );
+  }
+
+  private done(): void {
+    this.inflight--;
+    if (this.inflight === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+}

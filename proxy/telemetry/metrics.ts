@@ -1,0 +1,144 @@
+/**
+ * Breakwater's metrics, in a Registry of its own. Label values come only from the policy file (listener, route,
+ * upstream and endpoint names) or small fixed sets (status class, outcome, reason), so series stay bounded.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** prom-client names these gauges *_total, which the Prometheus exposition rules reserve for counters. */
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'breakwater_requests_total',
+    help: 'Client requests answered, by route, status class and outcome.',
+    labelNames: ['listener', 'route', 'upstream', 'status_class', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: 'breakwater_request_duration_seconds',
+    help: 'Time from request received to response finished, all attempts included.',
+    labelNames: ['listener', 'route', 'upstream'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly attempts = new Counter({
+    name: 'breakwater_upstream_attempts_total',
+    help: 'Attempts sent to upstream endpoints, by result (a status class, or the failure kind).',
+    labelNames: ['upstream', 'route', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'breakwater_retries_total',
+    help: 'Retries made, by the condition that caused them.',
+    labelNames: ['route', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly retriesSkipped = new Counter({
+    name: 'breakwater_retries_skipped_total',
+    help: 'Retries the policy asked for but Breakwater did not make, by reason.',
+    labelNames: ['route', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly retryBudgetExhausted = new Counter({
+    name: 'breakwater_retry_budget_exhausted_total',
+    help: 'Retries refused because the route retry budget was spent.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly unreplayableBodies = new Counter({
+    name: 'breakwater_request_body_unreplayable_total',
+    help: 'Requests whose body was too large to buffer, so they were streamed and could not be retried.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly timeouts = new Counter({
+    name: 'breakwater_timeouts_total',
+    help: 'Timeouts, by kind: connect, per-try, deadline, queue.',
+    labelNames: ['route', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly circuitState = new Gauge({
+    name: 'breakwater_circuit_state',
+    help: 'Circuit breaker state per route: 1 for the current state, 0 for the others.',
+    labelNames: ['route', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly circuitTransitions = new Counter({
+    name: 'breakwater_circuit_transitions_total',
+    help: 'Circuit breaker state changes.',
+    labelNames: ['route', 'from', 'to'] as const,
+    registers: [this.registry],
+  });
+  readonly shortCircuited = new Counter({
+    name: 'breakwater_circuit_short_circuited_total',
+    help: 'Requests answered at once because the circuit was open (no upstream attempt).',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly bulkheadActive = new Gauge({
+    name: 'breakwater_bulkhead_active',
+    help: 'Requests holding a bulkhead slot.',
+    labelNames: ['scope', 'name'] as const,
+    registers: [this.registry],
+  });
+  readonly bulkheadQueued = new Gauge({
+    name: 'breakwater_bulkhead_queued',
+    help: 'Requests waiting for a bulkhead slot.',
+    labelNames: ['scope', 'name'] as const,
+    registers: [this.registry],
+  });
+  readonly bulkheadRejected = new Counter({
+    name: 'breakwater_bulkhead_rejected_total',
+    help: 'Requests rejected by a bulkhead, by reason (queue-full, queue-timeout).',
+    labelNames: ['scope', 'name', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly endpointHealthy = new Gauge({
+    name: 'breakwater_endpoint_healthy',
+    help: 'Whether an endpoint receives traffic (1) or is ejected or failing its health check (0).',
+    labelNames: ['upstream', 'endpoint'] as const,
+    registers: [this.registry],
+  });
+  readonly endpointEjections = new Counter({
+    name: 'breakwater_endpoint_ejections_total',
+    help: 'Endpoints ejected by outlier detection.',
+    labelNames: ['upstream', 'endpoint'] as const,
+    registers: [this.registry],
+  });
+  readonly healthChecks = new Counter({
+    name: 'breakwater_health_checks_total',
+    help: 'Active health checks, by result.',
+    labelNames: ['upstream', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly faultsInjected = new Counter({
+    name: 'breakwater_faults_injected_total',
+    help: 'Faults injected on purpose by a route fault policy.',
+    labelNames: ['route', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly configReloads = new Counter({
+    name: 'breakwater_config_reloads_total',
+    help: 'Policy reloads, by result.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly configGeneration = new Gauge({
+    name: 'breakwater_config_generation',
+    help: 'Which policy version runs: 1 at start, +1 for each applied reload.',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name);
+    this.configReloads.inc({ result: 'success' }, 0);
+    this.configReloads.inc({ result: 'failure' }, 0);
+  }
+}
+
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
+}

@@ -1,0 +1,82 @@
+/**
+ * The innermost Send: one attempt to one endpoint through its undici pool. It enforces the per-try timeout and the
+ * deadline on the shared clock (aborting the attempt, not just walking away from it), maps failures to their cause,
+ * and feeds passive health.
+ */
+import { clock } from '../runtime/clock.js';
+import { ProxyError, type ErrorKind, type Send } from '../policies/exchange.js';
+import type { Upstream } from './upstream.js';
+
+export interface AttemptEvents {
+  /** One attempt ended: a status class such as "2xx", or a failure kind. */
+  attempted(result: string): void;
+  timedOut(kind: 'per-try' | 'deadline' | 'connect'): void;
+}
+
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Maps an undici error to what happened on the wire. */
+export function classifyError(err: unknown): ErrorKind {
+  const code = (err as { code?: string }).code ?? '';
+  if (CONNECT_FAILURES.has(code)) return 'connect-failure';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'timeout';
+  return 'reset'; // ECONNRESET, UND_ERR_SOCKET, EPIPE, a malformed response: the connection failed mid-exchange
+}
+
+export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefined, idleTimeoutMs: number, events: AttemptEvents): Send {
+  return async (exchange) => {
+    const endpoint = upstream.pick(exchange.trace.endpoints);
+    if (!endpoint) throw new ProxyError('no-endpoint', `upstream "${upstream.name}" has no endpoints`);
+    exchange.trace.attempts++;
+    exchange.trace.endpoints.push(endpoint.address);
+
+    const controller = new AbortController();
+    const now = clock.time();
+    const tryEnd = perTryTimeoutMs === undefined ? exchange.deadline : Math.min(now + perTryTimeoutMs, exchange.deadline);
+    const byDeadline = tryEnd >= exchange.deadline;
+    const timer =
+      tryEnd === Infinity
+        ? undefined
+        : clock.at(tryEnd, () =>
+            controller.abort(
+              byDeadline
+                ? new ProxyError('deadline', `the route deadline passed after ${exchange.trace.attempts} attempt(s)`)
+                : new ProxyError('timeout', `no response from ${endpoint.address} within the per-try timeout`),
+            ),
+          );
+    exchange.abortAttempt = (reason) => controller.abort(reason);
+    endpoint.inflight++;
+    try {
+      const body = exchange.body;
+      const response = await endpoint.pool.request({
+        method: exchange.method,
+        path: exchange.path,
+        headers: exchange.headers,
+        body: body.kind === 'none' ? undefined : body.kind === 'buffered' ? body.data : body.stream,
+        signal: controller.signal,
+        bodyTimeout: idleTimeoutMs,
+      });
+      upstream.report(endpoint, response.statusCode < 500);
+      events.attempted(`${Math.floor(response.statusCode / 100)}xx`);
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    } catch (err) {
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
+      const failure =
+        reason instanceof ProxyError
+          ? reason
+          : new ProxyError(classifyError(err), `${endpoint.address}: ${(err as Error).message}`, {}, { cause: err });
+      if (failure.kind !== 'client-gone') {
+        upstream.report(endpoint, false);
+      }
+      if (failure.kind === 'timeout') events.timedOut('per-try');
+      else if (failure.kind === 'deadline') events.timedOut('deadline');
+      else if ((err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT') events.timedOut('connect');
+      events.attempted(failure.kind);
+      throw failure;
+    } finally {
+      timer?.cancel();
+      endpoint.inflight--;
+      exchange.abortAttempt = undefined;
+    }
+  };
+}

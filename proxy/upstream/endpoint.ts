@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { Pool } from 'undici';
+import type { UpstreamPolicy } from '../config/policy.js';
+
+/** One upstream address with its own keep-alive pool and health state. */
+export class Endpoint {
+  readonly pool: Pool;
+  /** Attempts in flight (least-request balancing). */
+  inflight = 0;
+  /** Passive health: failures in a row, ejection until (clock time), times ejected so far. */
+  consecutiveFailures = 0;
+  ejectedUntil = 0;
+  ejections = 0;
+  /** Active health: false while the health check says it is down. */
+  checkHealthy = true;
+
+  constructor(
+    /** "host:port" as configured or discovered; the metric label. */
+    readonly address: string,
+    policy: UpstreamPolicy,
+  ) {
+    const origin = /^https?:\/\//.test(address) ? address : `http://${address}`;
+    const tls = policy.tls;
+    this.pool = new Pool(origin, {
+      connections: policy.pool.maxConnections,
+      keepAliveTimeout: policy.idleTimeoutMs,
+      // Breakwater's own clock enforces per-try and total deadlines; undici's would only race them.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: {
+        timeout: policy.connectTimeoutMs,
+        // Upstream TLS is verified (Node's default); a private CA or a server name can be given, never "don't check".
+        ...(tls?.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+        ...(tls?.serverName ? { servername: tls.serverName } : {}),
+      },
+    });
+  }
+
+  available(now: number): boolean {
+    return this.checkHealthy && this.ejectedUntil <= now;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

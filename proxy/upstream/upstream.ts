@@ -1,0 +1,130 @@
+/**
+ * An upstream: its endpoints (static or discovered through DNS), how to pick one, their health, and the bulkhead that
+ * bounds the requests in flight to it. Kept across reloads while its settings are unchanged.
+ */
+import type { Logger } from 'pino';
+import type { UpstreamPolicy } from '../config/policy.js';
+import { DnsDiscovery } from '../discovery/dns.js';
+import { Bulkhead } from '../policies/bulkhead.js';
+import { clock } from '../runtime/clock.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { LeastRequest, RoundRobin, type Balancer } from './balancer.js';
+import { Endpoint } from './endpoint.js';
+import { HealthChecker } from './health-check.js';
+import { OutlierDetector } from './outlier-detection.js';
+
+export class Upstream {
+  endpoints: Endpoint[] = [];
+  readonly bulkhead: Bulkhead;
+  private readonly balancer: Balancer;
+  private readonly outliers: OutlierDetector;
+  private readonly healthChecker: HealthChecker | undefined;
+  private discovery: DnsDiscovery | undefined;
+  private panicLogged = false;
+
+  constructor(
+    readonly policy: UpstreamPolicy,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    this.balancer = policy.loadBalancing === 'least-request' ? new LeastRequest() : new RoundRobin();
+    this.outliers = new OutlierDetector(policy.name, policy.outlierDetection, metrics, log);
+    const labels = { scope: 'upstream', name: policy.name };
+    this.bulkhead = new Bulkhead(
+      { maxConcurrent: policy.pool.maxConcurrent, maxPending: policy.pool.maxPending, queueTimeoutMs: policy.pool.queueTimeoutMs },
+      {
+        changed: (active, queued) => {
+          metrics.bulkheadActive.set(labels, active);
+          metrics.bulkheadQueued.set(labels, queued);
+        },
+        rejected: (reason) => metrics.bulkheadRejected.inc({ ...labels, reason }),
+      },
+      `upstream "${policy.name}"`,
+    );
+    this.setEndpoints(policy.endpoints);
+    if (policy.healthCheck) {
+      this.healthChecker = new HealthChecker(policy.name, policy.healthCheck, () => this.endpoints, metrics, log);
+    }
+  }
+
+  get name(): string {
+    return this.policy.name;
+  }
+
+  /** Resolves DNS (when configured) and starts health checks; rejects when the first resolution fails. */
+  async start(): Promise<void> {
+    const dns = this.policy.dns;
+    if (dns) {
+      this.discovery = new DnsDiscovery({
+        name: dns.name,
+        port: dns.port,
+        refreshMs: dns.refreshMs,
+        onError: (err) => this.log.warn({ upstream: this.name, err: err.message }, 'DNS refresh failed; keeping the last endpoints'),
+      });
+      const first = await this.discovery.start((endpoints) => {
+        this.log.info({ upstream: this.name, endpoints }, 'endpoints changed');
+        this.setEndpoints(endpoints);
+      });
+      this.setEndpoints(first);
+    }
+    this.healthChecker?.start();
+  }
+
+  /**
+   * An endpoint for the next attempt, avoiding those already tried when another is available. When every endpoint
+   * is ejected or failing its checks, all of them are tried again (panic mode) rather than failing everything.
+   */
+  pick(tried: readonly string[]): Endpoint | undefined {
+    const now = clock.time();
+    const endpoints = this.endpoints;
+    const fresh =
+      this.balancer.pick(endpoints, (e) => e.available(now) && !tried.includes(e.address)) ??
+      this.balancer.pick(endpoints, (e) => e.available(now));
+    if (fresh) {
+      this.panicLogged = false;
+      return fresh;
+    }
+    if (!this.panicLogged && endpoints.length > 0) {
+      this.panicLogged = true;
+      this.log.warn({ upstream: this.name }, 'no healthy endpoint: panic mode, trying all endpoints');
+    }
+    return this.balancer.pick(endpoints, () => true);
+  }
+
+  /** Passive health input from each attempt: connect failures and 5xx count against the endpoint. */
+  report(endpoint: Endpoint, healthy: boolean): void {
+    if (healthy) this.outliers.success(endpoint);
+    else this.outliers.failure(endpoint, this.endpoints);
+  }
+
+  /** Replaces the endpoint set, keeping the pools (and health) of addresses that stay. */
+  setEndpoints(addresses: readonly string[]): void {
+    const previous = new Map(this.endpoints.map((e) => [e.address, e]));
+    this.endpoints = addresses.map((address) => {
+      const kept = previous.get(address);
+      previous.delete(address);
+      if (kept) return kept;
+      this.metrics.endpointHealthy.set({ upstream: this.name, endpoint: address }, 1);
+      return new Endpoint(address, this.policy);
+    });
+    for (const gone of previous.values()) {
+      this.metrics.endpointHealthy.remove({ upstream: this.name, endpoint: gone.address });
+      void gone.close();
+    }
+  }
+
+  /** Lets requests in flight finish, then closes every connection. */
+  async close(): Promise<void> {
+    this.discovery?.stop();
+    this.healthChecker?.stop();
+    await Promise.all(this.endpoints.map((e) => e.close()));
+    for (const e of this.endpoints) this.metrics.endpointHealthy.remove({ upstream: this.name, endpoint: e.address });
+  }
+
+  /** Closes at once, cutting requests still in flight. */
+  async destroy(): Promise<void> {
+    this.discovery?.stop();
+    this.healthChecker?.stop();
+    await Promise.all(this.endpoints.map((e) => e.pool.destroy()));
+  }
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { parsePolicy, PolicyError } from '../../proxy/config/load.js';
+import { parseSize } from '../../proxy/config/size.js';
+
+const minimal = (extra = '') => `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u${extra} }] }]\nupstreams: [{ name: u, endpoints: ["127.0.0.1:1"] }]\n`;
+
+t.test('the example from the README loads, with its numbers', async (t) => {
+  const policy = parsePolicy(readFileSync('config/breakwater.yaml', 'utf8'), 'config/breakwater.yaml');
+  const api = policy.listeners[0]!.routes[1]!;
+  t.equal(api.timeoutMs, 3000);
+  t.equal(api.retry.attempts, 4);
+  t.equal(api.retry.perTryTimeoutMs, 800);
+  t.same([...api.retry.on.statuses].sort(), [429, 502, 503, 504]);
+  t.equal(api.retry.on.connectFailure, true);
+  t.equal(api.retry.on.timeout, false);
+  t.same(api.retry.backoff, { baseMs: 50, maxMs: 1000, jitter: 'full' });
+  t.same(api.retry.budget, { ratio: 0.2, minPerSecond: 5, windowMs: 10_000 });
+  t.equal(api.retry.maxReplayBodyBytes, 64 * 1024, 'bodies up to 64 KiB are buffered by default');
+  t.equal(policy.upstreams[0]!.connectTimeoutMs, 250);
+  t.equal(policy.listeners[0]!.routes[0]!.retry.attempts, 1);
+});
+
+t.test('retry condition shorthands expand', async (t) => {
+  const p = parsePolicy(minimal(', retry: { attempts: 2, on: [5xx, gateway-error, 429, timeout] }'), 'x');
+  const on = p.listeners[0]!.routes[0]!.retry.on;
+  t.equal(on.statuses.size, 101, '5xx = 500..599, plus 429');
+  t.ok(on.statuses.has(599));
+  t.equal(on.timeout, true);
+  const gw = parsePolicy(minimal(', retry: { attempts: 2, on: [gateway-error] }'), 'x');
+  t.same([...gw.listeners[0]!.routes[0]!.retry.on.statuses].sort(), [502, 503, 504]);
+});
+
+t.test('problems are reported by path, all at once', async (t) => {
+  const bad = `listeners:\n  - name: e\n    address: nowhere\n    routes:\n      - name: r\n        upstream: u\n        retry: { attempts: 2, on: [teapot], backoff: { base: 2s, max: 1s } }\n        fallback: { status: 503, body: x, json: {} }\nupstreams:\n  - name: u\n    endpoints: ["127.0.0.1:99999"]\n    dns: { name: x, port: 1 }\n`;
+  const err = t.throws(() => parsePolicy(bad, 'bad.yaml')) as PolicyError;
+  t.type(err, PolicyError);
+  const text = err.problems.join('\n');
+  t.match(text, /listeners\[0\]\.address: must be host:port/);
+  t.match(text, /listeners\[0\]\.routes\[0\]\.retry\.on\[0\]: must be one of "connect-failure", "reset", "timeout", "5xx", "gateway-error", a status code/);
+  t.match(text, /upstreams\[0\]\.endpoints\[0\]: must be host:port or http\(s\):\/\/host:port/);
+  t.match(text, /upstreams\[0\]: needs exactly one of endpoints or dns/);
+  t.match(text, /retry\.backoff\.base: must not be longer than backoff\.max/);
+  t.match(text, /fallback: use either json or body, not both/);
+  t.match(text, /fallback: a fallback needs a circuitBreaker on the same route/);
+});
+
+t.test('sizes', async (t) => {
+  t.equal(parseSize('64KiB'), 65536);
+  t.equal(parseSize('1MiB'), 1048576);
+  t.equal(parseSize('10'), 10);
+  t.equal(parseSize(12), 12);
+  t.equal(parseSize('lots'), undefined);
+});

@@ -198,7 +198,9 @@ export class Runtime {
         }
         const upstream = new Upstream(up, this.metrics, this.log);
         created.push(upstream);
-        await upstream.start();
+        await upstream.start().catch((err: Error) => {
+          throw new Error(`upstream "${up.name}": ${err.message}`);
+        });
         upstreams.set(up.name, upstream);
       }
     } catch (err) {

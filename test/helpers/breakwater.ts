@@ -80,14 +80,15 @@ export async function startBreakwater(policy: Record<string, unknown> | string, 
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
+  let exitedNow = false;
+  // 'close' comes after the output streams have ended, so every log line is in `logs` by then.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
+      exitedNow = true;
       resolve({ code, signal });
       for (const w of waiters) w();
     });
   });
-  let exitedNow = false;
-  void exited.then(() => (exitedNow = true));
 
   const waitForLog = (predicate: (line: LogLine) => boolean, timeoutMs = 5000, from = 0): Promise<LogLine> =>
     new Promise((resolve, reject) => {

@@ -1,0 +1,183 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mock } from 'node:test';
+import { DnsDiscovery } from '../../proxy/discovery/dns.js';
+
+type Answer = string[] | Error;
+
+/** A resolver that plays back scripted answers, repeating the last one, and counts its calls. */
+function scriptedResolver(answers: Answer[]) {
+  const state = { calls: 0, names: [] as string[] };
+  const resolve = async (name: string): Promise<string[]> => {
+    state.names.push(name);
+    const answer = answers[Math.min(state.calls, answers.length - 1)]!;
+    state.calls += 1;
+    if (answer instanceof Error) throw answer;
+    return answer;
+  };
+  return { state, resolve };
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+t.test('first resolution gives every address as a sorted, de-duplicated ip:port list', async (t) => {
+  const { resolve, state } = scriptedResolver([['10.0.0.9', '10.0.0.1', 'fd00::2', '10.0.0.9']]);
+  const discovery = new DnsDiscovery({ name: 'backend-headless', port: 8080, refreshMs: 60_000, resolve });
+  t.teardown(() => discovery.stop());
+  const endpoints = await discovery.start(() => t.fail('no change expected'));
+  t.same(endpoints, ['10.0.0.1:8080', '10.0.0.9:8080', '[fd00::2]:8080']);
+  t.same(state.names, ['backend-headless']);
+});
+
+t.test('start rejects when the first resolution fails or finds nothing, and can be retried', async (t) => {
+  const failing = scriptedResolver([new Error('ENOTFOUND backend-headless')]);
+  const d1 = new DnsDiscovery({ name: 'backend-headless', port: 80, refreshMs: 10, resolve: failing.resolve });
+  await t.rejects(d1.start(() => {}), /ENOTFOUND backend-headless/);
+
+  const empty = scriptedResolver([[], ['10.0.0.1']]);
+  const d2 = new DnsDiscovery({ name: 'backend-headless', port: 80, refreshMs: 60_000, resolve: empty.resolve });
+  t.teardown(() => d2.stop());
+  await t.rejects(d2.start(() => {}), /backend-headless resolved to no addresses/);
+  t.same(await d2.start(() => {}), ['10.0.0.1:80'], 'a later start succeeds once DNS answers');
+});
+
+t.test('onChange fires only when the set of endpoints changes, not when the order does', async (t) => {
+  const { resolve, state } = scriptedResolver([
+    ['10.0.0.1', '10.0.0.2'],
+    ['10.0.0.2', '10.0.0.1'],
+    ['10.0.0.1', '10.0.0.2'],
+    ['10.0.0.2', '10.0.0.3'],
+  ]);
+  const discovery = new DnsDiscovery({ name: 'svc', port: 8080, refreshMs: 5, resolve });
+  t.teardown(() => discovery.stop());
+  const changes: string[][] = [];
+  await discovery.start((endpoints) => changes.push(endpoints));
+  await waitFor(() => changes.length === 1, 'the changed set to be reported');
+  const callsAtChange = state.calls;
+  t.same(changes, [['10.0.0.2:8080', '10.0.0.3:8080']]);
+  t.equal(callsAtChange, 4, 'the reorderings in between did not report a change');
+  await waitFor(() => state.calls >= callsAtChange + 3, 'more refreshes of the same answer');
+  t.equal(changes.length, 1, 'repeating the same answer reports nothing');
+});
+
+t.test('failed and empty refreshes keep the last good set and are reported', async (t) => {
+  const { resolve, state } = scriptedResolver([
+    ['10.0.0.1', '10.0.0.2'],
+    new Error('SERVFAIL'),
+    [],
+    ['10.0.0.2'],
+  ]);
+  const errors: string[] = [];
+  const changes: string[][] = [];
+  const discovery = new DnsDiscovery({ name: 'svc', port: 9000, refreshMs: 5, resolve, onError: (err) => errors.push(err.message) });
+  t.teardown(() => discovery.stop());
+  await discovery.start((endpoints) => changes.push(endpoints));
+  await waitFor(() => changes.length === 1, 'recovery after the failures');
+  t.equal(state.calls, 4);
+  t.same(changes, [['10.0.0.2:9000']], 'neither the failure nor the empty answer removed endpoints');
+  t.equal(errors.length, 2);
+  t.match(errors[0], /svc refresh failed: SERVFAIL; keeping the last 2 known endpoint/);
+  t.match(errors[1], /svc resolved to no addresses; keeping the last 2 known endpoint/);
+});
+
+t.test('stop ends refreshing, and discards the answer of a refresh in flight', async (t) => {
+  // Mocked timers: refreshes happen exactly when the test ticks the clock.
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.teardown(() => mock.timers.reset());
+  let release: (addresses: string[]) => void = () => {};
+  let calls = 0;
+  const resolve = (): Promise<string[]> => {
+    calls += 1;
+    return calls === 1 ? Promise.resolve(['10.0.0.1']) : new Promise((done) => (release = done));
+  };
+  const errors: Error[] = [];
+  const changes: string[][] = [];
+  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, resolve, onError: (err) => errors.push(err) });
+  await discovery.start((endpoints) => changes.push(endpoints));
+  mock.timers.tick(1000);
+  t.equal(calls, 2, 'a refresh is in flight');
+  discovery.stop();
+  release(['10.0.0.2']);
+  await new Promise((resolve) => setImmediate(resolve));
+  mock.timers.tick(5000);
+  t.equal(calls, 2, 'no refresh after stop');
+  t.same(changes, [], 'the in-flight answer is not reported after stop');
+  t.same(errors, []);
+});
+
+t.test('stop then start while a refresh is in flight keeps a single refresh chain', async (t) => {
+  // Mocked timers: refreshes happen exactly when the test ticks the clock.
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.teardown(() => mock.timers.reset());
+  let release: (addresses: string[]) => void = () => {};
+  let calls = 0;
+  const resolve = (): Promise<string[]> => {
+    calls += 1;
+    return calls === 2 ? new Promise((done) => (release = done)) : Promise.resolve(['10.0.0.1']);
+  };
+  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, resolve });
+  t.teardown(() => discovery.stop());
+  await discovery.start(() => {});
+  mock.timers.tick(1000);
+  t.equal(calls, 2, 'a refresh is in flight');
+  discovery.stop();
+  await discovery.start(() => {});
+  t.equal(calls, 3, 'the restart resolved once');
+  release(['10.0.0.2']);
+  await new Promise((resolve) => setImmediate(resolve));
+  mock.timers.tick(1000);
+  t.equal(calls, 4, 'one refresh per period: the stale in-flight refresh scheduled nothing');
+  await new Promise((resolve) => setImmediate(resolve));
+  mock.timers.tick(1000);
+  t.equal(calls, 5);
+});
+
+t.test('the default resolver uses the system resolver (localhost)', async (t) => {
+  const discovery = new DnsDiscovery({ name: 'localhost', port: 15001, refreshMs: 60_000 });
+  t.teardown(() => discovery.stop());
+  const endpoints = await discovery.start(() => {});
+  t.ok(endpoints.length > 0);
+  t.ok(
+    endpoints.every((endpoint) => endpoint === '127.0.0.1:15001' || endpoint === '[::1]:15001'),
+    `localhost gives loopback endpoints: ${endpoints.join(', ')}`,
+  );
+});
+
+t.test('the refresh timer does not keep the process alive', async (t) => {
+  const script = `
+    import { DnsDiscovery } from './proxy/discovery/dns.js';
+    const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, resolve: async () => ['10.0.0.1'] });
+    await discovery.start(() => {});
+    console.log('started');
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('../../dist/', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exitCode = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`process still alive after 10 s; output: ${output}`)), 10_000);
+    child.on('exit', (code) => { clearTimeout(timer); resolve(code); });
+  });
+  t.equal(exitCode, 0, output);
+  t.match(output, /started/);
+});
+
+t.test('bad options are rejected with the field named', async (t) => {
+  t.throws(() => new DnsDiscovery({ name: '', port: 80, refreshMs: 10 }), /name must be a non-empty/);
+  t.throws(() => new DnsDiscovery({ name: 'svc', port: 0, refreshMs: 10 }), /svc: port must be an integer 1-65535, got 0/);
+  t.throws(() => new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 0 }), /svc: refreshMs must be a positive number, got 0/);
+});
+
+t.test('start twice without stop is refused', async (t) => {
+  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 60_000, resolve: async () => ['10.0.0.1'] });
+  t.teardown(() => discovery.stop());
+  await discovery.start(() => {});
+  await t.rejects(discovery.start(() => {}), /svc: already started/);
+});

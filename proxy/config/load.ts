@@ -166,6 +166,9 @@ function crossReferenceProblems(file: PolicyFile): Problem[] {
     if ((u.endpoints === undefined) === (u.dns === undefined)) {
       problems.push({ path: ['upstreams', i], message: 'needs exactly one of endpoints or dns' });
     }
+    if (u.dns?.refresh !== undefined && parseDuration(u.dns.refresh) === 0) {
+      problems.push({ path: ['upstreams', i, 'dns', 'refresh'], message: 'must be longer than 0' });
+    }
   });
   const addresses = new Map<string, string>();
   const claim = (text: string, owner: string, path: (string | number)[]) => {

@@ -32,7 +32,7 @@ t.test('retry condition shorthands expand', async (t) => {
 });
 
 t.test('problems are reported by path, all at once', async (t) => {
-  const bad = `listeners:\n  - name: e\n    address: nowhere\n    routes:\n      - name: r\n        upstream: u\n        retry: { attempts: 2, on: [teapot], backoff: { base: 2s, max: 1s } }\n        fallback: { status: 503, body: x, json: {} }\nupstreams:\n  - name: u\n    endpoints: ["127.0.0.1:99999"]\n    dns: { name: x, port: 1 }\n`;
+  const bad = `listeners:\n  - name: e\n    address: nowhere\n    routes:\n      - name: r\n        upstream: u\n        retry: { attempts: 2, on: [teapot], backoff: { base: 2s, max: 1s } }\n        fallback: { status: 503, body: x, json: {} }\nupstreams:\n  - name: u\n    endpoints: ["127.0.0.1:99999"]\n    dns: { name: x, port: 1, refresh: 0s }\n`;
   const err = t.throws(() => parsePolicy(bad, 'bad.yaml')) as PolicyError;
   t.type(err, PolicyError);
   const text = err.problems.join('\n');
@@ -40,6 +40,7 @@ t.test('problems are reported by path, all at once', async (t) => {
   t.match(text, /listeners\[0\]\.routes\[0\]\.retry\.on\[0\]: must be one of "connect-failure", "reset", "timeout", "5xx", "gateway-error", a status code/);
   t.match(text, /upstreams\[0\]\.endpoints\[0\]: must be host:port or http\(s\):\/\/host:port/);
   t.match(text, /upstreams\[0\]: needs exactly one of endpoints or dns/);
+  t.match(text, /upstreams\[0\]\.dns\.refresh: must be longer than 0/);
   t.match(text, /retry\.backoff\.base: must not be longer than backoff\.max/);
   t.match(text, /fallback: use either json or body, not both/);
   t.match(text, /fallback: a fallback needs a circuitBreaker on the same route/);

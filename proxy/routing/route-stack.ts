@@ -27,6 +27,8 @@ export interface CompiledRoute {
   finished(status: number, outcome: Outcome, seconds: number): void;
   /** Counts a request whose body was too large to buffer for replay. */
   unreplayableBody(): void;
+  /** Publishes the initial state of what this route created, once its generation is the one serving. */
+  activate(): void;
 }
 
 /** State worth keeping across a reload when the settings that shape it are unchanged. */
@@ -64,11 +66,11 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
   layers.push(bulkheadLayer(upstream.bulkhead));
 
   let breaker: RouteBreaker | undefined;
+  let publishBreaker: (() => void) | undefined;
   if (policy.circuitBreaker) {
-    breaker =
-      carried.breaker && JSON.stringify(carried.breaker.policy) === JSON.stringify(policy.circuitBreaker)
-        ? carried.breaker
-        : newBreaker(policy, metrics, log);
+    const keep = carried.breaker && JSON.stringify(carried.breaker.policy) === JSON.stringify(policy.circuitBreaker);
+    breaker = keep ? carried.breaker! : newBreaker(policy, metrics, log);
+    if (!keep) publishBreaker = () => setCircuitGauges(metrics, route, 'closed');
     layers.push(circuitBreakerLayer(breaker, policy.fallback));
   }
 
@@ -120,18 +122,23 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
       duration.observe(seconds);
     },
     unreplayableBody: () => unreplayable.inc(),
+    activate: () => publishBreaker?.(),
   };
+}
+
+const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
+
+function setCircuitGauges(metrics: Metrics, route: string, current: (typeof CIRCUIT_STATES)[number]): void {
+  for (const state of CIRCUIT_STATES) metrics.circuitState.set({ route, state }, state === current ? 1 : 0);
 }
 
 function newBreaker(policy: RoutePolicy, metrics: Metrics, log: Logger): RouteBreaker {
   const route = policy.name;
-  const states = ['closed', 'open', 'half_open'] as const;
-  for (const state of states) metrics.circuitState.set({ route, state }, state === 'closed' ? 1 : 0);
   const shortCircuited = metrics.shortCircuited.labels({ route });
   shortCircuited.inc(0);
   return new RouteBreaker(route, policy.circuitBreaker!, {
     transition: (from, to) => {
-      for (const state of states) metrics.circuitState.set({ route, state }, state === to ? 1 : 0);
+      setCircuitGauges(metrics, route, to);
       metrics.circuitTransitions.inc({ route, from, to });
       log.warn({ route, from, to }, `circuit ${to.replace('_', '-')}`);
     },

@@ -48,6 +48,7 @@ export class Runtime {
       await runtime.shutdownNow();
       throw err;
     }
+    for (const route of runtime.current.routes) route.activate();
     metrics.configGeneration.set(1);
     return runtime;
   }
@@ -160,6 +161,7 @@ export class Runtime {
     }
 
     this.current = next; // the swap: requests from here on use the new generation
+    for (const route of next.routes) route.activate();
     this.metrics.configGeneration.set(next.id);
     this.metrics.configReloads.inc({ result: 'success' });
     this.log.info({ trigger, generation: next.id, listeners: this.listenerAddresses() }, 'policy reloaded');

@@ -55,7 +55,7 @@ export class Metrics {
   });
   readonly timeouts = new Counter({
     name: 'breakwater_timeouts_total',
-    help: 'Timeouts, by kind: connect, per-try, deadline, queue.',
+    help: 'Timeouts, by kind: connect, per-try, deadline.',
     labelNames: ['route', 'kind'] as const,
     registers: [this.registry],
   });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { UpstreamPolicy } from '../config/policy.js';
+import { clock } from '../runtime/clock.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Endpoint } from './endpoint.js';
 
@@ -9,6 +10,8 @@ type HealthCheckPolicy = NonNullable<UpstreamPolicy['healthCheck']>;
 export class HealthChecker {
   private timer: NodeJS.Timeout | undefined;
   private readonly streaks = new WeakMap<Endpoint, number>();
+  /** Endpoints with a check still running: a black-holed endpoint must not pile up one check per interval. */
+  private readonly running = new WeakSet<Endpoint>();
 
   constructor(
     private readonly upstream: string,
@@ -33,6 +36,8 @@ export class HealthChecker {
   }
 
   private async check(endpoint: Endpoint): Promise<void> {
+    if (this.running.has(endpoint)) return;
+    this.running.add(endpoint);
     let ok = false;
     try {
       const res = await endpoint.pool.request({
@@ -45,6 +50,8 @@ export class HealthChecker {
       ok = res.statusCode >= 200 && res.statusCode < 300;
     } catch {
       ok = false;
+    } finally {
+      this.running.delete(endpoint);
     }
     this.metrics.healthChecks.inc({ upstream: this.upstream, result: ok ? 'success' : 'failure' });
     // Streak: positive counts successes in a row, negative counts failures in a row.
@@ -57,7 +64,8 @@ export class HealthChecker {
 
   private mark(endpoint: Endpoint, healthy: boolean): void {
     endpoint.checkHealthy = healthy;
-    this.metrics.endpointHealthy.set({ upstream: this.upstream, endpoint: endpoint.address }, healthy ? 1 : 0);
+    // Passing its check again does not end an outlier ejection: the gauge says whether it receives traffic.
+    this.metrics.endpointHealthy.set({ upstream: this.upstream, endpoint: endpoint.address }, endpoint.available(clock.time()) ? 1 : 0);
     this.log.warn({ upstream: this.upstream, endpoint: endpoint.address, healthy }, healthy ? 'health check passing' : 'health check failing');
   }
 }

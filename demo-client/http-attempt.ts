@@ -1,0 +1,32 @@
+import { request, type Dispatcher } from 'undici';
+
+export interface AttemptResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** One HTTP exchange; the body is always consumed so the keep-alive connection goes back to the pool. */
+export async function sendAttempt(dispatcher: Dispatcher, url: string, method: string, signal?: AbortSignal): Promise<AttemptResult> {
+  const response = await request(url, { dispatcher, method: method as Dispatcher.HttpMethod, signal });
+  try {
+    await response.body.dump();
+  } catch {
+    // A body cut short still answered with a status; the caller judges the status.
+  }
+  return { status: response.statusCode, headers: response.headers };
+}
+
+/** A short stable name for a failed exchange: the system/undici code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT) or the error name. */
+export function errorCode(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const { code, name } = err as { code?: unknown; name?: unknown };
+    if (typeof code === 'string' && code !== '') return code;
+    if (typeof name === 'string' && name !== '') return name;
+  }
+  return 'error';
+}
+
+export function headerValue(headers: AttemptResult['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

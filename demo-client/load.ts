@@ -1,0 +1,97 @@
+import { performance } from 'node:perf_hooks';
+import { AppResilientCaller } from './app-caller.js';
+import { PlainCaller } from './plain-caller.js';
+import { DEFAULT_APP_POLICY } from './policy.js';
+import { runOpenLoop } from './scheduler.js';
+import { summarize } from './summary.js';
+import type { Caller, CallOutcome, LoadOptions, LoadSummary, RequestRecord } from './types.js';
+
+export type { AppPolicy, ClientMode, LoadOptions, LoadSummary, RequestRecord } from './types.js';
+export { summarize } from './summary.js';
+
+const DEFAULT_SOCKET_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_IN_FLIGHT = 2_000;
+
+/** Runs an open-loop load and keeps every record: for bounded runs (the `load` command, the chaos runner). */
+export async function runLoad(opts: LoadOptions): Promise<{ records: RequestRecord[]; summary: LoadSummary }> {
+  const records: RequestRecord[] = [];
+  const elapsedMs = await streamLoad(opts, (record) => {
+    records.push(record);
+    opts.onRecord?.(record);
+  });
+  records.sort((a, b) => a.seq - b.seq);
+  return { records, summary: summarize(opts.arm, records, elapsedMs) };
+}
+
+/**
+ * Runs an open-loop load, handing each record to `emit` and keeping none: the long-lived service uses this directly.
+ * Resolves with the elapsed time once the schedule ended (or `signal` aborted) and every request in flight settled.
+ */
+export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord) => void): Promise<number> {
+  validateLoadOptions(opts);
+  const caller = createCaller(opts);
+  const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const intervalMs = 1000 / opts.rate;
+  const inFlight = new Set<Promise<void>>();
+  try {
+    const { startedAt } = await runOpenLoop({ rate: opts.rate, durationMs: opts.durationMs, signal: opts.signal }, (seq, scheduledAt) => {
+      const stamp = (outcome: CallOutcome): RequestRecord => toRecord(opts.arm, seq, seq * intervalMs, performance.now() - scheduledAt, outcome);
+      if (inFlight.size >= maxInFlight) {
+        // Beyond the bound the client itself is the bottleneck: say so instead of queueing without limit.
+        emit(stamp({ status: 0, error: 'client-overload', fastFail: false }));
+        return;
+      }
+      const pending: Promise<void> = caller
+        .call(opts.signal)
+        .then((outcome) => emit(stamp(outcome)))
+        .finally(() => inFlight.delete(pending));
+      inFlight.add(pending);
+    });
+    await Promise.all(inFlight);
+    return performance.now() - startedAt;
+  } finally {
+    await caller.close();
+  }
+}
+
+function createCaller(opts: LoadOptions): Caller {
+  const method = opts.method ?? 'GET';
+  if (opts.mode === 'app') return new AppResilientCaller({ url: opts.url, method, policy: opts.appPolicy ?? DEFAULT_APP_POLICY });
+  return new PlainCaller({ url: opts.url, method, socketTimeoutMs: opts.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS });
+}
+
+function toRecord(arm: string, seq: number, start: number, latencyMs: number, outcome: CallOutcome): RequestRecord {
+  const record: RequestRecord = {
+    arm,
+    seq,
+    start: roundMs(start),
+    latencyMs: roundMs(latencyMs),
+    status: outcome.status,
+    ok: outcome.status >= 200 && outcome.status < 300,
+    fastFail: outcome.fastFail,
+  };
+  if (outcome.error !== undefined) record.error = outcome.error;
+  if (outcome.attempts !== undefined) record.attempts = outcome.attempts;
+  return record;
+}
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+/** Throws a clear error naming the bad option, before any traffic is sent. */
+export function validateLoadOptions(opts: LoadOptions): void {
+  let url: URL;
+  try {
+    url = new URL(opts.url);
+  } catch {
+    throw new Error(`load: url must be an absolute http(s) URL, got ${JSON.stringify(opts.url)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`load: url must use http or https, got ${url.protocol}`);
+  if (!(opts.rate > 0) || !Number.isFinite(opts.rate)) throw new Error(`load: rate must be a positive number of requests per second, got ${opts.rate}`);
+  if (!(opts.durationMs > 0)) throw new Error(`load: durationMs must be > 0 (Infinity runs until aborted), got ${opts.durationMs}`);
+  if (opts.mode !== 'none' && opts.mode !== 'app') throw new Error(`load: mode must be none or app, got ${JSON.stringify(opts.mode)}`);
+  if (opts.maxInFlight !== undefined && !(Number.isInteger(opts.maxInFlight) && opts.maxInFlight > 0)) {
+    throw new Error(`load: maxInFlight must be a positive whole number, got ${opts.maxInFlight}`);
+  }
+}

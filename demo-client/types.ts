@@ -1,0 +1,85 @@
+/** The demo client's shared data shapes (the chaos/demo data contract). */
+
+export type ClientMode = 'none' | 'app';
+
+/** The app-level resilience arm: an opossum breaker OUTSIDE retries with backoff and a per-attempt timeout. */
+export interface AppPolicy {
+  /** Per attempt timeout. */
+  timeoutMs: number;
+  retry: { attempts: number; baseMs: number; maxMs: number; jitter: 'full' | 'equal' | 'none' };
+  breaker: {
+    errorThresholdPercentage: number;
+    volumeThreshold: number;
+    windowMs: number;
+    resetTimeoutMs: number;
+    consecutiveFailures?: number;
+  };
+}
+
+export interface LoadOptions {
+  url: string;
+  /** Requests per second, open loop. */
+  rate: number;
+  /** Infinity runs until `signal` aborts (serve mode). */
+  durationMs: number;
+  mode: ClientMode;
+  arm: string;
+  method?: string;
+  appPolicy?: AppPolicy;
+  /** 'none' mode: generous, default 30000. */
+  socketTimeoutMs?: number;
+  /** Beyond this many requests in flight a request is recorded as error "client-overload"; default 2000. */
+  maxInFlight?: number;
+  onRecord?: (r: RequestRecord) => void;
+  signal?: AbortSignal;
+}
+
+export interface RequestRecord {
+  arm: string;
+  seq: number;
+  /** ms since load start: the SCHEDULED send time. */
+  start: number;
+  /** From the scheduled time to completion (coordinated-omission safe). */
+  latencyMs: number;
+  /** 0 = no response. */
+  status: number;
+  /** 2xx. */
+  ok: boolean;
+  /** e.g. ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, EOPENBREAKER, timeout. */
+  error?: string;
+  /** x-breakwater-attempts header, or app-level attempts. */
+  attempts?: number;
+  /** Answered without reaching a backend: app breaker open, x-breakwater-circuit: open or x-breakwater-bulkhead: rejected. */
+  fastFail: boolean;
+}
+
+export interface LoadSummary {
+  arm: string;
+  count: number;
+  ok: number;
+  /** 0..1 */
+  successRate: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** ms */
+  max: number;
+  fastFails: number;
+  /** Completed requests per second. */
+  throughput: number;
+  durationMs: number;
+}
+
+/** The outcome of one logical call, before it is stamped with schedule data into a RequestRecord. */
+export interface CallOutcome {
+  status: number;
+  error?: string;
+  attempts?: number;
+  fastFail: boolean;
+}
+
+/** One way of making a call: plain (`none`) or with app-level resilience (`app`). */
+export interface Caller {
+  call(signal?: AbortSignal): Promise<CallOutcome>;
+  close(): Promise<void>;
+}

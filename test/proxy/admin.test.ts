@@ -1,0 +1,92 @@
+/**
+ * Admin safety, driven in-process with fastify's inject(): read-only endpoints answer anyone, POST /reload answers
+ * loopback clients only (tested with a spoofed remote address instead of real non-loopback traffic), and /config
+ * never shows secret-looking values.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { stringify } from 'yaml';
+import { Runtime } from '../../proxy/runtime/runtime.js';
+import { buildAdmin } from '../../proxy/server/admin.js';
+import { createLogger } from '../../proxy/telemetry/logger.js';
+import { Metrics } from '../../proxy/telemetry/metrics.js';
+import { withTestDefaults } from '../helpers/breakwater.js';
+
+const SECRETS = ['Bearer s3cr3t-match', 'session=s3cr3t-cookie', 's3cr3t-token'];
+
+t.test('admin server', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'breakwater-admin-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const policyFile = join(dir, 'policy.yaml');
+  writeFileSync(
+    policyFile,
+    stringify(
+      withTestDefaults({
+        listeners: [
+          {
+            name: 'main',
+            address: '127.0.0.1:0',
+            routes: [
+              {
+                name: 'api',
+                match: { pathPrefix: '/api', headers: { authorization: SECRETS[0]!, 'x-tenant': 'blue' } },
+                upstream: 'backend',
+                circuitBreaker: {},
+                fallback: { status: 503, headers: { 'set-cookie': SECRETS[1]!, 'x-api-token': SECRETS[2]! } },
+              },
+            ],
+          },
+        ],
+        upstreams: [{ name: 'backend', endpoints: ['127.0.0.1:9'] }],
+      }),
+    ),
+  );
+  const metrics = new Metrics();
+  const runtime = await Runtime.start(policyFile, metrics, createLogger('silent'));
+  t.teardown(() => runtime.drain(true));
+  const app = buildAdmin(() => runtime, metrics);
+  t.teardown(() => app.close());
+
+  await t.test('read-only endpoints answer any client', async (t) => {
+    for (const url of ['/healthz', '/readyz', '/metrics', '/config', '/breakers', '/endpoints']) {
+      const res = await app.inject({ method: 'GET', url, remoteAddress: '10.0.0.7' });
+      t.equal(res.statusCode, 200, `GET ${url} from 10.0.0.7`);
+    }
+    const breakers = JSON.parse((await app.inject({ method: 'GET', url: '/breakers' })).body) as { breakers: Array<{ route: string; state: string }> };
+    t.match(breakers.breakers, [{ route: 'api', state: 'closed' }]);
+  });
+
+  await t.test('POST /reload answers loopback clients only', async (t) => {
+    const denied = await app.inject({ method: 'POST', url: '/reload', remoteAddress: '10.0.0.7' });
+    t.equal(denied.statusCode, 403);
+    t.match(JSON.parse(denied.body), { error: 'forbidden', detail: /loopback only/ });
+    const mapped = await app.inject({ method: 'POST', url: '/reload', remoteAddress: '::ffff:10.0.0.7' });
+    t.equal(mapped.statusCode, 403, 'an IPv4-mapped non-loopback address is refused too');
+    t.equal(runtime.generation.id, 1, 'a refused reload changed nothing');
+
+    const v4 = await app.inject({ method: 'POST', url: '/reload', remoteAddress: '127.0.0.1' });
+    t.equal(v4.statusCode, 200, v4.body);
+    t.match(JSON.parse(v4.body), { ok: true, generation: 2 });
+    const v6 = await app.inject({ method: 'POST', url: '/reload', remoteAddress: '::1' });
+    t.equal(v6.statusCode, 200, v6.body);
+    t.equal(runtime.generation.id, 3);
+
+    writeFileSync(policyFile, 'listeners: 7\n');
+    const invalid = await app.inject({ method: 'POST', url: '/reload', remoteAddress: '127.0.0.1' });
+    t.equal(invalid.statusCode, 400, 'a bad policy file is a 400 naming the problems');
+    const rejected = JSON.parse(invalid.body) as { ok: boolean; generation: number; problems: string[] };
+    t.match(rejected, { ok: false, generation: 3 });
+    t.ok(rejected.problems.some((p) => p.includes('listeners: must be array')), rejected.problems.join('; '));
+  });
+
+  await t.test('GET /config redacts secret-looking values', async (t) => {
+    const res = await app.inject({ method: 'GET', url: '/config' });
+    t.equal(res.statusCode, 200);
+    for (const secret of SECRETS) t.notOk(res.body.includes(secret), `"${secret}" is not shown`);
+    const route = (JSON.parse(res.body) as { policy: { listeners: Array<{ routes: Array<Record<string, Record<string, unknown>>> }> } }).policy.listeners[0]!.routes[0]!;
+    t.same(route.match!.headers, { authorization: '[redacted]', 'x-tenant': 'blue' }, 'other header values stay readable');
+    t.same(route.fallback!.headers, { 'set-cookie': '[redacted]', 'x-api-token': '[redacted]' });
+  });
+});

@@ -1,0 +1,87 @@
+import t from 'tap';
+import { Bulkhead, type BulkheadEvents } from '../../proxy/policies/bulkhead.js';
+import { ProxyError } from '../../proxy/policies/exchange.js';
+
+function recorder() {
+  const rejected: string[] = [];
+  const changes: Array<[number, number]> = [];
+  const events: BulkheadEvents = { changed: (a, q) => changes.push([a, q]), rejected: (r) => rejected.push(r) };
+  return { events, rejected, changes };
+}
+
+async function rejection(promise: Promise<void> | undefined): Promise<ProxyError> {
+  if (!promise) throw new Error('expected the request to wait or be rejected, but it got a slot at once');
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof ProxyError) return err;
+    throw err;
+  }
+  throw new Error('expected a rejection, but a slot was granted');
+}
+
+t.test('grants slots at once up to maxConcurrent, and counts them', async (t) => {
+  const { events, changes } = recorder();
+  const b = new Bulkhead({ maxConcurrent: 2, maxPending: 0, queueTimeoutMs: 0 }, events, 'test');
+  t.equal(b.acquire(Infinity), undefined);
+  t.equal(b.acquire(Infinity), undefined);
+  t.equal(b.active, 2);
+  b.release();
+  t.equal(b.active, 1);
+  t.same(changes, [[1, 0], [2, 0], [1, 0]]);
+});
+
+t.test('overflow beyond the queue is rejected at once with queue-full', async (t) => {
+  const { events, rejected } = recorder();
+  const b = new Bulkhead({ maxConcurrent: 1, maxPending: 0, queueTimeoutMs: 1000 }, events, 'route "x"');
+  b.acquire(Infinity);
+  const err = await rejection(b.acquire(Infinity));
+  t.equal(err.kind, 'bulkhead-rejected');
+  t.equal(err.status, 503);
+  t.equal(err.headers['x-breakwater-bulkhead'], 'rejected');
+  t.match(err.message, /route "x" is at capacity \(queue-full\)/);
+  t.same(rejected, ['queue-full']);
+});
+
+t.test('a waiter gets the released slot, first come first served', async (t) => {
+  const b = new Bulkhead({ maxConcurrent: 1, maxPending: 2, queueTimeoutMs: 5000 }, recorder().events, 'test');
+  b.acquire(Infinity);
+  const order: string[] = [];
+  const first = b.acquire(Infinity)!.then(() => order.push('first'));
+  const second = b.acquire(Infinity)!.then(() => order.push('second'));
+  t.equal(b.queued, 2);
+  b.release();
+  await first;
+  t.same(order, ['first']);
+  t.equal(b.active, 1, 'the slot passed straight to the waiter');
+  b.release();
+  await second;
+  t.same(order, ['first', 'second']);
+  b.release();
+  t.equal(b.active, 0);
+  t.equal(b.queued, 0);
+});
+
+t.test('a waiter gives up after queueTimeout, or earlier at its deadline', async (t) => {
+  // The shared clock's interval is unref'd (the proxy's sockets keep the process alive); here a timer has to.
+  const keepAlive = setInterval(() => undefined, 1000);
+  t.teardown(() => clearInterval(keepAlive));
+  const { events, rejected } = recorder();
+  const b = new Bulkhead({ maxConcurrent: 1, maxPending: 5, queueTimeoutMs: 50 }, events, 'test');
+  b.acquire(Infinity);
+  const started = performance.now();
+  const err = await rejection(b.acquire(Infinity));
+  t.match(err.message, /queue-timeout/);
+  t.ok(performance.now() - started >= 45, 'waited about queueTimeout');
+  t.equal(b.queued, 0);
+
+  const deadlineStart = performance.now();
+  await rejection(b.acquire(performance.now() + 10));
+  t.ok(performance.now() - deadlineStart < 45, 'the request deadline bounds the wait');
+  t.same(rejected, ['queue-timeout', 'queue-timeout']);
+
+  // Timed-out waiters are skipped: the next release frees the slot instead of handing it to nobody.
+  b.release();
+  t.equal(b.active, 0);
+  t.equal(b.acquire(Infinity), undefined);
+});

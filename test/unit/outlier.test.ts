@@ -1,0 +1,78 @@
+import t from 'tap';
+import { createLogger } from '../../proxy/telemetry/logger.js';
+import { Metrics } from '../../proxy/telemetry/metrics.js';
+import type { Endpoint } from '../../proxy/upstream/endpoint.js';
+import { OutlierDetector } from '../../proxy/upstream/outlier-detection.js';
+import { metricValue } from '../helpers/breakwater.js';
+
+/** Only the health fields the detector reads and writes; no connection pool. */
+function endpoints(n: number): Endpoint[] {
+  return Array.from(
+    { length: n },
+    (_, i) => ({ address: `10.0.0.${i + 1}:80`, consecutiveFailures: 0, ejectedUntil: 0, ejections: 0, checkHealthy: true, available: () => true }) as unknown as Endpoint,
+  );
+}
+
+function detector(policy: { consecutiveFailures: number; baseEjectionTimeMs: number; maxEjectionPercent: number }) {
+  const metrics = new Metrics();
+  return { metrics, detector: new OutlierDetector('up', policy, metrics, createLogger('silent')) };
+}
+
+/** Polls a condition every 5 ms; fails naming `what` after 2 s. */
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const fail = (d: OutlierDetector, e: Endpoint, all: Endpoint[], times: number) => {
+  for (let i = 0; i < times; i++) d.failure(e, all);
+};
+
+t.test('ejects after N consecutive failures; a success resets the count', async (t) => {
+  const { detector: d, metrics } = detector({ consecutiveFailures: 3, baseEjectionTimeMs: 10_000, maxEjectionPercent: 50 });
+  const all = endpoints(2);
+  fail(d, all[0]!, all, 2);
+  d.success(all[0]!);
+  fail(d, all[0]!, all, 2);
+  t.equal(all[0]!.ejections, 0, 'two failures, a success, two failures: not in a row');
+  d.failure(all[0]!, all);
+  t.equal(all[0]!.ejections, 1);
+  t.ok(all[0]!.ejectedUntil > performance.now() + 9000, 'ejected for baseEjectionTime');
+  const text = await metrics.registry.metrics();
+  t.equal(metricValue(text, 'breakwater_endpoint_ejections_total', { endpoint: '10.0.0.1:80' }), 1);
+  t.equal(metricValue(text, 'breakwater_endpoint_healthy', { endpoint: '10.0.0.1:80' }), 0);
+});
+
+t.test('each ejection lasts longer: baseEjectionTime × times ejected; back afterwards', async (t) => {
+  const { detector: d, metrics } = detector({ consecutiveFailures: 1, baseEjectionTimeMs: 40, maxEjectionPercent: 50 });
+  const all = endpoints(2);
+  d.failure(all[0]!, all);
+  const first = all[0]!.ejectedUntil - performance.now();
+  await until('the first ejection to end', () => all[0]!.ejectedUntil <= performance.now());
+  d.failure(all[0]!, all);
+  const second = all[0]!.ejectedUntil - performance.now();
+  t.equal(all[0]!.ejections, 2);
+  t.ok(first <= 40 && second > 40 && second <= 80, `first ${first.toFixed(0)} ms, second ${second.toFixed(0)} ms`);
+  await until('breakwater_endpoint_healthy to return to 1 after the ejection', async () =>
+    metricValue(await metrics.registry.metrics(), 'breakwater_endpoint_healthy', { endpoint: '10.0.0.1:80' }) === 1,
+  );
+  t.pass('healthy again once the ejection ends');
+});
+
+t.test('never more than maxEjectionPercent, and never the last endpoint', async (t) => {
+  const { detector: d } = detector({ consecutiveFailures: 1, baseEjectionTimeMs: 10_000, maxEjectionPercent: 50 });
+  const four = endpoints(4);
+  for (const e of four) d.failure(e, four);
+  t.equal(four.filter((e) => e.ejections > 0).length, 2, '50% of 4');
+
+  const { detector: all } = detector({ consecutiveFailures: 1, baseEjectionTimeMs: 10_000, maxEjectionPercent: 100 });
+  const one = endpoints(1);
+  fail(all, one[0]!, one, 5);
+  t.equal(one[0]!.ejections, 0, 'a single endpoint is never ejected');
+  const two = endpoints(2);
+  for (const e of two) fail(all, e, two, 3);
+  t.equal(two.filter((e) => e.ejections > 0).length, 1, 'with 100% allowed, one of two stays');
+});

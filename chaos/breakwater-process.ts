@@ -1,0 +1,31 @@
+// Breakwater as a real process, with the generated policy file kept in the run folder for inspection.
+import { writeFile } from 'node:fs/promises';
+import { distFile } from './dist-path.js';
+import type { ProcessRegistry, StartedProcess } from './processes.js';
+
+export interface RunningBreakwater {
+  process: StartedProcess;
+  listenerUrl: string;
+  adminUrl: string;
+}
+
+export async function startBreakwater(registry: ProcessRegistry, configFile: string, configYaml: string): Promise<RunningBreakwater> {
+  await writeFile(configFile, configYaml);
+  const addresses = new Map<string, string>();
+  const record = (line: Record<string, unknown>) => {
+    if (line.msg === 'listening' && typeof line.listener === 'string' && typeof line.address === 'string') {
+      addresses.set(line.listener, line.address);
+    }
+  };
+  // Ready once both the egress listener and the admin endpoint have announced their bound addresses.
+  const process = await registry.start({
+    label: 'breakwater',
+    command: globalThis.process.execPath,
+    args: [distFile('proxy', 'cli.js'), '--config', configFile],
+    ready: (line) => {
+      record(line);
+      return addresses.has('egress') && addresses.has('admin');
+    },
+  });
+  return { process, listenerUrl: `http://${addresses.get('egress')}`, adminUrl: `http://${addresses.get('admin')}` };
+}

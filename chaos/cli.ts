@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// `npm run chaos -- <experiment> [flags]` and `npm run demo` (= pod-kill-all). Exit codes: 0 every hypothesis
+// passed, 1 one failed, 2 bad input, 3 the run itself broke, 130 interrupted.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../proxy/config/duration.js';
+import { loadExperiment, listExperimentNames, experimentsDir, resolveExperimentFile } from './experiment-file.js';
+import { ExperimentError } from './field-reader.js';
+import { applyOverrides, UsageError, type Overrides } from './overrides.js';
+import { ProcessRegistry } from './processes.js';
+import { Progress } from './progress.js';
+import { runExperiment } from './runner.js';
+
+const USAGE = `usage: npm run chaos -- <experiment | file.yaml> [flags]
+  --duration D      override the load duration (e.g. 5s); the action timeline scales with it
+  --rate R          override the request rate (req/s)
+  --arms a,b        run only these arms (e.g. none,proxy)
+  --seed N          random seed (default 42)
+  --out DIR         run folder (default results/<timestamp>-<name>)
+  --list            list the experiments with their titles
+  --target T        local (default) | kubernetes
+  --namespace NS, --selector SEL, --client-url URL   kubernetes target: pods to kill, URL to load`;
+
+const EXIT = { passed: 0, failed: 1, badInput: 2, broken: 3, interrupted: 130 } as const;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      duration: { type: 'string' }, rate: { type: 'string' }, arms: { type: 'string' }, seed: { type: 'string' },
+      out: { type: 'string' }, list: { type: 'boolean' }, target: { type: 'string', default: 'local' },
+      namespace: { type: 'string' }, selector: { type: 'string' }, 'client-url': { type: 'string' }, help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.passed;
+  }
+  if (values.list) {
+    for (const name of await listExperimentNames()) {
+      const experiment = await loadExperiment(path.join(experimentsDir(), `${name}.yaml`));
+      process.stdout.write(`${name.padEnd(20)} ${experiment.title}\n`);
+    }
+    return EXIT.passed;
+  }
+  if (positionals.length !== 1) throw new UsageError(`expected one experiment name\n${USAGE}`);
+  const experiment = applyOverrides(await loadExperiment(await resolveExperimentFile(positionals[0]!)), readOverrides(values));
+  const seed = values.seed === undefined ? 42 : readInteger('--seed', values.seed);
+  const runDir = values.out ?? path.join('results', `${new Date().toISOString().replace(/[:.]/g, '-')}-${experiment.name}`);
+
+  const interrupt = new AbortController();
+  const progress = new Progress();
+  const registry = new ProcessRegistry(({ label, pid }) => progress.line(`  started ${label} (pid ${pid})`));
+  process.on('exit', () => registry.killAllNow());
+  const onSignal = (name: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) process.exit(EXIT.interrupted); // second signal: the exit hook SIGKILLs children
+    progress.line(`${name}: stopping; rolling back faults and ending every process`);
+    interrupt.abort(new Error(`interrupted by ${name}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const target = values.target;
+  if (target !== 'local' && target !== 'kubernetes') throw new UsageError(`--target: unknown target "${target}" (expected local or kubernetes)`);
+  try {
+    // Loaded only when asked for: the Kubernetes client is heavy and the local demo does not need it.
+    const result = target === 'kubernetes'
+      ? await (await import('./kubernetes-run.js')).runOnKubernetes({
+          experiment, seed, runDir, signal: interrupt.signal, progress,
+          namespace: required('--namespace', values.namespace),
+          selector: required('--selector', values.selector),
+          clientUrl: required('--client-url', values['client-url']),
+        })
+      : await runExperiment({ experiment, seed, runDir, signal: interrupt.signal, registry, progress });
+    const { formatTerminalTable } = await import('./report/index.js');
+    process.stdout.write(`${formatTerminalTable(result)}\n`);
+    process.stdout.write(`report: ${path.join(runDir, 'report.html')} (raw data and results.json alongside)\n`);
+    return result.passed ? EXIT.passed : EXIT.failed;
+  } catch (error) {
+    if (interrupt.signal.aborted) {
+      process.stderr.write('interrupted: faults rolled back, every process ended\n');
+      return EXIT.interrupted;
+    }
+    throw error;
+  }
+}
+
+function readOverrides(values: { duration?: string; rate?: string; arms?: string }): Overrides {
+  const overrides: Overrides = {};
+  if (values.duration !== undefined) {
+    const ms = parseDuration(values.duration);
+    if (!ms) throw new UsageError(`--duration: invalid duration "${values.duration}" (expected e.g. 5s, 2m)`);
+    overrides.durationMs = ms;
+  }
+  if (values.rate !== undefined) {
+    const rate = Number(values.rate);
+    if (!(rate > 0 && rate <= 5000)) throw new UsageError(`--rate: "${values.rate}" is not a rate in (0, 5000] req/s`);
+    overrides.rate = rate;
+  }
+  if (values.arms !== undefined) overrides.arms = values.arms.split(',').map((a) => a.trim()).filter(Boolean);
+  return overrides;
+}
+
+function readInteger(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: "${text}" is not a whole number`);
+  return Number(text);
+}
+
+function required(flag: string, value: string | undefined): string {
+  if (!value) throw new UsageError(`${flag} is required with --target kubernetes`);
+  return value;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    const badInput = error instanceof ExperimentError || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`chaos: ${error.message}\n`);
+    process.exit(badInput ? EXIT.badInput : EXIT.broken);
+  },
+);

@@ -1,0 +1,125 @@
+// The validated, typed form of an experiment file (chaos/experiments/<name>.yaml). Durations are milliseconds here;
+// the sidecar policy keeps the policy-file spelling ("800ms") because it is written verbatim into Breakwater's config.
+import type { BaseArm, HypothesisSpec } from './results.js';
+
+/** Demo-backend fault settings, as its /admin/faults endpoint and CLI flags take them. */
+export interface Faults {
+  failureRate?: number;
+  failureStatus?: number;
+  slowRate?: number;
+  slowDelay?: string;
+  transientRate?: number;
+  retryAfter?: string;
+  hang?: boolean;
+}
+
+export interface BackendSpec {
+  name: string;
+  replicas: number;
+  /** Faults at start-up; `restore` returns replicas to these. */
+  faults: Faults;
+  /** How long a (re)started replica answers /readyz 503: a pod warming up. */
+  readyDelayMs: number;
+  /** How long the supervisor waits before replacing a killed replica. */
+  restartDelayMs: number;
+  /** The route prefix that reaches this backend through Breakwater. */
+  pathPrefix: string;
+}
+
+export interface Topology {
+  backends: BackendSpec[];
+  /** How often the local service balancer probes each replica's /readyz. */
+  readinessPeriodMs: number;
+}
+
+export interface LoadStream {
+  name: string;
+  backend: string;
+  path: string;
+  method: string;
+  rate: number;
+}
+
+export interface LoadSpec {
+  rate: number;
+  durationMs: number;
+  streams: LoadStream[];
+}
+
+/** The sidecar policy for every route, in Breakwater's policy-file format (see the shared contract). */
+export interface SidecarPolicy {
+  timeout: string;
+  retry?: {
+    attempts: number;
+    perTryTimeout: string;
+    /** Conditions ("5xx", "timeout", ...) or status codes (429). */
+    on: Array<string | number>;
+    backoff: { base: string; max: string; jitter: 'full' | 'equal' | 'none' };
+    budget?: { ratio: number; minPerSecond: number };
+  };
+  circuitBreaker?: {
+    errorThresholdPercentage: number;
+    volumeThreshold: number;
+    window: string;
+    resetTimeout: string;
+    halfOpenRequests?: number;
+    consecutiveFailures?: number;
+    failOn?: Array<string | number>;
+  };
+  fallback?: { status: number; json: unknown };
+  /** Route-level bulkhead: requests in flight on this route at most. */
+  maxConcurrent?: number;
+  upstream: Record<string, unknown>; // connectTimeout, pool, outlierDetection, healthCheck, loadBalancing
+}
+
+export interface ArmSpec {
+  name: string;
+  base: BaseArm;
+  /** Deep-merged over the experiment's policy for this arm only. */
+  policyOverride?: Record<string, unknown>;
+}
+
+export type ActionName = 'kill' | 'freeze' | 'thaw' | 'latency' | 'errors' | 'blackhole' | 'restore';
+
+/** A replica selector: one replica of a backend, or all of them. */
+export interface TargetRef {
+  backend: string;
+  replica: number | 'all';
+}
+
+export interface TimelineAction {
+  atMs: number;
+  action: ActionName;
+  target?: TargetRef;
+  /** latency: added delay; blackhole delay mode: added delay per chunk. */
+  delayMs?: number;
+  /** errors: failure rate; latency: share of requests slowed. */
+  rate?: number;
+  /** errors: the status to fail with. */
+  status?: number;
+  /** blackhole: drop everything, or delay it. */
+  mode?: 'drop' | 'delay';
+}
+
+export interface HypothesisWindow {
+  fromMs: number;
+  toMs: number;
+}
+
+export interface Experiment {
+  name: string;
+  file: string;
+  title: string;
+  description?: string;
+  hypothesis: HypothesisSpec & { window?: HypothesisWindow; stream?: string };
+  topology: Topology;
+  load: LoadSpec;
+  policy: SidecarPolicy;
+  arms: ArmSpec[];
+  timeline: TimelineAction[];
+  /** Sample backend arrivals every 100 ms (retry-storm); otherwise every second. */
+  fineArrivals: boolean;
+}
+
+export const ACTIONS: readonly ActionName[] = ['kill', 'freeze', 'thaw', 'latency', 'errors', 'blackhole', 'restore'];
+export const BASE_ARMS: readonly BaseArm[] = ['none', 'app', 'proxy', 'app+proxy'];

@@ -3,7 +3,7 @@ import { loadPolicyFile, PolicyError } from './config/load.js';
 import { Runtime } from './runtime/runtime.js';
 import { PolicyWatcher } from './runtime/policy-watcher.js';
 import { startAdmin } from './server/admin.js';
-import { createLogger } from './telemetry/logger.js';
+import { createLoggers } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 
 /** Runs until drained; resolves to the process exit code. */
@@ -16,16 +16,18 @@ export async function runProxy(file: string): Promise<number> {
     console.error(err.message);
     return 1;
   }
-  const log = createLogger(policy.log.level);
+  const loggers = createLoggers(policy.log.level);
+  const log = loggers.log;
   const metrics = new Metrics();
   let runtime: Runtime | undefined;
   let admin;
   try {
     admin = await startAdmin(policy.admin.address, () => runtime, metrics, log);
-    runtime = await Runtime.start(file, metrics, log, policy);
+    runtime = await Runtime.start(file, metrics, loggers, policy);
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot start');
     await admin?.close();
+    loggers.flush();
     return 1;
   }
   const started = runtime;
@@ -40,6 +42,7 @@ export async function runProxy(file: string): Promise<number> {
     const stop = async (signal: string, skipDelay: boolean) => {
       if (stopping) {
         log.warn({ signal }, 'second signal: exiting now');
+        loggers.flush();
         return resolve(1);
       }
       stopping = true;
@@ -47,6 +50,7 @@ export async function runProxy(file: string): Promise<number> {
       log.info({ signal }, 'shutting down');
       await started.drain(skipDelay);
       await admin.close();
+      loggers.flush();
       resolve(0);
     };
     process.on('SIGTERM', () => void stop('SIGTERM', false));

@@ -1,16 +1,40 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteMatch } from '../config/policy.js';
 
-/** First matching route wins, in the order the policy file lists them. */
+/**
+ * First matching route wins, in the order the policy file lists them. Routes are indexed by the first path segment
+ * they require, so a request is checked only against routes that can match it (plus those matching any path, such as
+ * prefix "/"): a thousand routes cost about what a few do.
+ */
 export class Router<R extends { readonly policy: { readonly match: RouteMatch } }> {
-  constructor(readonly routes: readonly R[]) {}
+  private readonly bySegment = new Map<string, R[]>();
+  private readonly anyPath: R[];
+
+  constructor(readonly routes: readonly R[]) {
+    const keys = routes.map((r) => firstSegment(r.policy.match.path ?? r.policy.match.pathPrefix ?? '/'));
+    this.anyPath = routes.filter((_, i) => keys[i] === undefined);
+    for (const key of new Set(keys)) {
+      if (key !== undefined) this.bySegment.set(key, routes.filter((_, i) => keys[i] === key || keys[i] === undefined));
+    }
+  }
 
   match(method: string, path: string, headers: IncomingHttpHeaders): R | undefined {
-    for (const route of this.routes) {
+    const candidates = this.bySegment.get(firstSegment(path) ?? '') ?? this.anyPath;
+    for (const route of candidates) {
       if (matches(route.policy.match, method, path, headers)) return route;
     }
     return undefined;
   }
+}
+
+/**
+ * "/api/orders" → "api". Undefined for "/" and for a prefix whose first segment is still open ("/ap" is a whole
+ * segment, since prefixes match at segment boundaries, but "/" alone constrains nothing).
+ */
+function firstSegment(path: string): string | undefined {
+  const end = path.indexOf('/', 1);
+  const segment = end === -1 ? path.slice(1) : path.slice(1, end);
+  return segment === '' ? undefined : segment;
 }
 
 /** `path` is the request target without its query string. */

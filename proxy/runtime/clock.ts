@@ -1,5 +1,5 @@
 /**
- * One shared clock for every deadline, per-try timeout, backoff and queue wait: a hashed timer wheel driven by a single
+ * One shared clock for every deadline, per-try timeout and queue wait: a hashed timer wheel driven by a single
  * unref'd interval that runs only while timers are pending. Creating and cancelling a timer is O(1) and allocates one
  * small object, instead of a Node Timeout per request.
  */
@@ -14,6 +14,7 @@ interface Entry extends Timer {
 }
 
 const TICK_MS = 5;
+const NOOP = () => {};
 const SLOTS = 512;
 
 export class Clock {
@@ -39,6 +40,9 @@ export class Clock {
       cancelled: false,
       cancel() {
         this.cancelled = true;
+        // The entry waits in its slot until the wheel passes; release what the callback holds (an exchange, its
+        // headers and body) now, or every cancelled deadline would keep its request alive for the full timeout.
+        this.fn = NOOP;
       },
     };
     if (this.interval === undefined) {
@@ -57,8 +61,12 @@ export class Clock {
     return this.at(this.now() + ms, fn);
   }
 
+  /**
+   * Waits ms. Backoff and injected delays need millisecond precision more than they need sharing (they are rare
+   * next to per-attempt deadlines, which are nearly always cancelled), so they use a plain timer.
+   */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.after(ms, resolve));
+    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   private advance(): void {

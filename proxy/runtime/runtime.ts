@@ -11,6 +11,7 @@ import type { Policy } from '../config/policy.js';
 import { buildRoute, type CompiledRoute } from '../routing/route-stack.js';
 import { Router } from '../routing/router.js';
 import { DataPlaneListener } from '../server/listener.js';
+import type { Loggers } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { Upstream } from '../upstream/upstream.js';
 import { clock } from './clock.js';
@@ -31,15 +32,21 @@ export class Runtime {
   private draining = false;
   private reloading: Promise<ReloadResult> | undefined;
 
+  private readonly log: Logger;
+  private readonly accessLog: Logger;
+
   private constructor(
     readonly policyFile: string,
     private readonly metrics: Metrics,
-    private readonly log: Logger,
-  ) {}
+    loggers: Pick<Loggers, 'log' | 'access'>,
+  ) {
+    this.log = loggers.log;
+    this.accessLog = loggers.access;
+  }
 
   /** Loads the policy, starts upstreams and binds every listener; throws PolicyError on a bad file. */
-  static async start(policyFile: string, metrics: Metrics, log: Logger, policy?: Policy): Promise<Runtime> {
-    const runtime = new Runtime(policyFile, metrics, log);
+  static async start(policyFile: string, metrics: Metrics, loggers: Pick<Loggers, 'log' | 'access'>, policy?: Policy): Promise<Runtime> {
+    const runtime = new Runtime(policyFile, metrics, loggers);
     const loaded = policy ?? (await loadPolicyFile(policyFile));
     runtime.current = await runtime.build(loaded, 1, undefined);
     try {
@@ -93,10 +100,12 @@ export class Runtime {
     for (const l of listeners) l.stopAccepting();
     const inflight = listeners.reduce((n, l) => n + l.inflight, 0);
     this.log.info({ inflight }, 'draining: stopped accepting, waiting for requests in flight');
+    let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
       Promise.all(listeners.map((l) => l.idle())).then(() => true),
-      clock.sleep(timeoutMs).then(() => false),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]);
+    clearTimeout(timer); // a pending drain timeout must not hold the process open after the drain
     if (!finished) this.log.warn({ timeoutMs }, 'drain timeout: closing the requests still in flight');
     await this.shutdownNow();
     this.log.info('drained');
@@ -138,7 +147,7 @@ export class Runtime {
     const replaced = new Map<string, DataPlaneListener>();
     try {
       for (const l of moved) {
-        const listener = new DataPlaneListener(l.name, l.address, () => this.current.routers.get(l.name), this.metrics, this.log);
+        const listener = new DataPlaneListener(l.name, l.address, () => this.current.routers.get(l.name), this.metrics, this.log, this.accessLog);
         await listener.listen();
         bound.push(listener);
       }
@@ -224,7 +233,7 @@ export class Runtime {
   }
 
   private async bind(name: string, address: Policy['listeners'][number]['address']): Promise<void> {
-    const listener = new DataPlaneListener(name, address, () => this.current.routers.get(name), this.metrics, this.log);
+    const listener = new DataPlaneListener(name, address, () => this.current.routers.get(name), this.metrics, this.log, this.accessLog);
     await listener.listen();
     this.listeners.set(name, listener);
   }

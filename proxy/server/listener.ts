@@ -32,6 +32,8 @@ export class DataPlaneListener {
     private readonly router: () => Router<CompiledRoute> | undefined,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /** One line per request, a logger without the redaction pass (its fields never hold secrets). */
+    private readonly accessLogger: Logger,
   ) {
     this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => void this.handle(req, res));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -100,7 +102,7 @@ export class DataPlaneListener {
         'x-request-id': requestId,
       });
       this.metrics.requests.inc({ listener: this.name, route: '', upstream: '', status_class: '4xx', outcome: 'no-route' });
-      this.log.info({ listener: this.name, method, path, status: 404, outcome: 'no-route', requestId }, 'request');
+      this.accessLogger.info({ listener: this.name, method, path, status: 404, outcome: 'no-route', requestId }, 'request');
       req.resume();
       this.done();
       return;
@@ -200,8 +202,8 @@ export class DataPlaneListener {
   }
 
   private accessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string): void {
-    if (!this.log.isLevelEnabled('info')) return;
-    this.log.info(
+    if (!this.accessLogger.isLevelEnabled('info')) return;
+    this.accessLogger.info(
       {
         listener: this.name,
         route: route.policy.name,

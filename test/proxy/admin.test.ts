@@ -10,7 +10,7 @@ import t from 'tap';
 import { stringify } from 'yaml';
 import { Runtime } from '../../proxy/runtime/runtime.js';
 import { buildAdmin } from '../../proxy/server/admin.js';
-import { createLogger } from '../../proxy/telemetry/logger.js';
+import { createLoggers } from '../../proxy/telemetry/logger.js';
 import { Metrics } from '../../proxy/telemetry/metrics.js';
 import { withTestDefaults } from '../helpers/breakwater.js';
 
@@ -44,7 +44,7 @@ t.test('admin server', async (t) => {
     ),
   );
   const metrics = new Metrics();
-  const runtime = await Runtime.start(policyFile, metrics, createLogger('silent'));
+  const runtime = await Runtime.start(policyFile, metrics, createLoggers('silent'));
   t.teardown(() => runtime.drain(true));
   const app = buildAdmin(() => runtime, metrics);
   t.teardown(() => app.close());

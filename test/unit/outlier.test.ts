@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createLogger } from '../../proxy/telemetry/logger.js';
+import { createLoggers } from '../../proxy/telemetry/logger.js';
 import { Metrics } from '../../proxy/telemetry/metrics.js';
 import type { Endpoint } from '../../proxy/upstream/endpoint.js';
 import { OutlierDetector } from '../../proxy/upstream/outlier-detection.js';
@@ -15,7 +15,7 @@ function endpoints(n: number): Endpoint[] {
 
 function detector(policy: { consecutiveFailures: number; baseEjectionTimeMs: number; maxEjectionPercent: number }) {
   const metrics = new Metrics();
-  return { metrics, detector: new OutlierDetector('up', policy, metrics, createLogger('silent')) };
+  return { metrics, detector: new OutlierDetector('up', policy, metrics, createLoggers('silent').log) };
 }
 
 /** Polls a condition every 5 ms; fails naming `what` after 2 s. */

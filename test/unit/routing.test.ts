@@ -25,3 +25,28 @@ t.test('hop-by-hop headers stop at the proxy, both ways', async (t) => {
   const back = clientResponseHeaders({ connection: 'close, x-internal', 'x-internal': 'a', 'content-type': 'text/plain', 'transfer-encoding': 'chunked', 'set-cookie': ['a=1', 'b=2'] });
   t.same(back, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
 });
+
+t.test('the router keeps first-match-wins order across its segment index', async (t) => {
+  const { Router } = await import('../../proxy/routing/router.js');
+  const route = (name: string, match: Record<string, unknown>) => ({ name, policy: { match } });
+  const router = new Router([
+    route('health', { path: '/health' }),
+    route('orders-post', { pathPrefix: '/api/orders', methods: new Set(['POST']) }),
+    route('catch-all-get', { pathPrefix: '/', methods: new Set(['GET']) }),
+    route('api', { pathPrefix: '/api' }),
+    route('ap', { pathPrefix: '/ap' }),
+    route('rest', { pathPrefix: '/' }),
+  ]);
+  const name = (method: string, path: string) => router.match(method, path, {})?.name;
+  t.equal(name('GET', '/health'), 'health');
+  t.equal(name('POST', '/health/x'), 'rest', 'an exact path does not match below it');
+  t.equal(name('POST', '/api/orders/7'), 'orders-post');
+  t.equal(name('GET', '/api/orders'), 'catch-all-get', 'an earlier any-path route still wins over a later indexed one');
+  t.equal(name('PUT', '/api/x'), 'api');
+  t.equal(name('PUT', '/ap'), 'ap');
+  t.equal(name('PUT', '/apx'), 'rest');
+  t.equal(name('PUT', '//x'), 'rest');
+  const many = new Router(Array.from({ length: 1000 }, (_, i) => route(`r${i}`, { pathPrefix: `/svc${i}` })));
+  t.equal(many.match('GET', '/svc999/items', {})?.name, 'r999');
+  t.equal(many.match('GET', '/svc1000', {}), undefined);
+});

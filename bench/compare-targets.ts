@@ -1,0 +1,99 @@
+// The main comparison: every running target measured in interleaved rounds (round 1 of every target,
+// then round 2, ...) so that drift on a shared machine spreads over all of them; medians reported.
+import type { ClosedLoopGenerator } from './load-types.js';
+import { measureWindow, median, toMB, type WindowMeasurement } from './measure-window.js';
+import { nodeOpenLoop, type OpenLoopResult } from './node-load.js';
+import type { BenchSettings } from './options.js';
+import { rssBytes } from './proc-stats.js';
+import type { TargetFigures, TargetResult, ThroughputFigures } from './results.js';
+import type { Target, TargetSlot } from './targets.js';
+
+const CLOSED_LOOP_CONNECTIONS = 32;
+const STREAMING_CONNECTIONS = 4;
+const POST_BODY_BYTES = 64 * 1024;
+
+interface Samples {
+  c32: WindowMeasurement[];
+  c1: WindowMeasurement[];
+  c16: WindowMeasurement[];
+  open: OpenLoopResult[];
+}
+
+function throughput(window: WindowMeasurement): ThroughputFigures {
+  const { rps, p50Us, p99Us } = window.load;
+  return { rps, p50Us, p99Us, cpuUsPerRequest: window.cpuUsPerRequest };
+}
+
+function failures(windows: readonly WindowMeasurement[]): number {
+  return windows.reduce((sum, { load }) => sum + load.non2xx + load.socketErrors, 0);
+}
+
+function figuresFrom(samples: Samples, rssIdle: number | null, get1MiB: WindowMeasurement, post64KiB: WindowMeasurement): TargetFigures {
+  const medianOf = <T>(list: readonly T[], pick: (item: T) => number): number => median(list.map(pick));
+  const cpu = samples.c32.map((window) => window.cpuUsPerRequest).filter((value): value is number => value !== null);
+  const peaks = samples.c32.map((window) => window.peakRssBytes).filter((value): value is number => value !== null);
+  return {
+    cpuUsPerRequest: cpu.length > 0 ? median(cpu) : null,
+    closedLoopRps: medianOf(samples.c32, (window) => window.load.rps),
+    c1: { p50Us: medianOf(samples.c1, (w) => w.load.p50Us), p99Us: medianOf(samples.c1, (w) => w.load.p99Us) },
+    c16: { p50Us: medianOf(samples.c16, (w) => w.load.p50Us), p99Us: medianOf(samples.c16, (w) => w.load.p99Us) },
+    openLoop: {
+      targetRps: samples.open[0].targetRps,
+      achievedRps: medianOf(samples.open, (result) => result.achievedRps),
+      p50Us: medianOf(samples.open, (result) => result.p50Us),
+      p99Us: medianOf(samples.open, (result) => result.p99Us),
+      maxUs: Math.max(...samples.open.map((result) => result.maxUs)),
+      errors: samples.open.reduce((sum, result) => sum + result.errors + result.non2xx, 0),
+    },
+    rssIdleMB: rssIdle === null ? null : toMB(rssIdle),
+    // Peak, not median: memory is a limit, the worst window is what a pod must be sized for.
+    rssLoadMB: peaks.length > 0 ? toMB(Math.max(...peaks)) : null,
+    failures: failures([...samples.c32, ...samples.c1, ...samples.c16, get1MiB, post64KiB]),
+    streaming: { get1MiB: throughput(get1MiB), post64KiB: throughput(post64KiB) },
+  };
+}
+
+export async function compareTargets(
+  slots: readonly TargetSlot[],
+  settings: BenchSettings,
+  generate: ClosedLoopGenerator,
+  log: (message: string) => void,
+): Promise<TargetResult[]> {
+  const running = slots.map((slot) => slot.target).filter((target): target is Target => target !== undefined);
+  const idleRss = new Map(running.map((target) => [target.name, target.pid === undefined ? null : rssBytes(target.pid)]));
+  const samples = new Map<string, Samples>(running.map((target) => [target.name, { c32: [], c1: [], c16: [], open: [] }]));
+  const window = (target: Target, connections: number, path = '/', postBodyBytes?: number, durationS = settings.windowS) =>
+    measureWindow(generate, target.pid, { url: `${target.url}${path}`, connections, durationS, postBodyBytes });
+
+  for (const target of running) {
+    log(`warm-up ${target.name}`);
+    await window(target, CLOSED_LOOP_CONNECTIONS, '/', undefined, settings.warmupS);
+  }
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const [kind, connections] of [['c32', CLOSED_LOOP_CONNECTIONS], ['c1', 1], ['c16', 16]] as const) {
+      for (const target of running) {
+        log(`round ${round}/${settings.rounds}: ${kind} ${target.name}`);
+        samples.get(target.name)?.[kind].push(await window(target, connections));
+      }
+    }
+    for (const target of running) {
+      log(`round ${round}/${settings.rounds}: open loop ${settings.openLoopRps} rps ${target.name}`);
+      const result = await nodeOpenLoop({ url: `${target.url}/`, rps: settings.openLoopRps, durationS: settings.windowS });
+      samples.get(target.name)?.open.push(result);
+    }
+  }
+  const streaming = new Map<string, [WindowMeasurement, WindowMeasurement]>();
+  for (const target of running) {
+    log(`streaming ${target.name}`);
+    const get1MiB = await window(target, STREAMING_CONNECTIONS, '/big', undefined, settings.streamingS);
+    const post64KiB = await window(target, STREAMING_CONNECTIONS, '/', POST_BODY_BYTES, settings.streamingS);
+    streaming.set(target.name, [get1MiB, post64KiB]);
+  }
+
+  return slots.map(({ name, label, target, skipped }): TargetResult => {
+    const measured = target && samples.get(name);
+    const streamed = streaming.get(name);
+    if (!measured || !streamed) return { name, label, skipped: skipped ?? 'not started' };
+    return { name, label, figures: figuresFrom(measured, idleRss.get(name) ?? null, ...streamed) };
+  });
+}

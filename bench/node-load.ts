@@ -1,0 +1,124 @@
+// A Node load client: closed loop (fallback when wrk is missing, and for sub-second smoke runs) and
+// open loop at a fixed rate. Open-loop latency is measured from each request's *scheduled* send
+// time, so a stalled proxy cannot hide its queueing delay (no coordinated omission).
+import { Agent, request } from 'node:http';
+import { LatencyRecorder } from './latency-recorder.js';
+import type { ClosedLoopSpec, LoadResult } from './load-types.js';
+
+export interface OpenLoopSpec {
+  url: string;
+  rps: number;
+  durationS: number;
+}
+
+export interface OpenLoopResult {
+  targetRps: number;
+  achievedRps: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+  non2xx: number;
+  errors: number;
+}
+
+const MAX_SAMPLES = 2_000_000;
+/** How long in-flight requests may run past the end of the window before they count as errors. */
+const DRAIN_MS = 5000;
+
+const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+interface Outcome {
+  ok: boolean;
+  status: number;
+}
+
+function send(agent: Agent, url: URL, body: Buffer | undefined): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const req = request(url, { agent, method: body ? 'POST' : 'GET' }, (res) => {
+      res.on('end', () => resolve({ ok: true, status: res.statusCode ?? 0 }));
+      res.on('error', () => resolve({ ok: false, status: 0 }));
+      res.resume();
+    });
+    req.on('error', () => resolve({ ok: false, status: 0 }));
+    req.end(body);
+  });
+}
+
+function is2xxOr3xx(status: number): boolean {
+  return status >= 200 && status < 400;
+}
+
+export async function nodeClosedLoop(spec: ClosedLoopSpec): Promise<LoadResult> {
+  const url = new URL(spec.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
+  const body = spec.postBodyBytes === undefined ? undefined : Buffer.alloc(spec.postBodyBytes, 'x');
+  const recorder = new LatencyRecorder(MAX_SAMPLES);
+  let non2xx = 0;
+  let socketErrors = 0;
+  const start = nowUs();
+  const end = start + spec.durationS * 1e6;
+  const worker = async (): Promise<void> => {
+    for (let sentAt = nowUs(); sentAt < end; sentAt = nowUs()) {
+      const outcome = await send(agent, url, body);
+      if (!outcome.ok) socketErrors++;
+      else if (!is2xxOr3xx(outcome.status)) non2xx++;
+      if (!recorder.record(nowUs() - sentAt)) break;
+    }
+  };
+  await Promise.all(Array.from({ length: spec.connections }, worker));
+  agent.destroy();
+  const summary = recorder.summary();
+  const durationS = (nowUs() - start) / 1e6;
+  return {
+    generator: 'node',
+    requests: summary.count,
+    durationS,
+    rps: summary.count / durationS,
+    p50Us: summary.p50Us,
+    p99Us: summary.p99Us,
+    non2xx,
+    socketErrors,
+  };
+}
+
+export async function nodeOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
+  const url = new URL(spec.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const total = Math.max(1, Math.round(spec.rps * spec.durationS));
+  const intervalUs = 1e6 / spec.rps;
+  const recorder = new LatencyRecorder(total);
+  let non2xx = 0;
+  const inFlight: Promise<void>[] = [];
+  const start = nowUs();
+  for (let sent = 0; sent < total; ) {
+    const now = nowUs();
+    // Send everything that is due; timers fire at ~1 ms granularity, the schedule is exact.
+    for (; sent < total && start + sent * intervalUs <= now; sent++) {
+      const scheduledAt = start + sent * intervalUs;
+      inFlight.push(
+        send(agent, url, undefined).then((outcome) => {
+          if (!outcome.ok) return;
+          if (!is2xxOr3xx(outcome.status)) non2xx++;
+          recorder.record(nowUs() - scheduledAt);
+        }),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await Promise.race([
+    Promise.all(inFlight),
+    new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref()),
+  ]);
+  agent.destroy(); // ends any request still running after the drain window
+  const summary = recorder.summary();
+  return {
+    targetRps: spec.rps,
+    achievedRps: summary.count / spec.durationS,
+    p50Us: summary.p50Us,
+    p99Us: summary.p99Us,
+    maxUs: summary.maxUs,
+    non2xx,
+    // Failed requests and those still unanswered after the drain window.
+    errors: total - summary.count,
+  };
+}

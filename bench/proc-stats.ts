@@ -1,0 +1,58 @@
+// Per-process CPU time and resident memory straight from procfs (Linux only).
+import { readFileSync, readdirSync } from 'node:fs';
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ; fixed at 100 on every mainstream Linux ABI
+
+/** utime + stime of one process in microseconds. */
+export function cpuTimeUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** VmRSS of one process in bytes. */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!match) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+/** PIDs whose parent is `pid` (e.g. nginx's worker under the master the harness started). */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === pid) children.push(Number(entry));
+    } catch {
+      // The process ended while the directory was being read.
+    }
+  }
+  return children;
+}
+
+/** Samples a process's peak RSS while a measurement runs; stop() may be called more than once. */
+export function trackPeakRss(pid: number, intervalMs = 100): { stop(): number } {
+  let peak = rssBytes(pid);
+  const sample = (): void => {
+    try {
+      peak = Math.max(peak, rssBytes(pid));
+    } catch {
+      // The process died mid-window; the load generator's errors will say so.
+    }
+  };
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
+}

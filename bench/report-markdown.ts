@@ -1,0 +1,112 @@
+// bench/results/<date>.md: the tables the README's Performance section shows.
+import { formatNumber, formatRatio, formatUs } from './format.js';
+import type { BenchReport, GoalResult, TargetFigures, TargetResult, ThroughputFigures } from './results.js';
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+const pair = (a: number | null | undefined, b: number | null | undefined): string => `${formatUs(a)} / ${formatUs(b)}`;
+const megabytes = (value: number | null | undefined): string => (value == null ? '-' : `${formatNumber(value, 1)} MB`);
+const skippedRow = (name: string, reason: string, width: number): string[] => [
+  name,
+  `skipped: ${reason.split('\n')[0]}`,
+  ...Array<string>(width - 2).fill(''),
+];
+
+function openLoop(figures: TargetFigures['openLoop']): string {
+  const failed = figures.errors > 0 ? ` (${formatNumber(figures.errors)} failed)` : '';
+  return `${pair(figures.p50Us, figures.p99Us)}${failed}`;
+}
+
+function mainTable(report: BenchReport): string {
+  const header = ['target', 'CPU/request', 'rps (c=32)', 'c=1 p50 / p99', 'c=16 p50 / p99',
+    `open loop ${report.settings.openLoopRps} rps p50 / p99`, 'RSS idle / load', 'failed (closed loop)'];
+  return table(header, report.targets.map((target) => {
+    const f = target.figures;
+    if (!f) return skippedRow(target.label, target.skipped ?? '', header.length);
+    return [target.label, formatUs(f.cpuUsPerRequest), formatNumber(f.closedLoopRps), pair(f.c1.p50Us, f.c1.p99Us),
+      pair(f.c16.p50Us, f.c16.p99Us), openLoop(f.openLoop),
+      `${megabytes(f.rssIdleMB)} / ${megabytes(f.rssLoadMB)}`, formatNumber(f.failures)];
+  }));
+}
+
+function ratioTable(targets: readonly TargetResult[]): string {
+  const header = ['target', 'CPU vs HAProxy', 'CPU vs fastify', 'rps vs direct', 'rps vs HAProxy', 'rps vs fastify',
+    'c=1 added p50 / p99', 'c=16 p99 vs HAProxy'];
+  return table(header, targets.filter((target) => target.comparisons).map((target) => {
+    const c = target.comparisons!;
+    return [target.label, formatRatio(c.cpuVsHaproxy), formatRatio(c.cpuVsFastify), formatRatio(c.rpsVsDirect),
+      formatRatio(c.rpsVsHaproxy), formatRatio(c.rpsVsFastify), pair(c.c1AddedP50Us, c.c1AddedP99Us),
+      formatRatio(c.c16P99VsHaproxy)];
+  }));
+}
+
+function streamingTable(targets: readonly TargetResult[]): string {
+  const cells = (figures: ThroughputFigures): string[] =>
+    [formatNumber(figures.rps), pair(figures.p50Us, figures.p99Us), formatUs(figures.cpuUsPerRequest)];
+  const header = ['target', 'GET 1 MiB rps', 'p50 / p99', 'CPU/request', 'POST 64 KiB rps', 'p50 / p99', 'CPU/request'];
+  return table(header, targets.filter((target) => target.figures).map((target) => [
+    target.label, ...cells(target.figures!.streaming.get1MiB), ...cells(target.figures!.streaming.post64KiB),
+  ]));
+}
+
+function scenarioTable(report: BenchReport): string {
+  const header = ['Breakwater scenario', 'p50', 'p99', 'requests', 'non-2xx', 'note'];
+  return table(header, report.scenarios.map((scenario) => {
+    const f = scenario.figures;
+    if (!f) return skippedRow(scenario.label, scenario.skipped ?? '', header.length);
+    return [scenario.label, formatUs(f.p50Us), formatUs(f.p99Us), formatNumber(f.requests), formatNumber(f.non2xx), f.note];
+  }));
+}
+
+function scaleTable(report: BenchReport): string {
+  const header = ['Breakwater scale case', 'routes', 'endpoints', 'breakers', 'CPU/request', 'rps (c=32)', 'RSS idle / load'];
+  return table(header, report.scale.map((entry) => {
+    const f = entry.figures;
+    const shape = [String(entry.routes), String(entry.endpoints), String(entry.breakers)];
+    if (!f) return [entry.name, ...shape, `skipped: ${(entry.skipped ?? '').split('\n')[0]}`, '', ''];
+    return [entry.name, ...shape, formatUs(f.cpuUsPerRequest), formatNumber(f.rps), `${megabytes(f.rssIdleMB)} / ${megabytes(f.rssLoadMB)}`];
+  }));
+}
+
+function goalTable(goals: readonly GoalResult[]): string {
+  const verdict = (met: boolean | null): string => (met === null ? 'n/a' : met ? 'met' : 'NOT met');
+  return table(['target (Breakwater)', 'this run', 'verdict'], goals.map((goal) => [goal.goal, goal.value, verdict(goal.met)]));
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const s = report.settings;
+  return `# Breakwater benchmark ${report.date}${report.smoke ? ' (smoke run: figures are not meaningful)' : ''}
+
+${report.machine.cpus} CPUs, Node ${report.machine.node}, ${report.machine.platform}, load average ${formatNumber(report.machine.loadAverageBefore, 1)} before and
+${formatNumber(report.machine.loadAverageAfter, 1)} after the run (above ~1, other work competed for the CPUs). Load: ${s.generator}, ${s.windowS} s windows,
+${s.rounds} interleaved round(s), medians. Upstream: ${s.upstream}. ${s.pinning}.
+Compare ratios within this run; absolute times vary from run to run on shared machines.
+
+## Targets
+
+${mainTable(report)}
+
+## Ratios (same run)
+
+${ratioTable(report.targets)}
+
+## Body streaming (4 connections)
+
+${streamingTable(report.targets)}
+
+## Fast-fail and retry
+
+${scenarioTable(report)}
+
+## Scale
+
+${scaleTable(report)}
+
+## Goals
+
+${goalTable(report.goals)}
+${report.notes.length > 0 ? `\n## Notes\n\n${report.notes.map((note) => `- ${note}`).join('\n')}\n` : ''}`;
+}

@@ -1,0 +1,87 @@
+// The shape of bench/results/<date>.json (also read by the markdown renderer and the CI smoke test).
+
+export interface Percentiles {
+  p50Us: number;
+  p99Us: number;
+}
+
+export interface ThroughputFigures extends Percentiles {
+  rps: number;
+  /** Proxy process CPU time (user + system) over the window, divided by requests; null for "direct". */
+  cpuUsPerRequest: number | null;
+}
+
+export interface TargetFigures {
+  cpuUsPerRequest: number | null;
+  closedLoopRps: number;
+  c1: Percentiles;
+  c16: Percentiles;
+  openLoop: Percentiles & { targetRps: number; achievedRps: number; maxUs: number; errors: number };
+  rssIdleMB: number | null;
+  rssLoadMB: number | null;
+  /** Non-2xx responses and socket errors over all windows: anything but 0 makes the figures suspect. */
+  failures: number;
+  streaming: { get1MiB: ThroughputFigures; post64KiB: ThroughputFigures };
+}
+
+export interface TargetComparisons {
+  cpuVsHaproxy: number | null;
+  cpuVsFastify: number | null;
+  rpsVsDirect: number | null;
+  rpsVsHaproxy: number | null;
+  rpsVsFastify: number | null;
+  c1AddedP50Us: number | null;
+  c1AddedP99Us: number | null;
+  c16P99VsHaproxy: number | null;
+}
+
+export interface TargetResult {
+  name: string;
+  label: string;
+  skipped?: string;
+  figures?: TargetFigures;
+  comparisons?: TargetComparisons;
+}
+
+export interface ScenarioResult {
+  name: string;
+  label: string;
+  skipped?: string;
+  figures?: Percentiles & { requests: number; non2xx: number; note: string };
+}
+
+export interface ScaleResult {
+  name: string;
+  routes: number;
+  endpoints: number;
+  breakers: number;
+  skipped?: string;
+  figures?: { cpuUsPerRequest: number; rps: number; rssIdleMB: number; rssLoadMB: number };
+}
+
+export interface GoalResult {
+  goal: string;
+  value: string;
+  /** null when a target needed for the comparison was skipped. */
+  met: boolean | null;
+}
+
+export interface BenchReport {
+  date: string;
+  smoke: boolean;
+  /** Load averages (1 min) before and after: other work on the machine skews every figure. */
+  machine: { cpus: number; node: string; platform: string; loadAverageBefore: number; loadAverageAfter: number };
+  settings: {
+    generator: 'wrk' | 'node';
+    windowS: number;
+    rounds: number;
+    openLoopRps: number;
+    upstream: string;
+    pinning: string;
+  };
+  notes: string[];
+  targets: TargetResult[];
+  scenarios: ScenarioResult[];
+  scale: ScaleResult[];
+  goals: GoalResult[];
+}

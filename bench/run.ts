@@ -1,0 +1,153 @@
+// `npm run bench [-- --smoke] [-- --out DIR]`: starts the upstream and every target, measures them
+// interleaved, runs the Breakwater scenarios and scale cases, and writes <date>.json and <date>.md.
+// Every process it starts is ended on exit, on SIGINT/SIGTERM and on error.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { breakwaterUnavailableReason } from './breakwater.js';
+import { killAllProcessesNow, setProcessLogDirectory, stopAllProcesses } from './children.js';
+import { compareTargets } from './compare-targets.js';
+import { evaluateGoals, withComparisons } from './goals.js';
+import { nodeClosedLoop } from './node-load.js';
+import { parseOptions, settingsFor } from './options.js';
+import { renderMarkdown } from './report-markdown.js';
+import type { BenchReport } from './results.js';
+import { measureScale } from './scale.js';
+import { measureScenarios } from './scenarios.js';
+import { startTargets } from './targets.js';
+import { commandAvailable, INSTALL_HINT } from './tools.js';
+import { startMainUpstream, startNodeUpstream } from './upstream.js';
+import { wrkGenerator } from './wrk.js';
+
+/** 127.0.0.1 ... 127.0.0.200: the upstream answers on all of them for the 200-endpoint scale case. */
+const UPSTREAM_HOSTS = Array.from({ length: 200 }, (_, index) => `127.0.0.${index + 1}`);
+
+const startedAt = Date.now();
+const log = (message: string): void => {
+  process.stderr.write(`[bench +${((Date.now() - startedAt) / 1000).toFixed(1)}s] ${message}\n`);
+};
+
+let scratchDir: string | undefined;
+
+async function main(argv: readonly string[]): Promise<void> {
+  const options = parseOptions(argv);
+  const [loadAverageBefore] = loadavg();
+  const has = {
+    wrk: commandAvailable('wrk', ['-v']),
+    nginx: commandAvailable('nginx', ['-v']),
+    haproxy: commandAvailable('haproxy', ['-v']),
+    taskset: commandAvailable('taskset', ['-V']),
+  };
+  const settings = settingsFor(options.smoke, has.wrk);
+  const notes: string[] = [];
+  if (options.smoke) notes.push('smoke run: sub-second windows with the Node client; checks the harness, not the proxy');
+  else if (!has.wrk) notes.push(`wrk not installed: closed-loop load from the Node client instead (${INSTALL_HINT})`);
+  const cpus = availableParallelism();
+  const pinned = has.taskset && cpus >= 2;
+  const pinning = pinned
+    ? 'Proxies pinned to CPU 0, upstream to CPU 1 (taskset), load generator unpinned'
+    : 'No CPU pinning (needs taskset and 2+ CPUs)';
+  const proxyCpus = pinned ? '0' : undefined;
+  const upstreamCpus = pinned ? '1' : undefined;
+
+  const breakwaterUnavailable = breakwaterUnavailableReason();
+  if (breakwaterUnavailable) notes.push(`Breakwater skipped: ${breakwaterUnavailable}`);
+  scratchDir = mkdtempSync(join(tmpdir(), 'breakwater-bench-'));
+  setProcessLogDirectory(scratchDir);
+  const upstream = await startMainUpstream(scratchDir, UPSTREAM_HOSTS, has.nginx, upstreamCpus);
+  if (!has.nginx) notes.push(`nginx not installed: Node upstream instead, nginx target skipped (${INSTALL_HINT})`);
+  const nodeUpstream =
+    upstream.kind === 'node' ? upstream : await startNodeUpstream('scenario-upstream', ['127.0.0.1'], upstreamCpus);
+  const generate = settings.generator === 'wrk' ? wrkGenerator(scratchDir, undefined) : nodeClosedLoop;
+
+  log(`upstream: ${upstream.kind} at ${upstream.address}; load generator: ${settings.generator}`);
+  const slots = await startTargets({
+    scratchDir,
+    upstream: upstream.address,
+    proxyCpus,
+    has,
+    breakwaterUnavailable,
+  });
+  for (const slot of slots.filter((entry) => entry.skipped)) log(`skipped ${slot.name}: ${slot.skipped}`);
+  const measured = await compareTargets(slots, settings, generate, log);
+  const scenarios = await measureScenarios(
+    { scratchDir, nodeUpstream: nodeUpstream.address, proxyCpus, breakwaterUnavailable },
+    settings,
+    generate,
+    log,
+  );
+  const scale = await measureScale(
+    { scratchDir, upstreamPort: upstream.port, upstreamHosts: UPSTREAM_HOSTS, proxyCpus, breakwaterUnavailable },
+    settings,
+    options.smoke,
+    generate,
+    log,
+  );
+  const targets = withComparisons(measured);
+  const laggingOpenLoop = targets.filter(({ figures }) => figures && figures.openLoop.achievedRps < 0.9 * settings.openLoopRps);
+  if (laggingOpenLoop.length > 0) {
+    notes.push(
+      `open loop: ${laggingOpenLoop.map((target) => target.name).join(', ')} completed under 90% of ` +
+        `${settings.openLoopRps} rps in the window; their open-loop latencies measure a backlog (of the target, ` +
+        'or of a machine too busy for the client)',
+    );
+  }
+  const now = new Date();
+  const report: BenchReport = {
+    date: now.toISOString(),
+    smoke: options.smoke,
+    machine: {
+      cpus,
+      node: process.versions.node,
+      platform: `${process.platform}-${process.arch}`,
+      loadAverageBefore,
+      loadAverageAfter: loadavg()[0],
+    },
+    settings: {
+      generator: settings.generator,
+      windowS: settings.windowS,
+      rounds: settings.rounds,
+      openLoopRps: settings.openLoopRps,
+      upstream: upstream.kind === 'nginx' ? 'nginx `return 200`, 1 worker' : 'minimal Node server',
+      pinning,
+    },
+    notes,
+    targets,
+    scenarios,
+    scale,
+    goals: evaluateGoals(targets, scenarios, scale),
+  };
+  // A smoke run must never overwrite the committed results of a real one.
+  const baseName = `${now.toISOString().slice(0, 10)}${options.smoke ? '.smoke' : ''}`;
+  mkdirSync(options.outDir, { recursive: true });
+  const markdown = renderMarkdown(report);
+  writeFileSync(join(options.outDir, `${baseName}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(options.outDir, `${baseName}.md`), markdown);
+  process.stdout.write(markdown);
+  log(`wrote ${join(options.outDir, baseName)}.json and .md`);
+}
+
+let shuttingDown = false;
+async function shutdown(exitCode: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  await stopAllProcesses();
+  if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+  process.exit(exitCode);
+}
+
+process.on('exit', killAllProcessesNow);
+process.on('SIGINT', () => void shutdown(130));
+process.on('SIGTERM', () => void shutdown(143));
+process.on('uncaughtException', (error) => {
+  log(`error: ${error.stack ?? error.message}`);
+  void shutdown(1);
+});
+main(process.argv.slice(2)).then(
+  () => shutdown(0),
+  (error: Error) => {
+    // After SIGINT the measurement fails because its processes were ended: that is not news.
+    if (!shuttingDown) log(`error: ${error.message}`);
+    return shutdown(1);
+  },
+);

@@ -1,0 +1,48 @@
+// Minimal upstream used when nginx is not installed, and for the behaviours nginx cannot fake:
+//   GET /big          1 MiB response (body streaming)
+//   GET /slow?ms=N    answers after N ms (holds bulkhead slots)
+//   GET /flaky        503 and 200 in turn (one failed attempt, then success)
+//   anything else     200 "ok", request body read and dropped
+// With --hosts a,b,c it listens on the same port on several loopback addresses (many endpoints).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { announceListening, readFlag } from './server-cli.js';
+
+const BIG_BODY = Buffer.alloc(1024 * 1024, 'b');
+const MAX_SLOW_MS = 60_000;
+let flakyCalls = 0;
+
+function respond(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://upstream');
+  if (url.pathname === '/big') {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG_BODY.length });
+    res.end(BIG_BODY);
+  } else if (url.pathname === '/slow') {
+    const delayMs = Math.min(MAX_SLOW_MS, Number(url.searchParams.get('ms') ?? '1000'));
+    const timer = setTimeout(() => res.end('slow\n'), delayMs);
+    res.on('close', () => clearTimeout(timer));
+  } else if (url.pathname === '/flaky') {
+    res.statusCode = flakyCalls++ % 2 === 0 ? 503 : 200;
+    res.end('flaky\n');
+  } else {
+    res.end('ok\n');
+  }
+}
+
+async function listen(host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => respond(req, res));
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(port, host);
+  await once(server, 'listening');
+  return server;
+}
+
+const [firstHost, ...otherHosts] = readFlag('hosts', '127.0.0.1').split(',');
+const first = await listen(firstHost, Number(readFlag('port', '0')));
+const address = first.address();
+if (address === null || typeof address === 'string') throw new Error('expected a TCP listener');
+for (const host of otherHosts) await listen(host, address.port);
+announceListening(address);

@@ -1,0 +1,90 @@
+// CI smoke of the benchmark harness: a real `node dist/bench/run.js --smoke` run (seconds, no
+// thresholds) must write a report in which every target, scenario and scale case has figures or
+// says why it was skipped.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchReport } from '../../bench/results.js';
+
+const RUN_DEADLINE_MS = 150_000;
+const TARGETS = ['direct', 'breakwater', 'fastify-http-proxy', 'node-undici', 'nginx', 'haproxy'];
+const SCENARIOS = ['retry-baseline', 'retry-once', 'fast-fail-breaker', 'fast-fail-bulkhead'];
+const SCALE_CASES = ['routes-1', 'routes-100', 'routes-1000', 'endpoints-2', 'endpoints-200'];
+
+const isPositive = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0;
+const isSkipReason = (value: unknown): boolean => typeof value === 'string' && value.trim().length > 0;
+
+t.test('--smoke writes a report with figures or a skip reason for everything', async (t) => {
+  const outDir = t.testdir();
+  const child = spawn(process.execPath, ['dist/bench/run.js', '--smoke', '--out', outDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.resume();
+  const deadline = setTimeout(() => child.kill('SIGINT'), RUN_DEADLINE_MS);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(deadline);
+  t.equal(code, 0, `bench --smoke exits 0 within ${RUN_DEADLINE_MS} ms`, { stderr });
+
+  const files = readdirSync(outDir);
+  const jsonFile = files.find((name) => name.endsWith('.smoke.json'));
+  t.ok(jsonFile, `a <date>.smoke.json is written (found: ${files.join(', ')})`);
+  t.ok(files.some((name) => name.endsWith('.smoke.md')), 'a <date>.smoke.md is written');
+  if (!jsonFile) return;
+  const report = JSON.parse(readFileSync(join(outDir, jsonFile), 'utf8')) as BenchReport;
+  t.equal(report.smoke, true);
+
+  t.same(report.targets.map((target) => target.name), TARGETS, 'every target is reported, in order');
+  for (const target of report.targets) {
+    if (target.skipped !== undefined) {
+      t.ok(isSkipReason(target.skipped), `${target.name}: skipped with a reason`);
+      continue;
+    }
+    const f = target.figures;
+    t.ok(f, `${target.name}: has figures or a skip reason`);
+    if (!f) continue;
+    for (const [what, value] of Object.entries({
+      'closed-loop rps': f.closedLoopRps,
+      'c=1 p50': f.c1.p50Us,
+      'c=1 p99': f.c1.p99Us,
+      'c=16 p50': f.c16.p50Us,
+      'c=16 p99': f.c16.p99Us,
+      'open-loop p99': f.openLoop.p99Us,
+      'GET 1 MiB rps': f.streaming.get1MiB.rps,
+      'POST 64 KiB rps': f.streaming.post64KiB.rps,
+    })) {
+      t.ok(isPositive(value), `${target.name}: ${what} is a positive number (got ${value})`);
+    }
+    if (target.name === 'direct') {
+      t.equal(f.cpuUsPerRequest, null, 'direct has no proxy process to charge CPU to');
+    } else {
+      t.ok(isPositive(f.rssIdleMB) && isPositive(f.rssLoadMB), `${target.name}: RSS idle and under load`);
+      t.ok(typeof f.cpuUsPerRequest === 'number' && f.cpuUsPerRequest >= 0, `${target.name}: CPU per request`);
+    }
+    // Counted, not judged: a busy CI machine can make a proxy shed a few requests (queue timeouts).
+    t.ok(Number.isInteger(f.failures) && f.failures >= 0, `${target.name}: failed requests are counted`);
+  }
+
+  t.same(report.scenarios.map((scenario) => scenario.name), SCENARIOS, 'every scenario is reported');
+  for (const scenario of report.scenarios) {
+    t.ok(
+      isSkipReason(scenario.skipped) || (isPositive(scenario.figures?.p50Us) && isPositive(scenario.figures?.p99Us)),
+      `${scenario.name}: p50/p99 or a skip reason (${scenario.skipped ?? 'measured'})`,
+    );
+  }
+  t.same(report.scale.map((entry) => entry.name), SCALE_CASES, 'every scale case is reported');
+  for (const entry of report.scale) {
+    t.ok(
+      isSkipReason(entry.skipped) || (isPositive(entry.figures?.cpuUsPerRequest) && isPositive(entry.figures?.rssLoadMB)),
+      `${entry.name}: CPU/request and RSS or a skip reason (${entry.skipped ?? 'measured'})`,
+    );
+  }
+  t.ok(report.goals.length > 0, 'goals are evaluated');
+  for (const goal of report.goals) t.ok(goal.met === null || typeof goal.met === 'boolean', `goal "${goal.goal}" has a verdict`);
+});

@@ -26,7 +26,10 @@ export function formatMetricValue(metric: ExperimentResult['hypothesis']['metric
   switch (metric) {
     case 'successRate':
       return formatPercent(value);
+    case 'p50':
+    case 'p95':
     case 'p99':
+    case 'max':
       return `${formatMs(value)} ms`;
     case 'amplification':
       return formatAmplification(value);

@@ -95,7 +95,7 @@ export function buildSummaryTable(result: ExperimentResult): SummaryTable {
 export function verdictLine(result: ExperimentResult): string {
   const rule = formatHypothesisRule(result.hypothesis);
   const judged = judgedArms(result);
-  if (result.passed) return `Verdict: PASS - ${rule} held for ${judged.join(', ')}`;
+  if (result.passed) return judged.length > 0 ? `Verdict: PASS - ${rule} held for ${judged.join(', ')}` : `Verdict: PASS - no arm this hypothesis judges was run`;
   const failed = orderArms(result.arms).filter((arm) => judged.includes(arm.arm) && !arm.hypothesis.passed);
   const observed = failed
     .map((arm) => `${arm.arm} observed ${formatMetricValue(result.hypothesis.metric, arm.hypothesis.observed)}`)

@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadPolicyFile, PolicyError } from './config/load.js';
-import { runProxy } from './main.js';
 
 const USAGE = `Usage:
   breakwater --config FILE      run the proxy with the policy in FILE (or set BREAKWATER_CONFIG)
@@ -71,6 +70,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(`breakwater: no policy file: pass --config FILE or set BREAKWATER_CONFIG\n\n${USAGE}`);
     return 2;
   }
+  // Loaded only to run: validate, --help and --version need none of the server's dependencies.
+  const { runProxy } = await import('./main.js');
   return runProxy(file);
 }
 

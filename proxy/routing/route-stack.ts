@@ -46,19 +46,12 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
 
   let routeBulkhead: Bulkhead | undefined;
   if (policy.maxConcurrent !== undefined) {
-    const labels = { scope: 'route', name: route };
     routeBulkhead =
       carried.routeBulkhead?.limits.maxConcurrent === policy.maxConcurrent
         ? carried.routeBulkhead
         : new Bulkhead(
             { maxConcurrent: policy.maxConcurrent, maxPending: 0, queueTimeoutMs: 0 },
-            {
-              changed: (active, queued) => {
-                metrics.bulkheadActive.set(labels, active);
-                metrics.bulkheadQueued.set(labels, queued);
-              },
-              rejected: (reason) => metrics.bulkheadRejected.inc({ ...labels, reason }),
-            },
+            metrics.bulkheadEvents('route', route),
             `route "${route}"`,
           );
     layers.push(bulkheadLayer(routeBulkhead));

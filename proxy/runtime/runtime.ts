@@ -71,10 +71,7 @@ export class Runtime {
 
   listenerAddresses(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [name, l] of this.listeners) {
-      const a = l.server.address();
-      if (a && typeof a === 'object') out[name] = `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
-    }
+    for (const [name, l] of this.listeners) if (l.bound) out[name] = l.bound;
     return out;
   }
 
@@ -129,11 +126,11 @@ export class Runtime {
     } catch (err) {
       return this.reloadFailed(trigger, err instanceof PolicyError ? err.problems : [(err as Error).message]);
     }
-    const problems: string[] = [];
     if (policy.admin.address.text !== previous.policy.admin.address.text) {
-      problems.push(`admin.address: changed from ${previous.policy.admin.address.text} to ${policy.admin.address.text}; the admin server moves only on restart`);
+      return this.reloadFailed(trigger, [
+        `admin.address: changed from ${previous.policy.admin.address.text} to ${policy.admin.address.text}; the admin server moves only on restart`,
+      ]);
     }
-    if (problems.length > 0) return this.reloadFailed(trigger, problems);
 
     let next: Generation;
     try {

@@ -2,12 +2,14 @@
  * The admin server (fastify). Read-only endpoints may face the pod network for probes and scraping; anything that
  * changes state answers loopback clients only. /config never shows secrets.
  */
+import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/policy.js';
 import { clock } from '../runtime/clock.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { boundAddress } from './bound-address.js';
 
 const SECRET_KEY = /authorization|cookie|token|secret|password|api[-_]?key/i;
 
@@ -88,8 +90,7 @@ export function buildAdmin(runtime: () => Runtime | undefined, metrics: Metrics)
 export async function startAdmin(address: HostPort, runtime: () => Runtime | undefined, metrics: Metrics, log: Logger): Promise<{ close(): Promise<void>; address: string }> {
   const app = buildAdmin(runtime, metrics);
   await app.listen({ host: address.host, port: address.port });
-  const info = app.server.address();
-  const bound = info && typeof info === 'object' ? `${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}` : address.text;
+  const bound = boundAddress(app.server.address() as AddressInfo);
   log.info({ listener: 'admin', address: bound }, 'listening');
   return { close: () => app.close(), address: bound };
 }

@@ -13,6 +13,7 @@ import type { CompiledRoute } from '../routing/route-stack.js';
 import type { Router } from '../routing/router.js';
 import { clock } from '../runtime/clock.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { boundAddress } from './bound-address.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { readRequestBody } from './request-body.js';
 
@@ -20,6 +21,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 export class DataPlaneListener {
   readonly server: Server;
+  /** The address the server is bound to, once listening (port 0 resolved). */
+  bound: string | undefined;
   /** Requests being handled; drain waits for this to reach zero. */
   inflight = 0;
   private draining = false;
@@ -54,8 +57,8 @@ export class DataPlaneListener {
       this.server.once('error', onError);
       this.server.listen(this.address.port, this.address.host, () => {
         this.server.off('error', onError);
-        const info = this.server.address() as AddressInfo;
-        const bound = `${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`;
+        const bound = boundAddress(this.server.address() as AddressInfo);
+        this.bound = bound;
         this.log.info({ listener: this.name, address: bound }, 'listening');
         resolve(bound);
       });

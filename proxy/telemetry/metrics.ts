@@ -3,6 +3,7 @@
  * upstream and endpoint names) or small fixed sets (status class, outcome, reason), so series stay bounded.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BulkheadEvents } from '../policies/bulkhead.js';
 
 /** prom-client names these gauges *_total, which the Prometheus exposition rules reserve for counters. */
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -130,6 +131,19 @@ export class Metrics {
     help: 'Which policy version runs: 1 at start, +1 for each applied reload.',
     registers: [this.registry],
   });
+
+  /** Bulkhead gauges and counters for one compartment, labels bound once (acquire and release run per request). */
+  bulkheadEvents(scope: 'upstream' | 'route', name: string): BulkheadEvents {
+    const active = this.bulkheadActive.labels({ scope, name });
+    const queued = this.bulkheadQueued.labels({ scope, name });
+    return {
+      changed: (nowActive, nowQueued) => {
+        active.set(nowActive);
+        queued.set(nowQueued);
+      },
+      rejected: (reason) => this.bulkheadRejected.inc({ scope, name, reason }),
+    };
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

@@ -29,16 +29,9 @@ export class Upstream {
   ) {
     this.balancer = policy.loadBalancing === 'least-request' ? new LeastRequest() : new RoundRobin();
     this.outliers = new OutlierDetector(policy.name, policy.outlierDetection, metrics, log);
-    const labels = { scope: 'upstream', name: policy.name };
     this.bulkhead = new Bulkhead(
       { maxConcurrent: policy.pool.maxConcurrent, maxPending: policy.pool.maxPending, queueTimeoutMs: policy.pool.queueTimeoutMs },
-      {
-        changed: (active, queued) => {
-          metrics.bulkheadActive.set(labels, active);
-          metrics.bulkheadQueued.set(labels, queued);
-        },
-        rejected: (reason) => metrics.bulkheadRejected.inc({ ...labels, reason }),
-      },
+      metrics.bulkheadEvents('upstream', policy.name),
       `upstream "${policy.name}"`,
     );
     this.setEndpoints(policy.endpoints);

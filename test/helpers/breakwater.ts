@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { stringify } from 'yaml';
+import { parsePrometheusText } from '../../chaos/prometheus-text.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/proxy/cli.js', import.meta.url));
 
@@ -165,15 +166,9 @@ export async function startBreakwater(policy: Record<string, unknown> | string, 
 
 /** Sums the values of one metric's series whose labels include every given label. */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const labelText = match[2] ?? '';
-    if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) total += Number(match[3]);
-  }
-  return total;
+  return parsePrometheusText(text)
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((total, s) => total + s.value, 0);
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails with `what` after timeoutMs. */

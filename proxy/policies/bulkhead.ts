@@ -12,7 +12,6 @@ export interface BulkheadLimits {
 }
 
 export interface BulkheadEvents {
-  changed(active: number, queued: number): void;
   rejected(reason: 'queue-full' | 'queue-timeout'): void;
 }
 
@@ -40,7 +39,6 @@ export class Bulkhead {
   acquire(deadline: number): Promise<void> | undefined {
     if (this.active < this.limits.maxConcurrent && this.queued === 0) {
       this.active++;
-      this.events.changed(this.active, this.queued);
       return undefined; // the fast path allocates nothing
     }
     if (this.queued >= this.limits.maxPending) return Promise.reject(this.reject('queue-full'));
@@ -51,13 +49,11 @@ export class Bulkhead {
         timer: clock.at(Math.min(clock.time() + this.limits.queueTimeoutMs, deadline), () => {
           waiter.done = true;
           this.queued--;
-          this.events.changed(this.active, this.queued);
           reject(this.reject('queue-timeout'));
         }),
       };
       this.queue.push(waiter);
       this.queued++;
-      this.events.changed(this.active, this.queued);
     });
   }
 
@@ -70,13 +66,11 @@ export class Bulkhead {
       waiter.timer.cancel();
       this.queued--;
       this.compact();
-      this.events.changed(this.active, this.queued);
       waiter.grant(); // the slot passes straight to the waiter
       return;
     }
     this.compact();
     this.active--;
-    this.events.changed(this.active, this.queued);
   }
 
   private compact(): void {

@@ -6,13 +6,14 @@
  */
 import type { Logger } from 'pino';
 import type { RoutePolicy } from '../config/policy.js';
-import { Bulkhead, bulkheadLayer } from '../policies/bulkhead.js';
+import { bulkheadLayer, type Bulkhead } from '../policies/bulkhead.js';
 import { circuitBreakerLayer, RouteBreaker } from '../policies/circuit-breaker.js';
 import { deadlineLayer } from '../policies/deadline.js';
 import { compose, type Layer, type Outcome, type Send } from '../policies/exchange.js';
 import { faultLayer } from '../policies/fault.js';
 import { retryLayer } from '../policies/retry.js';
 import { RetryBudget } from '../policies/retry-budget.js';
+import type { CounterCell } from '../telemetry/hot-counter.js';
 import { statusClass, type Metrics } from '../telemetry/metrics.js';
 import { attemptSend } from '../upstream/attempt.js';
 import type { Upstream } from '../upstream/upstream.js';
@@ -49,11 +50,7 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
     routeBulkhead =
       carried.routeBulkhead?.limits.maxConcurrent === policy.maxConcurrent
         ? carried.routeBulkhead
-        : new Bulkhead(
-            { maxConcurrent: policy.maxConcurrent, maxPending: 0, queueTimeoutMs: 0 },
-            metrics.bulkheadEvents('route', route),
-            `route "${route}"`,
-          );
+        : metrics.bulkhead('route', route, { maxConcurrent: policy.maxConcurrent, maxPending: 0, queueTimeoutMs: 0 }, `route "${route}"`);
     layers.push(bulkheadLayer(routeBulkhead));
   }
   layers.push(bulkheadLayer(upstream.bulkhead));
@@ -68,12 +65,12 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
   }
 
   if (policy.retry.attempts > 1) {
-    const retried = new Map<string, ReturnType<typeof metrics.retries.labels>>();
+    const retried = new Map<string, CounterCell>();
     layers.push(
       retryLayer(policy.retry, new RetryBudget(policy.retry.budget), {
         retried: (reason) => {
           let child = retried.get(reason);
-          if (!child) retried.set(reason, (child = metrics.retries.labels({ route, reason })));
+          if (!child) retried.set(reason, (child = metrics.retries.cell({ route, reason })));
           child.inc();
         },
         skipped: (reason) => {
@@ -84,13 +81,13 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
     );
   }
 
-  const attempts = new Map<string, ReturnType<typeof metrics.attempts.labels>>();
+  const attempts = new Map<string, CounterCell>();
   const send = compose(
     layers,
     attemptSend(upstream, policy.retry.perTryTimeoutMs, policy.timeoutMs, {
       attempted: (result) => {
         let child = attempts.get(result);
-        if (!child) attempts.set(result, (child = metrics.attempts.labels({ upstream: upstream.name, route, result })));
+        if (!child) attempts.set(result, (child = metrics.attempts.cell({ upstream: upstream.name, route, result })));
         child.inc();
       },
       timedOut: (kind) => metrics.timeouts.inc({ route, kind }),
@@ -99,7 +96,8 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
 
   const labels = { listener: policy.listener, route, upstream: upstream.name };
   const duration = metrics.requestDuration.labels(labels);
-  const counted = new Map<string, ReturnType<typeof metrics.requests.labels>>();
+  // By outcome, then status class (status / 100): no key is built per request.
+  const counted = new Map<Outcome, CounterCell[]>();
   const unreplayable = metrics.unreplayableBodies.labels({ route });
   return {
     policy,
@@ -108,10 +106,10 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
     breaker,
     routeBulkhead,
     finished(status, outcome, seconds) {
-      const key = `${status}|${outcome}`;
-      let child = counted.get(key);
-      if (!child) counted.set(key, (child = metrics.requests.labels({ ...labels, status_class: statusClass(status), outcome })));
-      child.inc();
+      let byClass = counted.get(outcome);
+      if (!byClass) counted.set(outcome, (byClass = []));
+      const index = Math.floor(status / 100);
+      (byClass[index] ??= metrics.requests.cell({ ...labels, status_class: statusClass(status), outcome })).inc();
       duration.observe(seconds);
     },
     unreplayableBody: () => unreplayable.inc(),
@@ -127,8 +125,7 @@ function setCircuitGauges(metrics: Metrics, route: string, current: (typeof CIRC
 
 function newBreaker(policy: RoutePolicy, metrics: Metrics, log: Logger): RouteBreaker {
   const route = policy.name;
-  const shortCircuited = metrics.shortCircuited.labels({ route });
-  shortCircuited.inc(0);
+  const shortCircuited = metrics.shortCircuited.cell({ route });
   return new RouteBreaker(route, policy.circuitBreaker!, {
     transition: (from, to) => {
       setCircuitGauges(metrics, route, to);

@@ -7,15 +7,24 @@ export interface Timer {
   cancel(): void;
 }
 
-interface Entry extends Timer {
-  at: number;
-  fn: () => void;
-  cancelled: boolean;
-}
-
 const TICK_MS = 5;
 const NOOP = () => {};
 const SLOTS = 512;
+
+class Entry implements Timer {
+  cancelled = false;
+  constructor(
+    readonly at: number,
+    public fn: () => void,
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true;
+    // The entry waits in its slot until the wheel passes; release what the callback holds (an exchange, its headers
+    // and body) now, or every cancelled deadline would keep its request alive for the full timeout.
+    this.fn = NOOP;
+  }
+}
 
 export class Clock {
   private readonly slots: Entry[][] = Array.from({ length: SLOTS }, () => []);
@@ -34,17 +43,7 @@ export class Clock {
 
   /** Runs fn at (or within one tick after) the absolute time `at`. */
   at(at: number, fn: () => void): Timer {
-    const entry: Entry = {
-      at,
-      fn,
-      cancelled: false,
-      cancel() {
-        this.cancelled = true;
-        // The entry waits in its slot until the wheel passes; release what the callback holds (an exchange, its
-        // headers and body) now, or every cancelled deadline would keep its request alive for the full timeout.
-        this.fn = NOOP;
-      },
-    };
+    const entry = new Entry(at, fn);
     if (this.interval === undefined) {
       this.cursor = Math.floor(this.now() / TICK_MS);
       this.interval = setInterval(() => this.advance(), TICK_MS);

@@ -12,6 +12,7 @@ import { ProxyError, type Exchange, type Outcome, type UpstreamResponse } from '
 import type { CompiledRoute } from '../routing/route-stack.js';
 import type { Router } from '../routing/router.js';
 import { clock } from '../runtime/clock.js';
+import type { CounterCell } from '../telemetry/hot-counter.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { boundAddress } from './bound-address.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
@@ -27,6 +28,8 @@ export class DataPlaneListener {
   inflight = 0;
   private draining = false;
   private idleWaiters: Array<() => void> = [];
+  private readonly routeAccessLoggers = new WeakMap<CompiledRoute, Logger>();
+  private noRouteCount: CounterCell | undefined;
 
   constructor(
     readonly name: string,
@@ -104,7 +107,7 @@ export class DataPlaneListener {
         'x-breakwater-route': 'none',
         'x-request-id': requestId,
       });
-      this.metrics.requests.inc({ listener: this.name, route: '', upstream: '', status_class: '4xx', outcome: 'no-route' });
+      (this.noRouteCount ??= this.metrics.requests.cell({ listener: this.name, route: '', upstream: '', status_class: '4xx', outcome: 'no-route' })).inc();
       this.accessLogger.info({ listener: this.name, method, path, status: 404, outcome: 'no-route', requestId }, 'request');
       req.resume();
       this.done();
@@ -206,11 +209,14 @@ export class DataPlaneListener {
 
   private accessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string): void {
     if (!this.accessLogger.isLevelEnabled('info')) return;
-    this.accessLogger.info(
+    let logger = this.routeAccessLoggers.get(route);
+    if (!logger) {
+      // pino serialises a child's bindings once; only the fields that change per request are written each time.
+      logger = this.accessLogger.child({ listener: this.name, route: route.policy.name, upstream: route.upstream.name });
+      this.routeAccessLoggers.set(route, logger);
+    }
+    logger.info(
       {
-        listener: this.name,
-        route: route.policy.name,
-        upstream: route.upstream.name,
         method,
         path,
         status,

@@ -3,7 +3,10 @@
  * upstream and endpoint names) or small fixed sets (status class, outcome, reason), so series stay bounded.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { BulkheadEvents } from '../policies/bulkhead.js';
+import { Bulkhead, type BulkheadLimits } from '../policies/bulkhead.js';
+import { HotCounter, type CounterCell } from './hot-counter.js';
+
+type BulkheadScope = 'upstream' | 'route';
 
 /** prom-client names these gauges *_total, which the Prometheus exposition rules reserve for counters. */
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -11,7 +14,7 @@ const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_request
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
+  readonly requests = new HotCounter({
     name: 'breakwater_requests_total',
     help: 'Client requests answered, by route, status class and outcome.',
     labelNames: ['listener', 'route', 'upstream', 'status_class', 'outcome'] as const,
@@ -24,13 +27,13 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly attempts = new Counter({
+  readonly attempts = new HotCounter({
     name: 'breakwater_upstream_attempts_total',
     help: 'Attempts sent to upstream endpoints, by result (a status class, or the failure kind).',
     labelNames: ['upstream', 'route', 'result'] as const,
     registers: [this.registry],
   });
-  readonly retries = new Counter({
+  readonly retries = new HotCounter({
     name: 'breakwater_retries_total',
     help: 'Retries made, by the condition that caused them.',
     labelNames: ['route', 'reason'] as const,
@@ -72,25 +75,33 @@ export class Metrics {
     labelNames: ['route', 'from', 'to'] as const,
     registers: [this.registry],
   });
-  readonly shortCircuited = new Counter({
+  readonly shortCircuited = new HotCounter({
     name: 'breakwater_circuit_short_circuited_total',
     help: 'Requests answered at once because the circuit was open (no upstream attempt).',
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
+  /** Bulkheads by scope and name; their gauges are read when scraped rather than set on every acquire and release. */
+  private readonly bulkheads = new Map<string, { labels: { scope: BulkheadScope; name: string }; bulkhead: Bulkhead }>();
   readonly bulkheadActive = new Gauge({
     name: 'breakwater_bulkhead_active',
     help: 'Requests holding a bulkhead slot.',
     labelNames: ['scope', 'name'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const { labels, bulkhead } of this.bulkheads.values()) this.bulkheadActive.set(labels, bulkhead.active);
+    },
   });
   readonly bulkheadQueued = new Gauge({
     name: 'breakwater_bulkhead_queued',
     help: 'Requests waiting for a bulkhead slot.',
     labelNames: ['scope', 'name'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const { labels, bulkhead } of this.bulkheads.values()) this.bulkheadQueued.set(labels, bulkhead.queued);
+    },
   });
-  readonly bulkheadRejected = new Counter({
+  readonly bulkheadRejected = new HotCounter({
     name: 'breakwater_bulkhead_rejected_total',
     help: 'Requests rejected by a bulkhead, by reason (queue-full, queue-timeout).',
     labelNames: ['scope', 'name', 'reason'] as const,
@@ -132,17 +143,28 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** Bulkhead gauges and counters for one compartment, labels bound once (acquire and release run per request). */
-  bulkheadEvents(scope: 'upstream' | 'route', name: string): BulkheadEvents {
-    const active = this.bulkheadActive.labels({ scope, name });
-    const queued = this.bulkheadQueued.labels({ scope, name });
-    return {
-      changed: (nowActive, nowQueued) => {
-        active.set(nowActive);
-        queued.set(nowQueued);
+  /** A bulkhead whose slots are exported as gauges and whose rejections are counted, under `scope` and `name`. */
+  bulkhead(scope: BulkheadScope, name: string, limits: BulkheadLimits, label: string): Bulkhead {
+    const rejected = new Map<string, CounterCell>();
+    const bulkhead = new Bulkhead(limits, {
+      rejected: (reason) => {
+        let cell = rejected.get(reason);
+        if (!cell) rejected.set(reason, (cell = this.bulkheadRejected.cell({ scope, name, reason })));
+        cell.inc();
       },
-      rejected: (reason) => this.bulkheadRejected.inc({ scope, name, reason }),
-    };
+    }, label);
+    this.bulkheads.set(`${scope}/${name}`, { labels: { scope, name }, bulkhead });
+    return bulkhead;
+  }
+
+  /** Stops exporting a bulkhead that is gone, unless another has taken its name meanwhile. */
+  forgetBulkhead(scope: BulkheadScope, name: string, bulkhead: Bulkhead): void {
+    const key = `${scope}/${name}`;
+    const entry = this.bulkheads.get(key);
+    if (entry?.bulkhead !== bulkhead) return;
+    this.bulkheads.delete(key);
+    this.bulkheadActive.remove(entry.labels);
+    this.bulkheadQueued.remove(entry.labels);
   }
 
   constructor() {

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { UpstreamPolicy } from '../config/policy.js';
 import { DnsDiscovery } from '../discovery/dns.js';
-import { Bulkhead } from '../policies/bulkhead.js';
+import type { Bulkhead } from '../policies/bulkhead.js';
 import { clock } from '../runtime/clock.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { LeastRequest, RoundRobin, type Balancer } from './balancer.js';
@@ -29,9 +29,10 @@ export class Upstream {
   ) {
     this.balancer = policy.loadBalancing === 'least-request' ? new LeastRequest() : new RoundRobin();
     this.outliers = new OutlierDetector(policy.name, policy.outlierDetection, metrics, log);
-    this.bulkhead = new Bulkhead(
+    this.bulkhead = metrics.bulkhead(
+      'upstream',
+      policy.name,
       { maxConcurrent: policy.pool.maxConcurrent, maxPending: policy.pool.maxPending, queueTimeoutMs: policy.pool.queueTimeoutMs },
-      metrics.bulkheadEvents('upstream', policy.name),
       `upstream "${policy.name}"`,
     );
     this.setEndpoints(policy.endpoints);
@@ -112,6 +113,7 @@ export class Upstream {
     this.healthChecker?.stop();
     await Promise.all(this.endpoints.map((e) => e.close()));
     for (const e of this.endpoints) this.metrics.endpointHealthy.remove({ upstream: this.name, endpoint: e.address });
+    this.metrics.forgetBulkhead('upstream', this.name, this.bulkhead);
   }
 
   /** Closes at once, cutting requests still in flight. */

@@ -93,10 +93,11 @@ export class Bulkhead {
 
 /** Holds a slot from the start of the request until its response has been passed on (or abandoned). */
 export function bulkheadLayer(bulkhead: Bulkhead): Layer {
+  const release = () => bulkhead.release(); // one function for every request, not one each
   return (next) => async (exchange) => {
     const waiting = bulkhead.acquire(exchange.deadline);
     if (waiting) await waiting;
-    exchange.cleanups.push(() => bulkhead.release());
+    exchange.cleanups.push(release);
     return next(exchange);
   };
 }

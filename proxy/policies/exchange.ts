@@ -63,11 +63,29 @@ export interface ExchangeTrace {
   injected?: 'delay' | 'abort';
 }
 
+/** Where a response body goes; the client's ServerResponse is one. */
+export interface BodySink {
+  write(chunk: Buffer): boolean;
+  end(): void;
+  destroy(err?: Error): void;
+  on(event: 'drain', listener: () => void): unknown;
+}
+
+/** A response body arriving from upstream, taken exactly once: relayed, discarded or aborted. */
+export interface ResponseBody {
+  /** Relays the body into `sink` under its backpressure, then ends it; on a failure, `failed` then sink.destroy(). */
+  pipeTo(sink: BodySink, failed: (err: Error) => void): void;
+  /** Nobody wants it: read and dropped so the connection can be reused (cut when too large). */
+  discard(): void;
+  /** Cuts it and its connection at once (the client left). */
+  abort(reason: Error): void;
+}
+
 export interface UpstreamResponse {
   status: number;
   headers: Headers;
-  /** A stream from upstream, or a buffer Breakwater produced itself (fallbacks, injected faults). */
-  body: Readable | Buffer;
+  /** The upstream's body, or a buffer Breakwater produced itself (fallbacks, injected faults). */
+  body: ResponseBody | Buffer;
 }
 
 export type Send = (exchange: Exchange) => Promise<UpstreamResponse>;
@@ -109,11 +127,7 @@ export class ProxyError extends Error {
 
 /** Frees an upstream response the caller will not forward, so its connection goes back to the pool. */
 export function discard(response: UpstreamResponse): void {
-  const body = response.body;
-  if (Buffer.isBuffer(body)) return;
-  const dump = (body as Readable & { dump?: () => Promise<void> }).dump;
-  if (dump) dump.call(body).catch(() => body.destroy());
-  else body.destroy();
+  if (!Buffer.isBuffer(response.body)) response.body.discard();
 }
 
 export function compose(layers: Layer[], send: Send): Send {

@@ -5,10 +5,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/policy.js';
-import { ProxyError, type Exchange, type Outcome, type UpstreamResponse } from '../policies/exchange.js';
+import { ProxyError, type Exchange, type Outcome, type ResponseBody, type UpstreamResponse } from '../policies/exchange.js';
 import type { CompiledRoute } from '../routing/route-stack.js';
 import type { Router } from '../routing/router.js';
 import { clock } from '../runtime/clock.js';
@@ -139,10 +138,13 @@ export class DataPlaneListener {
       this.accessLog(route, exchange, method, path, status || 499, outcome, seconds, requestId);
       this.done();
     };
+    let relayed: ResponseBody | undefined;
     res.once('close', () => {
       if (!res.writableFinished) {
         exchange.clientGone = true;
-        exchange.abortAttempt?.(new ProxyError('client-gone', 'the client closed the connection'));
+        const gone = new ProxyError('client-gone', 'the client closed the connection');
+        exchange.abortAttempt?.(gone);
+        relayed?.abort(gone);
       }
       finish();
     });
@@ -169,7 +171,7 @@ export class DataPlaneListener {
     }
     status = response.status;
     if (exchange.clientGone) {
-      if (!Buffer.isBuffer(response.body)) response.body.destroy();
+      if (!Buffer.isBuffer(response.body)) response.body.abort(new ProxyError('client-gone', 'the client closed the connection'));
       return finish();
     }
     const headers = clientResponseHeaders(response.headers);
@@ -177,23 +179,9 @@ export class DataPlaneListener {
     headers['x-request-id'] = requestId;
     if (this.draining) headers.connection = 'close';
     res.writeHead(response.status, headers);
-    if (Buffer.isBuffer(response.body)) res.end(method === 'HEAD' ? undefined : response.body);
-    else this.stream(response.body, res);
-  }
-
-  private stream(body: Readable, res: ServerResponse): void {
-    body.on('data', (chunk: Buffer) => {
-      if (!res.write(chunk)) body.pause();
-    });
-    res.on('drain', () => body.resume());
-    body.once('end', () => res.end());
-    body.once('error', (err) => {
-      this.log.warn({ listener: this.name, err: err.message }, 'upstream response body failed mid-stream');
-      res.destroy(err);
-    });
-    res.once('close', () => {
-      if (!body.readableEnded) body.destroy();
-    });
+    if (Buffer.isBuffer(response.body)) return void res.end(method === 'HEAD' ? undefined : response.body);
+    relayed = response.body;
+    relayed.pipeTo(res, (err) => this.log.warn({ listener: this.name, err: err.message }, 'upstream response body failed mid-stream'));
   }
 
   private sendLocal(res: ServerResponse, status: number, payload: object, headers: Record<string, string | string[] | undefined>): void {

@@ -111,16 +111,20 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
 
 /** A failure Breakwater maps to its own response; `status` follows the cause, never a generic 500. */
 export class ProxyError extends Error {
+  readonly kind: ErrorKind;
   readonly status: number;
-  constructor(
-    readonly kind: ErrorKind,
-    message: string,
-    /** Extra response headers (Retry-After, x-breakwater-*). */
-    readonly headers: Headers = {},
-    options?: { cause?: unknown },
-  ) {
+  /** Extra response headers (Retry-After, x-breakwater-*). */
+  readonly headers: Headers;
+  constructor(kind: ErrorKind, message: string, headers: Headers = {}, options?: { cause?: unknown }) {
+    // An expected outcome (a deadline, an open circuit, a full bulkhead) is answered and counted, never debugged from
+    // a stack; capturing one per rejection was a large share of the fast-fail path's allocations.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, options);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'ProxyError';
+    this.kind = kind;
+    this.headers = headers;
     this.status = STATUS_BY_KIND[kind];
   }
 }

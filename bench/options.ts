@@ -39,7 +39,7 @@ export function settingsFor(smoke: boolean, wrkAvailable: boolean): BenchSetting
     generator: wrkAvailable ? 'wrk' : 'node',
     windowS: 3,
     warmupS: 2,
-    rounds: 3,
+    rounds: 5,
     openLoopRps: 1000,
     streamingS: 2,
   };

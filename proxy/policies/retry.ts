@@ -5,7 +5,7 @@
 import type { RetryPolicy } from '../config/policy.js';
 import { clock } from '../runtime/clock.js';
 import { backoffDelay, retryAfterMs } from './backoff.js';
-import { discard, ProxyError, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from './exchange.js';
+import { clientGone, discard, ProxyError, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from './exchange.js';
 import type { RetryBudget } from './retry-budget.js';
 
 export interface RetryEvents {
@@ -55,7 +55,7 @@ export function retryLayer(policy: RetryPolicy, budget: RetryBudget, events: Ret
       if (response) discard(response);
       events.retried(reason);
       if (delay > 0) await clock.sleep(delay);
-      if (exchange.clientGone) throw new ProxyError('client-gone', 'the client closed the connection');
+      if (exchange.clientGone) throw clientGone();
     }
   };
 }

@@ -65,14 +65,10 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
   }
 
   if (policy.retry.attempts > 1) {
-    const retried = new Map<string, CounterCell>();
+    const retried = metrics.retries.cellsBy({ route }, 'reason');
     layers.push(
       retryLayer(policy.retry, new RetryBudget(policy.retry.budget), {
-        retried: (reason) => {
-          let child = retried.get(reason);
-          if (!child) retried.set(reason, (child = metrics.retries.cell({ route, reason })));
-          child.inc();
-        },
+        retried: (reason) => retried(reason).inc(),
         skipped: (reason) => {
           metrics.retriesSkipped.inc({ route, reason });
           if (reason === 'budget') metrics.retryBudgetExhausted.inc({ route });
@@ -81,15 +77,11 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
     );
   }
 
-  const attempts = new Map<string, CounterCell>();
+  const attempted = metrics.attempts.cellsBy({ upstream: upstream.name, route }, 'result');
   const send = compose(
     layers,
     attemptSend(upstream, policy.retry.perTryTimeoutMs, policy.timeoutMs, {
-      attempted: (result) => {
-        let child = attempts.get(result);
-        if (!child) attempts.set(result, (child = metrics.attempts.cell({ upstream: upstream.name, route, result })));
-        child.inc();
-      },
+      attempted: (result) => attempted(result).inc(),
       timedOut: (kind) => metrics.timeouts.inc({ route, kind }),
     }),
   );

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/policy.js';
-import { ProxyError, type Exchange, type Outcome, type ResponseBody, type UpstreamResponse } from '../policies/exchange.js';
+import { clientGone, ProxyError, type Exchange, type Outcome, type ResponseBody, type UpstreamResponse } from '../policies/exchange.js';
 import type { CompiledRoute } from '../routing/route-stack.js';
 import type { Router } from '../routing/router.js';
 import { clock } from '../runtime/clock.js';
@@ -142,7 +142,7 @@ export class DataPlaneListener {
     res.once('close', () => {
       if (!res.writableFinished) {
         exchange.clientGone = true;
-        const gone = new ProxyError('client-gone', 'the client closed the connection');
+        const gone = clientGone();
         exchange.abortAttempt?.(gone);
         relayed?.abort(gone);
       }
@@ -171,7 +171,7 @@ export class DataPlaneListener {
     }
     status = response.status;
     if (exchange.clientGone) {
-      if (!Buffer.isBuffer(response.body)) response.body.abort(new ProxyError('client-gone', 'the client closed the connection'));
+      if (!Buffer.isBuffer(response.body)) response.body.abort(clientGone());
       return finish();
     }
     const headers = clientResponseHeaders(response.headers);

@@ -34,6 +34,16 @@ export class HotCounter<T extends string> {
     return cell;
   }
 
+  /** Cells that differ only in `varying`, found by its value without building a key per update. */
+  cellsBy(fixed: LabelValues<T>, varying: T): (value: string) => CounterCell {
+    const cells = new Map<string, CounterCell>();
+    return (value) => {
+      let cell = cells.get(value);
+      if (!cell) cells.set(value, (cell = this.cell({ ...fixed, [varying]: value } as LabelValues<T>)));
+      return cell;
+    };
+  }
+
   private flush(): void {
     for (const cell of this.cells.values()) {
       if (cell.pending === 0) continue;

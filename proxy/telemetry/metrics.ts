@@ -4,7 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Bulkhead, type BulkheadLimits } from '../policies/bulkhead.js';
-import { HotCounter, type CounterCell } from './hot-counter.js';
+import { HotCounter } from './hot-counter.js';
 
 type BulkheadScope = 'upstream' | 'route';
 
@@ -145,14 +145,8 @@ export class Metrics {
 
   /** A bulkhead whose slots are exported as gauges and whose rejections are counted, under `scope` and `name`. */
   bulkhead(scope: BulkheadScope, name: string, limits: BulkheadLimits, label: string): Bulkhead {
-    const rejected = new Map<string, CounterCell>();
-    const bulkhead = new Bulkhead(limits, {
-      rejected: (reason) => {
-        let cell = rejected.get(reason);
-        if (!cell) rejected.set(reason, (cell = this.bulkheadRejected.cell({ scope, name, reason })));
-        cell.inc();
-      },
-    }, label);
+    const rejected = this.bulkheadRejected.cellsBy({ scope, name }, 'reason');
+    const bulkhead = new Bulkhead(limits, { rejected: (reason) => rejected(reason).inc() }, label);
     this.bulkheads.set(`${scope}/${name}`, { labels: { scope, name }, bulkhead });
     return bulkhead;
   }

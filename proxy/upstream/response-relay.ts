@@ -59,10 +59,9 @@ export class ResponseRelay implements ResponseBody {
   discard(): void {
     if (this.ended || this.failure) return;
     this.discarding = true;
-    this.discarded = this.heldBytes;
     this.held = [];
-    if (this.discarded > DISCARD_BYTES) this.abort(new Error('discarded response body too large to drain'));
-    else this.resume();
+    this.drop(this.heldBytes);
+    this.resume();
   }
 
   // undici's handler interface (the callbacks its request() is built on).
@@ -84,8 +83,7 @@ export class ResponseRelay implements ResponseBody {
   onData(chunk: Buffer): boolean {
     if (this.sink) return this.keepFlowing(this.sink.write(chunk));
     if (this.discarding) {
-      this.discarded += chunk.length;
-      if (this.discarded > DISCARD_BYTES) this.abort(new Error('discarded response body too large to drain'));
+      this.drop(chunk.length);
       return true;
     }
     this.held.push(chunk);
@@ -109,6 +107,12 @@ export class ResponseRelay implements ResponseBody {
     this.held = [];
     // Cut on purpose (the client left, the body was discarded): nobody is waiting for the rest.
     if (this.sink && !this.reason) this.fail(err);
+  }
+
+  /** Counts bytes read only to be thrown away; past the limit, cutting the connection is cheaper than draining. */
+  private drop(bytes: number): void {
+    this.discarded += bytes;
+    if (this.discarded > DISCARD_BYTES) this.abort(new Error('discarded response body too large to drain'));
   }
 
   private fail(err: Error): void {

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { mock } from 'node:test';
 import { DnsDiscovery } from '../../proxy/discovery/dns.js';
@@ -14,6 +14,21 @@ function scriptedResolver(answers: Answer[]) {
     state.calls += 1;
     if (answer instanceof Error) throw answer;
     return answer;
+  };
+  return { state, resolve };
+}
+
+/**
+ * Mocked timers (refreshes happen exactly when the test ticks the clock) and a resolver whose second call, the first
+ * refresh, stays in flight until the test releases it; every other call answers 10.0.0.1.
+ */
+function heldRefresh(t: Test) {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.teardown(() => mock.timers.reset());
+  const state = { calls: 0, release: (_addresses: string[]) => {} };
+  const resolve = (): Promise<string[]> => {
+    state.calls += 1;
+    return state.calls === 2 ? new Promise((done) => (state.release = done)) : Promise.resolve(['10.0.0.1']);
   };
   return { state, resolve };
 }
@@ -87,55 +102,39 @@ t.test('failed and empty refreshes keep the last good set and are reported', asy
 });
 
 t.test('stop ends refreshing, and discards the answer of a refresh in flight', async (t) => {
-  // Mocked timers: refreshes happen exactly when the test ticks the clock.
-  mock.timers.enable({ apis: ['setTimeout'] });
-  t.teardown(() => mock.timers.reset());
-  let release: (addresses: string[]) => void = () => {};
-  let calls = 0;
-  const resolve = (): Promise<string[]> => {
-    calls += 1;
-    return calls === 1 ? Promise.resolve(['10.0.0.1']) : new Promise((done) => (release = done));
-  };
+  const { state, resolve } = heldRefresh(t);
   const errors: Error[] = [];
   const changes: string[][] = [];
   const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, resolve, onError: (err) => errors.push(err) });
   await discovery.start((endpoints) => changes.push(endpoints));
   mock.timers.tick(1000);
-  t.equal(calls, 2, 'a refresh is in flight');
+  t.equal(state.calls, 2, 'a refresh is in flight');
   discovery.stop();
-  release(['10.0.0.2']);
+  state.release(['10.0.0.2']);
   await new Promise((resolve) => setImmediate(resolve));
   mock.timers.tick(5000);
-  t.equal(calls, 2, 'no refresh after stop');
+  t.equal(state.calls, 2, 'no refresh after stop');
   t.same(changes, [], 'the in-flight answer is not reported after stop');
   t.same(errors, []);
 });
 
 t.test('stop then start while a refresh is in flight keeps a single refresh chain', async (t) => {
-  // Mocked timers: refreshes happen exactly when the test ticks the clock.
-  mock.timers.enable({ apis: ['setTimeout'] });
-  t.teardown(() => mock.timers.reset());
-  let release: (addresses: string[]) => void = () => {};
-  let calls = 0;
-  const resolve = (): Promise<string[]> => {
-    calls += 1;
-    return calls === 2 ? new Promise((done) => (release = done)) : Promise.resolve(['10.0.0.1']);
-  };
+  const { state, resolve } = heldRefresh(t);
   const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, resolve });
   t.teardown(() => discovery.stop());
   await discovery.start(() => {});
   mock.timers.tick(1000);
-  t.equal(calls, 2, 'a refresh is in flight');
+  t.equal(state.calls, 2, 'a refresh is in flight');
   discovery.stop();
   await discovery.start(() => {});
-  t.equal(calls, 3, 'the restart resolved once');
-  release(['10.0.0.2']);
+  t.equal(state.calls, 3, 'the restart resolved once');
+  state.release(['10.0.0.2']);
   await new Promise((resolve) => setImmediate(resolve));
   mock.timers.tick(1000);
-  t.equal(calls, 4, 'one refresh per period: the stale in-flight refresh scheduled nothing');
+  t.equal(state.calls, 4, 'one refresh per period: the stale in-flight refresh scheduled nothing');
   await new Promise((resolve) => setImmediate(resolve));
   mock.timers.tick(1000);
-  t.equal(calls, 5);
+  t.equal(state.calls, 5);
 });
 
 t.test('the default resolver uses the system resolver (localhost)', async (t) => {

@@ -39,6 +39,11 @@ export function pooledUpstream(
   return { name, endpoints, connectTimeout: '250ms', pool };
 }
 
+/** One realistic route in front of one pooled upstream: the Breakwater every comparison measures. */
+export function realisticConfig(upstream: string): object {
+  return breakwaterConfig([realisticRoute('api', '/', 'backend')], [pooledUpstream('backend', [upstream])]);
+}
+
 export function breakwaterConfig(routes: readonly RouteConfig[], upstreams: readonly UpstreamConfig[]): object {
   return {
     admin: { address: '127.0.0.1:0' },
@@ -62,6 +67,8 @@ export interface BreakwaterInstance {
   process: StartedProcess;
   /** Base URL of the "egress" listener. */
   url: string;
+  /** Base URL of the admin listener (/metrics, /readyz). */
+  adminUrl: string;
 }
 
 function listeningAddress(line: string, listener: string): string | undefined {
@@ -83,10 +90,14 @@ export async function startBreakwater(
   const configFile = join(scratchDir, `${name}.yaml`);
   writeFileSync(configFile, stringify(config));
   const started = startProcess(name, process.execPath, [CLI, '--config', configFile], { cpus });
-  const [egress] = await Promise.all(
+  const [egress, admin] = await Promise.all(
     ['egress', 'admin'].map((listener) =>
       started.waitForLine((line) => listeningAddress(line, listener) !== undefined, READY_TIMEOUT_MS),
     ),
   );
-  return { process: started, url: `http://${listeningAddress(egress, 'egress')}` };
+  return {
+    process: started,
+    url: `http://${listeningAddress(egress, 'egress')}`,
+    adminUrl: `http://${listeningAddress(admin, 'admin')}`,
+  };
 }

@@ -1,16 +1,24 @@
 // Command line of `npm run bench` and the measurement settings it selects.
 import { fileURLToPath } from 'node:url';
+import { parseDuration } from '../proxy/config/duration.js';
 
 export interface BenchOptions {
   smoke: boolean;
   outDir: string;
+  /** --soak [DURATION]: run only the memory soak, this long (10 min by default, seconds in a smoke run). */
+  soakS?: number;
+  /** --rate N: the soak's open-loop rate; by default half the measured closed-loop maximum. */
+  soakRps?: number;
 }
 
 const DEFAULT_OUT_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-const USAGE = 'usage: node dist/bench/run.js [--smoke] [--out DIR]';
+const USAGE = 'usage: node dist/bench/run.js [--smoke] [--out DIR] [--soak [DURATION] [--rate N]]';
+const DEFAULT_SOAK_S = 600;
+const SMOKE_SOAK_S = 3;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const options: BenchOptions = { smoke: false, outDir: DEFAULT_OUT_DIR };
+  let soak: 'default' | number | undefined;
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index];
     if (arg === '--smoke') options.smoke = true;
@@ -18,8 +26,23 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       const dir = argv[++index];
       if (dir === undefined || dir.startsWith('--')) throw new Error(`--out needs a directory\n${USAGE}`);
       options.outDir = dir;
+    } else if (arg === '--soak') {
+      const next = argv[index + 1];
+      if (next === undefined || next.startsWith('--')) soak = 'default';
+      else {
+        const ms = parseDuration(next);
+        if (ms === undefined || ms < 1000) throw new Error(`--soak takes a duration of 1s or more like "10m" or "90s", not "${next}"\n${USAGE}`);
+        soak = ms / 1000;
+        index++;
+      }
+    } else if (arg === '--rate') {
+      const rate = Number(argv[++index]);
+      if (!Number.isInteger(rate) || rate < 1) throw new Error(`--rate needs a whole number of requests per second\n${USAGE}`);
+      options.soakRps = rate;
     } else throw new Error(`unknown option "${arg}"\n${USAGE}`);
   }
+  if (options.soakRps !== undefined && soak === undefined) throw new Error(`--rate only applies to --soak\n${USAGE}`);
+  if (soak !== undefined) options.soakS = soak === 'default' ? (options.smoke ? SMOKE_SOAK_S : DEFAULT_SOAK_S) : soak;
   return options;
 }
 

@@ -1,6 +1,6 @@
 // bench/results/<date>.md: the tables the README's Performance section shows.
 import { formatNumber, formatRatio, formatUs } from './format.js';
-import type { BenchReport, GoalResult, TargetFigures, TargetResult, ThroughputFigures } from './results.js';
+import type { BenchReport, GoalResult, SoakReport, TargetFigures, TargetResult, ThroughputFigures } from './results.js';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
@@ -76,12 +76,20 @@ function goalTable(goals: readonly GoalResult[]): string {
   return table(['target (Breakwater)', 'this run', 'verdict'], goals.map((goal) => [goal.goal, goal.value, verdict(goal.met)]));
 }
 
+const notesSection = (notes: readonly string[]): string =>
+  notes.length > 0 ? `\n## Notes\n\n${notes.map((note) => `- ${note}`).join('\n')}\n` : '';
+
+function heading(title: string, report: BenchReport | SoakReport): string {
+  const m = report.machine;
+  return `# ${title} ${report.date}${report.smoke ? ' (smoke run: figures are not meaningful)' : ''}
+
+${m.cpus} CPUs, Node ${m.node}, ${m.platform}, load average ${formatNumber(m.loadAverageBefore, 1)} before and
+${formatNumber(m.loadAverageAfter, 1)} after the run (above ~1, other work competed for the CPUs).`;
+}
+
 export function renderMarkdown(report: BenchReport): string {
   const s = report.settings;
-  return `# Breakwater benchmark ${report.date}${report.smoke ? ' (smoke run: figures are not meaningful)' : ''}
-
-${report.machine.cpus} CPUs, Node ${report.machine.node}, ${report.machine.platform}, load average ${formatNumber(report.machine.loadAverageBefore, 1)} before and
-${formatNumber(report.machine.loadAverageAfter, 1)} after the run (above ~1, other work competed for the CPUs). Load: ${s.generator}, ${s.windowS} s windows,
+  return `${heading('Breakwater benchmark', report)} Load: ${s.generator}, ${s.windowS} s windows,
 ${s.rounds} interleaved round(s), medians. Upstream: ${s.upstream}. ${s.pinning}.
 Compare ratios within this run; absolute times vary from run to run on shared machines.
 
@@ -108,5 +116,31 @@ ${scaleTable(report)}
 ## Goals
 
 ${goalTable(report.goals)}
-${report.notes.length > 0 ? `\n## Notes\n\n${report.notes.map((note) => `- ${note}`).join('\n')}\n` : ''}`;
+${notesSection(report.notes)}`;
+}
+
+export function renderSoakMarkdown(report: SoakReport): string {
+  const soak = report.soak;
+  const rate = soak.maxRps === null
+    ? `${formatNumber(soak.rps)} rps (given)`
+    : `${formatNumber(soak.rps)} rps, half the closed-loop maximum of ${formatNumber(soak.maxRps)} rps (${report.settings.generator}, 32 connections)`;
+  const header = ['window end', 'rps', 'p50 / p99', 'failed', 'CPU/request', 'RSS peak', 'live-heap floor', ''];
+  const rows = soak.windows.map((window) => [`${formatNumber(window.endS, 1)} s`, formatNumber(window.achievedRps),
+    pair(window.p50Us, window.p99Us), formatNumber(window.failed), formatUs(window.cpuUsPerRequest),
+    megabytes(window.rssPeakMB), megabytes(window.heapFloorMB), window.warmup ? 'warm-up' : '']);
+  return `${heading('Breakwater memory soak', report)}
+Breakwater with the realistic policy, open loop (Node client, latency from each request's scheduled send
+time) at ${rate}, for ${formatNumber(soak.durationS)} s in ${formatNumber(soak.windowS, 1)} s windows. Upstream: ${report.settings.upstream}.
+${report.settings.pinning}. The first ${formatNumber(soak.warmupS, 1)} s are warm-up; the rest is split into halves, and memory
+in the second half is compared with the first. The live-heap floor is the lowest heap used that Breakwater's
+own /metrics (\`nodejs_heap_size_used_bytes\`) reported in a window: what survived garbage collection.
+
+## Windows
+
+${table(header, rows)}
+
+## Goals
+
+${goalTable(report.goals)}
+${notesSection(report.notes)}`;
 }

@@ -85,3 +85,44 @@ export interface BenchReport {
   scale: ScaleResult[];
   goals: GoalResult[];
 }
+
+export interface SoakWindow {
+  /** Seconds since the soak began, at the end of the window. */
+  endS: number;
+  achievedRps: number;
+  p50Us: number;
+  p99Us: number;
+  /** Non-2xx answers plus requests that failed or went unanswered. */
+  failed: number;
+  cpuUsPerRequest: number | null;
+  rssPeakMB: number;
+  /** Lowest heap used that Breakwater's /metrics reported in the window; null if no scrape answered. */
+  heapFloorMB: number | null;
+  /** Before the steady state: left out of the growth comparison. */
+  warmup: boolean;
+}
+
+export interface SoakFigures {
+  /** Median closed-loop maximum the rate was derived from; null when the rate was given. */
+  maxRps: number | null;
+  rps: number;
+  durationS: number;
+  windowS: number;
+  warmupS: number;
+  windows: SoakWindow[];
+  /** Peak RSS of the steady state's second half over its first half. */
+  rssGrowth: number | null;
+  /** Live-heap floor of the second half over the first half. */
+  heapGrowth: number | null;
+}
+
+/** bench/results/<date>.soak.json: `npm run bench -- --soak`. */
+export interface SoakReport {
+  date: string;
+  smoke: boolean;
+  machine: BenchReport['machine'];
+  settings: Pick<BenchReport['settings'], 'generator' | 'upstream' | 'pinning'>;
+  notes: string[];
+  soak: SoakFigures;
+  goals: GoalResult[];
+}

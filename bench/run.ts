@@ -1,5 +1,6 @@
 // `npm run bench [-- --smoke] [-- --out DIR]`: starts the upstream and every target, measures them
 // interleaved, runs the Breakwater scenarios and scale cases, and writes <date>.json and <date>.md.
+// `npm run bench -- --soak [DURATION]` runs only the memory soak and writes <date>.soak.json and .md.
 // Every process it starts is ended on exit, on SIGINT/SIGTERM and on error.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -10,10 +11,11 @@ import { compareTargets } from './compare-targets.js';
 import { evaluateGoals, withComparisons } from './goals.js';
 import { nodeClosedLoop } from './node-load.js';
 import { parseOptions, settingsFor } from './options.js';
-import { renderMarkdown } from './report-markdown.js';
-import type { BenchReport } from './results.js';
+import { renderMarkdown, renderSoakMarkdown } from './report-markdown.js';
+import type { BenchReport, SoakReport } from './results.js';
 import { measureScale } from './scale.js';
 import { measureScenarios } from './scenarios.js';
+import { evaluateSoakGoals, measureSoak } from './soak.js';
 import { startTargets } from './targets.js';
 import { commandAvailable, INSTALL_HINT } from './tools.js';
 import { startMainUpstream, startNodeUpstream } from './upstream.js';
@@ -51,14 +53,57 @@ async function main(argv: readonly string[]): Promise<void> {
   const upstreamCpus = pinned ? '1' : undefined;
 
   const breakwaterUnavailable = breakwaterUnavailableReason();
-  if (breakwaterUnavailable) notes.push(`Breakwater skipped: ${breakwaterUnavailable}`);
+  if (breakwaterUnavailable) {
+    if (options.soakS !== undefined) throw new Error(`the soak needs Breakwater: ${breakwaterUnavailable}`);
+    notes.push(`Breakwater skipped: ${breakwaterUnavailable}`);
+  }
   scratchDir = mkdtempSync(join(tmpdir(), 'breakwater-bench-'));
   setProcessLogDirectory(scratchDir);
   const upstream = await startMainUpstream(scratchDir, UPSTREAM_HOSTS, has.nginx, upstreamCpus);
   if (!has.nginx) notes.push(`nginx not installed: Node upstream instead, nginx target skipped (${INSTALL_HINT})`);
+  const machine = (): BenchReport['machine'] => ({
+    cpus,
+    node: process.versions.node,
+    platform: `${process.platform}-${process.arch}`,
+    loadAverageBefore,
+    loadAverageAfter: loadavg()[0],
+  });
+  const upstreamLabel = upstream.kind === 'nginx' ? 'nginx `return 200`, 1 worker' : 'minimal Node server';
+  const generate = settings.generator === 'wrk' ? wrkGenerator(scratchDir, undefined) : nodeClosedLoop;
+  const write = (suffix: string, json: object, markdown: string): void => {
+    // A smoke run must never overwrite the committed results of a real one.
+    const baseName = `${new Date().toISOString().slice(0, 10)}${suffix}${options.smoke ? '.smoke' : ''}`;
+    mkdirSync(options.outDir, { recursive: true });
+    writeFileSync(join(options.outDir, `${baseName}.json`), `${JSON.stringify(json, null, 2)}\n`);
+    writeFileSync(join(options.outDir, `${baseName}.md`), markdown);
+    process.stdout.write(markdown);
+    log(`wrote ${join(options.outDir, baseName)}.json and .md`);
+  };
+
+  if (options.soakS !== undefined) {
+    log(`upstream: ${upstream.kind} at ${upstream.address}; memory soak for ${options.soakS} s`);
+    const soak = await measureSoak(
+      { scratchDir, upstream: upstream.address, proxyCpus },
+      { durationS: options.soakS, rps: options.soakRps },
+      settings,
+      options.smoke,
+      generate,
+      log,
+    );
+    const report: SoakReport = {
+      date: new Date().toISOString(),
+      smoke: options.smoke,
+      machine: machine(),
+      settings: { generator: settings.generator, upstream: upstreamLabel, pinning },
+      notes,
+      soak,
+      goals: evaluateSoakGoals(soak),
+    };
+    write('.soak', report, renderSoakMarkdown(report));
+    return;
+  }
   const nodeUpstream =
     upstream.kind === 'node' ? upstream : await startNodeUpstream('scenario-upstream', ['127.0.0.1'], upstreamCpus);
-  const generate = settings.generator === 'wrk' ? wrkGenerator(scratchDir, undefined) : nodeClosedLoop;
 
   log(`upstream: ${upstream.kind} at ${upstream.address}; load generator: ${settings.generator}`);
   const slots = await startTargets({
@@ -92,23 +137,16 @@ async function main(argv: readonly string[]): Promise<void> {
         'or of a machine too busy for the client)',
     );
   }
-  const now = new Date();
   const report: BenchReport = {
-    date: now.toISOString(),
+    date: new Date().toISOString(),
     smoke: options.smoke,
-    machine: {
-      cpus,
-      node: process.versions.node,
-      platform: `${process.platform}-${process.arch}`,
-      loadAverageBefore,
-      loadAverageAfter: loadavg()[0],
-    },
+    machine: machine(),
     settings: {
       generator: settings.generator,
       windowS: settings.windowS,
       rounds: settings.rounds,
       openLoopRps: settings.openLoopRps,
-      upstream: upstream.kind === 'nginx' ? 'nginx `return 200`, 1 worker' : 'minimal Node server',
+      upstream: upstreamLabel,
       pinning,
     },
     notes,
@@ -117,14 +155,7 @@ async function main(argv: readonly string[]): Promise<void> {
     scale,
     goals: evaluateGoals(targets, scenarios, scale),
   };
-  // A smoke run must never overwrite the committed results of a real one.
-  const baseName = `${now.toISOString().slice(0, 10)}${options.smoke ? '.smoke' : ''}`;
-  mkdirSync(options.outDir, { recursive: true });
-  const markdown = renderMarkdown(report);
-  writeFileSync(join(options.outDir, `${baseName}.json`), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(options.outDir, `${baseName}.md`), markdown);
-  process.stdout.write(markdown);
-  log(`wrote ${join(options.outDir, baseName)}.json and .md`);
+  write('', report, renderMarkdown(report));
 }
 
 let shuttingDown = false;

@@ -5,7 +5,7 @@ import { startProcess } from './children.js';
 import { freePort } from './free-port.js';
 import { startHaproxy } from './haproxy.js';
 import { nginxProxyConfig, startNginx } from './nginx.js';
-import { breakwaterConfig, pooledUpstream, realisticRoute, startBreakwater } from './breakwater.js';
+import { realisticConfig, startBreakwater } from './breakwater.js';
 import { INSTALL_HINT } from './tools.js';
 
 export interface Target {
@@ -61,8 +61,7 @@ export const TARGET_DEFINITIONS: readonly TargetDefinition[] = [
     label: 'Breakwater, realistic policy',
     async start(env) {
       if (env.breakwaterUnavailable) return env.breakwaterUnavailable;
-      const config = breakwaterConfig([realisticRoute('api', '/', 'backend')], [pooledUpstream('backend', [env.upstream])]);
-      const instance = await startBreakwater('breakwater', env.scratchDir, config, env.proxyCpus);
+      const instance = await startBreakwater('breakwater', env.scratchDir, realisticConfig(env.upstream), env.proxyCpus);
       return { url: instance.url, pid: instance.process.pid };
     },
   },

@@ -1,12 +1,12 @@
 // CI smoke of the benchmark harness: a real `node dist/bench/run.js --smoke` run (seconds, no
 // thresholds) must write a report in which every target, scenario and scale case has figures or
-// says why it was skipped.
-import t from 'tap';
+// says why it was skipped; `--smoke --soak` must write a soak report with memory figures per window.
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchReport } from '../../bench/results.js';
+import type { BenchReport, SoakReport } from '../../bench/results.js';
 
 const RUN_DEADLINE_MS = 150_000;
 const TARGETS = ['direct', 'breakwater', 'fastify-http-proxy', 'node-undici', 'nginx', 'haproxy'];
@@ -16,9 +16,10 @@ const SCALE_CASES = ['routes-1', 'routes-100', 'routes-1000', 'endpoints-2', 'en
 const isPositive = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0;
 const isSkipReason = (value: unknown): boolean => typeof value === 'string' && value.trim().length > 0;
 
-t.test('--smoke writes a report with figures or a skip reason for everything', async (t) => {
+/** Runs `dist/bench/run.js ARGS --out DIR` to completion and returns the JSON report whose name ends in `suffix`. */
+async function runBench<T>(t: Test, args: readonly string[], suffix: string): Promise<T | undefined> {
   const outDir = t.testdir();
-  const child = spawn(process.execPath, ['dist/bench/run.js', '--smoke', '--out', outDir], {
+  const child = spawn(process.execPath, ['dist/bench/run.js', ...args, '--out', outDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => {
@@ -30,14 +31,18 @@ t.test('--smoke writes a report with figures or a skip reason for everything', a
   const deadline = setTimeout(() => child.kill('SIGINT'), RUN_DEADLINE_MS);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(deadline);
-  t.equal(code, 0, `bench --smoke exits 0 within ${RUN_DEADLINE_MS} ms`, { stderr });
+  t.equal(code, 0, `bench ${args.join(' ')} exits 0 within ${RUN_DEADLINE_MS} ms`, { stderr });
 
   const files = readdirSync(outDir);
-  const jsonFile = files.find((name) => name.endsWith('.smoke.json'));
-  t.ok(jsonFile, `a <date>.smoke.json is written (found: ${files.join(', ')})`);
-  t.ok(files.some((name) => name.endsWith('.smoke.md')), 'a <date>.smoke.md is written');
-  if (!jsonFile) return;
-  const report = JSON.parse(readFileSync(join(outDir, jsonFile), 'utf8')) as BenchReport;
+  const jsonFile = files.find((name) => name.endsWith(`${suffix}.json`));
+  t.ok(jsonFile, `a <date>${suffix}.json is written (found: ${files.join(', ')})`);
+  t.ok(files.some((name) => name.endsWith(`${suffix}.md`)), `a <date>${suffix}.md is written`);
+  return jsonFile ? (JSON.parse(readFileSync(join(outDir, jsonFile), 'utf8')) as T) : undefined;
+}
+
+t.test('--smoke writes a report with figures or a skip reason for everything', async (t) => {
+  const report = await runBench<BenchReport>(t, ['--smoke'], '.smoke');
+  if (!report) return;
   t.equal(report.smoke, true);
 
   t.same(report.targets.map((target) => target.name), TARGETS, 'every target is reported, in order');
@@ -87,4 +92,22 @@ t.test('--smoke writes a report with figures or a skip reason for everything', a
   }
   t.ok(report.goals.length > 0, 'goals are evaluated');
   for (const goal of report.goals) t.ok(goal.met === null || typeof goal.met === 'boolean', `goal "${goal.goal}" has a verdict`);
+});
+
+t.test('--smoke --soak writes a soak report with memory per window and a growth verdict', async (t) => {
+  const report = await runBench<SoakReport>(t, ['--smoke', '--soak'], '.soak.smoke');
+  if (!report) return;
+  t.equal(report.smoke, true);
+  const { soak } = report;
+  t.equal(soak.durationS, 3, 'the smoke soak lasts its default 3 s');
+  t.ok(soak.windows.length >= 4, `several windows (got ${soak.windows.length})`);
+  t.ok(soak.windows.some((window) => window.warmup) && soak.windows.some((window) => !window.warmup),
+    'warm-up windows are told apart from the steady state');
+  for (const [index, window] of soak.windows.entries()) {
+    t.ok(isPositive(window.achievedRps) && isPositive(window.p99Us), `window ${index}: rate and latency`);
+    t.ok(isPositive(window.rssPeakMB), `window ${index}: RSS of the proxy process`);
+    t.ok(isPositive(window.heapFloorMB), `window ${index}: live heap from Breakwater's /metrics`);
+  }
+  t.ok(isPositive(soak.rssGrowth) && isPositive(soak.heapGrowth), 'growth ratios are computed');
+  t.same(report.goals.map((goal) => typeof goal.met), ['boolean', 'boolean'], 'both growth goals get a verdict');
 });

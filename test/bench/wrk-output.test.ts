@@ -50,3 +50,14 @@ t.test('the command line rejects unknown options and a missing --out value', asy
   t.throws(() => parseOptions(['--fast']), /unknown option "--fast"/);
   t.throws(() => parseOptions(['--out']), /--out needs a directory/);
 });
+
+t.test('--soak takes an optional duration and --rate, and rejects what it cannot use', async (t) => {
+  t.equal(parseOptions(['--soak']).soakS, 600, 'ten minutes by default');
+  t.equal(parseOptions(['--smoke', '--soak']).soakS, 3, 'seconds in a smoke run');
+  t.same(parseOptions(['--soak', '90s', '--rate', '500', '--out', 'r']), { smoke: false, outDir: 'r', soakS: 90, soakRps: 500 });
+  t.equal(parseOptions(['--soak', '--out', 'r']).soakS, 600, 'an option after --soak is not taken for its duration');
+  t.throws(() => parseOptions(['--soak', 'ten']), /--soak takes a duration .* not "ten"/);
+  t.throws(() => parseOptions(['--soak', '200ms']), /--soak takes a duration of 1s or more/);
+  t.throws(() => parseOptions(['--soak', '--rate', '0']), /--rate needs a whole number/);
+  t.throws(() => parseOptions(['--rate', '100']), /--rate only applies to --soak/);
+});

@@ -1,0 +1,151 @@
+// `npm run bench -- --soak [DURATION]`: Breakwater with the realistic policy under open-loop load at
+// half its measured maximum rate, for DURATION (10 min by default), in windows. Each window records
+// latency at the client, the proxy's CPU per request, its peak RSS, and its live-heap floor: the lowest
+// heap-used figure Breakwater's own /metrics reported in the window, i.e. what survived collection.
+// A leak shows as memory that is higher in the second half of the steady state than in the first.
+import { realisticConfig, startBreakwater } from './breakwater.js';
+import type { ClosedLoopGenerator } from './load-types.js';
+import { median, toMB } from './measure-window.js';
+import { nodeOpenLoop } from './node-load.js';
+import type { BenchSettings } from './options.js';
+import { cpuTimeUs, trackPeakRss } from './proc-stats.js';
+import type { GoalResult, SoakFigures, SoakWindow } from './results.js';
+
+export interface SoakEnvironment {
+  scratchDir: string;
+  /** host:port of the upstream. */
+  upstream: string;
+  proxyCpus: string | undefined;
+}
+
+export interface SoakRequest {
+  durationS: number;
+  /** Fixed rate; undefined measures the closed-loop maximum first and runs at half of it. */
+  rps: number | undefined;
+}
+
+const WINDOWS = 20;
+const MIN_WINDOW_S = 0.5;
+/** Memory settles over the first minute (pools fill, code is optimised); a short soak warms up for 20%. */
+const MAX_WARMUP_S = 60;
+const WARMUP_SHARE = 0.2;
+const HEAP_SCRAPE_MS = 2000;
+const SCRAPE_TIMEOUT_MS = 2000;
+/** Tolerated second-half / first-half ratio: V8 sizes its spaces in steps, so equal is not exact. */
+export const SOAK_GROWTH_LIMIT = 1.05;
+const HEAP_USED = /^nodejs_heap_size_used_bytes (\S+)$/m;
+
+async function heapUsedBytes(adminUrl: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
+    const match = HEAP_USED.exec(await response.text());
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined; // a missed scrape leaves the window's floor to the others
+  }
+}
+
+/** Lowest heap-used value scraped while `during` runs. */
+async function trackHeapFloor<T>(adminUrl: string, intervalMs: number, during: Promise<T>): Promise<[T, number | null]> {
+  let floor = Number.POSITIVE_INFINITY;
+  let done = false;
+  const scrapes = (async () => {
+    while (!done) {
+      const used = await heapUsedBytes(adminUrl);
+      if (used !== undefined) floor = Math.min(floor, used);
+      if (!done) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  const result = await during.finally(() => (done = true));
+  await scrapes;
+  return [result, Number.isFinite(floor) ? toMB(floor) : null];
+}
+
+/** Second-half / first-half ratio of `pick` over the steady windows (odd counts drop the middle one). */
+function growth(windows: readonly SoakWindow[], pick: (window: SoakWindow) => number | null, aggregate: (values: number[]) => number): number | null {
+  const steady = windows.filter((window) => !window.warmup);
+  const half = Math.floor(steady.length / 2);
+  if (half === 0) return null;
+  const values = (part: readonly SoakWindow[]): number[] =>
+    part.map(pick).filter((value): value is number => value !== null);
+  const first = values(steady.slice(0, half));
+  const second = values(steady.slice(steady.length - half));
+  if (first.length === 0 || second.length === 0) return null;
+  return aggregate(second) / aggregate(first);
+}
+
+export async function measureSoak(
+  env: SoakEnvironment,
+  request: SoakRequest,
+  settings: BenchSettings,
+  smoke: boolean,
+  generate: ClosedLoopGenerator,
+  log: (message: string) => void,
+): Promise<SoakFigures> {
+  const breakwater = await startBreakwater('breakwater-soak', env.scratchDir, realisticConfig(env.upstream), env.proxyCpus);
+  const pid = breakwater.process.pid;
+  let maxRps: number | null = null;
+  let rps = request.rps ?? settings.openLoopRps;
+  if (request.rps === undefined && !smoke) {
+    await generate({ url: breakwater.url, connections: 32, durationS: settings.warmupS });
+    const rounds: number[] = [];
+    for (let round = 0; round < settings.rounds; round++) {
+      rounds.push((await generate({ url: breakwater.url, connections: 32, durationS: settings.windowS })).rps);
+    }
+    maxRps = median(rounds);
+    rps = Math.max(1, Math.floor(maxRps / 2));
+  }
+  const windowS = Math.max(MIN_WINDOW_S, request.durationS / WINDOWS);
+  const count = Math.max(1, Math.round(request.durationS / windowS));
+  const warmupS = Math.min(MAX_WARMUP_S, WARMUP_SHARE * request.durationS);
+  log(`soak: ${rps} rps for ${count} windows of ${windowS} s${maxRps === null ? '' : ` (max ${Math.round(maxRps)} rps closed loop)`}`);
+
+  const windows: SoakWindow[] = [];
+  const startedAt = Date.now();
+  for (let index = 0; index < count; index++) {
+    if (breakwater.process.hasExited()) throw new Error(`Breakwater exited during the soak:\n${breakwater.process.output()}`);
+    const cpuBefore = cpuTimeUs(pid);
+    const rss = trackPeakRss(pid);
+    const scrapeMs = Math.min(HEAP_SCRAPE_MS, (windowS * 1000) / 2);
+    const load = nodeOpenLoop({ url: breakwater.url, rps, durationS: windowS }).finally(() => rss.stop());
+    const [result, heapFloorMB] = await trackHeapFloor(breakwater.adminUrl, scrapeMs, load);
+    const completed = Math.round(result.achievedRps * windowS);
+    const endS = (Date.now() - startedAt) / 1000;
+    windows.push({
+      endS,
+      achievedRps: result.achievedRps,
+      p50Us: result.p50Us,
+      p99Us: result.p99Us,
+      failed: result.errors + result.non2xx,
+      cpuUsPerRequest: completed > 0 ? (cpuTimeUs(pid) - cpuBefore) / completed : null,
+      rssPeakMB: toMB(rss.stop()),
+      heapFloorMB,
+      warmup: endS <= warmupS,
+    });
+    const last = windows[windows.length - 1]!;
+    log(`soak window ${index + 1}/${count}: RSS ${last.rssPeakMB.toFixed(1)} MB, heap floor ${last.heapFloorMB?.toFixed(1) ?? '-'} MB, p99 ${Math.round(last.p99Us)} us`);
+  }
+  await breakwater.process.stop();
+  return {
+    maxRps,
+    rps,
+    durationS: request.durationS,
+    windowS,
+    warmupS,
+    windows,
+    rssGrowth: growth(windows, (window) => window.rssPeakMB, (values) => Math.max(...values)),
+    heapGrowth: growth(windows, (window) => window.heapFloorMB, (values) => Math.min(...values)),
+  };
+}
+
+export function evaluateSoakGoals(soak: SoakFigures): GoalResult[] {
+  const verdict = (goal: string, ratio: number | null): GoalResult => ({
+    goal,
+    value: ratio === null ? 'not enough steady windows' : `${ratio.toFixed(3)}x`,
+    met: ratio === null ? null : ratio <= SOAK_GROWTH_LIMIT,
+  });
+  return [
+    verdict(`peak RSS, second half vs first half of the steady state <= ${SOAK_GROWTH_LIMIT}x`, soak.rssGrowth),
+    verdict(`live-heap floor, second half vs first half <= ${SOAK_GROWTH_LIMIT}x`, soak.heapGrowth),
+  ];
+}

@@ -1,7 +1,7 @@
 // One measured load window against one target: the load generator's figures plus the proxy
 // process's CPU time per request and peak RSS over exactly that window.
 import type { ClosedLoopGenerator, ClosedLoopSpec, LoadResult } from './load-types.js';
-import { cpuTimeUs, trackPeakRss } from './proc-stats.js';
+import { cpuTimeUs, trackRss } from './proc-stats.js';
 
 export interface WindowMeasurement {
   load: LoadResult;
@@ -16,10 +16,10 @@ export async function measureWindow(
 ): Promise<WindowMeasurement> {
   if (pid === undefined) return { load: await generate(spec), cpuUsPerRequest: null, peakRssBytes: null };
   const cpuBefore = cpuTimeUs(pid);
-  const rss = trackPeakRss(pid);
+  const rss = trackRss(pid);
   const load = await generate(spec).finally(() => rss.stop());
   const cpuUsPerRequest = load.requests > 0 ? (cpuTimeUs(pid) - cpuBefore) / load.requests : null;
-  return { load, cpuUsPerRequest, peakRssBytes: rss.stop() };
+  return { load, cpuUsPerRequest, peakRssBytes: rss.stop().peakBytes };
 }
 
 export const toMB = (bytes: number): number => bytes / (1024 * 1024);

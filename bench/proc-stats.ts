@@ -37,22 +37,31 @@ export function childPids(pid: number): number[] {
   return children;
 }
 
-/** Samples a process's peak RSS while a measurement runs; stop() may be called more than once. */
-export function trackPeakRss(pid: number, intervalMs = 100): { stop(): number } {
-  let peak = rssBytes(pid);
+export interface RssSummary {
+  peakBytes: number;
+  medianBytes: number;
+}
+
+/** Samples a process's RSS while a measurement runs; stop() may be called more than once. */
+export function trackRss(pid: number, intervalMs = 100): { stop(): RssSummary } {
+  const samples = [rssBytes(pid)];
   const sample = (): void => {
     try {
-      peak = Math.max(peak, rssBytes(pid));
+      samples.push(rssBytes(pid));
     } catch {
       // The process died mid-window; the load generator's errors will say so.
     }
   };
   const timer = setInterval(sample, intervalMs);
+  let summary: RssSummary | undefined;
   return {
     stop() {
+      if (summary) return summary;
       clearInterval(timer);
       sample();
-      return peak;
+      const sorted = samples.sort((a, b) => a - b);
+      summary = { peakBytes: sorted[sorted.length - 1]!, medianBytes: sorted[Math.floor(sorted.length / 2)]! };
+      return summary;
     },
   };
 }

@@ -124,15 +124,18 @@ export function renderSoakMarkdown(report: SoakReport): string {
   const rate = soak.maxRps === null
     ? `${formatNumber(soak.rps)} rps (given)`
     : `${formatNumber(soak.rps)} rps, half the closed-loop maximum of ${formatNumber(soak.maxRps)} rps (${report.settings.generator}, 32 connections)`;
-  const header = ['window end', 'rps', 'p50 / p99', 'failed', 'CPU/request', 'RSS peak', 'live-heap floor', ''];
+  const header = ['window end', 'rps', 'p50 / p99', 'failed', 'CPU/request', 'client CPU', 'RSS median / peak',
+    'live-heap floor', ''];
   const rows = soak.windows.map((window) => [`${formatNumber(window.endS, 1)} s`, formatNumber(window.achievedRps),
     pair(window.p50Us, window.p99Us), formatNumber(window.failed), formatUs(window.cpuUsPerRequest),
-    megabytes(window.rssPeakMB), megabytes(window.heapFloorMB), window.warmup ? 'warm-up' : '']);
+    `${formatNumber(window.clientCpuPercent)}%`, `${megabytes(window.rssMedianMB)} / ${megabytes(window.rssPeakMB)}`,
+    megabytes(window.heapFloorMB), window.warmup ? 'warm-up' : '']);
   return `${heading('Breakwater memory soak', report)}
 Breakwater with the realistic policy, open loop (Node client, latency from each request's scheduled send
 time) at ${rate}, for ${formatNumber(soak.durationS)} s in ${formatNumber(soak.windowS, 1)} s windows. Upstream: ${report.settings.upstream}.
 ${report.settings.pinning}. The first ${formatNumber(soak.warmupS, 1)} s are warm-up; the rest is split into halves, and memory
-in the second half is compared with the first. The live-heap floor is the lowest heap used that Breakwater's
+in the second half is compared with the first: the highest window median of RSS (a backlog moment raises a
+window's peak without anything leaking) and the lowest live-heap floor. The live-heap floor is the lowest heap used that Breakwater's
 own /metrics (\`nodejs_heap_size_used_bytes\`) reported in a window: what survived garbage collection.
 
 ## Windows

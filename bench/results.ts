@@ -95,6 +95,10 @@ export interface SoakWindow {
   /** Non-2xx answers plus requests that failed or went unanswered. */
   failed: number;
   cpuUsPerRequest: number | null;
+  /** CPU the load generator itself used, % of one core: near 100, the latencies measure the client. */
+  clientCpuPercent: number;
+  /** Median of the RSS samples (every 100 ms): the level memory sits at. */
+  rssMedianMB: number;
   rssPeakMB: number;
   /** Lowest heap used that Breakwater's /metrics reported in the window; null if no scrape answered. */
   heapFloorMB: number | null;
@@ -110,7 +114,7 @@ export interface SoakFigures {
   windowS: number;
   warmupS: number;
   windows: SoakWindow[];
-  /** Peak RSS of the steady state's second half over its first half. */
+  /** Highest window-median RSS of the steady state's second half over its first half's. */
   rssGrowth: number | null;
   /** Live-heap floor of the second half over the first half. */
   heapGrowth: number | null;

@@ -83,7 +83,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (options.soakS !== undefined) {
     log(`upstream: ${upstream.kind} at ${upstream.address}; memory soak for ${options.soakS} s`);
     const soak = await measureSoak(
-      { scratchDir, upstream: upstream.address, proxyCpus },
+      { scratchDir, upstream: upstream.address, proxyCpus, clientCpus: upstreamCpus },
       { durationS: options.soakS, rps: options.soakRps },
       settings,
       options.smoke,
@@ -94,7 +94,11 @@ async function main(argv: readonly string[]): Promise<void> {
       date: new Date().toISOString(),
       smoke: options.smoke,
       machine: machine(),
-      settings: { generator: settings.generator, upstream: upstreamLabel, pinning },
+      settings: {
+        generator: settings.generator,
+        upstream: upstreamLabel,
+        pinning: pinned ? 'Proxy pinned to CPU 0; upstream and the open-loop client to CPU 1 (taskset)' : pinning,
+      },
       notes,
       soak,
       goals: evaluateSoakGoals(soak),

@@ -11,6 +11,7 @@ import type { Policy } from '../config/policy.js';
 import { buildRoute, type CompiledRoute } from '../routing/route-stack.js';
 import { Router } from '../routing/router.js';
 import { DataPlaneListener } from '../server/listener.js';
+import type { AccessLog } from '../telemetry/access-log.js';
 import type { Loggers } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { Upstream } from '../upstream/upstream.js';
@@ -33,7 +34,7 @@ export class Runtime {
   private reloading: Promise<ReloadResult> | undefined;
 
   private readonly log: Logger;
-  private readonly accessLog: Logger;
+  private readonly accessLog: AccessLog;
 
   private constructor(
     readonly policyFile: string,

@@ -11,6 +11,7 @@ import { clientGone, ProxyError, type Exchange, type Outcome, type ResponseBody,
 import type { CompiledRoute } from '../routing/route-stack.js';
 import type { Router } from '../routing/router.js';
 import { clock } from '../runtime/clock.js';
+import type { AccessLog, RouteAccessLog } from '../telemetry/access-log.js';
 import type { CounterCell } from '../telemetry/hot-counter.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { boundAddress } from './bound-address.js';
@@ -27,7 +28,8 @@ export class DataPlaneListener {
   inflight = 0;
   private draining = false;
   private idleWaiters: Array<() => void> = [];
-  private readonly routeAccessLoggers = new WeakMap<CompiledRoute, Logger>();
+  private readonly routeAccessLogs = new WeakMap<CompiledRoute, RouteAccessLog>();
+  private noRouteAccessLog: RouteAccessLog | undefined;
   private noRouteCount: CounterCell | undefined;
 
   constructor(
@@ -37,8 +39,7 @@ export class DataPlaneListener {
     private readonly router: () => Router<CompiledRoute> | undefined,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-    /** One line per request, a logger without the redaction pass (its fields never hold secrets). */
-    private readonly accessLogger: Logger,
+    private readonly accessLog: AccessLog,
   ) {
     this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => void this.handle(req, res));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -107,7 +108,9 @@ export class DataPlaneListener {
         'x-request-id': requestId,
       });
       (this.noRouteCount ??= this.metrics.requests.cell({ listener: this.name, route: '', upstream: '', status_class: '4xx', outcome: 'no-route' })).inc();
-      this.accessLogger.info({ listener: this.name, method, path, status: 404, outcome: 'no-route', requestId }, 'request');
+      if (this.accessLog.enabled) {
+        (this.noRouteAccessLog ??= this.accessLog.for({ listener: this.name })).write({ method, path, status: 404, outcome: 'no-route', requestId });
+      }
       req.resume();
       this.done();
       return;
@@ -135,7 +138,7 @@ export class DataPlaneListener {
       if (!res.writableFinished && status === 0) outcome = 'client-gone';
       const seconds = (clock.time() - started) / 1000;
       route.finished(status || 499, outcome, seconds);
-      this.accessLog(route, exchange, method, path, status || 499, outcome, seconds, requestId);
+      this.writeAccessLog(route, exchange, method, path, status || 499, outcome, seconds, requestId);
       this.done();
     };
     let relayed: ResponseBody | undefined;
@@ -195,29 +198,25 @@ export class DataPlaneListener {
     res.end(body);
   }
 
-  private accessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string): void {
-    if (!this.accessLogger.isLevelEnabled('info')) return;
-    let logger = this.routeAccessLoggers.get(route);
-    if (!logger) {
-      // pino serialises a child's bindings once; only the fields that change per request are written each time.
-      logger = this.accessLogger.child({ listener: this.name, route: route.policy.name, upstream: route.upstream.name });
-      this.routeAccessLoggers.set(route, logger);
+  private writeAccessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string): void {
+    if (!this.accessLog.enabled) return;
+    let log = this.routeAccessLogs.get(route);
+    if (!log) {
+      log = this.accessLog.for({ listener: this.name, route: route.policy.name, upstream: route.upstream.name });
+      this.routeAccessLogs.set(route, log);
     }
-    logger.info(
-      {
-        method,
-        path,
-        status,
-        outcome,
-        attempts: exchange.trace.attempts,
-        endpoints: exchange.trace.endpoints,
-        retrySkipped: exchange.trace.retrySkipped,
-        injected: exchange.trace.injected,
-        durationMs: Math.round(seconds * 10_000) / 10,
-        requestId,
-      },
-      'request',
-    );
+    log.write({
+      method,
+      path,
+      status,
+      outcome,
+      attempts: exchange.trace.attempts,
+      endpoints: exchange.trace.endpoints,
+      retrySkipped: exchange.trace.retrySkipped,
+      injected: exchange.trace.injected,
+      durationMs: Math.round(seconds * 10_000) / 10,
+      requestId,
+    });
   }
 
   private done(): void {

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { AccessLog } from './access-log.js';
 
 /** Header and field names whose values never reach a log line. */
 export const SECRET_PATHS = [
@@ -32,11 +33,8 @@ function isoTime(): string {
 export interface Loggers {
   /** Operational events; secret-looking fields redacted. */
   log: Logger;
-  /**
-   * One line per request. Its fields are fixed (no headers, no query string), so it skips the redaction pass that
-   * would otherwise walk every access-log object.
-   */
-  access: Logger;
+  /** One line per request, on the same destination. Its fields are fixed (no headers, no query string): no redaction. */
+  access: AccessLog;
   /** Writes what is still buffered; call before exiting. */
   flush(): void;
 }
@@ -51,10 +49,11 @@ export interface Loggers {
 export function createLoggers(level = process.env.BREAKWATER_LOG_LEVEL ?? 'info'): Loggers {
   const destination = pino.destination({ dest: 1, sync: true, minLength: 4096 });
   setInterval(() => destination.flush(), 100).unref();
-  const options = { level, base: { service: 'breakwater' }, timestamp: isoTime };
+  const base = { service: 'breakwater' };
+  const log = pino({ level, base, timestamp: isoTime, redact: { paths: SECRET_PATHS, censor: '[redacted]' } }, destination);
   return {
-    log: pino({ ...options, redact: { paths: SECRET_PATHS, censor: '[redacted]' } }, destination),
-    access: pino(options, destination),
+    log,
+    access: new AccessLog(destination, isoTime, base, log.isLevelEnabled('info')),
     flush: () => destination.flushSync(),
   };
 }

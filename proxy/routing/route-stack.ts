@@ -87,7 +87,7 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
   );
 
   const labels = { listener: policy.listener, route, upstream: upstream.name };
-  const duration = metrics.requestDuration.labels(labels);
+  const duration = metrics.requestDuration.cell(labels);
   // By outcome, then status class (status / 100): no key is built per request.
   const counted = new Map<Outcome, CounterCell[]>();
   const unreplayable = metrics.unreplayableBodies.labels({ route });

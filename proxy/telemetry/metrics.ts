@@ -2,9 +2,10 @@
  * Breakwater's metrics, in a Registry of its own. Label values come only from the policy file (listener, route,
  * upstream and endpoint names) or small fixed sets (status class, outcome, reason), so series stay bounded.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { Bulkhead, type BulkheadLimits } from '../policies/bulkhead.js';
 import { HotCounter } from './hot-counter.js';
+import { HotHistogram } from './hot-histogram.js';
 
 type BulkheadScope = 'upstream' | 'route';
 
@@ -20,7 +21,7 @@ export class Metrics {
     labelNames: ['listener', 'route', 'upstream', 'status_class', 'outcome'] as const,
     registers: [this.registry],
   });
-  readonly requestDuration = new Histogram({
+  readonly requestDuration = new HotHistogram({
     name: 'breakwater_request_duration_seconds',
     help: 'Time from request received to response finished, all attempts included.',
     labelNames: ['listener', 'route', 'upstream'] as const,

@@ -1,0 +1,95 @@
+/**
+ * A Prometheus histogram for the request path, on HotCounter's pattern: prom-client validates and hashes the label set
+ * on every observe(), even through labels(), so here each series is a few plain numbers that the request path bumps
+ * and a scrape reads. It joins prom-client's Registry as a metric of its own (name, help, type, get, reset) and
+ * exports exactly the series prom-client's Histogram would: cumulative _bucket{le} including +Inf, _sum and _count.
+ */
+import type { LabelValues, Metric, Registry } from 'prom-client';
+
+export class HistogramCell {
+  /** Observations per bucket (not cumulative); the last slot is +Inf. */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  constructor(
+    readonly labels: LabelValues<string>,
+    private readonly bounds: readonly number[],
+  ) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(value: number): void {
+    const bounds = this.bounds;
+    let index = 0;
+    while (index < bounds.length && value > bounds[index]!) index++;
+    this.counts[index]!++;
+    this.sum += value;
+    this.count++;
+  }
+}
+
+export interface HotHistogramConfiguration<T extends string> {
+  name: string;
+  help: string;
+  labelNames: readonly T[];
+  buckets: readonly number[];
+  registers: Registry[];
+}
+
+interface ExportedValue {
+  labels: LabelValues<string>;
+  value: number;
+  metricName: string;
+}
+
+export class HotHistogram<T extends string> {
+  readonly name: string;
+  readonly help: string;
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly buckets: readonly number[];
+  private readonly cells = new Map<string, HistogramCell>();
+
+  constructor(config: HotHistogramConfiguration<T>) {
+    this.name = config.name;
+    this.help = config.help;
+    this.buckets = [...config.buckets].sort((a, b) => a - b);
+    for (const registry of config.registers) registry.registerMetric(this as unknown as Metric);
+  }
+
+  /** The cell of one label set; look it up once and keep it, the lookup builds a key. */
+  cell(labels: LabelValues<T>): HistogramCell {
+    const key = JSON.stringify(labels);
+    let cell = this.cells.get(key);
+    if (!cell) this.cells.set(key, (cell = new HistogramCell(labels, this.buckets)));
+    return cell;
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {
+    const values: ExportedValue[] = [];
+    const bucket = `${this.name}_bucket`;
+    for (const cell of this.cells.values()) {
+      let cumulative = 0;
+      this.buckets.forEach((le, index) => {
+        cumulative += cell.counts[index]!;
+        values.push({ labels: { le, ...cell.labels }, value: cumulative, metricName: bucket });
+      });
+      values.push(
+        { labels: { le: '+Inf', ...cell.labels }, value: cell.count, metricName: bucket },
+        { labels: cell.labels, value: cell.sum, metricName: `${this.name}_sum` },
+        { labels: cell.labels, value: cell.count, metricName: `${this.name}_count` },
+      );
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** Registry.resetMetrics(): every series back to zero. */
+  reset(): void {
+    for (const cell of this.cells.values()) {
+      cell.counts.fill(0);
+      cell.sum = 0;
+      cell.count = 0;
+    }
+  }
+}

@@ -1,5 +1,6 @@
 // The main comparison: every running target measured in interleaved rounds (round 1 of every target,
-// then round 2, ...) so that drift on a shared machine spreads over all of them; medians reported.
+// then round 2, ...) so that drift on a shared machine spreads over all of them; medians reported, and
+// each closed-loop round kept so that targets can be compared round by round.
 import type { ClosedLoopGenerator } from './load-types.js';
 import { measureWindow, median, toMB, type WindowMeasurement } from './measure-window.js';
 import { nodeOpenLoop, type OpenLoopResult } from './node-load.js';
@@ -35,6 +36,7 @@ function figuresFrom(samples: Samples, rssIdle: number | null, get1MiB: WindowMe
   return {
     cpuUsPerRequest: cpu.length > 0 ? median(cpu) : null,
     closedLoopRps: medianOf(samples.c32, (window) => window.load.rps),
+    closedLoopRounds: samples.c32.map((window) => ({ cpuUsPerRequest: window.cpuUsPerRequest, rps: window.load.rps })),
     c1: { p50Us: medianOf(samples.c1, (w) => w.load.p50Us), p99Us: medianOf(samples.c1, (w) => w.load.p99Us) },
     c16: { p50Us: medianOf(samples.c16, (w) => w.load.p50Us), p99Us: medianOf(samples.c16, (w) => w.load.p99Us) },
     openLoop: {

@@ -1,11 +1,26 @@
 // Ratios between targets of the same run, and the targets evaluated from them.
 import { formatNumber, formatRatio, formatUs } from './format.js';
+import { median } from './measure-window.js';
 import type { GoalResult, ScaleResult, ScenarioResult, TargetComparisons, TargetFigures, TargetResult } from './results.js';
 
 const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>
   a === null || a === undefined || b === null || b === undefined || b === 0 ? null : a / b;
 const difference = (a: number | undefined, b: number | undefined): number | null =>
   a === undefined || b === undefined ? null : a - b;
+
+type RoundFigure = 'cpuUsPerRequest' | 'rps';
+
+/**
+ * Median of the round-by-round ratios. A round measures the targets back to back, so each ratio compares windows a
+ * few seconds apart; a neighbour that slows one window spoils one ratio, not the comparison, as it can a median.
+ */
+function pairedRatio(own: TargetFigures, other: TargetFigures | undefined, figure: RoundFigure): number | null {
+  if (!other) return null;
+  const ratios = own.closedLoopRounds
+    .map((round, index) => ratio(round[figure], other.closedLoopRounds[index]?.[figure]))
+    .filter((value): value is number => value !== null);
+  return ratios.length > 0 ? median(ratios) : null;
+}
 
 export function withComparisons(targets: readonly TargetResult[]): TargetResult[] {
   const figuresOf = (name: string): TargetFigures | undefined => targets.find((target) => target.name === name)?.figures;
@@ -16,11 +31,11 @@ export function withComparisons(targets: readonly TargetResult[]): TargetResult[
     const own = target.figures;
     if (!own) return target;
     const comparisons: TargetComparisons = {
-      cpuVsHaproxy: ratio(own.cpuUsPerRequest, haproxy?.cpuUsPerRequest),
-      cpuVsFastify: ratio(own.cpuUsPerRequest, fastify?.cpuUsPerRequest),
-      rpsVsDirect: ratio(own.closedLoopRps, direct?.closedLoopRps),
-      rpsVsHaproxy: ratio(own.closedLoopRps, haproxy?.closedLoopRps),
-      rpsVsFastify: ratio(own.closedLoopRps, fastify?.closedLoopRps),
+      cpuVsHaproxy: pairedRatio(own, haproxy, 'cpuUsPerRequest'),
+      cpuVsFastify: pairedRatio(own, fastify, 'cpuUsPerRequest'),
+      rpsVsDirect: pairedRatio(own, direct, 'rps'),
+      rpsVsHaproxy: pairedRatio(own, haproxy, 'rps'),
+      rpsVsFastify: pairedRatio(own, fastify, 'rps'),
       c1AddedP50Us: difference(own.c1.p50Us, direct?.c1.p50Us),
       c1AddedP99Us: difference(own.c1.p99Us, direct?.c1.p99Us),
       c16P99VsHaproxy: ratio(own.c16.p99Us, haproxy?.c16.p99Us),

@@ -97,7 +97,7 @@ Compare ratios within this run; absolute times vary from run to run on shared ma
 
 ${mainTable(report)}
 
-## Ratios (same run)
+## Ratios (same run; CPU and rps ratios are medians of the round-by-round ratios)
 
 ${ratioTable(report.targets)}
 

@@ -14,6 +14,8 @@ export interface ThroughputFigures extends Percentiles {
 export interface TargetFigures {
   cpuUsPerRequest: number | null;
   closedLoopRps: number;
+  /** The closed-loop (c=32) windows one by one, in round order: ratios between targets are taken round by round. */
+  closedLoopRounds: Array<{ cpuUsPerRequest: number | null; rps: number }>;
   c1: Percentiles;
   c16: Percentiles;
   openLoop: Percentiles & { targetRps: number; achievedRps: number; maxUs: number; errors: number };
@@ -24,6 +26,7 @@ export interface TargetFigures {
   streaming: { get1MiB: ThroughputFigures; post64KiB: ThroughputFigures };
 }
 
+/** CPU and throughput ratios are medians of per-round ratios; the latency ones compare the targets' medians. */
 export interface TargetComparisons {
   cpuVsHaproxy: number | null;
   cpuVsFastify: number | null;

@@ -72,6 +72,7 @@ t.test('--smoke writes a report with figures or a skip reason for everything', a
       t.ok(isPositive(f.rssIdleMB) && isPositive(f.rssLoadMB), `${target.name}: RSS idle and under load`);
       t.ok(typeof f.cpuUsPerRequest === 'number' && f.cpuUsPerRequest >= 0, `${target.name}: CPU per request`);
     }
+    t.equal(f.closedLoopRounds.length, report.settings.rounds, `${target.name}: every closed-loop round is kept`);
     // Counted, not judged: a busy CI machine can make a proxy shed a few requests (queue timeouts).
     t.ok(Number.isInteger(f.failures) && f.failures >= 0, `${target.name}: failed requests are counted`);
   }

@@ -134,8 +134,8 @@ export function renderSoakMarkdown(report: SoakReport): string {
 Breakwater with the realistic policy, open loop (Node client, latency from each request's scheduled send
 time) at ${rate}, for ${formatNumber(soak.durationS)} s in ${formatNumber(soak.windowS, 1)} s windows. Upstream: ${report.settings.upstream}.
 ${report.settings.pinning}. The first ${formatNumber(soak.warmupS, 1)} s are warm-up; the rest is split into halves, and memory
-in the second half is compared with the first: the highest window median of RSS (a backlog moment raises a
-window's peak without anything leaking) and the lowest live-heap floor. The live-heap floor is the lowest heap used that Breakwater's
+in the second half is compared with the first, median against median, for each window's median RSS and for
+the live-heap floor (a backlog moment raises one window without anything leaking). The live-heap floor is the lowest heap used that Breakwater's
 own /metrics (\`nodejs_heap_size_used_bytes\`) reported in a window: what survived garbage collection.
 
 ## Windows

@@ -117,9 +117,9 @@ export interface SoakFigures {
   windowS: number;
   warmupS: number;
   windows: SoakWindow[];
-  /** Highest window-median RSS of the steady state's second half over its first half's. */
+  /** Median window RSS (each window's median) of the steady state's second half over its first half's. */
   rssGrowth: number | null;
-  /** Live-heap floor of the second half over the first half. */
+  /** Median live-heap floor of the second half over the first half's. */
   heapGrowth: number | null;
 }
 

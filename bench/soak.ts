@@ -3,8 +3,8 @@
 // latency at the client, the proxy's CPU per request, its RSS (median and peak), and its live-heap
 // floor: the lowest heap-used figure Breakwater's own /metrics reported in the window, i.e. what
 // survived collection. A leak shows as memory that is higher in the second half of the steady state
-// than in the first. The median RSS is judged, not the peak: a moment of backlog (a noisy neighbour
-// slowing the proxy's core) raises the peak for one window without anything leaking.
+// than in the first. Medians are judged, not extremes: a moment of backlog (a noisy neighbour slowing the
+// proxy's core) raises one window's RSS without anything leaking.
 import { spawnSync } from 'node:child_process';
 import { realisticConfig, startBreakwater } from './breakwater.js';
 import type { ClosedLoopGenerator } from './load-types.js';
@@ -66,17 +66,18 @@ async function trackHeapFloor<T>(adminUrl: string, intervalMs: number, during: P
   return [result, Number.isFinite(floor) ? toMB(floor) : null];
 }
 
-/** Second-half / first-half ratio of `pick` over the steady windows (odd counts drop the middle one). */
-function growth(windows: readonly SoakWindow[], pick: (window: SoakWindow) => number | null, aggregate: (values: number[]) => number): number | null {
+/**
+ * Median of the second half of the steady windows over the median of the first (an odd count drops the middle one).
+ * A leak moves the typical window; a median ignores the odd window that caught a backlog or a collection.
+ */
+function growth(windows: readonly SoakWindow[], pick: (window: SoakWindow) => number | null): number | null {
   const steady = windows.filter((window) => !window.warmup);
   const half = Math.floor(steady.length / 2);
-  if (half === 0) return null;
   const values = (part: readonly SoakWindow[]): number[] =>
     part.map(pick).filter((value): value is number => value !== null);
   const first = values(steady.slice(0, half));
   const second = values(steady.slice(steady.length - half));
-  if (first.length === 0 || second.length === 0) return null;
-  return aggregate(second) / aggregate(first);
+  return first.length === 0 || second.length === 0 ? null : median(second) / median(first);
 }
 
 export async function measureSoak(
@@ -148,8 +149,8 @@ export async function measureSoak(
     windowS,
     warmupS,
     windows,
-    rssGrowth: growth(windows, (window) => window.rssMedianMB, (values) => Math.max(...values)),
-    heapGrowth: growth(windows, (window) => window.heapFloorMB, (values) => Math.min(...values)),
+    rssGrowth: growth(windows, (window) => window.rssMedianMB),
+    heapGrowth: growth(windows, (window) => window.heapFloorMB),
   };
 }
 
@@ -160,7 +161,7 @@ export function evaluateSoakGoals(soak: SoakFigures): GoalResult[] {
     met: ratio === null ? null : ratio <= SOAK_GROWTH_LIMIT,
   });
   return [
-    verdict(`RSS (highest window median), second half vs first half of the steady state <= ${SOAK_GROWTH_LIMIT}x`, soak.rssGrowth),
-    verdict(`live-heap floor, second half vs first half <= ${SOAK_GROWTH_LIMIT}x`, soak.heapGrowth),
+    verdict(`RSS, second half vs first half of the steady state (medians) <= ${SOAK_GROWTH_LIMIT}x`, soak.rssGrowth),
+    verdict(`live-heap floor, second half vs first half (medians) <= ${SOAK_GROWTH_LIMIT}x`, soak.heapGrowth),
   ];
 }

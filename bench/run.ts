@@ -61,12 +61,17 @@ async function main(argv: readonly string[]): Promise<void> {
   setProcessLogDirectory(scratchDir);
   const upstream = await startMainUpstream(scratchDir, UPSTREAM_HOSTS, has.nginx, upstreamCpus);
   if (!has.nginx) notes.push(`nginx not installed: Node upstream instead, nginx target skipped (${INSTALL_HINT})`);
-  const machine = (): BenchReport['machine'] => ({
-    cpus,
-    node: process.versions.node,
-    platform: `${process.platform}-${process.arch}`,
-    loadAverageBefore,
-    loadAverageAfter: loadavg()[0],
+  /** What every report opens with; taken when the report is written, so the load average is the one after. */
+  const reportHead = (): Pick<BenchReport, 'date' | 'smoke' | 'machine'> => ({
+    date: new Date().toISOString(),
+    smoke: options.smoke,
+    machine: {
+      cpus,
+      node: process.versions.node,
+      platform: `${process.platform}-${process.arch}`,
+      loadAverageBefore,
+      loadAverageAfter: loadavg()[0],
+    },
   });
   const upstreamLabel = upstream.kind === 'nginx' ? 'nginx `return 200`, 1 worker' : 'minimal Node server';
   const generate = settings.generator === 'wrk' ? wrkGenerator(scratchDir, undefined) : nodeClosedLoop;
@@ -91,9 +96,7 @@ async function main(argv: readonly string[]): Promise<void> {
       log,
     );
     const report: SoakReport = {
-      date: new Date().toISOString(),
-      smoke: options.smoke,
-      machine: machine(),
+      ...reportHead(),
       settings: {
         generator: settings.generator,
         upstream: upstreamLabel,
@@ -142,9 +145,7 @@ async function main(argv: readonly string[]): Promise<void> {
     );
   }
   const report: BenchReport = {
-    date: new Date().toISOString(),
-    smoke: options.smoke,
-    machine: machine(),
+    ...reportHead(),
     settings: {
       generator: settings.generator,
       windowS: settings.windowS,

@@ -46,6 +46,8 @@ interface ExportedValue {
 export class HotHistogram<T extends string> {
   readonly name: string;
   readonly help: string;
+  /** As on prom-client's metrics: what dashboards and alert rules may aggregate by (besides le). */
+  readonly labelNames: readonly T[];
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   private readonly buckets: readonly number[];
@@ -54,6 +56,7 @@ export class HotHistogram<T extends string> {
   constructor(config: HotHistogramConfiguration<T>) {
     this.name = config.name;
     this.help = config.help;
+    this.labelNames = config.labelNames;
     this.buckets = [...config.buckets].sort((a, b) => a - b);
     for (const registry of config.registers) registry.registerMetric(this as unknown as Metric);
   }

@@ -52,6 +52,11 @@ t.test('the JSON form carries the same series and values', async (t) => {
   t.same(await series(hot), await series(reference));
 });
 
+t.test('the registered metric names its labels, as prom-client metrics do', async (t) => {
+  const { hot } = registries();
+  t.same((hot.getSingleMetric('x_duration_seconds') as unknown as { labelNames: string[] }).labelNames, ['route']);
+});
+
 t.test('resetMetrics() zeroes every series', async (t) => {
   const { hot, observe } = registries();
   for (const [route, value] of OBSERVATIONS) observe(route, value);

@@ -13,6 +13,7 @@ import { compose, type Layer, type Outcome, type Send } from '../policies/exchan
 import { faultLayer } from '../policies/fault.js';
 import { retryLayer } from '../policies/retry.js';
 import { RetryBudget } from '../policies/retry-budget.js';
+import type { AccessLog, RouteAccessLog } from '../telemetry/access-log.js';
 import type { CounterCell } from '../telemetry/hot-counter.js';
 import { statusClass, type Metrics } from '../telemetry/metrics.js';
 import { attemptSend } from '../upstream/attempt.js';
@@ -24,6 +25,8 @@ export interface CompiledRoute {
   readonly send: Send;
   readonly breaker: RouteBreaker | undefined;
   readonly routeBulkhead: Bulkhead | undefined;
+  /** The route's access log, its listener, route and upstream fields serialised once. */
+  readonly accessLog: RouteAccessLog;
   /** Records one finished request: counters and the duration histogram. */
   finished(status: number, outcome: Outcome, seconds: number): void;
   /** Counts a request whose body was too large to buffer for replay. */
@@ -38,7 +41,13 @@ export interface CarriedState {
   routeBulkhead?: Bulkhead;
 }
 
-export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Metrics, log: Logger, carried: CarriedState = {}): CompiledRoute {
+export function buildRoute(
+  policy: RoutePolicy,
+  upstream: Upstream,
+  telemetry: { metrics: Metrics; log: Logger; accessLog: AccessLog },
+  carried: CarriedState = {},
+): CompiledRoute {
+  const { metrics, log } = telemetry;
   const route = policy.name;
   const layers: Layer[] = [];
 
@@ -97,6 +106,7 @@ export function buildRoute(policy: RoutePolicy, upstream: Upstream, metrics: Met
     send,
     breaker,
     routeBulkhead,
+    accessLog: telemetry.accessLog.for({ listener: policy.listener, route, upstream: upstream.name }),
     finished(status, outcome, seconds) {
       let byClass = counted.get(outcome);
       if (!byClass) counted.set(outcome, (byClass = []));

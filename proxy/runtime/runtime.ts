@@ -219,10 +219,11 @@ export class Runtime {
     const oldRoutes = new Map(previous?.routes.map((r) => [`${r.policy.listener}/${r.policy.name}`, r]));
     const routes: CompiledRoute[] = [];
     const routers = new Map<string, Router<CompiledRoute>>();
+    const telemetry = { metrics: this.metrics, log: this.log, accessLog: this.accessLog };
     for (const listener of policy.listeners) {
       const compiled = listener.routes.map((route) => {
         const old = oldRoutes.get(`${listener.name}/${route.name}`);
-        return buildRoute(route, upstreams.get(route.upstream)!, this.metrics, this.log, { breaker: old?.breaker, routeBulkhead: old?.routeBulkhead });
+        return buildRoute(route, upstreams.get(route.upstream)!, telemetry, { breaker: old?.breaker, routeBulkhead: old?.routeBulkhead });
       });
       routes.push(...compiled);
       routers.set(listener.name, new Router(compiled));

@@ -28,7 +28,6 @@ export class DataPlaneListener {
   inflight = 0;
   private draining = false;
   private idleWaiters: Array<() => void> = [];
-  private readonly routeAccessLogs = new WeakMap<CompiledRoute, RouteAccessLog>();
   private noRouteAccessLog: RouteAccessLog | undefined;
   private noRouteCount: CounterCell | undefined;
 
@@ -200,12 +199,7 @@ export class DataPlaneListener {
 
   private writeAccessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string): void {
     if (!this.accessLog.enabled) return;
-    let log = this.routeAccessLogs.get(route);
-    if (!log) {
-      log = this.accessLog.for({ listener: this.name, route: route.policy.name, upstream: route.upstream.name });
-      this.routeAccessLogs.set(route, log);
-    }
-    log.write({
+    route.accessLog.write({
       method,
       path,
       status,

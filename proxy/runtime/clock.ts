@@ -1,28 +1,30 @@
 /**
  * One shared clock for every deadline, per-try timeout and queue wait: a hashed timer wheel driven by a single
  * unref'd interval that runs only while timers are pending. Creating and cancelling a timer is O(1) and allocates one
- * small object, instead of a Node Timeout per request.
+ * small object, instead of a Node Timeout per request. A cancelled timer leaves its slot at once: nearly every
+ * per-attempt deadline is cancelled within milliseconds, and one left waiting for the wheel to come round (up to a
+ * second or more) outlived two young-generation collections and was copied into V8's old generation.
  */
 export interface Timer {
   cancel(): void;
 }
 
 const TICK_MS = 5;
-const NOOP = () => {};
 const SLOTS = 512;
 
 class Entry implements Timer {
-  cancelled = false;
+  /** The slot the entry waits in, and where; undefined once it has fired or been cancelled. */
+  slot: Entry[] | undefined;
+  index = 0;
+
   constructor(
     readonly at: number,
-    public fn: () => void,
+    readonly fn: () => void,
+    private readonly owner: Clock,
   ) {}
 
   cancel(): void {
-    this.cancelled = true;
-    // The entry waits in its slot until the wheel passes; release what the callback holds (an exchange, its headers
-    // and body) now, or every cancelled deadline would keep its request alive for the full timeout.
-    this.fn = NOOP;
+    if (this.slot !== undefined) this.owner.unlink(this);
   }
 }
 
@@ -43,7 +45,7 @@ export class Clock {
 
   /** Runs fn at (or within one tick after) the absolute time `at`. */
   at(at: number, fn: () => void): Timer {
-    const entry = new Entry(at, fn);
+    const entry = new Entry(at, fn, this);
     if (this.interval === undefined) {
       this.cursor = Math.floor(this.now() / TICK_MS);
       this.interval = setInterval(() => this.advance(), TICK_MS);
@@ -51,7 +53,10 @@ export class Clock {
     }
     // The slot of tick T is visited once now >= T * TICK_MS, so ceil() never fires early.
     const tick = Math.max(Math.ceil(at / TICK_MS), this.cursor + 1);
-    this.slots[tick % SLOTS]!.push(entry);
+    const slot = this.slots[tick % SLOTS]!;
+    entry.slot = slot;
+    entry.index = slot.length;
+    slot.push(entry);
     this.pending++;
     return entry;
   }
@@ -68,6 +73,18 @@ export class Clock {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
+  /** Takes a waiting entry out of its slot in O(1): the slot's last entry moves into its place. Entry.cancel() only. */
+  unlink(entry: Entry): void {
+    const slot = entry.slot!;
+    const last = slot.pop()!;
+    if (last !== entry) {
+      slot[entry.index] = last;
+      last.index = entry.index;
+    }
+    entry.slot = undefined;
+    this.pending--;
+  }
+
   private advance(): void {
     const target = Math.floor(this.now() / TICK_MS);
     while (this.cursor < target && this.pending > 0) {
@@ -75,20 +92,14 @@ export class Clock {
       const slot = this.slots[this.cursor % SLOTS]!;
       if (slot.length === 0) continue;
       const now = this.now();
-      let keep = 0;
-      for (let i = 0; i < slot.length; i++) {
-        const entry = slot[i]!;
-        if (entry.cancelled) {
-          this.pending--;
-        } else if (entry.at <= now) {
-          this.pending--;
-          entry.cancelled = true;
-          entry.fn();
-        } else {
-          slot[keep++] = entry; // due on a later turn of the wheel
-        }
+      // Backwards, so an entry unlinked at i is replaced by one already looked at. A callback may cancel other
+      // entries (the slot shrinks) or add some (always for a later tick, appended past i, so not looked at now).
+      for (let i = slot.length - 1; i >= 0; i--) {
+        const entry = slot[i];
+        if (entry === undefined || entry.at > now) continue; // gone, or due on a later turn of the wheel
+        this.unlink(entry);
+        entry.fn();
       }
-      slot.length = keep;
     }
     if (this.pending === 0) {
       clearInterval(this.interval);

@@ -64,6 +64,29 @@ t.test('the shared clock fires timers in order, never early, and cancels', async
   t.ok(farFiredAt >= far, 'a long timer is not fired on an earlier turn');
 });
 
+t.test('cancelled timers never fire, even cancelled by another callback of the same tick', async (t) => {
+  let now = 0;
+  const clock = new Clock(() => now);
+  const keepAlive = setInterval(() => {}, 1000);
+  t.teardown(() => clearInterval(keepAlive));
+  const fired: string[] = [];
+  // Ten timers in one slot of the wheel, three cancelled up front.
+  const timers = Array.from({ length: 10 }, (_, i) => clock.at(10, () => fired.push(`t${i}`)));
+  for (const i of [0, 4, 9]) timers[i]!.cancel();
+  // Two more due in the same tick, each cancelling the other: whichever runs first wins.
+  const pair: Array<{ cancel(): void }> = [];
+  pair.push(clock.at(10, () => (fired.push('x'), pair[1]!.cancel())));
+  pair.push(clock.at(10, () => (fired.push('y'), pair[0]!.cancel())));
+  timers[1]!.cancel(); // cancelling twice, or after others moved in the slot, is harmless
+  timers[1]!.cancel();
+  const sentinel = new Promise<void>((resolve) => clock.at(30, () => (fired.push('sentinel'), resolve())));
+  now = 40;
+  await Promise.race([sentinel, new Promise((_, reject) => setTimeout(() => reject(new Error('the wheel did not advance within 2 s')), 2000))]);
+  t.same(fired.filter((f) => f.startsWith('t')).sort(), ['t2', 't3', 't5', 't6', 't7', 't8'], 'every live timer fired once, no cancelled one');
+  t.equal(fired.filter((f) => f === 'x' || f === 'y').length, 1, 'of two timers cancelling each other, one fired');
+  t.equal(fired.at(-1), 'sentinel', 'the later tick ran after the earlier one');
+});
+
 t.test('undici errors map to the failure kinds retries and breakers understand', async (t) => {
   t.equal(classifyError({ code: 'ECONNREFUSED' }), 'connect-failure');
   t.equal(classifyError({ code: 'UND_ERR_CONNECT_TIMEOUT' }), 'connect-failure');

@@ -15,7 +15,7 @@ import { retryLayer } from '../policies/retry.js';
 import { RetryBudget } from '../policies/retry-budget.js';
 import type { AccessLog, RouteAccessLog } from '../telemetry/access-log.js';
 import type { CounterCell } from '../telemetry/hot-counter.js';
-import { statusClass, type Metrics } from '../telemetry/metrics.js';
+import { CIRCUIT_STATES, statusClass, type Metrics } from '../telemetry/metrics.js';
 import { attemptSend } from '../upstream/attempt.js';
 import type { Upstream } from '../upstream/upstream.js';
 
@@ -118,8 +118,6 @@ export function buildRoute(
     activate: () => publishBreaker?.(),
   };
 }
-
-const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
 
 function setCircuitGauges(metrics: Metrics, route: string, current: (typeof CIRCUIT_STATES)[number]): void {
   for (const state of CIRCUIT_STATES) metrics.circuitState.set({ route, state }, state === current ? 1 : 0);

@@ -187,10 +187,21 @@ export class Runtime {
     return { ok: false, generation: this.current.id, problems };
   }
 
-  /** Closes what `gone` holds and `stays` does not share: upstream pools after their requests finish, breakers. */
+  /**
+   * Closes what `gone` holds and `stays` does not share: upstream pools after their requests finish, breakers, and
+   * the state gauges of a removed route's breaker and bulkhead (a dashboard would otherwise show them forever).
+   */
   private async disposeUnshared(gone: Generation, stays: Generation): Promise<void> {
-    const keptBreakers = new Set(stays.routes.map((r) => r.breaker));
-    for (const route of gone.routes) if (route.breaker && !keptBreakers.has(route.breaker)) route.breaker.shutdown();
+    const kept = new Set<unknown>(stays.routes.flatMap((r) => [r.breaker, r.routeBulkhead]));
+    const routesWithBreakers = new Set(stays.routes.filter((r) => r.breaker).map((r) => r.policy.name));
+    for (const route of gone.routes) {
+      const name = route.policy.name;
+      if (route.breaker && !kept.has(route.breaker)) {
+        route.breaker.shutdown();
+        if (!routesWithBreakers.has(name)) this.metrics.forgetCircuit(name);
+      }
+      if (route.routeBulkhead && !kept.has(route.routeBulkhead)) this.metrics.forgetBulkhead('route', name, route.routeBulkhead);
+    }
     const keptUpstreams = new Set(stays.upstreams.values());
     await Promise.all([...gone.upstreams.values()].filter((u) => !keptUpstreams.has(u)).map((u) => u.close()));
   }

@@ -9,6 +9,8 @@ import { HotHistogram } from './hot-histogram.js';
 
 type BulkheadScope = 'upstream' | 'route';
 
+export const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
+
 /** prom-client names these gauges *_total, which the Prometheus exposition rules reserve for counters. */
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
@@ -150,6 +152,11 @@ export class Metrics {
     const bulkhead = new Bulkhead(limits, { rejected: (reason) => rejected(reason).inc() }, label);
     this.bulkheads.set(`${scope}/${name}`, { labels: { scope, name }, bulkhead });
     return bulkhead;
+  }
+
+  /** Stops exporting the circuit state of a route that no longer has a breaker (a reload removed it). */
+  forgetCircuit(route: string): void {
+    for (const state of CIRCUIT_STATES) this.circuitState.remove({ route, state });
   }
 
   /** Stops exporting a bulkhead that is gone, unless another has taken its name meanwhile. */

@@ -178,3 +178,38 @@ t.test('a ConfigMap-style symlink swap reloads on every swap', async (t) => {
   }
   t.equal(await generation(bw), 4, 'each of the three swaps was one reload');
 });
+
+t.test('a route removed by a reload stops exporting its circuit state and bulkhead gauges; a kept route keeps them', async (t) => {
+  const backend = await startBackend({ startTimeoutMs: 60_000 });
+  t.teardown(() => backend.stop());
+  const guarded = (name: string, pathPrefix: string) => ({
+    name,
+    match: { pathPrefix },
+    upstream: 'backend',
+    maxConcurrent: 5,
+    circuitBreaker: { consecutiveFailures: 2, volumeThreshold: 1000, resetTimeout: '60s' },
+  });
+  const withRoutes = (routes: object[]) =>
+    withTestDefaults({ listeners: [{ name: 'main', address: '127.0.0.1:0', routes }], upstreams: [{ name: 'backend', endpoints: [backend.address] }] });
+  const bw = await startBreakwater(withRoutes([guarded('removed', '/api/data'), guarded('kept', '/api/status'), { name: 'rest', upstream: 'backend' }]), {
+    startTimeoutMs: 60_000,
+  });
+  t.teardown(() => bw.stop());
+  const series = async (route: string) => {
+    const text = await bw.metrics();
+    return {
+      circuit: text.split('\n').filter((line) => line.startsWith(`breakwater_circuit_state{route="${route}"`)).length,
+      bulkhead: text.split('\n').filter((line) => line.startsWith('breakwater_bulkhead_active{') && line.includes(`scope="route"`) && line.includes(`name="${route}"`)).length,
+    };
+  };
+  t.same(await series('removed'), { circuit: 3, bulkhead: 1 }, 'before the reload: one circuit_state series per state, one route bulkhead gauge');
+
+  bw.writePolicy(withRoutes([guarded('kept', '/api/status'), { name: 'rest', upstream: 'backend' }]));
+  await eventually('the reload', async () => ((await generation(bw)) === 2 ? true : undefined), RELOAD_WITHIN_MS);
+  t.same(await eventually('the removed route\'s gauges to go', async () => {
+    const now = await series('removed');
+    return now.circuit === 0 && now.bulkhead === 0 ? now : undefined;
+  }), { circuit: 0, bulkhead: 0 });
+  t.same(await series('kept'), { circuit: 3, bulkhead: 1 }, 'the unchanged route still exports both');
+  t.equal(metricValue(await bw.metrics(), 'breakwater_circuit_state', { route: 'kept', state: 'closed' }), 1);
+});

@@ -18,19 +18,28 @@ interface Samples {
   c1: WindowMeasurement[];
   c16: WindowMeasurement[];
   open: OpenLoopResult[];
+  get1MiB: WindowMeasurement[];
+  post64KiB: WindowMeasurement[];
 }
 
-function throughput(window: WindowMeasurement): ThroughputFigures {
-  const { rps, p50Us, p99Us } = window.load;
-  return { rps, p50Us, p99Us, cpuUsPerRequest: window.cpuUsPerRequest };
+const medianOf = <T>(list: readonly T[], pick: (item: T) => number): number => median(list.map(pick));
+
+/** Medians over the rounds: a single window of large bodies swung by a factor of 1.5 between runs. */
+function throughput(windows: readonly WindowMeasurement[]): ThroughputFigures {
+  const cpu = windows.map((w) => w.cpuUsPerRequest).filter((value): value is number => value !== null);
+  return {
+    rps: medianOf(windows, (w) => w.load.rps),
+    p50Us: medianOf(windows, (w) => w.load.p50Us),
+    p99Us: medianOf(windows, (w) => w.load.p99Us),
+    cpuUsPerRequest: cpu.length > 0 ? median(cpu) : null,
+  };
 }
 
 function failures(windows: readonly WindowMeasurement[]): number {
   return windows.reduce((sum, { load }) => sum + load.non2xx + load.socketErrors, 0);
 }
 
-function figuresFrom(samples: Samples, rssIdle: number | null, get1MiB: WindowMeasurement, post64KiB: WindowMeasurement): TargetFigures {
-  const medianOf = <T>(list: readonly T[], pick: (item: T) => number): number => median(list.map(pick));
+function figuresFrom(samples: Samples, rssIdle: number | null): TargetFigures {
   const { cpuUsPerRequest, peakRssBytes } = cpuAndPeakRss(samples.c32);
   return {
     cpuUsPerRequest,
@@ -49,8 +58,8 @@ function figuresFrom(samples: Samples, rssIdle: number | null, get1MiB: WindowMe
     rssIdleMB: rssIdle === null ? null : toMB(rssIdle),
     // Peak, not median: memory is a limit, the worst window is what a pod must be sized for.
     rssLoadMB: peakRssBytes === null ? null : toMB(peakRssBytes),
-    failures: failures([...samples.c32, ...samples.c1, ...samples.c16, get1MiB, post64KiB]),
-    streaming: { get1MiB: throughput(get1MiB), post64KiB: throughput(post64KiB) },
+    failures: failures([...samples.c32, ...samples.c1, ...samples.c16, ...samples.get1MiB, ...samples.post64KiB]),
+    streaming: { get1MiB: throughput(samples.get1MiB), post64KiB: throughput(samples.post64KiB) },
   };
 }
 
@@ -62,7 +71,9 @@ export async function compareTargets(
 ): Promise<TargetResult[]> {
   const running = slots.map((slot) => slot.target).filter((target): target is Target => target !== undefined);
   const idleRss = new Map(running.map((target) => [target.name, target.pid === undefined ? null : rssBytes(target.pid)]));
-  const samples = new Map<string, Samples>(running.map((target) => [target.name, { c32: [], c1: [], c16: [], open: [] }]));
+  const samples = new Map<string, Samples>(
+    running.map((target) => [target.name, { c32: [], c1: [], c16: [], open: [], get1MiB: [], post64KiB: [] }]),
+  );
   const window = (target: Target, connections: number, path = '/', postBodyBytes?: number, durationS = settings.windowS) =>
     measureWindow(generate, target.pid, { url: `${target.url}${path}`, connections, durationS, postBodyBytes });
 
@@ -82,19 +93,17 @@ export async function compareTargets(
       const result = await nodeOpenLoop({ url: `${target.url}/`, rps: settings.openLoopRps, durationS: settings.windowS });
       samples.get(target.name)?.open.push(result);
     }
-  }
-  const streaming = new Map<string, [WindowMeasurement, WindowMeasurement]>();
-  for (const target of running) {
-    log(`streaming ${target.name}`);
-    const get1MiB = await window(target, STREAMING_CONNECTIONS, '/big', undefined, settings.streamingS);
-    const post64KiB = await window(target, STREAMING_CONNECTIONS, '/', POST_BODY_BYTES, settings.streamingS);
-    streaming.set(target.name, [get1MiB, post64KiB]);
+    for (const target of running) {
+      log(`round ${round}/${settings.rounds}: streaming ${target.name}`);
+      const taken = samples.get(target.name);
+      taken?.get1MiB.push(await window(target, STREAMING_CONNECTIONS, '/big', undefined, settings.streamingS));
+      taken?.post64KiB.push(await window(target, STREAMING_CONNECTIONS, '/', POST_BODY_BYTES, settings.streamingS));
+    }
   }
 
   return slots.map(({ name, label, target, skipped }): TargetResult => {
     const measured = target && samples.get(name);
-    const streamed = streaming.get(name);
-    if (!measured || !streamed) return { name, label, skipped: skipped ?? 'not started' };
-    return { name, label, figures: figuresFrom(measured, idleRss.get(name) ?? null, ...streamed) };
+    if (!measured) return { name, label, skipped: skipped ?? 'not started' };
+    return { name, label, figures: figuresFrom(measured, idleRss.get(name) ?? null) };
   });
 }

@@ -101,7 +101,7 @@ ${mainTable(report)}
 
 ${ratioTable(report.targets)}
 
-## Body streaming (4 connections)
+## Body streaming (4 connections, medians over the rounds)
 
 ${streamingTable(report.targets)}
 

@@ -22,8 +22,11 @@ const SCENARIOS = [
 type ScenarioName = (typeof SCENARIOS)[number]['name'];
 
 const BULKHEAD_SLOTS = 2;
-/** The breaker reopens for a half-open trial after resetTimeout (5 s): windows stay shorter. */
-const MAX_BREAKER_WINDOW_S = 3;
+/**
+ * The dead route's breaker waits this long before a half-open probe: longer than its warm-up and window together, so
+ * every measured request is a short-circuit answer.
+ */
+const DEAD_RESET_TIMEOUT = '60s';
 const PROBE_LIMIT = 200;
 const PROBE_DEADLINE_MS = 20_000;
 
@@ -35,10 +38,12 @@ function scenarioRoutes(): RouteConfig[] {
     budget: { ratio: 1, minPerSecond: 100_000 },
   });
   delete retryOnce.circuitBreaker;
+  const dead = realisticRoute('dead', '/dead', 'dead');
+  Object.assign(dead.circuitBreaker as object, { resetTimeout: DEAD_RESET_TIMEOUT });
   return [
     realisticRoute('baseline', '/ok', 'scenario'),
     retryOnce,
-    realisticRoute('dead', '/dead', 'dead'),
+    dead,
     { name: 'bulkhead', match: { pathPrefix: '/slow' }, upstream: 'bulkhead', timeout: '60s' },
   ];
 }
@@ -101,7 +106,9 @@ async function measureAll(
   log('scenario: breaker open');
   try {
     await probeUntil(`${url}/dead`, (response) => response.headers.get('x-breakwater-circuit') === 'open', 'open circuit');
-    const load = await c1('/dead', Math.min(settings.windowS, MAX_BREAKER_WINDOW_S));
+    // Warmed up like every other row, so the window measures steady-state fast-fail, not its first compilation.
+    await c1('/dead', settings.warmupS);
+    const load = await c1('/dead');
     outcomes.set('fast-fail-breaker', figures(load, 'every response is the short-circuit answer (non2xx expected)'));
   } catch (error) {
     outcomes.set('fast-fail-breaker', (error as Error).message);
@@ -119,6 +126,7 @@ async function measureAll(
       (response) => response.headers.get('x-breakwater-bulkhead') === 'rejected',
       'bulkhead rejection',
     );
+    await c1('/slow?ms=1000', settings.warmupS);
     const load = await c1('/slow?ms=1000');
     outcomes.set('fast-fail-bulkhead', figures(load, 'every response is the rejection (non2xx expected)'));
   } catch (error) {

@@ -1,5 +1,6 @@
 /** Starts Breakwater: admin server, policy runtime, policy watcher, and the signals that drain or reload it. */
 import { loadPolicyFile, PolicyError } from './config/load.js';
+import { tuneGarbageCollector } from './runtime/gc-tuning.js';
 import { Runtime } from './runtime/runtime.js';
 import { PolicyWatcher } from './runtime/policy-watcher.js';
 import { startAdmin } from './server/admin.js';
@@ -8,6 +9,7 @@ import { Metrics } from './telemetry/metrics.js';
 
 /** Runs until drained; resolves to the process exit code. */
 export async function runProxy(file: string): Promise<number> {
+  tuneGarbageCollector();
   let policy;
   try {
     policy = await loadPolicyFile(file);

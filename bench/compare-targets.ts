@@ -26,12 +26,11 @@ const medianOf = <T>(list: readonly T[], pick: (item: T) => number): number => m
 
 /** Medians over the rounds: a single window of large bodies swung by a factor of 1.5 between runs. */
 function throughput(windows: readonly WindowMeasurement[]): ThroughputFigures {
-  const cpu = windows.map((w) => w.cpuUsPerRequest).filter((value): value is number => value !== null);
   return {
     rps: medianOf(windows, (w) => w.load.rps),
     p50Us: medianOf(windows, (w) => w.load.p50Us),
     p99Us: medianOf(windows, (w) => w.load.p99Us),
-    cpuUsPerRequest: cpu.length > 0 ? median(cpu) : null,
+    cpuUsPerRequest: cpuAndPeakRss(windows).cpuUsPerRequest,
   };
 }
 

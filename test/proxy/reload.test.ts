@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
+import { parsePrometheusText } from '../../chaos/prometheus-text.js';
 import { eventually, http, metricValue, startBreakwater, withTestDefaults, type RunningBreakwater } from '../helpers/breakwater.js';
 import { startBackend, type RunningBackend } from '../helpers/demo-backend.js';
 
@@ -196,10 +197,10 @@ t.test('a route removed by a reload stops exporting its circuit state and bulkhe
   });
   t.teardown(() => bw.stop());
   const series = async (route: string) => {
-    const text = await bw.metrics();
+    const samples = parsePrometheusText(await bw.metrics());
     return {
-      circuit: text.split('\n').filter((line) => line.startsWith(`breakwater_circuit_state{route="${route}"`)).length,
-      bulkhead: text.split('\n').filter((line) => line.startsWith('breakwater_bulkhead_active{') && line.includes(`scope="route"`) && line.includes(`name="${route}"`)).length,
+      circuit: samples.filter((s) => s.name === 'breakwater_circuit_state' && s.labels.route === route).length,
+      bulkhead: samples.filter((s) => s.name === 'breakwater_bulkhead_active' && s.labels.scope === 'route' && s.labels.name === route).length,
     };
   };
   t.same(await series('removed'), { circuit: 3, bulkhead: 1 }, 'before the reload: one circuit_state series per state, one route bulkhead gauge');

@@ -31,7 +31,7 @@ export interface CompiledRoute {
   finished(status: number, outcome: Outcome, seconds: number): void;
   /** Counts a request whose body was too large to buffer for replay. */
   unreplayableBody(): void;
-  /** Publishes the initial state of what this route created, once its generation is the one serving. */
+  /** Exports this route's breaker state and bulkhead, once its generation is the one serving. */
   activate(): void;
 }
 
@@ -115,7 +115,10 @@ export function buildRoute(
       duration.observe(seconds);
     },
     unreplayableBody: () => unreplayable.inc(),
-    activate: () => publishBreaker?.(),
+    activate() {
+      publishBreaker?.();
+      if (routeBulkhead) metrics.exportBulkhead('route', route, routeBulkhead);
+    },
   };
 }
 

@@ -56,8 +56,7 @@ export class Runtime {
       await runtime.shutdownNow();
       throw err;
     }
-    for (const route of runtime.current.routes) route.activate();
-    metrics.configGeneration.set(1);
+    runtime.publish(runtime.current);
     return runtime;
   }
 
@@ -168,8 +167,7 @@ export class Runtime {
     }
 
     this.current = next; // the swap: requests from here on use the new generation
-    for (const route of next.routes) route.activate();
-    this.metrics.configGeneration.set(next.id);
+    this.publish(next);
     this.metrics.configReloads.inc({ result: 'success' });
     this.log.info({ trigger, generation: next.id, listeners: this.listenerAddresses() }, 'policy reloaded');
 
@@ -179,6 +177,13 @@ export class Runtime {
     }
     void this.disposeUnshared(previous, next);
     return { ok: true, generation: next.id, changed: true };
+  }
+
+  /** Exports the gauges of the generation now serving; until then a new generation's upstreams and routes show nothing. */
+  private publish(generation: Generation): void {
+    for (const upstream of generation.upstreams.values()) this.metrics.exportUpstream(upstream);
+    for (const route of generation.routes) route.activate();
+    this.metrics.configGeneration.set(generation.id);
   }
 
   private reloadFailed(trigger: string, problems: string[]): ReloadResult {

@@ -4,10 +4,18 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { Bulkhead, type BulkheadLimits } from '../policies/bulkhead.js';
+import { clock } from '../runtime/clock.js';
 import { HotCounter } from './hot-counter.js';
 import { HotHistogram } from './hot-histogram.js';
 
 type BulkheadScope = 'upstream' | 'route';
+
+/** What the gauges read, when scraped, from an upstream of the generation that serves. */
+export interface ExportedUpstream {
+  readonly name: string;
+  readonly bulkhead: Bulkhead;
+  readonly endpoints: readonly { readonly address: string; available(now: number): boolean }[];
+}
 
 export const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
 
@@ -84,14 +92,20 @@ export class Metrics {
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
-  /** Bulkheads by scope and name; their gauges are read when scraped rather than set on every acquire and release. */
+  /**
+   * Bulkheads and upstreams of the serving generation, by name. Their gauges are read when scraped, not set on every
+   * acquire, release or health change, and only what is exported here shows: a generation built by a reload that is
+   * then refused never replaces the running one's series.
+   */
   private readonly bulkheads = new Map<string, { labels: { scope: BulkheadScope; name: string }; bulkhead: Bulkhead }>();
+  private readonly upstreams = new Map<string, ExportedUpstream>();
   readonly bulkheadActive = new Gauge({
     name: 'breakwater_bulkhead_active',
     help: 'Requests holding a bulkhead slot.',
     labelNames: ['scope', 'name'] as const,
     registers: [this.registry],
     collect: () => {
+      this.bulkheadActive.reset();
       for (const { labels, bulkhead } of this.bulkheads.values()) this.bulkheadActive.set(labels, bulkhead.active);
     },
   });
@@ -101,6 +115,7 @@ export class Metrics {
     labelNames: ['scope', 'name'] as const,
     registers: [this.registry],
     collect: () => {
+      this.bulkheadQueued.reset();
       for (const { labels, bulkhead } of this.bulkheads.values()) this.bulkheadQueued.set(labels, bulkhead.queued);
     },
   });
@@ -115,6 +130,13 @@ export class Metrics {
     help: 'Whether an endpoint receives traffic (1) or is ejected or failing its health check (0).',
     labelNames: ['upstream', 'endpoint'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.endpointHealthy.reset();
+      const now = clock.time();
+      for (const { name, endpoints } of this.upstreams.values()) {
+        for (const e of endpoints) this.endpointHealthy.set({ upstream: name, endpoint: e.address }, e.available(now) ? 1 : 0);
+      }
+    },
   });
   readonly endpointEjections = new Counter({
     name: 'breakwater_endpoint_ejections_total',
@@ -146,12 +168,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** A bulkhead whose slots are exported as gauges and whose rejections are counted, under `scope` and `name`. */
+  /** A bulkhead whose rejections are counted under `scope` and `name`; its slots show once exported. */
   bulkhead(scope: BulkheadScope, name: string, limits: BulkheadLimits, label: string): Bulkhead {
     const rejected = this.bulkheadRejected.cellsBy({ scope, name }, 'reason');
-    const bulkhead = new Bulkhead(limits, { rejected: (reason) => rejected(reason).inc() }, label);
+    return new Bulkhead(limits, { rejected: (reason) => rejected(reason).inc() }, label);
+  }
+
+  /** Exports a bulkhead's slots under `scope` and `name`, in place of any bulkhead exported there before. */
+  exportBulkhead(scope: BulkheadScope, name: string, bulkhead: Bulkhead): void {
     this.bulkheads.set(`${scope}/${name}`, { labels: { scope, name }, bulkhead });
-    return bulkhead;
+  }
+
+  /** Exports an upstream's bulkhead and the health of its endpoints (as they are at each scrape). */
+  exportUpstream(upstream: ExportedUpstream): void {
+    this.upstreams.set(upstream.name, upstream);
+    this.exportBulkhead('upstream', upstream.name, upstream.bulkhead);
+  }
+
+  /** Stops exporting an upstream that is gone, unless another has taken its name meanwhile. */
+  forgetUpstream(upstream: ExportedUpstream): void {
+    if (this.upstreams.get(upstream.name) === upstream) this.upstreams.delete(upstream.name);
+    this.forgetBulkhead('upstream', upstream.name, upstream.bulkhead);
   }
 
   /** Stops exporting the circuit state of a route that no longer has a breaker (a reload removed it). */
@@ -162,11 +199,7 @@ export class Metrics {
   /** Stops exporting a bulkhead that is gone, unless another has taken its name meanwhile. */
   forgetBulkhead(scope: BulkheadScope, name: string, bulkhead: Bulkhead): void {
     const key = `${scope}/${name}`;
-    const entry = this.bulkheads.get(key);
-    if (entry?.bulkhead !== bulkhead) return;
-    this.bulkheads.delete(key);
-    this.bulkheadActive.remove(entry.labels);
-    this.bulkheadQueued.remove(entry.labels);
+    if (this.bulkheads.get(key)?.bulkhead === bulkhead) this.bulkheads.delete(key);
   }
 
   constructor() {

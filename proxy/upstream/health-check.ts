@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { UpstreamPolicy } from '../config/policy.js';
-import { clock } from '../runtime/clock.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Endpoint } from './endpoint.js';
 
@@ -64,8 +63,6 @@ export class HealthChecker {
 
   private mark(endpoint: Endpoint, healthy: boolean): void {
     endpoint.checkHealthy = healthy;
-    // Passing its check again does not end an outlier ejection: the gauge says whether it receives traffic.
-    this.metrics.endpointHealthy.set({ upstream: this.upstream, endpoint: endpoint.address }, endpoint.available(clock.time()) ? 1 : 0);
     this.log.warn({ upstream: this.upstream, endpoint: endpoint.address, healthy }, healthy ? 'health check passing' : 'health check failing');
   }
 }

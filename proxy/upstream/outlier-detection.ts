@@ -32,11 +32,9 @@ export class OutlierDetector {
     endpoint.ejectedUntil = now + duration;
     endpoint.consecutiveFailures = 0;
     this.metrics.endpointEjections.inc({ upstream: this.upstream, endpoint: endpoint.address });
-    this.metrics.endpointHealthy.set({ upstream: this.upstream, endpoint: endpoint.address }, 0);
     this.log.warn({ upstream: this.upstream, endpoint: endpoint.address, ejectedForMs: duration }, 'endpoint ejected');
     clock.at(endpoint.ejectedUntil, () => {
       if (endpoint.ejectedUntil > clock.time()) return; // ejected again since
-      this.metrics.endpointHealthy.set({ upstream: this.upstream, endpoint: endpoint.address }, endpoint.checkHealthy ? 1 : 0);
       this.log.info({ upstream: this.upstream, endpoint: endpoint.address }, 'endpoint back from ejection');
     });
   }

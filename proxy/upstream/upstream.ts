@@ -7,13 +7,13 @@ import type { UpstreamPolicy } from '../config/policy.js';
 import { DnsDiscovery } from '../discovery/dns.js';
 import type { Bulkhead } from '../policies/bulkhead.js';
 import { clock } from '../runtime/clock.js';
-import type { Metrics } from '../telemetry/metrics.js';
+import type { ExportedUpstream, Metrics } from '../telemetry/metrics.js';
 import { LeastRequest, RoundRobin, type Balancer } from './balancer.js';
 import { Endpoint } from './endpoint.js';
 import { HealthChecker } from './health-check.js';
 import { OutlierDetector } from './outlier-detection.js';
 
-export class Upstream {
+export class Upstream implements ExportedUpstream {
   endpoints: Endpoint[] = [];
   readonly bulkhead: Bulkhead;
   private readonly balancer: Balancer;
@@ -97,14 +97,9 @@ export class Upstream {
     this.endpoints = addresses.map((address) => {
       const kept = previous.get(address);
       previous.delete(address);
-      if (kept) return kept;
-      this.metrics.endpointHealthy.set({ upstream: this.name, endpoint: address }, 1);
-      return new Endpoint(address, this.policy);
+      return kept ?? new Endpoint(address, this.policy);
     });
-    for (const gone of previous.values()) {
-      this.metrics.endpointHealthy.remove({ upstream: this.name, endpoint: gone.address });
-      void gone.close();
-    }
+    for (const gone of previous.values()) void gone.close();
   }
 
   /** Lets requests in flight finish, then closes every connection. */
@@ -112,8 +107,7 @@ export class Upstream {
     this.discovery?.stop();
     this.healthChecker?.stop();
     await Promise.all(this.endpoints.map((e) => e.close()));
-    for (const e of this.endpoints) this.metrics.endpointHealthy.remove({ upstream: this.name, endpoint: e.address });
-    this.metrics.forgetBulkhead('upstream', this.name, this.bulkhead);
+    this.metrics.forgetUpstream(this);
   }
 
   /** Closes at once, cutting requests still in flight. */

@@ -4,7 +4,8 @@
  * a listener moves only when its new address can be bound; requests in flight finish under their own policy.
  */
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -213,4 +214,64 @@ t.test('a route removed by a reload stops exporting its circuit state and bulkhe
   }), { circuit: 0, bulkhead: 0 });
   t.same(await series('kept'), { circuit: 3, bulkhead: 1 }, 'the unchanged route still exports both');
   t.equal(metricValue(await bw.metrics(), 'breakwater_circuit_state', { route: 'kept', state: 'closed' }), 1);
+});
+
+t.test('the running upstream keeps its bulkhead and endpoint gauges through a changed upstream, applied or refused', async (t) => {
+  // A plain upstream that can hold a request open and shows when a pooled connection closes.
+  const held: ServerResponse[] = [];
+  const sockets = new Set<Socket>();
+  const upstream = createHttpServer((req, res) => {
+    if (req.url === '/hold') held.push(res);
+    else res.end('ok');
+  });
+  upstream.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const res of held) res.end();
+    upstream.closeAllConnections();
+    upstream.close();
+  });
+  const endpoint = `127.0.0.1:${(upstream.address() as { port: number }).port}`;
+  const withPool = (maxConcurrent: number, address = '127.0.0.1:0') =>
+    withTestDefaults({
+      listeners: [{ name: 'main', address, routes: [{ name: 'capped', upstream: 'backend', maxConcurrent: maxConcurrent + 1 }] }],
+      upstreams: [{ name: 'backend', endpoints: [endpoint], pool: { maxConcurrent } }],
+    });
+  const bw = await startBreakwater(withPool(10), { startTimeoutMs: 60_000 });
+  t.teardown(() => bw.stop());
+  const gauges = async () => {
+    const text = await bw.metrics();
+    const samples = parsePrometheusText(text);
+    const one = (name: string, labels: Record<string, string>) =>
+      samples.some((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)) ? metricValue(text, name, labels) : 'absent';
+    return {
+      upstreamActive: one('breakwater_bulkhead_active', { scope: 'upstream', name: 'backend' }),
+      routeActive: one('breakwater_bulkhead_active', { scope: 'route', name: 'capped' }),
+      endpointHealthy: one('breakwater_endpoint_healthy', { upstream: 'backend', endpoint }),
+    };
+  };
+
+  const inflight = http(`${bw.url}/hold`);
+  await eventually('the held request to reach the upstream', () => (held.length === 1 ? true : undefined));
+  t.same(await gauges(), { upstreamActive: 1, routeActive: 1, endpointHealthy: 1 }, 'before: one request holds both bulkheads');
+
+  const taken = await holdPort();
+  t.teardown(() => taken.close());
+  const from = bw.logs.length;
+  bw.writePolicy(withPool(20, `127.0.0.1:${(taken.address() as { port: number }).port}`));
+  await bw.waitForLog((l) => l.msg?.includes('policy reload rejected') === true, RELOAD_WITHIN_MS, from);
+  t.same(await gauges(), { upstreamActive: 1, routeActive: 1, endpointHealthy: 1 }, 'a refused reload leaves the running gauges as they were');
+  held.shift()!.end('done');
+  t.equal((await inflight).status, 200);
+
+  const firstConnections = new Set(sockets);
+  t.ok(firstConnections.size > 0, 'the running pool holds a keep-alive connection');
+  bw.writePolicy(withPool(20));
+  await eventually('the reload', async () => ((await generation(bw)) === 2 ? true : undefined), RELOAD_WITHIN_MS);
+  await eventually('the replaced pool to close its connections', () => ([...firstConnections].every((s) => !sockets.has(s)) ? true : undefined));
+  t.same(await gauges(), { upstreamActive: 0, routeActive: 0, endpointHealthy: 1 }, 'the new upstream exports its gauges once the old one is closed');
+  t.equal((await http(`${bw.url}/after`)).status, 200);
 });

@@ -1,20 +1,29 @@
 import t from 'tap';
 import { createLoggers } from '../../proxy/telemetry/logger.js';
 import { Metrics } from '../../proxy/telemetry/metrics.js';
-import type { Endpoint } from '../../proxy/upstream/endpoint.js';
+import { Endpoint } from '../../proxy/upstream/endpoint.js';
 import { OutlierDetector } from '../../proxy/upstream/outlier-detection.js';
+import { parsePrometheusText } from '../../chaos/prometheus-text.js';
 import { metricValue } from '../helpers/breakwater.js';
 
-/** Only the health fields the detector reads and writes; no connection pool. */
+/** Endpoints with their health fields and Endpoint's own available(), but no connection pool. */
 function endpoints(n: number): Endpoint[] {
-  return Array.from(
-    { length: n },
-    (_, i) => ({ address: `10.0.0.${i + 1}:80`, consecutiveFailures: 0, ejectedUntil: 0, ejections: 0, checkHealthy: true, available: () => true }) as unknown as Endpoint,
+  return Array.from({ length: n }, (_, i) =>
+    Object.assign(Object.create(Endpoint.prototype) as Endpoint, {
+      address: `10.0.0.${i + 1}:80`,
+      consecutiveFailures: 0,
+      ejectedUntil: 0,
+      ejections: 0,
+      checkHealthy: true,
+    }),
   );
 }
 
-function detector(policy: { consecutiveFailures: number; baseEjectionTimeMs: number; maxEjectionPercent: number }) {
+/** A detector for upstream "up", whose endpoints `exported` are the ones breakwater_endpoint_healthy reports. */
+function detector(policy: { consecutiveFailures: number; baseEjectionTimeMs: number; maxEjectionPercent: number }, exported: Endpoint[] = []) {
   const metrics = new Metrics();
+  const bulkhead = metrics.bulkhead('upstream', 'up', { maxConcurrent: 1, maxPending: 0, queueTimeoutMs: 0 }, 'upstream "up"');
+  metrics.exportUpstream({ name: 'up', bulkhead, endpoints: exported });
   return { metrics, detector: new OutlierDetector('up', policy, metrics, createLoggers('silent').log) };
 }
 
@@ -32,8 +41,8 @@ const fail = (d: OutlierDetector, e: Endpoint, all: Endpoint[], times: number) =
 };
 
 t.test('ejects after N consecutive failures; a success resets the count', async (t) => {
-  const { detector: d, metrics } = detector({ consecutiveFailures: 3, baseEjectionTimeMs: 10_000, maxEjectionPercent: 50 });
   const all = endpoints(2);
+  const { detector: d, metrics } = detector({ consecutiveFailures: 3, baseEjectionTimeMs: 10_000, maxEjectionPercent: 50 }, all);
   fail(d, all[0]!, all, 2);
   d.success(all[0]!);
   fail(d, all[0]!, all, 2);
@@ -43,12 +52,16 @@ t.test('ejects after N consecutive failures; a success resets the count', async 
   t.ok(all[0]!.ejectedUntil > performance.now() + 9000, 'ejected for baseEjectionTime');
   const text = await metrics.registry.metrics();
   t.equal(metricValue(text, 'breakwater_endpoint_ejections_total', { endpoint: '10.0.0.1:80' }), 1);
-  t.equal(metricValue(text, 'breakwater_endpoint_healthy', { endpoint: '10.0.0.1:80' }), 0);
+  t.same(
+    parsePrometheusText(text).filter((s) => s.name === 'breakwater_endpoint_healthy').map((s) => [s.labels.endpoint, s.value]),
+    [['10.0.0.1:80', 0], ['10.0.0.2:80', 1]],
+    'the ejected endpoint reads 0, the other 1',
+  );
 });
 
 t.test('each ejection lasts longer: baseEjectionTime × times ejected; back afterwards', async (t) => {
-  const { detector: d, metrics } = detector({ consecutiveFailures: 1, baseEjectionTimeMs: 40, maxEjectionPercent: 50 });
   const all = endpoints(2);
+  const { detector: d, metrics } = detector({ consecutiveFailures: 1, baseEjectionTimeMs: 40, maxEjectionPercent: 50 }, all);
   d.failure(all[0]!, all);
   const first = all[0]!.ejectedUntil - performance.now();
   await until('the first ejection to end', () => all[0]!.ejectedUntil <= performance.now());

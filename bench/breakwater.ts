@@ -1,13 +1,20 @@
 // Breakwater as a bench target: policy generation (the realistic policy from the issue) and startup.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { startProcess, type StartedProcess } from './children.js';
 
 const CLI = fileURLToPath(new URL('../proxy/cli.js', import.meta.url));
+const CHART_VALUES = fileURLToPath(new URL('../../charts/breakwater/values.yaml', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
+
+/** The NODE_OPTIONS the Helm chart gives the sidecar (V8's young generation size): Breakwater is measured as it runs there. */
+export function chartNodeOptions(): string {
+  const values = parse(readFileSync(CHART_VALUES, 'utf8')) as { breakwater?: { nodeOptions?: string } };
+  return values.breakwater?.nodeOptions ?? '';
+}
 
 export type RouteConfig = Record<string, unknown>;
 export type UpstreamConfig = Record<string, unknown>;
@@ -89,7 +96,7 @@ export async function startBreakwater(
 ): Promise<BreakwaterInstance> {
   const configFile = join(scratchDir, `${name}.yaml`);
   writeFileSync(configFile, stringify(config));
-  const started = startProcess(name, process.execPath, [CLI, '--config', configFile], { cpus });
+  const started = startProcess(name, process.execPath, [CLI, '--config', configFile], { cpus, env: { NODE_OPTIONS: chartNodeOptions() } });
   const [egress, admin] = await Promise.all(
     ['egress', 'admin'].map((listener) =>
       started.waitForLine((line) => listeningAddress(line, listener) !== undefined, READY_TIMEOUT_MS),

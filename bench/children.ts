@@ -49,7 +49,7 @@ export function startProcess(
   name: string,
   command: string,
   args: readonly string[],
-  options: { cpus?: string } = {},
+  options: { cpus?: string; env?: Record<string, string> } = {},
 ): StartedProcess {
   if (logDirectory === undefined) throw new Error('setProcessLogDirectory() must be called first');
   const logFile = join(logDirectory, `${name}-${++started}.log`);
@@ -57,7 +57,7 @@ export function startProcess(
   const [file, argv] = options.cpus === undefined ? [command, args] : ['taskset', ['-c', options.cpus, command, ...args]];
   let child: ChildProcess;
   try {
-    child = spawn(file, argv, { stdio: ['ignore', logFd, logFd] });
+    child = spawn(file, argv, { stdio: ['ignore', logFd, logFd], env: { ...process.env, ...options.env } });
   } finally {
     closeSync(logFd); // the child holds its own copy
   }

@@ -13,6 +13,19 @@ export function cpuTimeUs(pid: number): number {
   return ((utime + stime) * 1e6) / CLOCK_TICKS_PER_SECOND;
 }
 
+/** The machine's CPU time so far, in clock ticks: all of it, and what the hypervisor took (steal). */
+export function machineCpuTicks(): { total: number; steal: number } {
+  // First line of /proc/stat: cpu user nice system idle iowait irq softirq steal guest guest_nice
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: fields.reduce((sum, ticks) => sum + ticks, 0), steal: fields[7] ?? 0 };
+}
+
+/** Percent of the CPU time between two readings that the hypervisor gave to other guests. */
+export function stealPercent(before: { total: number; steal: number }, after: { total: number; steal: number }): number {
+  const total = after.total - before.total;
+  return total > 0 ? ((after.steal - before.steal) * 100) / total : 0;
+}
+
 /** VmRSS of one process in bytes. */
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

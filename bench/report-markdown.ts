@@ -84,7 +84,10 @@ function heading(title: string, report: BenchReport | SoakReport): string {
   return `# ${title} ${report.date}${report.smoke ? ' (smoke run: figures are not meaningful)' : ''}
 
 ${m.cpus} CPUs, Node ${m.node}, ${m.platform}, load average ${formatNumber(m.loadAverageBefore, 1)} before and
-${formatNumber(m.loadAverageAfter, 1)} after the run (above ~1, other work competed for the CPUs).`;
+${formatNumber(m.loadAverageAfter, 1)} after the run (above ~1, other work competed for the CPUs), CPU steal
+${formatNumber(m.stealPercent, 1)}% (time the hypervisor gave other guests; above a few percent, every figure is suspect).
+Breakwater runs as the Helm chart runs it, with ${m.breakwaterNodeOptions ? `NODE_OPTIONS=\`${m.breakwaterNodeOptions}\`` : 'no NODE_OPTIONS'};
+the Node references with Node's defaults.`;
 }
 
 export function renderMarkdown(report: BenchReport): string {

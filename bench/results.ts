@@ -73,7 +73,17 @@ export interface BenchReport {
   date: string;
   smoke: boolean;
   /** Load averages (1 min) before and after: other work on the machine skews every figure. */
-  machine: { cpus: number; node: string; platform: string; loadAverageBefore: number; loadAverageAfter: number };
+  machine: {
+    cpus: number;
+    node: string;
+    platform: string;
+    /** NODE_OPTIONS of every Breakwater process: the Helm chart's (the Node references run with Node's defaults). */
+    breakwaterNodeOptions: string;
+    loadAverageBefore: number;
+    loadAverageAfter: number;
+    /** Percent of CPU time the hypervisor took for other guests during the run: load average does not show it. */
+    stealPercent: number;
+  };
   settings: {
     generator: 'wrk' | 'node';
     windowS: number;

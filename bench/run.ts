@@ -5,12 +5,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { breakwaterUnavailableReason } from './breakwater.js';
+import { breakwaterUnavailableReason, chartNodeOptions } from './breakwater.js';
 import { killAllProcessesNow, setProcessLogDirectory, stopAllProcesses } from './children.js';
 import { compareTargets } from './compare-targets.js';
 import { evaluateGoals, withComparisons } from './goals.js';
 import { nodeClosedLoop } from './node-load.js';
 import { parseOptions, settingsFor } from './options.js';
+import { machineCpuTicks, stealPercent } from './proc-stats.js';
 import { renderMarkdown, renderSoakMarkdown } from './report-markdown.js';
 import type { BenchReport, SoakReport } from './results.js';
 import { measureScale } from './scale.js';
@@ -34,6 +35,7 @@ let scratchDir: string | undefined;
 async function main(argv: readonly string[]): Promise<void> {
   const options = parseOptions(argv);
   const [loadAverageBefore] = loadavg();
+  const cpuTicksBefore = machineCpuTicks();
   const has = {
     wrk: commandAvailable('wrk', ['-v']),
     nginx: commandAvailable('nginx', ['-v']),
@@ -69,8 +71,10 @@ async function main(argv: readonly string[]): Promise<void> {
       cpus,
       node: process.versions.node,
       platform: `${process.platform}-${process.arch}`,
+      breakwaterNodeOptions: chartNodeOptions(),
       loadAverageBefore,
       loadAverageAfter: loadavg()[0],
+      stealPercent: stealPercent(cpuTicksBefore, machineCpuTicks()),
     },
   });
   const upstreamLabel = upstream.kind === 'nginx' ? 'nginx `return 200`, 1 worker' : 'minimal Node server';

@@ -38,6 +38,8 @@ const HEAP_SCRAPE_MS = 2000;
 const SCRAPE_TIMEOUT_MS = 2000;
 /** Tolerated second-half / first-half ratio: V8 sizes its spaces in steps, so equal is not exact. */
 export const SOAK_GROWTH_LIMIT = 1.05;
+/** A steady window must carry this share of the asked rate, with no failures, for the growth verdict to count. */
+const HELD_RATE_SHARE = 0.95;
 const HEAP_USED = /^nodejs_heap_size_used_bytes (\S+)$/m;
 
 async function heapUsedBytes(adminUrl: string): Promise<number | undefined> {
@@ -154,11 +156,16 @@ export async function measureSoak(
 }
 
 export function evaluateSoakGoals(soak: SoakFigures): GoalResult[] {
-  const verdict = (goal: string, ratio: number | null): GoalResult => ({
-    goal,
-    value: ratio === null ? 'not enough steady windows' : `${ratio.toFixed(3)}x`,
-    met: ratio === null ? null : ratio <= SOAK_GROWTH_LIMIT,
-  });
+  // A window that fell behind its rate or failed requests measured a backlog, not a steady state: no verdict then.
+  const steady = soak.windows.filter((window) => !window.warmup);
+  const unheld = steady.filter((window) => window.achievedRps < soak.rps * HELD_RATE_SHARE || window.failed > 0).length;
+  const verdict = (goal: string, ratio: number | null): GoalResult => {
+    if (ratio === null) return { goal, value: 'not enough steady windows', met: null };
+    if (unheld > 0) {
+      return { goal, value: `${ratio.toFixed(3)}x, not judged: the load fell behind ${soak.rps} rps or failed in ${unheld} of ${steady.length} steady windows`, met: null };
+    }
+    return { goal, value: `${ratio.toFixed(3)}x`, met: ratio <= SOAK_GROWTH_LIMIT };
+  };
   return [
     verdict(`RSS, second half vs first half of the steady state (medians) <= ${SOAK_GROWTH_LIMIT}x`, soak.rssGrowth),
     verdict(`live-heap floor, second half vs first half (medians) <= ${SOAK_GROWTH_LIMIT}x`, soak.heapGrowth),

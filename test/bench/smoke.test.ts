@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import type { BenchReport, SoakReport } from '../../bench/results.js';
 
 const RUN_DEADLINE_MS = 150_000;
@@ -44,6 +45,9 @@ t.test('--smoke writes a report with figures or a skip reason for everything', a
   const report = await runBench<BenchReport>(t, ['--smoke'], '.smoke');
   if (!report) return;
   t.equal(report.smoke, true);
+  const chartValues = parse(readFileSync('charts/breakwater/values.yaml', 'utf8')) as { breakwater: { nodeOptions: string } };
+  t.equal(report.machine.breakwaterNodeOptions, chartValues.breakwater.nodeOptions, 'Breakwater ran with the Helm chart\'s NODE_OPTIONS');
+  t.ok(report.machine.stealPercent >= 0 && report.machine.stealPercent <= 100, `CPU steal is a percentage (got ${report.machine.stealPercent})`);
 
   t.same(report.targets.map((target) => target.name), TARGETS, 'every target is reported, in order');
   for (const target of report.targets) {
@@ -110,5 +114,9 @@ t.test('--smoke --soak writes a soak report with memory per window and a growth 
     t.ok(isPositive(window.heapFloorMB), `window ${index}: live heap from Breakwater's /metrics`);
   }
   t.ok(isPositive(soak.rssGrowth) && isPositive(soak.heapGrowth), 'growth ratios are computed');
-  t.same(report.goals.map((goal) => typeof goal.met), ['boolean', 'boolean'], 'both growth goals get a verdict');
+  t.equal(report.goals.length, 2, 'RSS and live-heap growth');
+  for (const goal of report.goals) {
+    // A busy CI machine may not hold the smoke rate; the report then says so instead of judging.
+    t.ok(typeof goal.met === 'boolean' || /not judged/.test(goal.value), `"${goal.goal}": a verdict, or why none (${goal.value})`);
+  }
 });

@@ -115,7 +115,12 @@ t.test('the sidecar: command, probes, ports and resources', async (t) => {
     t.same(sidecar.readinessProbe?.httpGet, { path: '/readyz', port: 'bw-admin' });
     t.same(sidecar.livenessProbe?.httpGet, { path: '/healthz', port: 'bw-admin' });
     t.match((sidecar as { resources?: unknown }).resources, { requests: { cpu: String, memory: String }, limits: { memory: String } });
+    t.equal(envValue(sidecar, 'NODE_OPTIONS'), '--max-semi-space-size=8', 'the young generation is set, not derived from the memory limit');
   }
+  const noOptions = container(clientSpec(render({ set: ['breakwater.nodeOptions='] })), 'breakwater');
+  t.equal(noOptions.env, undefined, 'nodeOptions "" sets no environment at all');
+  const own = container(clientSpec(render({ set: ['breakwater.nodeOptions=--max-semi-space-size=16 --max-old-space-size=192'] })), 'breakwater');
+  t.equal(envValue(own, 'NODE_OPTIONS'), '--max-semi-space-size=16 --max-old-space-size=192');
 });
 
 t.test('the policy ConfigMap is mounted as a directory holding the file the sidecar reads', async (t) => {

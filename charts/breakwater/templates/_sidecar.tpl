@@ -103,6 +103,11 @@ checksum/breakwater-policy: {{ include "breakwater.policy.text" . | sha256sum }}
     httpGet: { path: /healthz, port: bw-admin }
     periodSeconds: 10
     failureThreshold: 3
+  {{- with $values.nodeOptions }}
+  env:
+    - name: NODE_OPTIONS
+      value: {{ . | quote }}
+  {{- end }}
   resources:
     {{- toYaml $values.resources | nindent 4 }}
   securityContext:

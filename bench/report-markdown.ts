@@ -86,13 +86,12 @@ function heading(title: string, report: BenchReport | SoakReport): string {
 ${m.cpus} CPUs, Node ${m.node}, ${m.platform}, load average ${formatNumber(m.loadAverageBefore, 1)} before and
 ${formatNumber(m.loadAverageAfter, 1)} after the run (above ~1, other work competed for the CPUs), CPU steal
 ${formatNumber(m.stealPercent, 1)}% (time the hypervisor gave other guests; above a few percent, every figure is suspect).
-Breakwater runs as the Helm chart runs it, with ${m.breakwaterNodeOptions ? `NODE_OPTIONS=\`${m.breakwaterNodeOptions}\`` : 'no NODE_OPTIONS'};
-the Node references with Node's defaults.`;
+Breakwater runs as the Helm chart runs it, with ${m.breakwaterNodeOptions ? `NODE_OPTIONS=\`${m.breakwaterNodeOptions}\`` : 'no NODE_OPTIONS'}.`;
 }
 
 export function renderMarkdown(report: BenchReport): string {
   const s = report.settings;
-  return `${heading('Breakwater benchmark', report)} Load: ${s.generator}, ${s.windowS} s windows,
+  return `${heading('Breakwater benchmark', report)} The Node references run with Node's defaults. Load: ${s.generator}, ${s.windowS} s windows,
 ${s.rounds} interleaved round(s), medians. Upstream: ${s.upstream}. ${s.pinning}.
 Compare ratios within this run; absolute times vary from run to run on shared machines.
 

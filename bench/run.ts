@@ -36,6 +36,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const options = parseOptions(argv);
   const [loadAverageBefore] = loadavg();
   const cpuTicksBefore = machineCpuTicks();
+  const breakwaterNodeOptions = chartNodeOptions(); // read up front: a missing chart fails before any measuring
   const has = {
     wrk: commandAvailable('wrk', ['-v']),
     nginx: commandAvailable('nginx', ['-v']),
@@ -71,7 +72,7 @@ async function main(argv: readonly string[]): Promise<void> {
       cpus,
       node: process.versions.node,
       platform: `${process.platform}-${process.arch}`,
-      breakwaterNodeOptions: chartNodeOptions(),
+      breakwaterNodeOptions,
       loadAverageBefore,
       loadAverageAfter: loadavg()[0],
       stealPercent: stealPercent(cpuTicksBefore, machineCpuTicks()),

@@ -36,8 +36,10 @@ const READY_TIMEOUT_MS = 15_000;
 
 async function startNodeProxy(script: string, env: TargetEnvironment): Promise<{ url: string; pid: number }> {
   const path = fileURLToPath(new URL(`./servers/${script}.js`, import.meta.url));
+  // Node's defaults, whatever NODE_OPTIONS the harness itself runs under (a test runner's loader, say).
   const started = startProcess(script, process.execPath, [path, '--upstream', `http://${env.upstream}`], {
     cpus: env.proxyCpus,
+    env: { NODE_OPTIONS: '' },
   });
   const line = await started.waitForLine((text) => text.includes('"listening"'), READY_TIMEOUT_MS);
   return { url: `http://${(JSON.parse(line) as { address: string }).address}`, pid: started.pid };

@@ -119,6 +119,9 @@ t.test('the sidecar: command, probes, ports and resources', async (t) => {
   }
   const noOptions = container(clientSpec(render({ set: ['breakwater.nodeOptions='] })), 'breakwater');
   t.equal(noOptions.env, undefined, 'nodeOptions "" sets no environment at all');
+  // `helm upgrade --reuse-values` from a release older than the value keeps the old values: no key at all.
+  const absent = container(clientSpec(render({ set: ['breakwater.nodeOptions=null'] })), 'breakwater');
+  t.equal(absent.env, undefined, 'a values set without nodeOptions renders, with no environment');
   const own = container(clientSpec(render({ set: ['breakwater.nodeOptions=--max-semi-space-size=16 --max-old-space-size=192'] })), 'breakwater');
   t.equal(envValue(own, 'NODE_OPTIONS'), '--max-semi-space-size=16 --max-old-space-size=192');
 });

@@ -181,6 +181,8 @@ function crossReferenceProblems(file: PolicyFile): Problem[] {
   };
   if (file.admin) claim(file.admin.address, 'admin', ['admin', 'address']);
   const listenerNames = new Set<string>();
+  // Route metrics (breaker state, retries, timeouts, route bulkheads) name a route by its name alone.
+  const routeListeners = new Map<string, string>();
   file.listeners.forEach((listener, li) => {
     if (listenerNames.has(listener.name)) {
       problems.push({ path: ['listeners', li, 'name'], message: `duplicate listener name "${listener.name}"` });
@@ -190,8 +192,16 @@ function crossReferenceProblems(file: PolicyFile): Problem[] {
     const routeNames = new Set<string>();
     listener.routes.forEach((route, ri) => {
       const at = ['listeners', li, 'routes', ri];
+      const other = routeListeners.get(route.name);
       if (routeNames.has(route.name)) problems.push({ path: [...at, 'name'], message: `duplicate route name "${route.name}"` });
+      else if (other !== undefined) {
+        problems.push({
+          path: [...at, 'name'],
+          message: `route name "${route.name}" is taken by listener "${other}": route names are unique across listeners, as metrics label a route by its name`,
+        });
+      }
       routeNames.add(route.name);
+      routeListeners.set(route.name, other ?? listener.name);
       if (!upstreams.has(route.upstream)) {
         problems.push({ path: [...at, 'upstream'], message: `no upstream named "${route.upstream}"` });
       }

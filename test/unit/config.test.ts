@@ -46,6 +46,14 @@ t.test('problems are reported by path, all at once', async (t) => {
   t.match(text, /fallback: a fallback needs a circuitBreaker on the same route/);
 });
 
+t.test('route names are unique across listeners, since route metrics carry no listener label', async (t) => {
+  const twoListeners = (second: string) =>
+    `listeners:\n  - name: a\n    address: 127.0.0.1:0\n    routes: [{ name: api, upstream: u }]\n  - name: b\n    address: 127.0.0.2:0\n    routes: [{ name: ${second}, upstream: u }]\nupstreams:\n  - name: u\n    endpoints: ["127.0.0.1:80"]\n`;
+  const err = t.throws(() => parsePolicy(twoListeners('api'), 'two.yaml')) as PolicyError;
+  t.match(err.problems.join('\n'), /listeners\[1\]\.routes\[0\]\.name: route name "api" is taken by listener "a"/);
+  t.equal(parsePolicy(twoListeners('api-b'), 'two.yaml').listeners.length, 2, 'distinct names load');
+});
+
 t.test('sizes', async (t) => {
   t.equal(parseSize('64KiB'), 65536);
   t.equal(parseSize('1MiB'), 1048576);

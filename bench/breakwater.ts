@@ -10,10 +10,15 @@ const CLI = fileURLToPath(new URL('../proxy/cli.js', import.meta.url));
 const CHART_VALUES = fileURLToPath(new URL('../../charts/breakwater/values.yaml', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
 
+let nodeOptions: string | undefined;
+
 /** The NODE_OPTIONS the Helm chart gives the sidecar (V8's young generation size): Breakwater is measured as it runs there. */
 export function chartNodeOptions(): string {
-  const values = parse(readFileSync(CHART_VALUES, 'utf8')) as { breakwater?: { nodeOptions?: string } };
-  return values.breakwater?.nodeOptions ?? '';
+  if (nodeOptions === undefined) {
+    const values = parse(readFileSync(CHART_VALUES, 'utf8')) as { breakwater?: { nodeOptions?: string } };
+    nodeOptions = values.breakwater?.nodeOptions ?? '';
+  }
+  return nodeOptions;
 }
 
 export type RouteConfig = Record<string, unknown>;

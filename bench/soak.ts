@@ -68,12 +68,14 @@ async function trackHeapFloor<T>(adminUrl: string, intervalMs: number, during: P
   return [result, Number.isFinite(floor) ? toMB(floor) : null];
 }
 
+const steadyWindows = (windows: readonly SoakWindow[]): SoakWindow[] => windows.filter((window) => !window.warmup);
+
 /**
  * Median of the second half of the steady windows over the median of the first (an odd count drops the middle one).
  * A leak moves the typical window; a median ignores the odd window that caught a backlog or a collection.
  */
 function growth(windows: readonly SoakWindow[], pick: (window: SoakWindow) => number | null): number | null {
-  const steady = windows.filter((window) => !window.warmup);
+  const steady = steadyWindows(windows);
   const half = Math.floor(steady.length / 2);
   const values = (part: readonly SoakWindow[]): number[] =>
     part.map(pick).filter((value): value is number => value !== null);
@@ -157,7 +159,7 @@ export async function measureSoak(
 
 export function evaluateSoakGoals(soak: SoakFigures): GoalResult[] {
   // A window that fell behind its rate or failed requests measured a backlog, not a steady state: no verdict then.
-  const steady = soak.windows.filter((window) => !window.warmup);
+  const steady = steadyWindows(soak.windows);
   const unheld = steady.filter((window) => window.achievedRps < soak.rps * HELD_RATE_SHARE || window.failed > 0).length;
   const verdict = (goal: string, ratio: number | null): GoalResult => {
     if (ratio === null) return { goal, value: 'not enough steady windows', met: null };

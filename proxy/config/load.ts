@@ -189,19 +189,16 @@ function crossReferenceProblems(file: PolicyFile): Problem[] {
     }
     listenerNames.add(listener.name);
     claim(listener.address, `listener "${listener.name}"`, ['listeners', li, 'address']);
-    const routeNames = new Set<string>();
     listener.routes.forEach((route, ri) => {
       const at = ['listeners', li, 'routes', ri];
-      const other = routeListeners.get(route.name);
-      if (routeNames.has(route.name)) problems.push({ path: [...at, 'name'], message: `duplicate route name "${route.name}"` });
-      else if (other !== undefined) {
+      const owner = routeListeners.get(route.name);
+      if (owner === listener.name) problems.push({ path: [...at, 'name'], message: `duplicate route name "${route.name}"` });
+      else if (owner !== undefined) {
         problems.push({
           path: [...at, 'name'],
-          message: `route name "${route.name}" is taken by listener "${other}": route names are unique across listeners, as metrics label a route by its name`,
+          message: `route name "${route.name}" is taken by listener "${owner}": route names are unique across listeners, as metrics label a route by its name`,
         });
-      }
-      routeNames.add(route.name);
-      routeListeners.set(route.name, other ?? listener.name);
+      } else routeListeners.set(route.name, listener.name);
       if (!upstreams.has(route.upstream)) {
         problems.push({ path: [...at, 'upstream'], message: `no upstream named "${route.upstream}"` });
       }

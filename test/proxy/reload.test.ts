@@ -243,10 +243,9 @@ t.test('the running upstream keeps its bulkhead and endpoint gauges through a ch
   const bw = await startBreakwater(withPool(10), { startTimeoutMs: 60_000 });
   t.teardown(() => bw.stop());
   const gauges = async () => {
-    const text = await bw.metrics();
-    const samples = parsePrometheusText(text);
+    const samples = parsePrometheusText(await bw.metrics());
     const one = (name: string, labels: Record<string, string>) =>
-      samples.some((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)) ? metricValue(text, name, labels) : 'absent';
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? 'absent';
     return {
       upstreamActive: one('breakwater_bulkhead_active', { scope: 'upstream', name: 'backend' }),
       routeActive: one('breakwater_bulkhead_active', { scope: 'route', name: 'capped' }),

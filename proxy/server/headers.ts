@@ -11,6 +11,9 @@ const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te'
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
   const text = Array.isArray(value) ? value.join(',') : value;
+  // Almost every upstream response says "keep-alive", which names no header: no split for it.
+  const bare = text.toLowerCase();
+  if (bare === 'keep-alive' || bare === 'close') return undefined;
   const names = text
     .split(',')
     .map((n) => n.trim().toLowerCase())

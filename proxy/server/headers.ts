@@ -10,13 +10,12 @@ const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te'
 
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
-  const text = Array.isArray(value) ? value.join(',') : value;
+  const text = (Array.isArray(value) ? value.join(',') : value).toLowerCase();
   // Almost every upstream response says "keep-alive", which names no header: no split for it.
-  const bare = text.toLowerCase();
-  if (bare === 'keep-alive' || bare === 'close') return undefined;
+  if (text === 'keep-alive' || text === 'close') return undefined;
   const names = text
     .split(',')
-    .map((n) => n.trim().toLowerCase())
+    .map((n) => n.trim())
     .filter((n) => n !== '' && n !== 'close' && n !== 'keep-alive');
   return names.length > 0 ? new Set(names) : undefined;
 }

@@ -41,7 +41,8 @@ class FailedResponse extends Error {
 }
 
 export class RouteBreaker {
-  readonly breaker: CircuitBreaker<[Exchange, Send], UpstreamResponse>;
+  private circuit: CircuitBreaker<[Exchange, Send], UpstreamResponse> | undefined;
+  private isShutdown = false;
   private consecutive = 0;
   private probesInFlight = 0;
   private openedAt = 0;
@@ -51,8 +52,24 @@ export class RouteBreaker {
     readonly route: string,
     readonly policy: BreakerPolicy,
     private readonly events: BreakerEvents,
-  ) {
-    this.breaker = new CircuitBreaker(
+  ) {}
+
+  /**
+   * opossum's rolling window (its buckets, listeners and closures: ~9 KB of heap) is built on the route's first call,
+   * so the routes of a shared policy that this application never calls cost a few hundred bytes each.
+   */
+  private get breaker(): CircuitBreaker<[Exchange, Send], UpstreamResponse> {
+    if (!this.circuit) {
+      this.circuit = this.createCircuit();
+      // A call racing a reload that removed the route meets a shut circuit, as it would had the circuit been built.
+      if (this.isShutdown) this.circuit.shutdown();
+    }
+    return this.circuit;
+  }
+
+  private createCircuit(): CircuitBreaker<[Exchange, Send], UpstreamResponse> {
+    const policy = this.policy;
+    const circuit = new CircuitBreaker(
       async (exchange: Exchange, next: Send) => {
         const response = await next(exchange);
         if (this.failsOn(response.status)) throw new FailedResponse(response);
@@ -71,13 +88,14 @@ export class RouteBreaker {
         errorFilter: (err: unknown) => !this.countsAsFailure(err),
       },
     );
-    this.breaker.on('open', () => this.enter('open'));
-    this.breaker.on('halfOpen', () => this.enter('half_open'));
-    this.breaker.on('close', () => this.enter('closed'));
-    this.breaker.on('success', () => (this.consecutive = 0));
-    this.breaker.on('failure', () => {
-      if (policy.consecutiveFailures !== undefined && ++this.consecutive >= policy.consecutiveFailures) this.breaker.open();
+    circuit.on('open', () => this.enter('open'));
+    circuit.on('halfOpen', () => this.enter('half_open'));
+    circuit.on('close', () => this.enter('closed'));
+    circuit.on('success', () => (this.consecutive = 0));
+    circuit.on('failure', () => {
+      if (policy.consecutiveFailures !== undefined && ++this.consecutive >= policy.consecutiveFailures) circuit.open();
     });
+    return circuit;
   }
 
   get state(): BreakerState {
@@ -90,13 +108,13 @@ export class RouteBreaker {
   }
 
   snapshot() {
-    const stats = this.breaker.stats;
+    const stats = this.circuit?.stats;
     return {
       route: this.route,
       state: this.current,
       msUntilProbe: Math.round(this.msUntilProbe()),
       consecutiveFailures: this.consecutive,
-      window: { calls: stats.fires, failures: stats.failures, successes: stats.successes, shortCircuited: stats.rejects },
+      window: { calls: stats?.fires ?? 0, failures: stats?.failures ?? 0, successes: stats?.successes ?? 0, shortCircuited: stats?.rejects ?? 0 },
     };
   }
 
@@ -112,7 +130,8 @@ export class RouteBreaker {
   }
 
   shutdown(): void {
-    this.breaker.shutdown();
+    this.isShutdown = true;
+    this.circuit?.shutdown();
   }
 
   /** Half-open: opossum allows exactly one probe, so Breakwater counts probes itself and settles the state. */

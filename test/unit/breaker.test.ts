@@ -131,6 +131,31 @@ t.test('half-open lets halfOpenRequests probes through; success closes, failure 
   t.equal(b.snapshot().window.failures, 0, 'the closed period starts with an empty window');
 });
 
+t.test('a breaker never called reports a closed, empty window; its window counts from the first call', async (t) => {
+  const { b } = breaker(t);
+  t.same(b.snapshot(), {
+    route: 'r', state: 'closed', msUntilProbe: 0, consecutiveFailures: 0,
+    window: { calls: 0, failures: 0, successes: 0, shortCircuited: 0 },
+  });
+  const up = upstream();
+  t.equal(await settle(b.call(exchange(), up.send)), 200);
+  up.state.status = 503;
+  t.equal(await settle(b.call(exchange(), up.send)), 503);
+  t.same(b.snapshot().window, { calls: 2, failures: 1, successes: 1, shortCircuited: 0 });
+});
+
+t.test('a call after shutdown is refused without reaching the upstream, whether or not the breaker was used', async (t) => {
+  for (const used of [false, true]) {
+    const { b } = breaker(t);
+    const up = upstream();
+    if (used) await b.call(exchange(), up.send);
+    const calls = up.state.calls;
+    b.shutdown();
+    await t.rejects(b.call(exchange(), up.send), { code: 'ESHUTDOWN' }, `used before shutdown: ${used}`);
+    t.equal(up.state.calls, calls, 'the upstream was not called');
+  }
+});
+
 t.test('the layer answers an open circuit with the fallback', async (t) => {
   const { b } = breaker(t, { volumeThreshold: 1 });
   const up = upstream();

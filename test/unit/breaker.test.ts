@@ -131,12 +131,28 @@ t.test('half-open lets halfOpenRequests probes through; success closes, failure 
   t.equal(b.snapshot().window.failures, 0, 'the closed period starts with an empty window');
 });
 
+t.test('a half-open breaker shut down by a reload sends no probe and changes state no more', async (t) => {
+  const { b, transitions } = breaker(t, { volumeThreshold: 1 });
+  const up = upstream();
+  up.state.status = 500;
+  await b.call(exchange(), up.send);
+  await until('half-open', () => b.state === 'half_open');
+  b.shutdown();
+  up.state.status = 200;
+  const calls = up.state.calls;
+  await t.rejects(b.call(exchange(), up.send), { code: 'ESHUTDOWN' });
+  t.equal(up.state.calls, calls, 'no probe reached the upstream');
+  t.same(transitions, ['closed->open', 'open->half_open'], 'no transition after shutdown (its gauge stays forgotten)');
+});
+
 t.test('a breaker never called reports a closed, empty window; its window counts from the first call', async (t) => {
   const { b } = breaker(t);
   t.same(b.snapshot(), {
     route: 'r', state: 'closed', msUntilProbe: 0, consecutiveFailures: 0,
     window: { calls: 0, failures: 0, successes: 0, shortCircuited: 0 },
   });
+  // The saving for a policy's unused routes: reading a breaker (GET /breakers) must not build its window.
+  t.equal(Reflect.get(b, 'circuit'), undefined, 'snapshot() left the rolling window unbuilt');
   const up = upstream();
   t.equal(await settle(b.call(exchange(), up.send)), 200);
   up.state.status = 503;

@@ -13,6 +13,7 @@ export interface Container {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   startupProbe?: Probe;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   lifecycle?: { postStart?: { exec?: { command: string[] } }; preStop?: unknown };
   securityContext?: {
     runAsNonRoot?: boolean;

@@ -131,17 +131,19 @@ t.test('the sidecar: command, probes, ports and resources', async (t) => {
   t.equal(envValue(own, 'NODE_OPTIONS'), '--max-semi-space-size=16 --max-old-space-size=192');
 });
 
+const MiB = 2 ** 20;
+const QUANTITY_UNITS: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: MiB, Gi: 2 ** 30, k: 1e3, M: 1e6, G: 1e9 };
+
 /** Bytes of a Kubernetes memory quantity such as "256Mi" or "1G". */
 function quantityBytes(quantity: string): number {
   const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|k|M|G)?$/.exec(quantity);
   if (!match) throw new Error(`unsupported memory quantity "${quantity}"`);
-  const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, k: 1e3, M: 1e6, G: 1e9 }[match[2] ?? ''] ?? 1;
-  return Number(match[1]) * unit;
+  return Number(match[1]) * QUANTITY_UNITS[match[2] ?? '']!;
 }
 
 // An idle Breakwater's RSS outside its V8 heap: the node binary, the libraries' code and native memory (measured:
 // ~86 MB idle RSS, ~25 MB of it heap).
-const NODE_OUTSIDE_HEAP_BYTES = 60 * 2 ** 20;
+const NODE_OUTSIDE_HEAP_BYTES = 60 * MiB;
 
 t.test("the sidecar's V8 heap ceiling fits inside its container memory limit", async (t) => {
   // Above the limit, the kernel kills the sidecar before V8 has collected hard; Node's own choice under 256Mi is ~280 MB.
@@ -157,7 +159,7 @@ t.test("the sidecar's V8 heap ceiling fits inside its container memory limit", a
   const heapLimit = Number(probe.stdout);
   t.ok(
     heapLimit + NODE_OUTSIDE_HEAP_BYTES <= limit,
-    `heap ceiling ${(heapLimit / 2 ** 20).toFixed(0)} MiB + ${NODE_OUTSIDE_HEAP_BYTES / 2 ** 20} MiB outside the heap <= limits.memory ${limit / 2 ** 20} MiB`,
+    `heap ceiling ${(heapLimit / MiB).toFixed(0)} MiB + ${NODE_OUTSIDE_HEAP_BYTES / MiB} MiB outside the heap <= limits.memory ${limit / MiB} MiB`,
   );
 });
 

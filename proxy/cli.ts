@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadPolicyFile, PolicyError } from './config/load.js';
+import { checkPolicyFile } from './config/policy-check.js';
+import { PolicyError } from './config/policy-error.js';
 
 const USAGE = `Usage:
   breakwater --config FILE      run the proxy with the policy in FILE (or set BREAKWATER_CONFIG)
@@ -22,7 +23,7 @@ function version(): string {
 
 async function validate(file: string): Promise<number> {
   try {
-    const policy = await loadPolicyFile(file);
+    const policy = await checkPolicyFile(file);
     const routes = policy.listeners.reduce((n, l) => n + l.routes.length, 0);
     console.log(`${file}: ok (${policy.listeners.length} listener(s), ${routes} route(s), ${policy.upstreams.length} upstream(s))`);
     return 0;

@@ -1,5 +1,6 @@
 /** Starts Breakwater: admin server, policy runtime, policy watcher, and the signals that drain or reload it. */
-import { loadPolicyFile, PolicyError } from './config/load.js';
+import { checkPolicyFile } from './config/policy-check.js';
+import { PolicyError } from './config/policy-error.js';
 import { tuneGarbageCollector } from './runtime/gc-tuning.js';
 import { Runtime } from './runtime/runtime.js';
 import { PolicyWatcher } from './runtime/policy-watcher.js';
@@ -12,7 +13,7 @@ export async function runProxy(file: string): Promise<number> {
   tuneGarbageCollector();
   let policy;
   try {
-    policy = await loadPolicyFile(file);
+    policy = await checkPolicyFile(file);
   } catch (err) {
     if (!(err instanceof PolicyError)) throw err;
     console.error(err.message);

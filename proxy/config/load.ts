@@ -6,19 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { parseDuration } from './duration.js';
+import { PolicyError } from './policy-error.js';
 import { parseSize } from './size.js';
 import { PolicyFileSchema, type PolicyFile, type RouteFile, type UpstreamFile, type RetryCondition } from './schema.js';
 import type { HostPort, Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy } from './policy.js';
-
-export class PolicyError extends Error {
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-  ) {
-    super(`${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n  ${problems.join('\n  ')}`);
-    this.name = 'PolicyError';
-  }
-}
 
 const ENDPOINT = /^(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 

@@ -6,7 +6,8 @@
  * flight finish under the generation they started with. Anything that fails before the swap changes nothing.
  */
 import type { Logger } from 'pino';
-import { loadPolicyFile, PolicyError } from '../config/load.js';
+import { checkPolicyFile } from '../config/policy-check.js';
+import { PolicyError } from '../config/policy-error.js';
 import type { Policy } from '../config/policy.js';
 import { buildRoute, type CompiledRoute } from '../routing/route-stack.js';
 import { Router } from '../routing/router.js';
@@ -48,7 +49,7 @@ export class Runtime {
   /** Loads the policy, starts upstreams and binds every listener; throws PolicyError on a bad file. */
   static async start(policyFile: string, metrics: Metrics, loggers: Pick<Loggers, 'log' | 'access'>, policy?: Policy): Promise<Runtime> {
     const runtime = new Runtime(policyFile, metrics, loggers);
-    const loaded = policy ?? (await loadPolicyFile(policyFile));
+    const loaded = policy ?? (await checkPolicyFile(policyFile));
     runtime.current = await runtime.build(loaded, 1, undefined);
     try {
       for (const listener of loaded.listeners) await runtime.bind(listener.name, listener.address);
@@ -122,7 +123,7 @@ export class Runtime {
     if (this.draining) return { ok: false, generation: previous.id, problems: ['Breakwater is draining; reload refused'] };
     let policy: Policy;
     try {
-      policy = await loadPolicyFile(this.policyFile);
+      policy = await checkPolicyFile(this.policyFile);
     } catch (err) {
       return this.reloadFailed(trigger, err instanceof PolicyError ? err.problems : [(err as Error).message]);
     }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { parsePolicy, PolicyError } from '../../proxy/config/load.js';
+import { parsePolicy } from '../../proxy/config/load.js';
+import { PolicyError } from '../../proxy/config/policy-error.js';
 import { parseSize } from '../../proxy/config/size.js';
 
 const minimal = (extra = '') => `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u${extra} }] }]\nupstreams: [{ name: u, endpoints: ["127.0.0.1:1"] }]\n`;

@@ -1,0 +1,96 @@
+/**
+ * The policy check runs beside the proxy, not on its event loop: through real processes, requests keep being answered
+ * while a reload checks a large policy, and a policy too large for the memory the proxy has left is refused while the
+ * running proxy keeps serving (it used to exhaust the heap and kill the proxy mid-reload).
+ */
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import t, { type Test } from 'tap';
+import { CLI, http, metricValue, startBreakwater, withTestDefaults, type RunningBreakwater } from '../helpers/breakwater.js';
+
+/** Enough routes that checking them takes the worker a good part of a second (and tens of MB of heap). */
+const LARGE = 2000;
+/** A heap so small that the proxy has about 32 MiB to spare for the check: LARGE routes need more. */
+const SMALL_HEAP = '--max-semi-space-size=1 --max-old-space-size=40';
+const ANSWERED_DURING_CHECK = 20;
+
+async function upstream(t: Test): Promise<string> {
+  const server: Server = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** `routes` prefix routes (each with retries and a breaker, as a real policy has) and a catch-all last. */
+function policy(endpoint: string, routes: number): Record<string, unknown> {
+  const route = (name: string, match: object) => ({
+    name,
+    match,
+    upstream: 'backend',
+    timeout: '3s',
+    retry: { attempts: 3, perTryTimeout: '1s', on: ['connect-failure', 'reset', 503], budget: { ratio: 0.2, minPerSecond: 10 } },
+    circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 20, window: '10s', resetTimeout: '5s' },
+  });
+  return withTestDefaults({
+    listeners: [
+      {
+        name: 'egress',
+        address: '127.0.0.1:0',
+        routes: [...Array.from({ length: routes }, (_, i) => route(`r${i}`, { pathPrefix: `/r${i}/` })), route('rest', {})],
+      },
+    ],
+    upstreams: [{ name: 'backend', endpoints: [endpoint] }],
+  });
+}
+
+async function generation(bw: RunningBreakwater): Promise<number> {
+  return metricValue(await bw.metrics(), 'breakwater_config_generation');
+}
+
+t.test('requests keep being answered while a reload checks a large policy', async (t) => {
+  const endpoint = await upstream(t);
+  const bw = await startBreakwater(policy(endpoint, 1), { startTimeoutMs: 30_000 });
+  t.teardown(() => bw.stop());
+  bw.writePolicy(policy(endpoint, LARGE));
+  let reloaded = false;
+  const reload = http(`${bw.admin}/reload`, { method: 'POST' }).finally(() => (reloaded = true));
+  let answered = 0;
+  const statuses = new Set<number>();
+  while (!reloaded) {
+    statuses.add((await http(`${bw.url}/x`)).status);
+    answered++;
+  }
+  t.strictSame([...statuses], [200], 'every request during the check was answered by the upstream');
+  const result = await reload;
+  t.equal(result.status, 200, `the large policy is applied: ${result.body.slice(0, 300)}`);
+  t.ok(
+    answered >= ANSWERED_DURING_CHECK,
+    `${answered} requests were answered while the reload checked ${LARGE} routes (a check on the event loop lets through only the few that slip in before it)`,
+  );
+});
+
+t.test('a policy too large for the memory the proxy has left is refused; the running proxy keeps serving', async (t) => {
+  const endpoint = await upstream(t);
+  const bw = await startBreakwater(policy(endpoint, 1), { env: { NODE_OPTIONS: SMALL_HEAP }, startTimeoutMs: 30_000 });
+  t.teardown(() => bw.stop());
+  bw.writePolicy(policy(endpoint, LARGE * 2));
+  const result = await http(`${bw.admin}/reload`, { method: 'POST' });
+  t.equal(result.status, 400, 'the reload is refused');
+  t.match(JSON.parse(result.body), {
+    ok: false,
+    generation: 1,
+    problems: [/^checking the policy needs more memory than the proxy's heap has left \(\d+ MiB\)/],
+  });
+  t.equal((await http(`${bw.url}/x`)).status, 200, 'the proxy still answers under the policy it had');
+  t.equal(await generation(bw), 1, 'the running policy is unchanged');
+
+  // `breakwater validate` under the same heap gives the same verdict, as a clear error rather than a crash.
+  const validate = spawnSync(process.execPath, [CLI, 'validate', bw.policyFile], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: SMALL_HEAP },
+    timeout: 60_000,
+  });
+  t.equal(validate.status, 1, `validate exits 1 (signal ${validate.signal}): ${validate.stderr.slice(0, 300)}`);
+  t.match(validate.stderr, /1 problem\n {2}checking the policy needs more memory than the proxy's heap has left/);
+});

@@ -1,0 +1,73 @@
+/**
+ * checkPolicyFile() checks a policy in a worker thread: what it hands back must be the policy parsePolicy() gives
+ * in-process (a structured clone changes some types on the way), and its refusals must read the same.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { parsePolicy } from '../../proxy/config/load.js';
+import { checkPolicyFile } from '../../proxy/config/policy-check.js';
+import { PolicyError } from '../../proxy/config/policy-error.js';
+
+const WITH_FALLBACK = `listeners:
+  - name: egress
+    address: 127.0.0.1:0
+    routes:
+      - name: guarded
+        upstream: backend
+        retry: { attempts: 3, on: [5xx, reset] }
+        circuitBreaker: { consecutiveFailures: 3 }
+        fallback: { status: 200, json: { cached: true } }
+upstreams:
+  - name: backend
+    endpoints: ["127.0.0.1:1"]
+`;
+
+function policyFile(t: Test, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'policy-check-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'policy.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+t.test('the policy checked in a worker is the policy parsed in-process', async (t) => {
+  for (const [name, text] of [
+    ['config/breakwater.yaml', readFileSync('config/breakwater.yaml', 'utf8')],
+    ['a route with a fallback', WITH_FALLBACK],
+  ] as const) {
+    const file = policyFile(t, text);
+    const checked = await checkPolicyFile(file);
+    t.strictSame(checked, parsePolicy(text, file), `${name}: same policy, Sets and Buffers included`);
+    for (const route of checked.listeners.flatMap((l) => l.routes)) {
+      t.ok(route.retry.on.statuses instanceof Set, `${name}/${route.name}: retry statuses are a Set`);
+      if (route.fallback) t.ok(Buffer.isBuffer(route.fallback.body), `${name}/${route.name}: the fallback body is a Buffer, as the listener expects`);
+    }
+  }
+});
+
+t.test('a bad file is refused with the same problems as in-process', async (t) => {
+  const text = WITH_FALLBACK.replace('attempts: 3', 'attempts: 0').replace('127.0.0.1:1', 'nowhere');
+  const file = policyFile(t, text);
+  const inProcess = t.throws(() => parsePolicy(text, file)) as PolicyError;
+  const err = await checkPolicyFile(file).catch((e: unknown) => e);
+  t.type(err, PolicyError);
+  t.strictSame((err as PolicyError).problems, inProcess.problems);
+  t.ok(inProcess.problems.length >= 2, 'both problems are listed');
+});
+
+t.test('a missing file is refused, naming it', async (t) => {
+  const file = join(tmpdir(), 'breakwater-no-such-policy.yaml');
+  const err = (await checkPolicyFile(file).catch((e: unknown) => e)) as PolicyError;
+  t.type(err, PolicyError);
+  t.match(err.problems[0], /cannot read the policy file: ENOENT/);
+});
+
+t.test('a check that does not answer in time is stopped and refused', async (t) => {
+  const file = policyFile(t, WITH_FALLBACK);
+  // No worker starts, loads yaml and answers within 1 ms: the deadline always fires first.
+  const err = (await checkPolicyFile(file, 1).catch((e: unknown) => e)) as PolicyError;
+  t.type(err, PolicyError);
+  t.match(err.problems, [/checking the policy took longer than 1 ms; it was stopped/]);
+});

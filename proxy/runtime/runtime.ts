@@ -26,6 +26,8 @@ export interface Generation {
   readonly routes: readonly CompiledRoute[];
 }
 
+const DRAINING = 'Breakwater is draining; reload refused';
+
 export type ReloadResult = { ok: true; generation: number; changed: boolean } | { ok: false; generation: number; problems: string[] };
 
 export class Runtime {
@@ -120,13 +122,15 @@ export class Runtime {
 
   private async doReload(trigger: string): Promise<ReloadResult> {
     const previous = this.current;
-    if (this.draining) return { ok: false, generation: previous.id, problems: ['Breakwater is draining; reload refused'] };
+    if (this.draining) return { ok: false, generation: previous.id, problems: [DRAINING] };
     let policy: Policy;
     try {
       policy = await checkPolicyFile(this.policyFile);
     } catch (err) {
       return this.reloadFailed(trigger, err instanceof PolicyError ? err.problems : [(err as Error).message]);
     }
+    // The check takes a while off the event loop; a drain that began meanwhile has the last word.
+    if (this.draining) return this.reloadFailed(trigger, [DRAINING]);
     if (policy.admin.address.text !== previous.policy.admin.address.text) {
       return this.reloadFailed(trigger, [
         `admin.address: changed from ${previous.policy.admin.address.text} to ${policy.admin.address.text}; the admin server moves only on restart`,
@@ -138,6 +142,10 @@ export class Runtime {
       next = await this.build(policy, previous.id + 1, previous);
     } catch (err) {
       return this.reloadFailed(trigger, [(err as Error).message]);
+    }
+    if (this.draining) {
+      await this.disposeUnshared(next, previous);
+      return this.reloadFailed(trigger, [DRAINING]);
     }
     // Bind new or moved listeners before the swap; if one cannot bind, undo and change nothing.
     const moved = policy.listeners.filter((l) => this.listeners.get(l.name)?.address.text !== l.address.text);

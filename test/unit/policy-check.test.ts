@@ -1,5 +1,5 @@
 /**
- * checkPolicyFile() checks a policy in a worker thread: what it hands back must be the policy parsePolicy() gives
+ * checkPolicyFile() checks a policy in a child process: what it hands back must be the policy parsePolicy() gives
  * in-process (a structured clone changes some types on the way), and its refusals must read the same.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ function policyFile(t: Test, text: string): string {
   return file;
 }
 
-t.test('the policy checked in a worker is the policy parsed in-process', async (t) => {
+t.test('the policy checked in a child process is the policy parsed in-process', async (t) => {
   for (const [name, text] of [
     ['config/breakwater.yaml', readFileSync('config/breakwater.yaml', 'utf8')],
     ['a route with a fallback', WITH_FALLBACK],
@@ -66,7 +66,7 @@ t.test('a missing file is refused, naming it', async (t) => {
 
 t.test('a check that does not answer in time is stopped and refused', async (t) => {
   const file = policyFile(t, WITH_FALLBACK);
-  // No worker starts, loads yaml and answers within 1 ms: the deadline always fires first.
+  // No process starts, loads yaml and answers within 1 ms: the deadline always fires first.
   const err = (await checkPolicyFile(file, 1).catch((e: unknown) => e)) as PolicyError;
   t.type(err, PolicyError);
   t.match(err.problems, [/checking the policy took longer than 1 ms; it was stopped/]);

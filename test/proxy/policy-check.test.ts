@@ -1,12 +1,20 @@
 /**
  * The policy check runs in a child process, not on the proxy's event loop: through real processes, requests keep being answered
  * while a reload checks a large policy, and a policy too large for the memory the proxy has left is refused while the
- * running proxy keeps serving (it used to exhaust the heap and kill the proxy mid-reload).
+ * running proxy keeps serving (it used to exhaust the heap and kill the proxy mid-reload); a drain that begins during
+ * the check refuses the reload.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { stringify } from 'yaml';
+import { Runtime } from '../../proxy/runtime/runtime.js';
+import { createLoggers } from '../../proxy/telemetry/logger.js';
+import { Metrics } from '../../proxy/telemetry/metrics.js';
 import { CLI, http, metricValue, startBreakwater, withTestDefaults, type RunningBreakwater } from '../helpers/breakwater.js';
 
 /** Enough routes that checking them takes a good part of a second (and tens of MB of heap). */
@@ -93,4 +101,20 @@ t.test('a policy too large for the memory the proxy has left is refused; the run
   });
   t.equal(validate.status, 1, `validate exits 1 (signal ${validate.signal}): ${validate.stderr.slice(0, 300)}`);
   t.match(validate.stderr, /1 problem\n {2}checking the policy needs more memory than the proxy's heap has left/);
+});
+
+t.test('a drain that begins while a reload checks the file has the last word: the reload is refused', async (t) => {
+  const endpoint = await upstream(t);
+  const dir = mkdtempSync(join(tmpdir(), 'policy-check-drain-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'policy.yaml');
+  writeFileSync(file, stringify(policy(endpoint, 1)));
+  const runtime = await Runtime.start(file, new Metrics(), createLoggers('silent'));
+  writeFileSync(file, stringify(policy(endpoint, LARGE)));
+  // The reload passes its own draining check at once, then waits for the check in its child process; the drain
+  // begins in the same tick, long before any child can answer.
+  const reload = runtime.reload('test');
+  await runtime.drain(true);
+  t.match(await reload, { ok: false, generation: 1, problems: ['Breakwater is draining; reload refused'] });
+  t.equal(runtime.generation.id, 1, 'the drained proxy kept its generation');
 });

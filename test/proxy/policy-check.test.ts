@@ -6,15 +6,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { stringify } from 'yaml';
+import { realisticRoute } from '../../bench/breakwater.js';
 import { Runtime } from '../../proxy/runtime/runtime.js';
 import { createLoggers } from '../../proxy/telemetry/logger.js';
 import { Metrics } from '../../proxy/telemetry/metrics.js';
+import { startUpstream } from '../demo-client/upstream.js';
 import { CLI, http, metricValue, startBreakwater, withTestDefaults, type RunningBreakwater } from '../helpers/breakwater.js';
 
 /** Enough routes that checking them takes a good part of a second (and tens of MB of heap). */
@@ -23,31 +23,18 @@ const LARGE = 2000;
 const SMALL_HEAP = `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=1 --max-old-space-size=40`.trim();
 const ANSWERED_DURING_CHECK = 20;
 
+/** A loopback upstream answering 200; its host:port. */
 async function upstream(t: Test): Promise<string> {
-  const server: Server = createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startUpstream(() => ({ status: 200 }));
+  t.teardown(() => server.close());
+  return new URL(server.origin).host;
 }
 
-/** `routes` prefix routes (each with retries and a breaker, as a real policy has) and a catch-all last. */
+/** `routes` prefix routes (the bench's realistic route: retries, budget, breaker) and a catch-all last. */
 function policy(endpoint: string, routes: number): Record<string, unknown> {
-  const route = (name: string, match: object) => ({
-    name,
-    match,
-    upstream: 'backend',
-    timeout: '3s',
-    retry: { attempts: 3, perTryTimeout: '1s', on: ['connect-failure', 'reset', 503], budget: { ratio: 0.2, minPerSecond: 10 } },
-    circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 20, window: '10s', resetTimeout: '5s' },
-  });
+  const prefixed = Array.from({ length: routes }, (_, i) => realisticRoute(`r${i}`, `/r${i}/`, 'backend'));
   return withTestDefaults({
-    listeners: [
-      {
-        name: 'egress',
-        address: '127.0.0.1:0',
-        routes: [...Array.from({ length: routes }, (_, i) => route(`r${i}`, { pathPrefix: `/r${i}/` })), route('rest', {})],
-      },
-    ],
+    listeners: [{ name: 'egress', address: '127.0.0.1:0', routes: [...prefixed, realisticRoute('rest', '/', 'backend')] }],
     upstreams: [{ name: 'backend', endpoints: [endpoint] }],
   });
 }

@@ -24,6 +24,9 @@ upstreams:
     endpoints: ["127.0.0.1:1"]
 `;
 
+/** These files are small enough to be checked in-process; the tests are about the child, so every size goes there. */
+const IN_CHILD = { inProcessBytes: -1 };
+
 function policyFile(t: Test, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'policy-check-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,7 +41,7 @@ t.test('the policy checked in a child process is the policy parsed in-process', 
     ['a route with a fallback', WITH_FALLBACK],
   ] as const) {
     const file = policyFile(t, text);
-    const checked = await checkPolicyFile(file);
+    const checked = await checkPolicyFile(file, IN_CHILD);
     t.strictSame(checked, parsePolicy(text, file), `${name}: same policy, Sets and Buffers included`);
     for (const route of checked.listeners.flatMap((l) => l.routes)) {
       t.ok(route.retry.on.statuses instanceof Set, `${name}/${route.name}: retry statuses are a Set`);
@@ -51,7 +54,7 @@ t.test('a bad file is refused with the same problems as in-process', async (t) =
   const text = WITH_FALLBACK.replace('attempts: 3', 'attempts: 0').replace('127.0.0.1:1', 'nowhere');
   const file = policyFile(t, text);
   const inProcess = t.throws(() => parsePolicy(text, file)) as PolicyError;
-  const err = await checkPolicyFile(file).catch((e: unknown) => e);
+  const err = await checkPolicyFile(file, IN_CHILD).catch((e: unknown) => e);
   t.type(err, PolicyError);
   t.strictSame((err as PolicyError).problems, inProcess.problems);
   t.ok(inProcess.problems.length >= 2, 'both problems are listed');
@@ -59,7 +62,7 @@ t.test('a bad file is refused with the same problems as in-process', async (t) =
 
 t.test('a missing file is refused, naming it', async (t) => {
   const file = join(tmpdir(), 'breakwater-no-such-policy.yaml');
-  const err = (await checkPolicyFile(file).catch((e: unknown) => e)) as PolicyError;
+  const err = (await checkPolicyFile(file, IN_CHILD).catch((e: unknown) => e)) as PolicyError;
   t.type(err, PolicyError);
   t.match(err.problems[0], /cannot read the policy file: ENOENT/);
 });
@@ -67,7 +70,7 @@ t.test('a missing file is refused, naming it', async (t) => {
 t.test('a check that does not answer in time is stopped and refused', async (t) => {
   const file = policyFile(t, WITH_FALLBACK);
   // No process starts, loads yaml and answers within 1 ms: the deadline always fires first.
-  const err = (await checkPolicyFile(file, 1).catch((e: unknown) => e)) as PolicyError;
+  const err = (await checkPolicyFile(file, { ...IN_CHILD, timeoutMs: 1 }).catch((e: unknown) => e)) as PolicyError;
   t.type(err, PolicyError);
   t.match(err.problems, [/checking the policy took longer than 1 ms; it was stopped/]);
 });

@@ -2,12 +2,13 @@
  * checkPolicyFile() checks a policy in a child process: what it hands back must be the policy parsePolicy() gives
  * in-process (a structured clone changes some types on the way), and its refusals must read the same.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { parsePolicy } from '../../proxy/config/load.js';
-import { checkPolicyFile } from '../../proxy/config/policy-check.js';
+import { checkerExecArgv, checkPolicyFile } from '../../proxy/config/policy-check.js';
 import { PolicyError } from '../../proxy/config/policy-error.js';
 
 const WITH_FALLBACK = `listeners:
@@ -73,4 +74,28 @@ t.test('a check that does not answer in time is stopped and refused', async (t) 
   const err = (await checkPolicyFile(file, { ...IN_CHILD, timeoutMs: 1 }).catch((e: unknown) => e)) as PolicyError;
   t.type(err, PolicyError);
   t.match(err.problems, [/checking the policy took longer than 1 ms; it was stopped/]);
+});
+
+t.test("the check's process inherits the proxy's loaders and runtime flags, not its entry point, debugger or profilers", async (t) => {
+  const proxyArgv = [
+    '--import', 'tsx', '--enable-source-maps', '--max-semi-space-size=8',
+    '-e', 'script()', '--input-type=module', '--print', 'x',
+    '--inspect-brk=0', '--inspect-port', '9230', '--watch', '--watch-path', 'src',
+    '--cpu-prof', '--cpu-prof-dir', 'profiles', '--heap-prof', '--prof', '--max-old-space-size=100', '--test-name-pattern=a',
+  ];
+  t.strictSame(checkerExecArgv(proxyArgv, 48), ['--import', 'tsx', '--enable-source-maps', '--max-semi-space-size=8', '--max-old-space-size=48']);
+});
+
+t.test('a proxy started by `node -e` gets its answer from the child, which does not run the script again', async (t) => {
+  const file = policyFile(t, WITH_FALLBACK);
+  const checker = new URL('../../dist/proxy/config/policy-check.js', import.meta.url).href;
+  // Were the child to run this script again, the marker makes it exit at once instead of forking on and on.
+  const script = `if (process.env.CHECK_SCRIPT_RAN) process.exit(3);
+process.env.CHECK_SCRIPT_RAN = '1';
+const { checkPolicyFile } = await import(${JSON.stringify(checker)});
+const policy = await checkPolicyFile(${JSON.stringify(file)}, { inProcessBytes: -1, timeoutMs: 60_000 });
+console.log('routes', policy.listeners[0].routes.length);`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 90_000 });
+  t.equal(run.status, 0, `exit status 0; stderr: ${run.stderr}`);
+  t.equal(run.stdout.trim(), 'routes 1');
 });

@@ -3,41 +3,18 @@
  * Every problem is reported as `path: message` with its line in the file, and nothing is half-accepted.
  */
 import { readFile } from 'node:fs/promises';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { parseDuration } from './duration.js';
 import { PolicyError } from './policy-error.js';
 import { parseSize } from './size.js';
-import { PolicyFileSchema, type PolicyFile, type RouteFile, type UpstreamFile, type RetryCondition } from './schema.js';
-import type { HostPort, Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy } from './policy.js';
+import { FORMAT_HINTS, parseHostPort } from './formats.js';
+import { validatePolicyFile } from './policy-validator.js';
+import type { PolicyFile, RouteFile, UpstreamFile, RetryCondition } from './schema.js';
+import type { Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy } from './policy.js';
 
-const ENDPOINT = /^(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-
-export function parseHostPort(text: string): HostPort | undefined {
-  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(text);
-  if (!match) return undefined;
-  const port = Number(match[2]);
-  if (port > 65535) return undefined;
-  const host = match[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0';
-  return { host, port, text };
-}
-
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-ajv.addFormat('duration', (s: string) => parseDuration(s) !== undefined);
-ajv.addFormat('size', (s: string) => parseSize(s) !== undefined);
-ajv.addFormat('address', (s: string) => parseHostPort(s) !== undefined);
-ajv.addFormat('endpoint', (s: string) => {
-  const m = ENDPOINT.exec(s);
-  return m !== null && Number(m[3]) > 0 && Number(m[3]) <= 65535;
-});
-const validateSchema = ajv.compile<PolicyFile>(PolicyFileSchema);
-
-const FORMAT_HINTS: Record<string, string> = {
-  duration: 'must be a duration such as 250ms, 3s or 1m',
-  size: 'must be a size in bytes or such as 64KiB, 1MiB',
-  address: 'must be host:port, such as 127.0.0.1:15001',
-  endpoint: 'must be host:port or http(s)://host:port with a port from 1 to 65535',
-};
+/** The schema check: ajv's standalone code, generated from schema.ts by generate-validator.ts. */
+const validateSchema = validatePolicyFile as { (data: unknown): data is PolicyFile; errors?: ErrorObject[] | null };
 
 /** Parses and validates policy text; throws PolicyError listing every problem. */
 export function parsePolicy(text: string, source: string): Policy {
@@ -116,7 +93,7 @@ function schemaProblems(errors: ErrorObject[], locate: (path: (string | number)[
       path.push(String((error.params as { missingProperty: string }).missingProperty));
       message = 'is required';
     } else if (error.keyword === 'format') {
-      message = FORMAT_HINTS[(error.params as { format: string }).format] ?? error.message ?? 'bad format';
+      message = FORMAT_HINTS[(error.params as { format: keyof typeof FORMAT_HINTS }).format] ?? error.message ?? 'bad format';
     } else if (unionPaths.has(error.instancePath) && error.keyword !== 'anyOf') {
       continue;
     } else if (error.keyword === 'anyOf') {

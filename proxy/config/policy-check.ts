@@ -8,7 +8,7 @@
  * within what the operator set (NODE_OPTIONS=--max-old-space-size): a file too large to check is refused like any bad
  * file, and the running proxy keeps serving. A process, not a worker thread: V8 applies --max-old-space-size to every
  * isolate of a process and ignores a worker's resourceLimits then (nodejs/node#43991), and a process that runs out of
- * heap aborts as a whole. A small file is checked in-process instead: starting the child costs ~0.4 s of CPU, while
+ * heap aborts as a whole. A small file is checked in-process instead: starting the child costs ~0.25 s of CPU, while
  * parsing 16 KiB holds the loop for ~10-20 ms and leaves little garbage.
  */
 import { fork } from 'node:child_process';

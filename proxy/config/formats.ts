@@ -1,0 +1,35 @@
+/**
+ * The string formats the policy schema names (`format: duration` and the like): how each is checked, and how a
+ * failure is explained. The generated validator (policy-validator.ts) calls these same predicates.
+ */
+import { parseDuration } from './duration.js';
+import type { HostPort } from './policy.js';
+import { parseSize } from './size.js';
+
+const ENDPOINT = /^(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+export function parseHostPort(text: string): HostPort | undefined {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(text);
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  if (port > 65535) return undefined;
+  const host = match[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0';
+  return { host, port, text };
+}
+
+export const policyFormats = {
+  duration: (s: string): boolean => parseDuration(s) !== undefined,
+  size: (s: string): boolean => parseSize(s) !== undefined,
+  address: (s: string): boolean => parseHostPort(s) !== undefined,
+  endpoint: (s: string): boolean => {
+    const m = ENDPOINT.exec(s);
+    return m !== null && Number(m[3]) > 0 && Number(m[3]) <= 65535;
+  },
+};
+
+export const FORMAT_HINTS: Record<keyof typeof policyFormats, string> = {
+  duration: 'must be a duration such as 250ms, 3s or 1m',
+  size: 'must be a size in bytes or such as 64KiB, 1MiB',
+  address: 'must be host:port, such as 127.0.0.1:15001',
+  endpoint: 'must be host:port or http(s)://host:port with a port from 1 to 65535',
+};

@@ -122,7 +122,7 @@ export class Runtime {
 
   private async doReload(trigger: string): Promise<ReloadResult> {
     const previous = this.current;
-    if (this.draining) return { ok: false, generation: previous.id, problems: [DRAINING] };
+    if (this.draining) return this.refusedWhileDraining(trigger);
     let policy: Policy;
     try {
       policy = await checkPolicyFile(this.policyFile);
@@ -130,7 +130,7 @@ export class Runtime {
       return this.reloadFailed(trigger, err instanceof PolicyError ? err.problems : [(err as Error).message]);
     }
     // The check takes a while off the event loop; a drain that began meanwhile has the last word.
-    if (this.draining) return this.reloadFailed(trigger, [DRAINING]);
+    if (this.draining) return this.refusedWhileDraining(trigger);
     if (policy.admin.address.text !== previous.policy.admin.address.text) {
       return this.reloadFailed(trigger, [
         `admin.address: changed from ${previous.policy.admin.address.text} to ${policy.admin.address.text}; the admin server moves only on restart`,
@@ -145,7 +145,7 @@ export class Runtime {
     }
     if (this.draining) {
       await this.disposeUnshared(next, previous);
-      return this.reloadFailed(trigger, [DRAINING]);
+      return this.refusedWhileDraining(trigger);
     }
     // Bind new or moved listeners before the swap; if one cannot bind, undo and change nothing.
     const moved = policy.listeners.filter((l) => this.listeners.get(l.name)?.address.text !== l.address.text);
@@ -193,6 +193,12 @@ export class Runtime {
     for (const upstream of generation.upstreams.values()) this.metrics.exportUpstream(upstream);
     for (const route of generation.routes) route.activate();
     this.metrics.configGeneration.set(generation.id);
+  }
+
+  /** Not a failed reload: the policy may be fine, the proxy is going away (a file changed during a rollout, say). */
+  private refusedWhileDraining(trigger: string): ReloadResult {
+    this.log.info({ trigger, generation: this.current.id }, 'policy reload refused: draining');
+    return { ok: false, generation: this.current.id, problems: [DRAINING] };
   }
 
   private reloadFailed(trigger: string, problems: string[]): ReloadResult {

@@ -2,7 +2,7 @@
  * The policy check runs in a child process, not on the proxy's event loop: through real processes, requests keep being answered
  * while a reload checks a large policy, and a policy too large for the memory the proxy has left is refused while the
  * running proxy keeps serving (it used to exhaust the heap and kill the proxy mid-reload); a drain that begins during
- * the check refuses the reload.
+ * the check refuses the reload, and is not counted as a failed one.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,7 +96,8 @@ t.test('a drain that begins while a reload checks the file has the last word: th
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'policy.yaml');
   writeFileSync(file, stringify(policy(endpoint, 1)));
-  const runtime = await Runtime.start(file, new Metrics(), createLoggers('silent'));
+  const metrics = new Metrics();
+  const runtime = await Runtime.start(file, metrics, createLoggers('silent'));
   writeFileSync(file, stringify(policy(endpoint, LARGE)));
   // The reload passes its own draining check at once, then waits for the check in its child process; the drain
   // begins in the same tick, long before any child can answer.
@@ -104,4 +105,8 @@ t.test('a drain that begins while a reload checks the file has the last word: th
   await runtime.drain(true);
   t.match(await reload, { ok: false, generation: 1, problems: ['Breakwater is draining; reload refused'] });
   t.equal(runtime.generation.id, 1, 'the drained proxy kept its generation');
+  t.match(await runtime.reload('test'), { ok: false, generation: 1, problems: ['Breakwater is draining; reload refused'] }, 'a reload after the drain began is refused too');
+  // The policy may be fine: a dashboard or alert on failed reloads must not fire because a pod went away.
+  const failures = metricValue(await metrics.registry.metrics(), 'breakwater_config_reloads_total', { result: 'failure' });
+  t.equal(failures, 0, 'neither refusal counts as a failed reload');
 });

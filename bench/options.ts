@@ -7,7 +7,7 @@ export interface BenchOptions {
   outDir: string;
   /** --soak [DURATION]: run only the memory soak, this long (10 min by default, seconds in a smoke run). */
   soakS?: number;
-  /** --rate N: the soak's open-loop rate; by default half the measured closed-loop maximum. */
+  /** --rate N: the soak's open-loop rate; by default half the measured maximum (bench/soak.ts). */
   soakRps?: number;
 }
 

@@ -122,6 +122,8 @@ export interface SoakWindow {
 export interface SoakFigures {
   /** Median closed-loop maximum the rate was derived from; null when the rate was given. */
   maxRps: number | null;
+  /** What one core of the proxy carries open loop, from the CPU per request of a probe; null when the rate was given. */
+  openLoopMaxRps: number | null;
   rps: number;
   durationS: number;
   windowS: number;

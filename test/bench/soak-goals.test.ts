@@ -20,6 +20,7 @@ const window = (endS: number, overrides: Partial<SoakWindow> = {}): SoakWindow =
 
 const soak = (windows: SoakWindow[], growth = 1.01): SoakFigures => ({
   maxRps: 2000,
+  openLoopMaxRps: 2400,
   rps: 1000,
   durationS: 150,
   windowS: 30,

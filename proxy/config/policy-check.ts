@@ -15,6 +15,7 @@ import { fork } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
+import { checkerExecArgv, checkerNodeOptions } from './checker-options.js';
 import type { Policy } from './policy.js';
 import { PolicyError } from './policy-error.js';
 
@@ -35,25 +36,6 @@ export interface PolicyCheckOptions {
   inProcessBytes?: number;
 }
 
-/**
- * Node options of the proxy's command line that the check must not inherit: its entry point (`node -e` would run the
- * caller's script again, which forks again), the debugger (a second --inspect-brk waits for a debugger that never
- * comes), profilers and --watch. Loaders and other runtime flags pass on.
- */
-const NOT_INHERITED = /^(?:-[epci]|--(?:eval|print|check|interactive|input-type|test|watch|inspect|debug|cpu-prof|heap-prof|prof|max-old-space-size)(?:-[a-z-]+)?)(?:=|$)/;
-/** Those of them that take their value as the next argument when written without "=". */
-const TAKES_VALUE = /^(?:-[ep]|--(?:eval|print|input-type|inspect-port|debug-port|watch-path|cpu-prof-(?:dir|name|interval)|heap-prof-(?:dir|name|interval)|test-[a-z-]+))$/;
-
-export function checkerExecArgv(execArgv: readonly string[], heapMb: number): string[] {
-  const kept: string[] = [];
-  for (let index = 0; index < execArgv.length; index++) {
-    const arg = execArgv[index]!;
-    if (!NOT_INHERITED.test(arg)) kept.push(arg);
-    else if (TAKES_VALUE.test(arg)) index++;
-  }
-  return [...kept, `--max-old-space-size=${heapMb}`];
-}
-
 /** What the proxy's heap can still grow by: the check's own old-generation limit. */
 function spareHeapMb(): number {
   const heap = getHeapStatistics();
@@ -71,9 +53,10 @@ export async function checkPolicyFile(file: string, options: PolicyCheckOptions 
 function checkInChild(file: string, timeoutMs: number): Promise<Policy> {
   const heapMb = spareHeapMb();
   return new Promise((resolve, reject) => {
-    // A flag on the command line wins over the same flag in NODE_OPTIONS, which the child inherits.
+    const nodeOptions = checkerNodeOptions(process.env.NODE_OPTIONS);
     const child = fork(CHILD, [file], {
       execArgv: checkerExecArgv(process.execArgv, heapMb),
+      env: nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: nodeOptions },
       serialization: 'advanced', // keeps Sets (and Buffers, as Uint8Arrays) across
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });

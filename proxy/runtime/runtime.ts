@@ -28,7 +28,10 @@ export interface Generation {
 
 const DRAINING = 'Breakwater is draining; reload refused';
 
-export type ReloadResult = { ok: true; generation: number; changed: boolean } | { ok: false; generation: number; problems: string[] };
+export type ReloadResult =
+  | { ok: true; generation: number; changed: boolean }
+  /** `draining`: refused because the proxy is going away, not because the policy is bad. */
+  | { ok: false; generation: number; problems: string[]; draining?: true };
 
 export class Runtime {
   private current!: Generation;
@@ -162,6 +165,12 @@ export class Runtime {
       await this.disposeUnshared(next, previous);
       return this.reloadFailed(trigger, [(err as Error).message]);
     }
+    // Binding awaits too; a listener the drain did not see would accept on and have its requests cut at exit.
+    if (this.draining) {
+      for (const l of bound) l.stopAccepting();
+      await this.disposeUnshared(next, previous);
+      return this.refusedWhileDraining(trigger);
+    }
     for (const listener of bound) {
       const old = this.listeners.get(listener.name);
       if (old) replaced.set(listener.name, old);
@@ -198,7 +207,7 @@ export class Runtime {
   /** Not a failed reload: the policy may be fine, the proxy is going away (a file changed during a rollout, say). */
   private refusedWhileDraining(trigger: string): ReloadResult {
     this.log.info({ trigger, generation: this.current.id }, 'policy reload refused: draining');
-    return { ok: false, generation: this.current.id, problems: [DRAINING] };
+    return { ok: false, generation: this.current.id, problems: [DRAINING], draining: true };
   }
 
   private reloadFailed(trigger: string, problems: string[]): ReloadResult {

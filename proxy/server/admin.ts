@@ -82,7 +82,8 @@ export function buildAdmin(runtime: () => Runtime | undefined, metrics: Metrics)
     const rt = runtime();
     if (!rt) return reply.code(503).send({ error: 'starting' });
     const result = await rt.reload('admin');
-    return reply.code(result.ok ? 200 : 400).send(result);
+    // 503 for a draining proxy (ask another instance), 400 for a policy that is bad.
+    return reply.code(result.ok ? 200 : result.draining ? 503 : 400).send(result);
   });
   return app;
 }

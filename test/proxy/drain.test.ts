@@ -58,6 +58,9 @@ t.test('SIGTERM drains gracefully', async (t) => {
   await eventually('/readyz to fail', async () => ((await http(`${bw.admin}/readyz`)).status === 503 ? true : undefined), 1000);
   drainSeen = true;
   t.pass(`readiness failed ${Date.now() - signalled} ms after SIGTERM`);
+  const reload = await http(`${bw.admin}/reload`, { method: 'POST' });
+  t.equal(reload.status, 503, 'a reload asked for during the drain is refused as unavailable, not as a bad policy (400)');
+  t.match(JSON.parse(reload.body), { ok: false, draining: true, problems: ['Breakwater is draining; reload refused'] });
 
   const stopped = await bw.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('draining: stopped accepting'), DRAIN_DELAY_MS + 5000);
   t.ok(Date.now() - signalled >= DRAIN_DELAY_MS - 50, 'the listener kept accepting for drain.delay');

@@ -12,6 +12,7 @@ import t, { type Test } from 'tap';
 import { stringify } from 'yaml';
 import { realisticRoute } from '../../bench/breakwater.js';
 import { Runtime } from '../../proxy/runtime/runtime.js';
+import { DataPlaneListener } from '../../proxy/server/listener.js';
 import { createLoggers } from '../../proxy/telemetry/logger.js';
 import { Metrics } from '../../proxy/telemetry/metrics.js';
 import { startUpstream } from '../demo-client/upstream.js';
@@ -109,4 +110,34 @@ t.test('a drain that begins while a reload checks the file has the last word: th
   // The policy may be fine: a dashboard or alert on failed reloads must not fire because a pod went away.
   const failures = metricValue(await metrics.registry.metrics(), 'breakwater_config_reloads_total', { result: 'failure' });
   t.equal(failures, 0, 'neither refusal counts as a failed reload');
+});
+
+t.test('a drain that begins while a reload binds a new listener refuses the reload too', async (t) => {
+  const endpoint = await upstream(t);
+  const dir = mkdtempSync(join(tmpdir(), 'policy-check-bind-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'policy.yaml');
+  const withListeners = (names: string[]) => {
+    const base = policy(endpoint, 0) as { listeners: Array<Record<string, unknown>> };
+    return { ...base, listeners: names.map((name) => ({ ...base.listeners[0], name, routes: [realisticRoute(`all-${name}`, '/', 'backend')] })) };
+  };
+  writeFileSync(file, stringify(withListeners(['egress'])));
+  const metrics = new Metrics();
+  const runtime = await Runtime.start(file, metrics, createLoggers('silent'));
+  writeFileSync(file, stringify(withListeners(['egress', 'second'])));
+  // SIGTERM arriving while the new listener binds, after the reload's last look at `draining` before it.
+  const listen = DataPlaneListener.prototype.listen;
+  t.teardown(() => (DataPlaneListener.prototype.listen = listen));
+  let drain: Promise<void> | undefined;
+  DataPlaneListener.prototype.listen = function (this: DataPlaneListener) {
+    drain ??= runtime.drain(true);
+    return listen.call(this);
+  };
+  const result = await runtime.reload('test');
+  DataPlaneListener.prototype.listen = listen;
+  t.ok(drain, 'the drain began during the bind');
+  await drain;
+  t.match(result, { ok: false, generation: 1, problems: ['Breakwater is draining; reload refused'] });
+  t.equal(runtime.generation.id, 1, 'the drained proxy kept its generation');
+  t.equal(metricValue(await metrics.registry.metrics(), 'breakwater_config_reloads_total', { result: 'success' }), 0, 'no reload succeeded');
 });

@@ -46,6 +46,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   return options;
 }
 
+/** The soak's open-loop probe, which measures the proxy's CPU per request without a closed loop's batching. */
+export const OPEN_LOOP_PROBE_S = 5;
+
 export interface BenchSettings {
   /** wrk takes whole seconds only; the smoke run uses the Node client for sub-second windows. */
   generator: 'wrk' | 'node';

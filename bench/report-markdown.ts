@@ -1,7 +1,7 @@
 // bench/results/<date>.md: the tables the README's Performance section shows.
 import { formatNumber, formatRatio, formatUs } from './format.js';
+import { OPEN_LOOP_PROBE_S } from './options.js';
 import type { BenchReport, GoalResult, SoakReport, TargetFigures, TargetResult, ThroughputFigures } from './results.js';
-import { OPEN_LOOP_PROBE_S } from './soak.js';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
@@ -124,9 +124,12 @@ ${notesSection(report.notes)}`;
 
 export function renderSoakMarkdown(report: SoakReport): string {
   const soak = report.soak;
+  const closedLoop = `${formatNumber(soak.maxRps)} rps (${report.settings.generator}, 32 connections)`;
   const rate = soak.maxRps === null
     ? `${formatNumber(soak.rps)} rps (given)`
-    : `${formatNumber(soak.rps)} rps, half the lower of the closed-loop maximum, ${formatNumber(soak.maxRps)} rps (${report.settings.generator}, 32 connections), and what the proxy's core carries open loop, ${formatNumber(soak.openLoopMaxRps)} rps (one core over the CPU per request of a ${OPEN_LOOP_PROBE_S} s probe at half the closed-loop maximum)`;
+    : soak.openLoopMaxRps == null // results written before the open-loop probe, or a probe that got no answer
+      ? `${formatNumber(soak.rps)} rps, half the closed-loop maximum of ${closedLoop}`
+      : `${formatNumber(soak.rps)} rps, half the lower of the closed-loop maximum, ${closedLoop}, and what the proxy's core carries open loop, ${formatNumber(soak.openLoopMaxRps)} rps (one core over the CPU per request of a ${OPEN_LOOP_PROBE_S} s probe at half the closed-loop maximum)`;
   const header = ['window end', 'rps', 'p50 / p99', 'failed', 'CPU/request', 'client CPU', 'RSS median / peak',
     'live-heap floor', ''];
   const rows = soak.windows.map((window) => [`${formatNumber(window.endS, 1)} s`, formatNumber(window.achievedRps),

@@ -1,8 +1,8 @@
 // `npm run bench -- --soak [DURATION]`: Breakwater with the realistic policy under open-loop load at
 // half its measured maximum rate, for DURATION (10 min by default), in windows. The maximum is the lower of
 // the closed-loop maximum and what one core carries open loop: without a closed loop's batching a request
-// costs the proxy more CPU (100-200 us against ~80 us here), so half the closed-loop maximum could fill the
-// core and the soak measured a backlog. Each window records
+// costs the proxy more CPU (82-209 us in the soaks of 2026-12-03/04, ~80 us closed loop), so half the
+// closed-loop maximum could fill the core and the soak measured a backlog. Each window records
 // latency at the client, the proxy's CPU per request, its RSS (median and peak), and its live-heap
 // floor: the lowest heap-used figure Breakwater's own /metrics reported in the window, i.e. what
 // survived collection. A leak shows as memory that is higher in the second half of the steady state
@@ -13,7 +13,7 @@ import { realisticConfig, startBreakwater } from './breakwater.js';
 import type { ClosedLoopGenerator } from './load-types.js';
 import { median, toMB } from './measure-window.js';
 import { nodeOpenLoop } from './node-load.js';
-import type { BenchSettings } from './options.js';
+import { OPEN_LOOP_PROBE_S, type BenchSettings } from './options.js';
 import { cpuTimeUs, trackRss } from './proc-stats.js';
 import type { GoalResult, SoakFigures, SoakWindow } from './results.js';
 
@@ -45,8 +45,8 @@ export const SOAK_GROWTH_LIMIT = 1.05;
 const HELD_RATE_SHARE = 0.95;
 const HEAP_USED = /^nodejs_heap_size_used_bytes (\S+)$/m;
 /** The open-loop probe that measures the proxy's CPU per request without a closed loop's batching. */
-export const OPEN_LOOP_PROBE_S = 5;
 const US_PER_S = 1_000_000;
+const half = (rps: number): number => Math.max(1, Math.floor(rps / 2));
 
 async function heapUsedBytes(adminUrl: string): Promise<number | undefined> {
   try {
@@ -118,9 +118,9 @@ export async function measureSoak(
     // Probed at the rate the closed loop alone would give: a request's CPU falls as the rate rises (more of them share
     // a wake-up), so a slower probe would underrate the core; one at that rate says whether it carries it.
     const cpuBefore = cpuTimeUs(pid);
-    const probe = await nodeOpenLoop({ url: breakwater.url, rps: Math.max(1, Math.floor(maxRps / 2)), durationS: OPEN_LOOP_PROBE_S });
+    const probe = await nodeOpenLoop({ url: breakwater.url, rps: half(maxRps), durationS: OPEN_LOOP_PROBE_S });
     if (probe.completed > 0) openLoopMaxRps = US_PER_S / ((cpuTimeUs(pid) - cpuBefore) / probe.completed);
-    rps = Math.max(1, Math.floor(Math.min(maxRps, openLoopMaxRps ?? maxRps) / 2));
+    rps = half(Math.min(maxRps, openLoopMaxRps ?? Number.POSITIVE_INFINITY));
   }
   const windowS = Math.max(MIN_WINDOW_S, request.durationS / WINDOWS);
   const count = Math.max(1, Math.round(request.durationS / windowS));

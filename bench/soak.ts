@@ -44,7 +44,6 @@ export const SOAK_GROWTH_LIMIT = 1.05;
 /** A steady window must carry this share of the asked rate, with no failures, for the growth verdict to count. */
 const HELD_RATE_SHARE = 0.95;
 const HEAP_USED = /^nodejs_heap_size_used_bytes (\S+)$/m;
-/** The open-loop probe that measures the proxy's CPU per request without a closed loop's batching. */
 const US_PER_S = 1_000_000;
 const half = (rps: number): number => Math.max(1, Math.floor(rps / 2));
 
@@ -103,8 +102,7 @@ export async function measureSoak(
   let maxRps: number | null = null;
   let openLoopMaxRps: number | null = null;
   let rps = request.rps ?? settings.openLoopRps;
-  const measureMaximum = request.rps === undefined && !smoke;
-  if (measureMaximum) {
+  if (request.rps === undefined && !smoke) {
     await generate({ url: breakwater.url, connections: 32, durationS: settings.warmupS });
     const rounds: number[] = [];
     for (let round = 0; round < settings.rounds; round++) {

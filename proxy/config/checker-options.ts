@@ -30,8 +30,8 @@ const SHORT_TAKES_VALUE = /[epr]$/;
 /** Whether `arg` is dropped, and whether the argument after it is its value (dropped with it). */
 function classify(arg: string): { drop: boolean; takesNext: boolean } {
   if (arg.startsWith('--')) {
-    const [written, value] = [arg.slice(2).split('=', 1)[0]!, arg.includes('=')];
-    const name = written.replaceAll('_', '-'); // Node accepts --inspect_brk for --inspect-brk
+    const value = arg.includes('=');
+    const name = arg.slice(2).split('=', 1)[0]!.replaceAll('_', '-'); // Node accepts --inspect_brk for --inspect-brk
     if (name.startsWith('test')) return { drop: true, takesNext: !value && TEST_RUNNER_VALUES.has(name) };
     const takesValue = NOT_INHERITED.get(name);
     return takesValue === undefined ? { drop: false, takesNext: false } : { drop: true, takesNext: takesValue && !value };

@@ -26,7 +26,10 @@ export function readRequestBody(req: IncomingMessage, limit: number): Promise<Re
     };
     const onEnd = () => {
       detach();
-      resolve({ kind: 'buffered', data: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+      // Kept as they arrived, not copied into one buffer, when the Content-Length tells undici their length; a
+      // chunked body is joined, so it goes upstream with a Content-Length as it would from a buffer.
+      const kept = chunks.length === 1 || (length !== undefined && size > 0) ? chunks : [Buffer.concat(chunks, size)];
+      resolve({ kind: 'buffered', chunks: kept });
     };
     const onError = (err: Error) => {
       detach();

@@ -4,7 +4,9 @@
  * and feeds passive health.
  */
 import { clock } from '../runtime/clock.js';
-import { ProxyError, type ErrorKind, type Send } from '../policies/exchange.js';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { ProxyError, type ErrorKind, type RequestBody, type Send } from '../policies/exchange.js';
 import { ResponseRelay } from './response-relay.js';
 import type { Upstream } from './upstream.js';
 
@@ -22,6 +24,16 @@ export function classifyError(err: unknown): ErrorKind {
   if (CONNECT_FAILURES.has(code)) return 'connect-failure';
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'timeout';
   return 'reset'; // ECONNRESET, UND_ERR_SOCKET, EPIPE, a malformed response: the connection failed mid-exchange
+}
+
+/**
+ * undici writes a buffer in one go and an iterable of chunks one by one; its dispatch() accepts both, though its type
+ * names only the first (its docs list Iterable).
+ */
+function requestBody(body: RequestBody): Dispatcher.DispatchOptions['body'] {
+  if (body.kind === 'none') return undefined;
+  if (body.kind === 'stream') return body.stream;
+  return body.chunks.length === 1 ? body.chunks[0] : (body.chunks as unknown as Readable);
 }
 
 export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefined, idleTimeoutMs: number, events: AttemptEvents): Send {
@@ -48,12 +60,11 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
     exchange.abortAttempt = (reason) => relay.abort(reason);
     endpoint.inflight++;
     try {
-      const body = exchange.body;
       const response = await relay.send(endpoint.pool, {
         method: exchange.method,
         path: exchange.path,
         headers: exchange.headers,
-        body: body.kind === 'none' ? undefined : body.kind === 'buffered' ? body.data : body.stream,
+        body: requestBody(exchange.body),
         bodyTimeout: idleTimeoutMs,
       });
       upstream.report(endpoint, response.status < 500);

@@ -81,6 +81,8 @@ export class ResponseRelay implements ResponseBody {
   }
 
   onData(chunk: Buffer): boolean {
+    // undici's parser repeats the body callback with nothing in it when resumed; written on, each is a write syscall.
+    if (chunk.length === 0) return !this.paused;
     if (this.sink) return this.keepFlowing(this.sink.write(chunk));
     if (this.discarding) {
       this.drop(chunk.length);

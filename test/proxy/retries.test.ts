@@ -1,4 +1,6 @@
 import t from 'tap';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { startBackend } from '../helpers/demo-backend.js';
 import { metricValue, startBreakwater } from '../helpers/breakwater.js';
@@ -174,4 +176,34 @@ t.test('retries: a body over maxReplayBody streams through once and is not retri
   const smallBody = (await small.body.json()) as { bodyBytes: number };
   t.equal(small.headers['x-breakwater-attempts'], '2');
   t.equal(smallBody.bodyBytes, 5, 'the replayed body arrived whole');
+});
+
+t.test('retries: a body kept for replay in several chunks, sized or chunked, arrives whole at every attempt', async (t) => {
+  const a = await startBackend({ name: 'a', failureStatus: 503 });
+  t.teardown(() => a.stop());
+  const bw = await startBreakwater(retryPolicy([a.address], { attempts: 3, on: [503], maxReplayBody: '128KiB', budget: { ratio: 1, minPerSecond: 100 } }));
+  t.teardown(() => bw.stop());
+  // Under the replay limit, but more than one socket read (64 KiB at most): it arrives in pieces.
+  const payload = Buffer.alloc(100 * 1024);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) % 251;
+  const sha256 = createHash('sha256').update(payload).digest('hex');
+  type Echo = { bodyBytes: number; bodySha256: string; headers: Record<string, string> };
+
+  await a.setFaults({ failNext: 1 });
+  const sized = await request(`${bw.url}/api/echo`, { method: 'POST', headers: { 'idempotency-key': 's1' }, body: payload });
+  const sizedEcho = (await sized.body.json()) as Echo;
+  t.equal(sized.headers['x-breakwater-attempts'], '2', 'retried after the 503');
+  t.same([sizedEcho.bodyBytes, sizedEcho.bodySha256], [payload.length, sha256], 'the replayed body is the one sent');
+
+  // No Content-Length from the client: the body goes upstream with one, as a buffered body should.
+  async function* pieces() {
+    for (let offset = 0; offset < payload.length; offset += 8192) yield payload.subarray(offset, offset + 8192);
+  }
+  await a.setFaults({ failNext: 1 });
+  const chunked = await request(`${bw.url}/api/echo`, { method: 'POST', headers: { 'idempotency-key': 's2' }, body: Readable.from(pieces()) });
+  const chunkedEcho = (await chunked.body.json()) as Echo;
+  t.equal(chunked.headers['x-breakwater-attempts'], '2', 'retried after the 503');
+  t.same([chunkedEcho.bodyBytes, chunkedEcho.bodySha256], [payload.length, sha256], 'the replayed chunked body is the one sent');
+  t.equal(chunkedEcho.headers['content-length'], String(payload.length), 'sent upstream with a Content-Length');
+  t.notOk(chunkedEcho.headers['transfer-encoding'], 'and not chunked');
 });

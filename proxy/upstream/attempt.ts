@@ -4,7 +4,6 @@
  * and feeds passive health.
  */
 import { clock } from '../runtime/clock.js';
-import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ProxyError, type ErrorKind, type RequestBody, type Send } from '../policies/exchange.js';
 import { ResponseRelay } from './response-relay.js';
@@ -33,7 +32,7 @@ export function classifyError(err: unknown): ErrorKind {
 function requestBody(body: RequestBody): Dispatcher.DispatchOptions['body'] {
   if (body.kind === 'none') return undefined;
   if (body.kind === 'stream') return body.stream;
-  return body.chunks.length === 1 ? body.chunks[0] : (body.chunks as unknown as Readable);
+  return body.chunks.length === 1 ? body.chunks[0] : (body.chunks as unknown as Dispatcher.DispatchOptions['body']);
 }
 
 export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefined, idleTimeoutMs: number, events: AttemptEvents): Send {

@@ -3,6 +3,8 @@ import { Readable } from 'node:stream';
 import type { RequestBody } from '../policies/exchange.js';
 
 const NONE: RequestBody = { kind: 'none' };
+/** A 64 KiB body arrives in one to three socket reads over loopback. */
+const MAX_KEPT_CHUNKS = 8;
 
 /**
  * Reads a request body up to `limit` bytes into memory so a retry can send it again. A larger body (by its
@@ -26,10 +28,9 @@ export function readRequestBody(req: IncomingMessage, limit: number): Promise<Re
     };
     const onEnd = () => {
       detach();
-      // Kept as they arrived, not copied into one buffer, when the Content-Length tells undici their length; a
-      // chunked body is joined, so it goes upstream with a Content-Length as it would from a buffer.
-      const kept = chunks.length === 1 || (length !== undefined && size > 0) ? chunks : [Buffer.concat(chunks, size)];
-      resolve({ kind: 'buffered', chunks: kept });
+      // Kept as they arrived, not copied, unless there are many: a body trickled in would hold a Buffer per read and
+      // go upstream a write per piece, at every attempt.
+      resolve({ kind: 'buffered', chunks: chunks.length <= MAX_KEPT_CHUNKS ? chunks : [Buffer.concat(chunks, size)] });
     };
     const onError = (err: Error) => {
       detach();

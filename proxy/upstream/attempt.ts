@@ -5,7 +5,7 @@
  */
 import { clock } from '../runtime/clock.js';
 import type { Dispatcher } from 'undici';
-import { ProxyError, type ErrorKind, type RequestBody, type Send } from '../policies/exchange.js';
+import { ProxyError, type ErrorKind, type Exchange, type Send } from '../policies/exchange.js';
 import { ResponseRelay } from './response-relay.js';
 import type { Upstream } from './upstream.js';
 
@@ -25,14 +25,23 @@ export function classifyError(err: unknown): ErrorKind {
   return 'reset'; // ECONNRESET, UND_ERR_SOCKET, EPIPE, a malformed response: the connection failed mid-exchange
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /**
- * undici writes a buffer in one go and an iterable of chunks one by one; its dispatch() accepts both, though its type
- * names only the first (its docs list Iterable).
+ * undici writes a buffer in one go and a list of chunks one by one (its dispatch() takes any iterable, as its docs
+ * say; its types do not list iterables). It takes a list's length from the Content-Length header, and without one (a
+ * chunked upload, or a client that named the header in Connection) would send it chunked: such a body is joined.
+ * One difference: undici closes a connection whose list it was still writing when the response ended, where a buffer's
+ * would be reused, so an upstream that answers before reading a body the kernel could not take at once costs a new
+ * connection.
  */
-function requestBody(body: RequestBody): Dispatcher.DispatchOptions['body'] {
+function requestBody(exchange: Exchange): Dispatcher.DispatchOptions['body'] {
+  const body = exchange.body;
   if (body.kind === 'none') return undefined;
   if (body.kind === 'stream') return body.stream;
-  return body.chunks.length === 1 ? body.chunks[0] : (body.chunks as unknown as Dispatcher.DispatchOptions['body']);
+  if (body.chunks.length <= 1) return body.chunks[0] ?? EMPTY;
+  if (exchange.headers['content-length'] === undefined) return Buffer.concat(body.chunks);
+  return body.chunks as unknown as Dispatcher.DispatchOptions['body'];
 }
 
 export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefined, idleTimeoutMs: number, events: AttemptEvents): Send {
@@ -63,7 +72,7 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
         method: exchange.method,
         path: exchange.path,
         headers: exchange.headers,
-        body: requestBody(exchange.body),
+        body: requestBody(exchange),
         bodyTimeout: idleTimeoutMs,
       });
       upstream.report(endpoint, response.status < 500);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import t from 'tap';
 import { Client, request } from 'undici';
 import { startBackend } from '../helpers/demo-backend.js';
 import { metricValue, startBreakwater } from '../helpers/breakwater.js';
+import { rawExchange } from '../helpers/raw-http.js';
 
 t.test('routing, headers and streaming through a real Breakwater and demo backend', async (t) => {
   const orders = await startBackend({ name: 'orders' });
@@ -138,19 +138,3 @@ t.test('routing, headers and streaming through a real Breakwater and demo backen
     t.notMatch(everything, /hunter2|s3cret/, 'no credential reached the log');
   });
 });
-
-/** Sends raw bytes and reads until the server closes the connection (bounded). */
-function rawExchange(url: string, text: string): Promise<string> {
-  const { port } = new URL(url);
-  return new Promise<string>((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.write(text));
-    let data = '';
-    socket.on('data', (d) => (data += d.toString()));
-    socket.on('end', () => resolve(data));
-    socket.on('error', reject);
-    socket.setTimeout(5000, () => {
-      socket.destroy();
-      reject(new Error(`no complete answer within 5 s; got: ${data}`));
-    });
-  });
-}

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { startBackend } from '../helpers/demo-backend.js';
 import { metricValue, startBreakwater } from '../helpers/breakwater.js';
+import { rawExchange } from '../helpers/raw-http.js';
 
 const retryPolicy = (endpoints: string[], retry: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   listeners: [
@@ -206,4 +207,16 @@ t.test('retries: a body kept for replay in several chunks, sized or chunked, arr
   t.same([chunkedEcho.bodyBytes, chunkedEcho.bodySha256], [payload.length, sha256], 'the replayed chunked body is the one sent');
   t.equal(chunkedEcho.headers['content-length'], String(payload.length), 'sent upstream with a Content-Length');
   t.notOk(chunkedEcho.headers['transfer-encoding'], 'and not chunked');
+
+  // A client that names Content-Length in Connection loses that header at the proxy boundary; the body still goes
+  // upstream with one (HTTP clients refuse such a Connection header, so the request is written by hand).
+  await a.setFaults({ failNext: 1 });
+  const head = `POST /api/echo HTTP/1.1\r\nHost: x\r\nIdempotency-Key: s3\r\nConnection: close, content-length\r\nContent-Length: ${payload.length}\r\n\r\n`;
+  const raw = await rawExchange(bw.url, Buffer.concat([Buffer.from(head), payload]));
+  t.match(raw, /^HTTP\/1\.1 200 /);
+  t.match(raw, /\r\nx-breakwater-attempts: 2\r\n/i, 'retried after the 503');
+  const rawEcho = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Echo;
+  t.same([rawEcho.bodyBytes, rawEcho.bodySha256], [payload.length, sha256], 'the replayed body is the one sent');
+  t.equal(rawEcho.headers['content-length'], String(payload.length), 'sent upstream with a Content-Length');
+  t.notOk(rawEcho.headers['transfer-encoding'], 'and not chunked');
 });

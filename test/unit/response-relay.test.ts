@@ -70,6 +70,7 @@ t.test("the sink's backpressure pauses the upstream until it drains", async (t) 
   sink.full = true;
   t.equal(relay.onData(Buffer.from('a')), false, 'undici is told to pause');
   t.equal(fake.resumed, 0);
+  t.equal(relay.onData(Buffer.alloc(0)), false, 'an empty piece while paused keeps it paused');
   sink.full = false;
   sink.emit('drain');
   t.equal(fake.resumed, 1, 'resumed once the sink drained');

@@ -3,9 +3,11 @@
  * loopback clients only (tested with a spoofed remote address instead of real non-loopback traffic), and /config
  * never shows secret-looking values.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { stringify } from 'yaml';
 import { Runtime } from '../../proxy/runtime/runtime.js';
@@ -89,4 +91,30 @@ t.test('admin server', async (t) => {
     t.same(route.match!.headers, { authorization: '[redacted]', 'x-tenant': 'blue' }, 'other header values stay readable');
     t.same(route.fallback!.headers, { 'set-cookie': '[redacted]', 'x-api-token': '[redacted]' });
   });
+});
+
+t.test('the admin server loads none of fastify\'s schema compilers', async (t) => {
+  // In a fresh process, so that nothing else this test file imports has loaded them.
+  const admin = new URL('../../dist/proxy/server/admin.js', import.meta.url).href;
+  const script = `
+    import { createRequire } from 'node:module';
+    const { buildAdmin } = await import(${JSON.stringify(admin)});
+    const app = buildAdmin(() => undefined, { registry: { contentType: 'text/plain', metrics: async () => '' } });
+    await app.ready();
+    const health = await app.inject({ method: 'GET', url: '/healthz' });
+    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => /ajv-compiler|fast-json-stringify-compiler|[/]ajv[/]dist[/]core/.test(f));
+    console.log(JSON.stringify({ health: health.statusCode, loaded }));
+    await app.close();`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000, cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+  t.equal(child.status, 0, child.stderr);
+  const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as { health: number; loaded: string[] };
+  t.equal(result.health, 200, 'the admin server answers without them');
+  t.same(result.loaded, [], 'no schema compiler module was required');
+});
+
+t.test('an admin route given a schema fails at start-up, naming why', async (t) => {
+  const app = buildAdmin(() => undefined, new Metrics());
+  t.teardown(() => app.close());
+  app.post('/with-schema', { schema: { body: { type: 'object' } } }, async () => ({}));
+  await t.rejects(async () => app.ready(), /admin routes take no validation schemas/);
 });

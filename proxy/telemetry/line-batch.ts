@@ -12,16 +12,26 @@ export interface LineDestination {
 export class LineBatch {
   private lines: string[] = [];
   private pending = 0;
+  /** Runs only while lines are pending, so an idle proxy has no timer waking it. */
+  private ticker: NodeJS.Timeout | undefined;
 
+  /** A batch is written once it holds minLength characters, and no line waits longer than maxDelayMs. */
   constructor(
     private readonly destination: LineDestination,
     private readonly minLength: number,
+    private readonly maxDelayMs: number,
   ) {}
+
+  /** True while no line is pending and no timer is armed. */
+  get idle(): boolean {
+    return this.ticker === undefined;
+  }
 
   write(line: string): boolean {
     this.lines.push(line);
     this.pending += line.length;
     if (this.pending >= this.minLength) this.flush();
+    else if (this.ticker === undefined) this.startTicker();
     return true;
   }
 
@@ -38,5 +48,18 @@ export class LineBatch {
   flushSync(): void {
     this.flush();
     this.destination.flushSync();
+  }
+
+  // An interval rather than a timer per batch: under load every tick finds lines, and a tick that finds none stops it.
+  private startTicker(): void {
+    this.ticker = setInterval(() => {
+      if (this.lines.length > 0) {
+        this.flush();
+      } else {
+        clearInterval(this.ticker);
+        this.ticker = undefined;
+      }
+    }, this.maxDelayMs);
+    this.ticker.unref();
   }
 }

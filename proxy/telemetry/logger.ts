@@ -49,8 +49,7 @@ export interface Loggers {
  * the policy file.
  */
 export function createLoggers(level = process.env.BREAKWATER_LOG_LEVEL ?? 'info'): Loggers {
-  const batch = new LineBatch(pino.destination({ dest: 1, sync: true, minLength: 0 }), 4096);
-  setInterval(() => batch.flush(), 100).unref();
+  const batch = new LineBatch(pino.destination({ dest: 1, sync: true, minLength: 0 }), 4096, 100);
   const base = { service: 'breakwater' };
   const log = pino({ level, base, timestamp: isoTime, redact: { paths: SECRET_PATHS, censor: '[redacted]' } }, batch);
   return {

@@ -6,7 +6,7 @@ import { FaultInjector } from '../../chaos/fault-injector.js';
 import { LocalTopology } from '../../chaos/local-topology.js';
 import { ProcessRegistry } from '../../chaos/processes.js';
 import { tinyExperiment } from './experiment-fixture.js';
-import { isGone, waitFor } from './wait-for.js';
+import { isGone, waitFor } from '../helpers/wait-for.js';
 
 interface Reply {
   status: number;

@@ -7,7 +7,7 @@ import { ProcessRegistry } from '../../chaos/processes.js';
 import { Progress } from '../../chaos/progress.js';
 import { runExperiment } from '../../chaos/runner.js';
 import { tinyExperiment } from './experiment-fixture.js';
-import { isGone } from './wait-for.js';
+import { isGone } from '../helpers/wait-for.js';
 
 /** What the replicas looked like right after the rollbacks ran, before teardown ended them. */
 interface AfterRollback {

@@ -1,5 +1,5 @@
 // Log lines are batched ahead of pino's destination: every line must arrive once, in order, and nothing may wait
-// longer than a flush.
+// longer than a flush; an idle batch keeps no timer.
 import t from 'tap';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { AccessLog } from '../../proxy/telemetry/access-log.js';
 import { LineBatch } from '../../proxy/telemetry/line-batch.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 function recording() {
   const writes: string[] = [];
@@ -16,7 +17,7 @@ function recording() {
 
 t.test('lines are handed over joined, once at least minLength characters are pending', async (t) => {
   const { writes, destination } = recording();
-  const batch = new LineBatch(destination, 10);
+  const batch = new LineBatch(destination, 10, 60_000);
   batch.write('aaaa\n');
   t.same(writes, [], 'below minLength nothing is written yet');
   batch.write('bbbb\n');
@@ -28,9 +29,24 @@ t.test('lines are handed over joined, once at least minLength characters are pen
   t.equal(writes.length, 2, 'a flush with nothing pending writes nothing');
 });
 
+t.test('a short line is written within maxDelayMs, and the timer stops once nothing is pending', async (t) => {
+  const { writes, destination } = recording();
+  const batch = new LineBatch(destination, 4096, 20);
+  t.ok(batch.idle, 'no timer before the first line');
+  batch.write('one\n');
+  t.notOk(batch.idle, 'a pending line arms the timer');
+  await waitFor(() => writes.length === 1, 5_000, 'the pending line to be written by the timer');
+  t.same(writes, ['one\n']);
+  await waitFor(() => batch.idle, 5_000, 'the timer to stop with nothing pending');
+  batch.write('two\n');
+  await waitFor(() => writes.length === 2, 5_000, 'a line after the timer stopped to be written too');
+  t.same(writes, ['one\n', 'two\n'], 'written once each, in order');
+  await waitFor(() => batch.idle, 5_000, 'the timer to stop again');
+});
+
 t.test('flushSync writes what is pending, then has the destination finish its writes', async (t) => {
   const { writes, syncs, destination } = recording();
-  const batch = new LineBatch(destination, 4096);
+  const batch = new LineBatch(destination, 4096, 60_000);
   batch.write('last words\n');
   batch.flushSync();
   t.same(writes, ['last words\n']);
@@ -39,7 +55,7 @@ t.test('flushSync writes what is pending, then has the destination finish its wr
 
 t.test('through pino and sonic-boom to a file: pino lines and access lines interleave in order, none lost', async (t) => {
   const file = join(mkdtempSync(join(tmpdir(), 'breakwater-log-')), 'out.log');
-  const batch = new LineBatch(pino.destination({ dest: file, sync: true, minLength: 0 }), 4096);
+  const batch = new LineBatch(pino.destination({ dest: file, sync: true, minLength: 0 }), 4096, 60_000);
   const log = pino({ base: { service: 'breakwater' } }, batch);
   const access = new AccessLog(batch, () => ',"time":1', { service: 'breakwater' }, true).for({ listener: 'egress', route: 'api' });
   const count = 500;

@@ -5,8 +5,8 @@ import type { ClosedLoopGenerator } from './load-types.js';
 import { cpuAndPeakRss, measureWindow, median, toMB, type WindowMeasurement } from './measure-window.js';
 import { nodeOpenLoop, type OpenLoopResult } from './node-load.js';
 import type { BenchSettings } from './options.js';
-import { rssBytes } from './proc-stats.js';
-import type { TargetFigures, TargetResult, ThroughputFigures } from './results.js';
+import { rssBytes, runTimeAndWakeups } from './proc-stats.js';
+import type { IdleFigures, TargetFigures, TargetResult, ThroughputFigures } from './results.js';
 import type { Target, TargetSlot } from './targets.js';
 
 const CLOSED_LOOP_CONNECTIONS = 32;
@@ -38,7 +38,23 @@ function failures(windows: readonly WindowMeasurement[]): number {
   return windows.reduce((sum, { load }) => sum + load.non2xx + load.socketErrors, 0);
 }
 
-function figuresFrom(samples: Samples, rssIdle: number | null): TargetFigures {
+/** Every target's CPU and main-thread wakeups over one window in which none has load: what idling costs a pod. */
+async function measureIdle(targets: readonly Target[], settleS: number, seconds: number): Promise<Map<string, IdleFigures | null>> {
+  const read = (target: Target) => (target.pid === undefined ? null : runTimeAndWakeups(target.pid));
+  await new Promise((resolve) => setTimeout(resolve, settleS * 1000));
+  const before = targets.map(read);
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const elapsedS = (performance.now() - started) / 1000;
+  return new Map(targets.map((target, i) => {
+    const first = before[i];
+    const last = read(target);
+    if (!first || !last) return [target.name, null];
+    return [target.name, { cpuMsPerSecond: (last.runNs - first.runNs) / 1e6 / elapsedS, wakeupsPerSecond: (last.wakeups - first.wakeups) / elapsedS }];
+  }));
+}
+
+function figuresFrom(samples: Samples, rssIdle: number | null, idle: IdleFigures | null): TargetFigures {
   const { cpuUsPerRequest, peakRssBytes } = cpuAndPeakRss(samples.c32);
   return {
     cpuUsPerRequest,
@@ -55,6 +71,7 @@ function figuresFrom(samples: Samples, rssIdle: number | null): TargetFigures {
       errors: samples.open.reduce((sum, result) => sum + result.errors + result.non2xx, 0),
     },
     rssIdleMB: rssIdle === null ? null : toMB(rssIdle),
+    idle,
     // Peak, not median: memory is a limit, the worst window is what a pod must be sized for.
     rssLoadMB: peakRssBytes === null ? null : toMB(peakRssBytes),
     failures: failures([...samples.c32, ...samples.c1, ...samples.c16, ...samples.get1MiB, ...samples.post64KiB]),
@@ -70,6 +87,8 @@ export async function compareTargets(
 ): Promise<TargetResult[]> {
   const running = slots.map((slot) => slot.target).filter((target): target is Target => target !== undefined);
   const idleRss = new Map(running.map((target) => [target.name, target.pid === undefined ? null : rssBytes(target.pid)]));
+  log(`idle: ${settings.idleSettleS} s to settle, then a ${settings.idleS} s window`);
+  const idle = await measureIdle(running, settings.idleSettleS, settings.idleS);
   const samples = new Map<string, Samples>(
     running.map((target) => [target.name, { c32: [], c1: [], c16: [], open: [], get1MiB: [], post64KiB: [] }]),
   );
@@ -103,6 +122,6 @@ export async function compareTargets(
   return slots.map(({ name, label, target, skipped }): TargetResult => {
     const measured = target && samples.get(name);
     if (!measured) return { name, label, skipped: skipped ?? 'not started' };
-    return { name, label, figures: figuresFrom(measured, idleRss.get(name) ?? null) };
+    return { name, label, figures: figuresFrom(measured, idleRss.get(name) ?? null, idle.get(name) ?? null) };
   });
 }

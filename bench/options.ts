@@ -57,10 +57,14 @@ export interface BenchSettings {
   rounds: number;
   openLoopRps: number;
   streamingS: number;
+  /** The window with no load in which every target's idle CPU and wakeups are counted (all targets at once)... */
+  idleS: number;
+  /** ...after this long without load: V8 collects for some 30 s after a Node process starts, then settles. */
+  idleSettleS: number;
 }
 
 export function settingsFor(smoke: boolean, wrkAvailable: boolean): BenchSettings {
-  if (smoke) return { generator: 'node', windowS: 0.3, warmupS: 0.2, rounds: 1, openLoopRps: 200, streamingS: 0.3 };
+  if (smoke) return { generator: 'node', windowS: 0.3, warmupS: 0.2, rounds: 1, openLoopRps: 200, streamingS: 0.3, idleS: 0.3, idleSettleS: 0 };
   return {
     generator: wrkAvailable ? 'wrk' : 'node',
     windowS: 3,
@@ -68,5 +72,7 @@ export function settingsFor(smoke: boolean, wrkAvailable: boolean): BenchSetting
     rounds: 5,
     openLoopRps: 1000,
     streamingS: 2,
+    idleS: 10,
+    idleSettleS: 30,
   };
 }

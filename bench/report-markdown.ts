@@ -16,6 +16,12 @@ const skippedRow = (name: string, reason: string, width: number): string[] => [
   ...Array<string>(width - 2).fill(''),
 ];
 
+/** CPU as a share of one core, so that a sidecar's idle cost reads directly. */
+function idleCost(idle: TargetFigures['idle']): string {
+  if (!idle) return '-';
+  return `${formatNumber(idle.cpuMsPerSecond / 10, 2)}% / ${formatNumber(idle.wakeupsPerSecond)} per s`;
+}
+
 function openLoop(figures: TargetFigures['openLoop']): string {
   const failed = figures.errors > 0 ? ` (${formatNumber(figures.errors)} failed)` : '';
   return `${pair(figures.p50Us, figures.p99Us)}${failed}`;
@@ -23,13 +29,13 @@ function openLoop(figures: TargetFigures['openLoop']): string {
 
 function mainTable(report: BenchReport): string {
   const header = ['target', 'CPU/request', 'rps (c=32)', 'c=1 p50 / p99', 'c=16 p50 / p99',
-    `open loop ${report.settings.openLoopRps} rps p50 / p99`, 'RSS idle / load', 'failed (closed loop)'];
+    `open loop ${report.settings.openLoopRps} rps p50 / p99`, 'RSS idle / load', 'idle CPU / wakeups', 'failed (closed loop)'];
   return table(header, report.targets.map((target) => {
     const f = target.figures;
     if (!f) return skippedRow(target.label, target.skipped ?? '', header.length);
     return [target.label, formatUs(f.cpuUsPerRequest), formatNumber(f.closedLoopRps), pair(f.c1.p50Us, f.c1.p99Us),
       pair(f.c16.p50Us, f.c16.p99Us), openLoop(f.openLoop),
-      `${megabytes(f.rssIdleMB)} / ${megabytes(f.rssLoadMB)}`, formatNumber(f.failures)];
+      `${megabytes(f.rssIdleMB)} / ${megabytes(f.rssLoadMB)}`, idleCost(f.idle), formatNumber(f.failures)];
   }));
 }
 

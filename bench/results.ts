@@ -21,9 +21,16 @@ export interface TargetFigures {
   openLoop: Percentiles & { targetRps: number; achievedRps: number; maxUs: number; errors: number };
   rssIdleMB: number | null;
   rssLoadMB: number | null;
+  /** With no load, once settled after start: CPU (all threads) and main-thread wakeups per second; null for "direct". */
+  idle: IdleFigures | null;
   /** Non-2xx responses and socket errors over all windows: anything but 0 makes the figures suspect. */
   failures: number;
   streaming: { get1MiB: ThroughputFigures; post64KiB: ThroughputFigures };
+}
+
+export interface IdleFigures {
+  cpuMsPerSecond: number;
+  wakeupsPerSecond: number;
 }
 
 /** CPU and throughput ratios are medians of per-round ratios; the latency ones compare the targets' medians. */

@@ -72,8 +72,12 @@ t.test('--smoke writes a report with figures or a skip reason for everything', a
     }
     if (target.name === 'direct') {
       t.equal(f.cpuUsPerRequest, null, 'direct has no proxy process to charge CPU to');
+      t.equal(f.idle, null, 'nor idle CPU');
     } else {
       t.ok(isPositive(f.rssIdleMB) && isPositive(f.rssLoadMB), `${target.name}: RSS idle and under load`);
+      const idle = f.idle;
+      t.ok(idle && Number.isFinite(idle.cpuMsPerSecond) && idle.cpuMsPerSecond >= 0 && Number.isFinite(idle.wakeupsPerSecond) && idle.wakeupsPerSecond >= 0,
+        `${target.name}: idle CPU and wakeups are counted (got ${JSON.stringify(idle)})`);
       t.ok(typeof f.cpuUsPerRequest === 'number' && f.cpuUsPerRequest >= 0, `${target.name}: CPU per request`);
     }
     t.equal(f.closedLoopRounds.length, report.settings.rounds, `${target.name}: every closed-loop round is kept`);

@@ -203,6 +203,7 @@ function normalize(file: PolicyFile, source: string): Policy {
     upstreams: file.upstreams.map(normalizeUpstream),
     drain: { delayMs: ms(file.drain?.delay, 5000), timeoutMs: ms(file.drain?.timeout, 30_000) },
     log: { level: process.env.BREAKWATER_LOG_LEVEL ?? file.log?.level ?? 'info' },
+    memory: { replayBuffersBytes: file.memory?.replayBuffers === undefined ? 64 * 1024 * 1024 : parseSize(file.memory.replayBuffers)! },
   };
 }
 

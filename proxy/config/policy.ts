@@ -18,6 +18,8 @@ export interface Policy {
   upstreams: UpstreamPolicy[];
   drain: { delayMs: number; timeoutMs: number };
   log: { level: string };
+  /** Process-wide bounds on memory the request path may hold outside V8's heap. */
+  memory: { replayBuffersBytes: number };
 }
 
 export interface ListenerPolicy {

@@ -133,6 +133,8 @@ export const PolicyFileSchema = Strict({
   listeners: Type.Array(Listener, { minItems: 1 }),
   upstreams: Type.Array(Upstream, { minItems: 1 }),
   drain: Opt(Strict({ delay: Opt(Duration), timeout: Opt(Duration) })),
+  /** replayBuffers: all request bodies kept for replay together; past it, bodies stream once and are not retried. */
+  memory: Opt(Strict({ replayBuffers: Opt(Size) })),
   log: Opt(Strict({ level: Opt(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))) })),
 });
 

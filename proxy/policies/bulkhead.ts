@@ -4,6 +4,7 @@
  */
 import { clock, type Timer } from '../runtime/clock.js';
 import { ProxyError, type Layer } from './exchange.js';
+import type { RequestScope } from './request-scope.js';
 
 export interface BulkheadLimits {
   maxConcurrent: number;
@@ -19,6 +20,7 @@ interface Waiter {
   grant: () => void;
   timer: Timer;
   done: boolean;
+  stopListening: () => void;
 }
 
 export class Bulkhead {
@@ -35,25 +37,37 @@ export class Bulkhead {
     private readonly label: string,
   ) {}
 
-  /** Resolves once a slot is held; rejects with a 503 ProxyError when the queue is full or the wait too long. */
-  acquire(deadline: number): Promise<void> | undefined {
+  /**
+   * Resolves once a slot is held; rejects with a 503 ProxyError when the queue is full or the wait too long, and with
+   * the scope's reason when the request is aborted (its client left, its deadline passed) while it waits: the waiter
+   * leaves the queue then, so an abandoned request never takes a slot.
+   */
+  acquire(scope: Pick<RequestScope, 'onAbort'>): Promise<void> | undefined {
     if (this.active < this.limits.maxConcurrent && this.queued === 0) {
       this.active++;
       return undefined; // the fast path allocates nothing
     }
     if (this.queued >= this.limits.maxPending) return Promise.reject(this.reject('queue-full'));
     return new Promise<void>((resolve, reject) => {
+      const leave = (err: Error) => {
+        waiter.done = true;
+        waiter.timer.cancel();
+        waiter.stopListening();
+        this.queued--;
+        reject(err);
+      };
       const waiter: Waiter = {
         done: false,
-        grant: resolve,
-        timer: clock.at(Math.min(clock.time() + this.limits.queueTimeoutMs, deadline), () => {
-          waiter.done = true;
-          this.queued--;
-          reject(this.reject('queue-timeout'));
-        }),
+        grant: () => {
+          waiter.stopListening();
+          resolve();
+        },
+        timer: clock.after(this.limits.queueTimeoutMs, () => leave(this.reject('queue-timeout'))),
+        stopListening: noop,
       };
       this.queue.push(waiter);
       this.queued++;
+      waiter.stopListening = scope.onAbort(leave);
     });
   }
 
@@ -96,11 +110,13 @@ export function bulkheadLayer(bulkhead: Bulkhead): Layer {
   const release = () => bulkhead.release(); // one function for every request, not one each
   return (next) => (exchange) => {
     const held = () => {
-      exchange.cleanups.push(release);
+      exchange.scope.hold(release);
       return next(exchange);
     };
-    const waiting = bulkhead.acquire(exchange.deadline);
+    const waiting = bulkhead.acquire(exchange.scope);
     // A free slot (the common case) goes straight on, without an extra promise and microtask turn.
     return waiting ? waiting.then(held) : held();
   };
 }
+
+function noop(): void {}

@@ -8,7 +8,9 @@ import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { BreakerPolicy, FallbackPolicy } from '../config/policy.js';
 import { clock } from '../runtime/clock.js';
+import type { FailureKind } from '../config/schema.js';
 import { ProxyError, type Exchange, type Layer, type Send, type UpstreamResponse } from './exchange.js';
+import { OUTCOMES } from './outcome.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
@@ -91,7 +93,12 @@ export class RouteBreaker {
     circuit.on('open', () => this.enter('open'));
     circuit.on('halfOpen', () => this.enter('half_open'));
     circuit.on('close', () => this.enter('closed'));
-    circuit.on('success', () => (this.consecutive = 0));
+    circuit.on('success', (result: unknown) => {
+      // opossum counts an error its filter passed as a success. A neutral outcome (the client left, a local
+      // rejection) is neither: take it back out of the window, and leave the failure streak as it was.
+      if (result instanceof Error) return this.uncount(circuit);
+      this.consecutive = 0;
+    });
     circuit.on('failure', () => {
       if (policy.consecutiveFailures !== undefined && ++this.consecutive >= policy.consecutiveFailures) circuit.open();
     });
@@ -186,20 +193,27 @@ export class RouteBreaker {
     return false;
   }
 
+  /** Whether an error counts against the upstream, by the outcome table and this breaker's `failOn`. */
   private countsAsFailure(err: unknown): boolean {
     if (err instanceof FailedResponse) return true;
     if (!(err instanceof ProxyError)) return true;
-    switch (err.kind) {
-      case 'connect-failure':
-      case 'no-endpoint':
-        return this.policy.failOn.includes('connect-failure');
+    const kind = OUTCOMES[err.kind].breaker;
+    switch (kind) {
+      case 'neutral':
+        return false;
       case 'reset':
         return this.policy.failOn.includes('reset') || this.policy.failOn.includes('5xx');
-      case 'timeout':
-      case 'deadline':
-        return this.policy.failOn.includes('timeout');
       default:
-        return false; // the client left, or a local rejection: says nothing about the upstream
+        return this.policy.failOn.includes(kind as FailureKind);
+    }
+  }
+
+  /** Removes the call opossum just counted as fired and succeeded from the current bucket of its window. */
+  private uncount(circuit: CircuitBreaker<[Exchange, Send], UpstreamResponse>): void {
+    const bucket = (circuit.status as unknown as { window: Array<{ fires: number; successes: number }> }).window[0];
+    if (bucket && bucket.fires > 0 && bucket.successes > 0) {
+      bucket.fires--;
+      bucket.successes--;
     }
   }
 }

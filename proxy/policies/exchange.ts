@@ -4,6 +4,11 @@
  * cockatiel's policies, undici's interceptors).
  */
 import type { Readable } from 'node:stream';
+import type { ErrorKind, Outcome } from './outcome.js';
+import { OUTCOMES } from './outcome.js';
+import type { RequestScope } from './request-scope.js';
+
+export type { ErrorKind, Outcome } from './outcome.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -14,26 +19,13 @@ export type RequestBody =
    * the copy, and the collections its extra memory drove, were a quarter to a third of the proxy's CPU per request.
    */
   | { kind: 'buffered'; chunks: readonly Buffer[] }
-  /** Too large to keep: streamed once, never retried. */
-  | { kind: 'stream'; stream: Readable };
+  /** Not kept: streamed once, never retried; too large for `maxReplayBody`, or past the process-wide replay memory. */
+  | { kind: 'stream'; stream: Readable; reason: UnreplayableReason };
+
+export type UnreplayableReason = 'too-large' | 'memory';
 
 /** Why a retry the policy asked for did not happen; written to the access log and counted. */
 export type RetrySkipReason = 'not-idempotent' | 'budget' | 'deadline' | 'body-too-large';
-
-/** What became of a request, one bounded label value. */
-export type Outcome =
-  | 'ok'
-  | 'upstream-error'
-  | 'connect-failure'
-  | 'reset'
-  | 'timeout'
-  | 'deadline'
-  | 'circuit-open'
-  | 'bulkhead-rejected'
-  | 'no-endpoint'
-  | 'fault-abort'
-  | 'no-route'
-  | 'client-gone';
 
 export interface Exchange {
   readonly method: string;
@@ -44,14 +36,8 @@ export interface Exchange {
   readonly body: RequestBody;
   /** Safe to send twice: an idempotent method, or an Idempotency-Key header. */
   readonly idempotent: boolean;
-  /** Absolute time (clock.time()) after which no attempt may run; Infinity until a route timeout sets it. */
-  deadline: number;
-  /** Aborts the attempt in flight, if any; set by the attempt layer. */
-  abortAttempt: ((reason: ProxyError) => void) | undefined;
-  /** The client went away: stop trying. */
-  clientGone: boolean;
-  /** Run when the exchange ends (response finished or abandoned): releases bulkhead slots and the like. */
-  readonly cleanups: Array<() => void>;
+  /** Its lifetime: the deadline, aborts (client gone, deadline) and the release of everything it holds. */
+  readonly scope: RequestScope;
   readonly trace: ExchangeTrace;
 }
 
@@ -96,22 +82,6 @@ export type Send = (exchange: Exchange) => Promise<UpstreamResponse>;
 /** A resilience policy: wraps "send this request" in one concern. */
 export type Layer = (next: Send) => Send;
 
-export type ErrorKind = Extract<
-  Outcome,
-  'connect-failure' | 'reset' | 'timeout' | 'deadline' | 'circuit-open' | 'bulkhead-rejected' | 'no-endpoint' | 'client-gone'
->;
-
-const STATUS_BY_KIND: Record<ErrorKind, number> = {
-  'connect-failure': 503,
-  'no-endpoint': 503,
-  'circuit-open': 503,
-  'bulkhead-rejected': 503,
-  reset: 502,
-  timeout: 504,
-  deadline: 504,
-  'client-gone': 499,
-};
-
 /** A failure Breakwater maps to its own response; `status` follows the cause, never a generic 500. */
 export class ProxyError extends Error {
   readonly kind: ErrorKind;
@@ -128,7 +98,7 @@ export class ProxyError extends Error {
     this.name = 'ProxyError';
     this.kind = kind;
     this.headers = headers;
-    this.status = STATUS_BY_KIND[kind];
+    this.status = OUTCOMES[kind].client as number;
   }
 }
 

@@ -3,7 +3,6 @@
  * application. Injected faults are marked on the exchange so logs and metrics never mistake them for real ones.
  */
 import type { FaultPolicy } from '../config/policy.js';
-import { clock } from '../runtime/clock.js';
 import type { Layer } from './exchange.js';
 
 export function faultLayer(fault: FaultPolicy, injected: (kind: 'delay' | 'abort') => void, random: () => number = Math.random): Layer {
@@ -11,7 +10,7 @@ export function faultLayer(fault: FaultPolicy, injected: (kind: 'delay' | 'abort
     if (fault.delay && random() * 100 < fault.delay.percent) {
       exchange.trace.injected = 'delay';
       injected('delay');
-      await clock.sleep(fault.delay.durationMs);
+      await exchange.scope.sleep(fault.delay.durationMs); // the client leaving ends the wait: nothing is sent
     }
     if (fault.abort && random() * 100 < fault.abort.percent) {
       exchange.trace.injected = 'abort';

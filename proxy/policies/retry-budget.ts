@@ -15,7 +15,7 @@ export class RetryBudget {
   private bucketEnd: number;
 
   constructor(
-    private readonly policy: { ratio: number; minPerSecond: number; windowMs: number },
+    readonly policy: { ratio: number; minPerSecond: number; windowMs: number },
     private readonly time: Clock = clock,
   ) {
     this.bucketMs = policy.windowMs / BUCKETS;

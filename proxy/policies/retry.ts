@@ -5,7 +5,8 @@
 import type { RetryPolicy } from '../config/policy.js';
 import { clock } from '../runtime/clock.js';
 import { backoffDelay, retryAfterMs } from './backoff.js';
-import { clientGone, discard, ProxyError, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from './exchange.js';
+import { discard, ProxyError, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from './exchange.js';
+import { OUTCOMES } from './outcome.js';
 import type { RetryBudget } from './retry-budget.js';
 
 export interface RetryEvents {
@@ -17,15 +18,16 @@ export interface RetryEvents {
 /** The retry condition a result matches under the policy, or undefined when it is not to be retried. */
 function retryReason(policy: RetryPolicy, response: UpstreamResponse | undefined, error: ProxyError | undefined): string | undefined {
   if (response) return policy.on.statuses.has(response.status) ? String(response.status) : undefined;
-  switch (error!.kind) {
+  const kind = error!.kind;
+  switch (OUTCOMES[kind].retriedOn) {
     case 'connect-failure':
-      return policy.on.connectFailure ? 'connect-failure' : undefined;
+      return policy.on.connectFailure ? kind : undefined;
     case 'reset':
-      return policy.on.reset ? 'reset' : undefined;
+      return policy.on.reset ? kind : undefined;
     case 'timeout':
-      return policy.on.timeout ? 'timeout' : undefined;
+      return policy.on.timeout ? kind : undefined;
     default:
-      return undefined; // deadline, client gone, local rejections: retrying cannot help
+      return undefined; // see OUTCOMES: retrying cannot help, or the request is over
   }
 }
 
@@ -44,7 +46,7 @@ export function retryLayer(policy: RetryPolicy, budget: RetryBudget, events: Ret
       const reason = attempt < policy.attempts ? retryReason(policy, response, error) : undefined;
       const delay = reason === undefined ? 0 : retryDelay(policy, attempt, response);
       const skip = reason === undefined ? undefined : whyNotRetry(exchange, error, delay, budget);
-      if (reason === undefined || skip !== undefined || exchange.clientGone) {
+      if (reason === undefined || skip !== undefined || exchange.scope.reason) {
         if (skip) {
           exchange.trace.retrySkipped = skip;
           events.skipped(skip);
@@ -54,8 +56,7 @@ export function retryLayer(policy: RetryPolicy, budget: RetryBudget, events: Ret
       }
       if (response) discard(response);
       events.retried(reason);
-      if (delay > 0) await clock.sleep(delay);
-      if (exchange.clientGone) throw clientGone();
+      if (delay > 0) await exchange.scope.sleep(delay);
     }
   };
 }
@@ -74,7 +75,7 @@ function whyNotRetry(exchange: Exchange, error: ProxyError | undefined, delay: n
   if (exchange.body.kind === 'stream') return 'body-too-large';
   // A connect failure sent nothing, so any method may go again; otherwise the request may have had its effect.
   if (!exchange.idempotent && error?.kind !== 'connect-failure') return 'not-idempotent';
-  if (clock.time() + delay >= exchange.deadline) return 'deadline';
+  if (clock.time() + delay >= exchange.scope.deadline) return 'deadline';
   if (!budget.tryWithdraw()) return 'budget';
   return undefined;
 }

@@ -1,6 +1,8 @@
 /**
  * Builds one route's "send this request" stack from its policy, outermost first:
- *   fault → deadline → route bulkhead → upstream bulkhead → circuit breaker → retry → attempt
+ *   fault → route bulkhead → upstream bulkhead → circuit breaker → retry → attempt
+ * The route deadline is not a layer: the request's scope holds it from the arrival of the head, over every layer and
+ * the response body.
  * The breaker sits outside the retries (one request = one breaker call) and inside the bulkheads (a rejection says
  * nothing about the upstream). All label values are bound here, once, so the per-request path does no lookups.
  */
@@ -8,8 +10,7 @@ import type { Logger } from 'pino';
 import type { RoutePolicy } from '../config/policy.js';
 import { bulkheadLayer, type Bulkhead } from '../policies/bulkhead.js';
 import { circuitBreakerLayer, RouteBreaker } from '../policies/circuit-breaker.js';
-import { deadlineLayer } from '../policies/deadline.js';
-import { compose, type Layer, type Outcome, type Send } from '../policies/exchange.js';
+import { compose, type Layer, type Outcome, type Send, type UnreplayableReason } from '../policies/exchange.js';
 import { faultLayer } from '../policies/fault.js';
 import { retryLayer } from '../policies/retry.js';
 import { RetryBudget } from '../policies/retry-budget.js';
@@ -18,6 +19,7 @@ import type { CounterCell } from '../telemetry/hot-counter.js';
 import { CIRCUIT_STATES, statusClass, type Metrics } from '../telemetry/metrics.js';
 import { attemptSend } from '../upstream/attempt.js';
 import type { Upstream } from '../upstream/upstream.js';
+import type { GenerationUsers } from '../runtime/generation-users.js';
 
 export interface CompiledRoute {
   readonly policy: RoutePolicy;
@@ -25,12 +27,17 @@ export interface CompiledRoute {
   readonly send: Send;
   readonly breaker: RouteBreaker | undefined;
   readonly routeBulkhead: Bulkhead | undefined;
+  readonly retryBudget: RetryBudget | undefined;
+  /** The requests of the generation this route belongs to: each holds it until it ends. */
+  readonly users: GenerationUsers;
+  /** The deadline error's message, written once. */
+  readonly deadlineMessage: string;
   /** The route's access log, its listener, route and upstream fields serialised once. */
   readonly accessLog: RouteAccessLog;
   /** Records one finished request: counters and the duration histogram. */
   finished(status: number, outcome: Outcome, seconds: number): void;
-  /** Counts a request whose body was too large to buffer for replay. */
-  unreplayableBody(): void;
+  /** Counts a request whose body was not kept for replay, and why. */
+  unreplayableBody(reason: UnreplayableReason): void;
   /** Exports this route's breaker state and bulkhead, once its generation is the one serving. */
   activate(): void;
 }
@@ -39,12 +46,14 @@ export interface CompiledRoute {
 export interface CarriedState {
   breaker?: RouteBreaker;
   routeBulkhead?: Bulkhead;
+  retryBudget?: RetryBudget;
 }
 
 export function buildRoute(
   policy: RoutePolicy,
   upstream: Upstream,
   telemetry: { metrics: Metrics; log: Logger; accessLog: AccessLog },
+  users: GenerationUsers,
   carried: CarriedState = {},
 ): CompiledRoute {
   const { metrics, log } = telemetry;
@@ -52,7 +61,6 @@ export function buildRoute(
   const layers: Layer[] = [];
 
   if (policy.fault) layers.push(faultLayer(policy.fault, (kind) => metrics.faultsInjected.inc({ route, kind })));
-  layers.push(deadlineLayer(policy.timeoutMs));
 
   let routeBulkhead: Bulkhead | undefined;
   if (policy.maxConcurrent !== undefined) {
@@ -73,10 +81,14 @@ export function buildRoute(
     layers.push(circuitBreakerLayer(breaker, policy.fallback));
   }
 
+  let retryBudget: RetryBudget | undefined;
   if (policy.retry.attempts > 1) {
     const retried = metrics.retries.cellsBy({ route }, 'reason');
+    // The budget's window of recent requests and retries survives a reload that does not change the budget.
+    const sameBudget = carried.retryBudget && JSON.stringify(carried.retryBudget.policy) === JSON.stringify(policy.retry.budget);
+    retryBudget = sameBudget ? carried.retryBudget! : new RetryBudget(policy.retry.budget);
     layers.push(
-      retryLayer(policy.retry, new RetryBudget(policy.retry.budget), {
+      retryLayer(policy.retry, retryBudget, {
         retried: (reason) => retried(reason).inc(),
         skipped: (reason) => {
           metrics.retriesSkipped.inc({ route, reason });
@@ -89,7 +101,7 @@ export function buildRoute(
   const attempted = metrics.attempts.cellsBy({ upstream: upstream.name, route }, 'result');
   const send = compose(
     layers,
-    attemptSend(upstream, policy.retry.perTryTimeoutMs, policy.timeoutMs, {
+    attemptSend(upstream, policy.retry.perTryTimeoutMs, {
       attempted: (result) => attempted(result).inc(),
       timedOut: (kind) => metrics.timeouts.inc({ route, kind }),
     }),
@@ -99,13 +111,16 @@ export function buildRoute(
   const duration = metrics.requestDuration.cell(labels);
   // By outcome, then status class (status / 100): no key is built per request.
   const counted = new Map<Outcome, CounterCell[]>();
-  const unreplayable = metrics.unreplayableBodies.labels({ route });
+  const unreplayable = { 'too-large': metrics.unreplayableBodies.labels({ route, reason: 'too-large' }), memory: metrics.unreplayableBodies.labels({ route, reason: 'memory' }) };
   return {
     policy,
     upstream,
     send,
     breaker,
     routeBulkhead,
+    retryBudget,
+    users,
+    deadlineMessage: `the route timeout of route "${route}" (${policy.timeoutMs} ms) passed`,
     accessLog: telemetry.accessLog.for({ listener: policy.listener, route, upstream: upstream.name }),
     finished(status, outcome, seconds) {
       let byClass = counted.get(outcome);
@@ -114,7 +129,7 @@ export function buildRoute(
       (byClass[index] ??= metrics.requests.cell({ ...labels, status_class: statusClass(status), outcome })).inc();
       duration.observe(seconds);
     },
-    unreplayableBody: () => unreplayable.inc(),
+    unreplayableBody: (reason) => unreplayable[reason].inc(),
     activate() {
       publishBreaker?.();
       if (routeBulkhead) metrics.exportBulkhead('route', route, routeBulkhead);

@@ -16,10 +16,14 @@ import type { AccessLog } from '../telemetry/access-log.js';
 import type { Loggers } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { Upstream } from '../upstream/upstream.js';
+import { ReplayMemory } from '../server/replay-memory.js';
 import { clock } from './clock.js';
+import { GenerationUsers } from './generation-users.js';
 
 export interface Generation {
   readonly id: number;
+  /** Its requests in flight: its resources are retired only when they have finished. */
+  readonly users: GenerationUsers;
   readonly policy: Policy;
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly routers: ReadonlyMap<string, Router<CompiledRoute>>;
@@ -27,6 +31,8 @@ export interface Generation {
 }
 
 const DRAINING = 'Breakwater is draining; reload refused';
+/** Beyond a generation's longest route timeout, before its resources close under requests that still run. */
+const RETIRE_GRACE_MS = 1000;
 
 export type ReloadResult =
   | { ok: true; generation: number; changed: boolean }
@@ -38,6 +44,9 @@ export class Runtime {
   private readonly listeners = new Map<string, DataPlaneListener>();
   private draining = false;
   private reloading: Promise<ReloadResult> | undefined;
+  /** Old generations retire in order, so a resource two of them share is never closed under the older one. */
+  private retiring: Promise<void> = Promise.resolve();
+  private readonly replayMemory = new ReplayMemory(0);
 
   private readonly log: Logger;
   private readonly accessLog: AccessLog;
@@ -49,6 +58,7 @@ export class Runtime {
   ) {
     this.log = loggers.log;
     this.accessLog = loggers.access;
+    metrics.replayMemory = this.replayMemory;
   }
 
   /** Loads the policy, starts upstreams and binds every listener; throws PolicyError on a bad file. */
@@ -156,7 +166,7 @@ export class Runtime {
     const replaced = new Map<string, DataPlaneListener>();
     try {
       for (const l of moved) {
-        const listener = new DataPlaneListener(l.name, l.address, () => this.current.routers.get(l.name), this.metrics, this.log, this.accessLog);
+        const listener = this.newListener(l.name, l.address);
         await listener.listen();
         bound.push(listener);
       }
@@ -193,12 +203,29 @@ export class Runtime {
       old.stopAccepting();
       void old.idle().then(() => old.closeAllConnections());
     }
-    void this.disposeUnshared(previous, next);
+    this.retire(previous, next);
     return { ok: true, generation: next.id, changed: true };
+  }
+
+  /**
+   * Disposes what `old` holds and `next` does not share once the last request of `old` (and of every older
+   * generation) has finished: requests keep their generation's pools, breakers and bulkheads to the end. The wait is
+   * bounded by the longest route timeout of `old`, which bounds every request of it.
+   */
+  private retire(old: Generation, next: Generation): void {
+    const boundMs = Math.max(0, ...old.routes.map((r) => r.policy.timeoutMs)) + RETIRE_GRACE_MS;
+    this.retiring = this.retiring
+      .then(() => old.users.idle(boundMs))
+      .then((idle) => {
+        if (!idle) this.log.warn({ generation: old.id, requests: old.users.count }, 'retiring a generation with requests still in flight past its longest route timeout');
+        return this.disposeUnshared(old, next);
+      })
+      .catch((err: Error) => this.log.error({ err, generation: old.id }, 'retiring an old policy generation failed'));
   }
 
   /** Exports the gauges of the generation now serving; until then a new generation's upstreams and routes show nothing. */
   private publish(generation: Generation): void {
+    this.replayMemory.limitBytes = generation.policy.memory.replayBuffersBytes;
     for (const upstream of generation.upstreams.values()) this.metrics.exportUpstream(upstream);
     for (const route of generation.routes) route.activate();
     this.metrics.configGeneration.set(generation.id);
@@ -256,6 +283,7 @@ export class Runtime {
       await Promise.all(created.map((u) => u.destroy()));
       throw err;
     }
+    const users = new GenerationUsers();
     const oldRoutes = new Map(previous?.routes.map((r) => [`${r.policy.listener}/${r.policy.name}`, r]));
     const routes: CompiledRoute[] = [];
     const routers = new Map<string, Router<CompiledRoute>>();
@@ -263,16 +291,24 @@ export class Runtime {
     for (const listener of policy.listeners) {
       const compiled = listener.routes.map((route) => {
         const old = oldRoutes.get(`${listener.name}/${route.name}`);
-        return buildRoute(route, upstreams.get(route.upstream)!, telemetry, { breaker: old?.breaker, routeBulkhead: old?.routeBulkhead });
+        return buildRoute(route, upstreams.get(route.upstream)!, telemetry, users, {
+          breaker: old?.breaker,
+          routeBulkhead: old?.routeBulkhead,
+          retryBudget: old?.retryBudget,
+        });
       });
       routes.push(...compiled);
       routers.set(listener.name, new Router(compiled));
     }
-    return { id, policy, upstreams, routers, routes };
+    return { id, users, policy, upstreams, routers, routes };
+  }
+
+  private newListener(name: string, address: Policy['listeners'][number]['address']): DataPlaneListener {
+    return new DataPlaneListener(name, address, () => this.current.routers.get(name), this.metrics, this.log, this.accessLog, this.replayMemory);
   }
 
   private async bind(name: string, address: Policy['listeners'][number]['address']): Promise<void> {
-    const listener = new DataPlaneListener(name, address, () => this.current.routers.get(name), this.metrics, this.log, this.accessLog);
+    const listener = this.newListener(name, address);
     await listener.listen();
     this.listeners.set(name, listener);
   }

@@ -7,7 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/policy.js';
-import { clientGone, ProxyError, type Exchange, type Headers, type Outcome, type ResponseBody, type UpstreamResponse } from '../policies/exchange.js';
+import { clientGone, ProxyError, type Exchange, type Headers, type Outcome, type RequestBody, type UpstreamResponse } from '../policies/exchange.js';
+import { classifyError, outcomeOfStatus } from '../policies/outcome.js';
+import { RequestScope } from '../policies/request-scope.js';
 import type { CompiledRoute } from '../routing/route-stack.js';
 import type { Router } from '../routing/router.js';
 import { clock } from '../runtime/clock.js';
@@ -16,9 +18,11 @@ import type { CounterCell } from '../telemetry/hot-counter.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { boundAddress } from './bound-address.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
+import type { ReplayMemory } from './replay-memory.js';
 import { readRequestBody } from './request-body.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const NO_BODY: RequestBody = { kind: 'none' };
 
 export class DataPlaneListener {
   readonly server: Server;
@@ -39,6 +43,8 @@ export class DataPlaneListener {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly accessLog: AccessLog,
+    /** The process-wide bound on request bodies kept for replay. */
+    private readonly replayMemory: ReplayMemory,
   ) {
     this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => void this.handle(req, res));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -104,6 +110,7 @@ export class DataPlaneListener {
     if (!route) {
       this.sendLocal(res, 404, { error: 'no route', detail: `no route of listener "${this.name}" matches ${method} ${path}` }, {
         'x-breakwater-route': 'none',
+        'x-breakwater-attempts': '0',
         'x-request-id': requestId,
       });
       (this.noRouteCount ??= this.metrics.requests.cell({ listener: this.name, route: '', upstream: '', status_class: '4xx', outcome: 'no-route' })).inc();
@@ -115,16 +122,20 @@ export class DataPlaneListener {
       return;
     }
 
+    // Everything the request takes from here on is released by its scope, exactly once, however it ends.
+    const scope = new RequestScope();
+    route.users.enter();
+    scope.hold(route.users.leave);
+    scope.armDeadline(started, route.policy.timeoutMs, route.deadlineMessage);
+    const headers = upstreamRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress, requestId });
     const exchange: Exchange = {
       method,
       path: url,
-      headers: upstreamRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress, requestId }),
-      body: { kind: 'none' },
-      idempotent: IDEMPOTENT.has(method) || req.headers['idempotency-key'] !== undefined,
-      deadline: Infinity,
-      abortAttempt: undefined,
-      clientGone: false,
-      cleanups: [],
+      headers,
+      body: NO_BODY,
+      // Judged on what goes upstream: a key the client named in Connection is stripped, so it does not count.
+      idempotent: IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined,
+      scope,
       trace: { attempts: 0, endpoints: [] },
     };
     let ended = false;
@@ -133,56 +144,58 @@ export class DataPlaneListener {
     const finish = () => {
       if (ended) return;
       ended = true;
-      for (const cleanup of exchange.cleanups) cleanup();
+      scope.end();
       if (!res.writableFinished && status === 0) outcome = 'client-gone';
       const seconds = (clock.time() - started) / 1000;
       route.finished(status || 499, outcome, seconds);
       this.writeAccessLog(route, exchange, method, path, status || 499, outcome, seconds, requestId);
       this.done();
     };
-    let relayed: ResponseBody | undefined;
     res.once('close', () => {
-      if (!res.writableFinished) {
-        exchange.clientGone = true;
-        const gone = clientGone();
-        exchange.abortAttempt?.(gone);
-        relayed?.abort(gone);
-      }
+      // The client left: waiters, attempts and the body relay stop; nothing more is sent upstream.
+      if (!res.writableFinished) scope.abort(clientGone());
       finish();
     });
 
     let response: UpstreamResponse;
     try {
-      const body = readRequestBody(req, route.policy.retry.maxReplayBodyBytes);
+      const body = readRequestBody(req, route.policy.retry.maxReplayBodyBytes, this.replayMemory, scope);
       (exchange as { body: Exchange['body'] }).body = body instanceof Promise ? await body : body;
-      if (exchange.body.kind === 'stream') route.unreplayableBody();
+      if (exchange.body.kind === 'stream') route.unreplayableBody(exchange.body.reason);
       response = await route.send(exchange);
-      outcome = exchange.trace.local ?? (response.status >= 500 ? 'upstream-error' : 'ok');
+      if (scope.reason) {
+        // Aborted while the head made its way out of the stack.
+        if (!Buffer.isBuffer(response.body)) response.body.abort(scope.reason);
+        throw scope.reason;
+      }
+      outcome = exchange.trace.local ?? outcomeOfStatus(response.status);
     } catch (err) {
       const failure = err instanceof ProxyError ? err : new ProxyError('reset', (err as Error).message, {}, { cause: err });
       if (!(err instanceof ProxyError)) this.log.error({ err, route: route.policy.name }, 'unexpected error while proxying');
       outcome = failure.kind;
       status = failure.status;
-      if (exchange.clientGone) return finish();
-      const headers = Object.assign({}, failure.headers);
-      headers['x-breakwater-attempts'] = String(exchange.trace.attempts);
-      headers['x-request-id'] = requestId;
-      this.sendLocal(res, failure.status, { error: failure.kind, detail: failure.message }, headers);
+      if (scope.reason?.kind === 'client-gone') return finish();
+      const answer = Object.assign({}, failure.headers);
+      answer['x-breakwater-attempts'] = String(exchange.trace.attempts);
+      answer['x-request-id'] = requestId;
+      this.sendLocal(res, failure.status, { error: failure.kind, detail: failure.message }, answer);
       return;
     }
     status = response.status;
-    if (exchange.clientGone) {
-      if (!Buffer.isBuffer(response.body)) response.body.abort(clientGone());
-      return finish();
-    }
-    const headers = clientResponseHeaders(response.headers);
-    headers['x-breakwater-attempts'] = String(exchange.trace.attempts);
-    headers['x-request-id'] = requestId;
-    if (this.draining) headers.connection = 'close';
-    res.writeHead(response.status, headers);
+    const answer = clientResponseHeaders(response.headers);
+    answer['x-breakwater-attempts'] = String(exchange.trace.attempts);
+    answer['x-request-id'] = requestId;
+    if (this.draining) answer.connection = 'close';
+    res.writeHead(response.status, answer);
     if (Buffer.isBuffer(response.body)) return void res.end(method === 'HEAD' ? undefined : response.body);
-    relayed = response.body;
-    relayed.pipeTo(res, (err) => this.log.warn({ listener: this.name, err: err.message }, 'upstream response body failed mid-stream'));
+    response.body.pipeTo(res, (err) => {
+      // Failed after the head: counted and logged as what it is, and the client sees the response cut off (a reset,
+      // so no clean end can be mistaken for the whole body).
+      outcome = err instanceof ProxyError ? err.kind : classifyError(err);
+      if (outcome === 'client-gone') return;
+      res.socket?.resetAndDestroy();
+      this.log.warn({ listener: this.name, route: route.policy.name, outcome, err: err.message }, 'response cut off after its head');
+    });
   }
 
   /**

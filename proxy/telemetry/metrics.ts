@@ -71,9 +71,17 @@ export class Metrics {
   });
   readonly unreplayableBodies = new Counter({
     name: 'breakwater_request_body_unreplayable_total',
-    help: 'Requests whose body was too large to buffer, so they were streamed and could not be retried.',
-    labelNames: ['route'] as const,
+    help: 'Requests whose body was not kept for replay, so they were streamed once and could not be retried: too-large (over maxReplayBody) or memory (past memory.replayBuffers).',
+    labelNames: ['route', 'reason'] as const,
     registers: [this.registry],
+  });
+  /** What the replay-buffer gauge reads at each scrape; set by the runtime. */
+  replayMemory: { readonly used: number } | undefined;
+  readonly replayBufferBytes: Gauge = new Gauge({
+    name: 'breakwater_replay_buffer_bytes',
+    help: 'Bytes of request bodies held in memory for replay, bounded by memory.replayBuffers.',
+    registers: [this.registry],
+    collect: (): void => this.replayBufferBytes.set(this.replayMemory?.used ?? 0),
   });
   readonly timeouts = new Counter({
     name: 'breakwater_timeouts_total',

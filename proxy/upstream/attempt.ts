@@ -5,7 +5,8 @@
  */
 import { clock } from '../runtime/clock.js';
 import type { Dispatcher } from 'undici';
-import { ProxyError, type ErrorKind, type Exchange, type Send } from '../policies/exchange.js';
+import { ProxyError, type Exchange, type Send } from '../policies/exchange.js';
+import { classifyError } from '../policies/outcome.js';
 import { ResponseRelay } from './response-relay.js';
 import type { Upstream } from './upstream.js';
 
@@ -13,16 +14,6 @@ export interface AttemptEvents {
   /** One attempt ended: a status class such as "2xx", or a failure kind. */
   attempted(result: string): void;
   timedOut(kind: 'per-try' | 'deadline' | 'connect'): void;
-}
-
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
-
-/** Maps an undici error to what happened on the wire. */
-export function classifyError(err: unknown): ErrorKind {
-  const code = (err as { code?: string }).code ?? '';
-  if (CONNECT_FAILURES.has(code)) return 'connect-failure';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'timeout';
-  return 'reset'; // ECONNRESET, UND_ERR_SOCKET, EPIPE, a malformed response: the connection failed mid-exchange
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -44,28 +35,27 @@ function requestBody(exchange: Exchange): Dispatcher.DispatchOptions['body'] {
   return body.chunks as unknown as Dispatcher.DispatchOptions['body'];
 }
 
-export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefined, idleTimeoutMs: number, events: AttemptEvents): Send {
+/**
+ * Sends one attempt. The request's scope aborts it (client gone, route deadline) at any stage, queued in the pool
+ * included; the per-try timeout is this attempt's own timer, and only when it ends before the deadline.
+ */
+export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefined, events: AttemptEvents): Send {
   return async (exchange) => {
+    const scope = exchange.scope;
+    scope.throwIfAborted(); // a request whose client has gone is never sent
     const endpoint = upstream.pick(exchange.trace.endpoints);
     if (!endpoint) throw new ProxyError('no-endpoint', `upstream "${upstream.name}" has no endpoints`);
     exchange.trace.attempts++;
     exchange.trace.endpoints.push(endpoint.address);
 
     const relay = new ResponseRelay();
-    const now = clock.time();
-    const tryEnd = perTryTimeoutMs === undefined ? exchange.deadline : Math.min(now + perTryTimeoutMs, exchange.deadline);
-    const byDeadline = tryEnd >= exchange.deadline;
+    const tryEnd = perTryTimeoutMs === undefined ? Infinity : clock.time() + perTryTimeoutMs;
     const timer =
-      tryEnd === Infinity
-        ? undefined
-        : clock.at(tryEnd, () =>
-            relay.abort(
-              byDeadline
-                ? new ProxyError('deadline', `the route deadline passed after ${exchange.trace.attempts} attempt(s)`)
-                : new ProxyError('timeout', `no response from ${endpoint.address} within the per-try timeout`),
-            ),
-          );
-    exchange.abortAttempt = (reason) => relay.abort(reason);
+      tryEnd < scope.deadline
+        ? clock.at(tryEnd, () => relay.abort(new ProxyError('timeout', `no response from ${endpoint.address} within the per-try timeout`)))
+        : undefined;
+    // Kept past the head: an abort then cuts the body being relayed (a no-op once it has ended).
+    const stopListening = scope.onAbort((reason) => relay.abort(reason));
     endpoint.inflight++;
     try {
       const response = await relay.send(endpoint.pool, {
@@ -73,9 +63,10 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
         path: exchange.path,
         headers: exchange.headers,
         body: requestBody(exchange),
-        bodyTimeout: idleTimeoutMs,
+        // The route deadline bounds the body: no idle timer of undici's beside it.
+        bodyTimeout: 0,
       });
-      upstream.report(endpoint, response.status < 500);
+      upstream.report(endpoint, response.status >= 500 ? 'upstream-error' : 'ok');
       events.attempted(`${Math.floor(response.status / 100)}xx`);
       return response;
     } catch (err) {
@@ -83,19 +74,23 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
       const failure =
         reason instanceof ProxyError
           ? reason
-          : new ProxyError(classifyError(err), `${endpoint.address}: ${(err as Error).message}`, {}, { cause: err });
-      if (failure.kind !== 'client-gone') {
-        upstream.report(endpoint, false);
-      }
+          : new ProxyError(classifyError(err), `${endpoint.address}: ${describe(err)}`, {}, { cause: err });
+      upstream.report(endpoint, failure.kind);
       if (failure.kind === 'timeout') events.timedOut('per-try');
       else if (failure.kind === 'deadline') events.timedOut('deadline');
       else if ((err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT') events.timedOut('connect');
       events.attempted(failure.kind);
+      stopListening();
       throw failure;
     } finally {
       timer?.cancel();
       endpoint.inflight--;
-      exchange.abortAttempt = undefined;
     }
   };
+}
+
+/** What the client and the log are told of an upstream failure: the cause, without undici's internals. */
+function describe(err: unknown): string {
+  const { code, message } = err as { code?: string; message?: string };
+  return code ? `${code}: ${message ?? ''}`.replace(/\s+at .*$/s, '') : (message ?? String(err));
 }

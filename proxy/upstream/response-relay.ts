@@ -29,6 +29,7 @@ export class ResponseRelay implements ResponseBody {
   private discarding = false;
   private ended = false;
   private failure: Error | undefined;
+  private bodiless = false;
 
   /** Sends the request; resolves with status and headers as soon as they arrive, the body following through this. */
   send(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Promise<UpstreamResponse> {
@@ -38,11 +39,21 @@ export class ResponseRelay implements ResponseBody {
     });
   }
 
-  /** Cuts the exchange (the connection is closed); a no-op once the response has ended. */
+  /**
+   * Cuts the exchange (the connection is closed); a no-op once the response has ended. Before the head it fails the
+   * attempt at once, even while the request still waits in the pool's queue for a connection; after it, a body being
+   * relayed is cut off, so the client sees a truncated response, never a clean end.
+   */
   abort(reason: Error): void {
     if (this.reason || this.ended || this.failure) return;
     this.reason = reason;
+    if (this.settle) {
+      const settle = this.settle;
+      this.settle = undefined;
+      settle.reject(reason);
+    }
     this.abortRequest?.(reason);
+    if (this.sink) this.fail(reason);
   }
 
   pipeTo(sink: BodySink, failed: (err: Error) => void): void {
@@ -73,6 +84,8 @@ export class ResponseRelay implements ResponseBody {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: informational, the real response follows
+    if (!this.settle) return true; // aborted while the head was on its way
+    this.bodiless = statusCode === 204 || statusCode === 304;
     this.resumeRequest = resume;
     const settle = this.settle!;
     this.settle = undefined;
@@ -99,6 +112,9 @@ export class ResponseRelay implements ResponseBody {
   }
 
   onError(err: Error): void {
+    // A 204 or 304 may carry the Content-Length its 200 would have had (RFC 9110 8.6); undici counts the missing body
+    // as a length mismatch after the head. There is no body to lose: the response is complete.
+    if (this.bodiless && (err as { code?: string }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return this.onComplete();
     if (this.settle) {
       const settle = this.settle;
       this.settle = undefined;

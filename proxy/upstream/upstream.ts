@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { UpstreamPolicy } from '../config/policy.js';
 import { DnsDiscovery } from '../discovery/dns.js';
 import type { Bulkhead } from '../policies/bulkhead.js';
+import { OUTCOMES, type Outcome } from '../policies/outcome.js';
 import { clock } from '../runtime/clock.js';
 import type { ExportedUpstream, Metrics } from '../telemetry/metrics.js';
 import { LeastRequest, RoundRobin, type Balancer } from './balancer.js';
@@ -85,10 +86,11 @@ export class Upstream implements ExportedUpstream {
     return this.balancer.pick(endpoints, () => true);
   }
 
-  /** Passive health input from each attempt: connect failures and 5xx count against the endpoint. */
-  report(endpoint: Endpoint, healthy: boolean): void {
-    if (healthy) this.outliers.success(endpoint);
-    else this.outliers.failure(endpoint, this.endpoints);
+  /** Passive health input from each attempt, as the outcome table says (a client leaving says nothing). */
+  report(endpoint: Endpoint, outcome: Outcome): void {
+    const failure = OUTCOMES[outcome].endpointFailure;
+    if (failure === false) this.outliers.success(endpoint);
+    else if (failure === true) this.outliers.failure(endpoint, this.endpoints);
   }
 
   /** Replaces the endpoint set, keeping the pools (and health) of addresses that stay. */

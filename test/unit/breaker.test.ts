@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import type { BreakerPolicy, FallbackPolicy } from '../../proxy/config/policy.js';
 import { circuitBreakerLayer, RouteBreaker, type BreakerState } from '../../proxy/policies/circuit-breaker.js';
 import { ProxyError, type Exchange, type Send, type UpstreamResponse } from '../../proxy/policies/exchange.js';
+import { RequestScope } from '../../proxy/policies/request-scope.js';
 
 const POLICY: BreakerPolicy = {
   errorThresholdPercentage: 50,
@@ -14,8 +15,8 @@ const POLICY: BreakerPolicy = {
 
 function exchange(): Exchange {
   return {
-    method: 'GET', path: '/', headers: {}, body: { kind: 'none' }, idempotent: true, deadline: Infinity,
-    abortAttempt: undefined, clientGone: false, cleanups: [], trace: { attempts: 0, endpoints: [] },
+    method: 'GET', path: '/', headers: {}, body: { kind: 'none' }, idempotent: true, scope: new RequestScope(),
+    trace: { attempts: 0, endpoints: [] },
   };
 }
 
@@ -186,4 +187,34 @@ t.test('the layer answers an open circuit with the fallback', async (t) => {
   t.equal(res.headers['x-breakwater-circuit'], 'open');
   t.equal(String(res.body), '{"fallback":true}');
   t.equal(ex.trace.local, 'circuit-open');
+});
+
+t.test('a client leaving is neutral: it neither breaks the failure streak nor dilutes the error percentage', async (t) => {
+  const { b } = breaker(t, { consecutiveFailures: 5, volumeThreshold: 1000 });
+  const up = upstream();
+  const fail = async (n: number) => {
+    up.state.status = 503;
+    up.state.error = undefined;
+    for (let i = 0; i < n; i++) t.equal(await settle(b.call(exchange(), up.send)), 503);
+  };
+  await fail(4);
+  up.state.error = new ProxyError('client-gone', 'the client closed the connection');
+  t.equal(await settle(b.call(exchange(), up.send)), 'client-gone');
+  t.equal(b.snapshot().consecutiveFailures, 4, 'the streak survives the abort');
+  t.equal(b.snapshot().window.calls, 4, 'the abort is not in the window');
+  await fail(1);
+  t.equal(b.state, 'open', 'five failures in a row, with an abort in the middle, open the breaker');
+});
+
+t.test('a deadline counts only when timeout is in failOn, and is never a success', async (t) => {
+  const { b } = breaker(t, { failOn: ['5xx'], consecutiveFailures: 2, volumeThreshold: 1000 });
+  const up = upstream();
+  up.state.status = 503;
+  t.equal(await settle(b.call(exchange(), up.send)), 503);
+  up.state.error = new ProxyError('deadline', 'the route deadline passed');
+  t.equal(await settle(b.call(exchange(), up.send)), 'deadline');
+  t.equal(b.snapshot().consecutiveFailures, 1, 'neutral: the streak is kept, not reset');
+  up.state.error = undefined;
+  t.equal(await settle(b.call(exchange(), up.send)), 503);
+  t.equal(b.state, 'open');
 });

@@ -1,6 +1,9 @@
 import t from 'tap';
 import { Bulkhead, type BulkheadEvents } from '../../proxy/policies/bulkhead.js';
-import { ProxyError } from '../../proxy/policies/exchange.js';
+import { clientGone, ProxyError } from '../../proxy/policies/exchange.js';
+import { RequestScope } from '../../proxy/policies/request-scope.js';
+
+const scope = () => new RequestScope();
 
 function recorder() {
   const rejected: string[] = [];
@@ -22,8 +25,8 @@ async function rejection(promise: Promise<void> | undefined): Promise<ProxyError
 t.test('grants slots at once up to maxConcurrent, and counts them', async (t) => {
   const { events } = recorder();
   const b = new Bulkhead({ maxConcurrent: 2, maxPending: 0, queueTimeoutMs: 0 }, events, 'test');
-  t.equal(b.acquire(Infinity), undefined);
-  t.equal(b.acquire(Infinity), undefined);
+  t.equal(b.acquire(scope()), undefined);
+  t.equal(b.acquire(scope()), undefined);
   t.equal(b.active, 2);
   b.release();
   t.equal(b.active, 1);
@@ -33,8 +36,8 @@ t.test('grants slots at once up to maxConcurrent, and counts them', async (t) =>
 t.test('overflow beyond the queue is rejected at once with queue-full', async (t) => {
   const { events, rejected } = recorder();
   const b = new Bulkhead({ maxConcurrent: 1, maxPending: 0, queueTimeoutMs: 1000 }, events, 'route "x"');
-  b.acquire(Infinity);
-  const err = await rejection(b.acquire(Infinity));
+  b.acquire(scope());
+  const err = await rejection(b.acquire(scope()));
   t.equal(err.kind, 'bulkhead-rejected');
   t.equal(err.status, 503);
   t.equal(err.headers['x-breakwater-bulkhead'], 'rejected');
@@ -44,10 +47,10 @@ t.test('overflow beyond the queue is rejected at once with queue-full', async (t
 
 t.test('a waiter gets the released slot, first come first served', async (t) => {
   const b = new Bulkhead({ maxConcurrent: 1, maxPending: 2, queueTimeoutMs: 5000 }, recorder().events, 'test');
-  b.acquire(Infinity);
+  b.acquire(scope());
   const order: string[] = [];
-  const first = b.acquire(Infinity)!.then(() => order.push('first'));
-  const second = b.acquire(Infinity)!.then(() => order.push('second'));
+  const first = b.acquire(scope())!.then(() => order.push('first'));
+  const second = b.acquire(scope())!.then(() => order.push('second'));
   t.equal(b.queued, 2);
   b.release();
   await first;
@@ -67,20 +70,42 @@ t.test('a waiter gives up after queueTimeout, or earlier at its deadline', async
   t.teardown(() => clearInterval(keepAlive));
   const { events, rejected } = recorder();
   const b = new Bulkhead({ maxConcurrent: 1, maxPending: 5, queueTimeoutMs: 50 }, events, 'test');
-  b.acquire(Infinity);
+  b.acquire(scope());
   const started = performance.now();
-  const err = await rejection(b.acquire(Infinity));
+  const err = await rejection(b.acquire(scope()));
   t.match(err.message, /queue-timeout/);
   t.ok(performance.now() - started >= 45, 'waited about queueTimeout');
   t.equal(b.queued, 0);
 
   const deadlineStart = performance.now();
-  await rejection(b.acquire(performance.now() + 10));
-  t.ok(performance.now() - deadlineStart < 45, 'the request deadline bounds the wait');
-  t.same(rejected, ['queue-timeout', 'queue-timeout']);
+  const withDeadline = scope();
+  withDeadline.armDeadline(performance.now(), 10, 'deadline passed');
+  const late = await rejection(b.acquire(withDeadline));
+  t.equal(late.kind, 'deadline', 'the request deadline bounds the wait');
+  t.ok(performance.now() - deadlineStart < 45);
+  t.same(rejected, ['queue-timeout']);
 
   // Timed-out waiters are skipped: the next release frees the slot instead of handing it to nobody.
   b.release();
   t.equal(b.active, 0);
-  t.equal(b.acquire(Infinity), undefined);
+  t.equal(b.acquire(scope()), undefined);
+});
+
+t.test('a waiter whose request is aborted leaves the queue: the slot goes to the next, never to nobody', async (t) => {
+  const { events } = recorder();
+  const b = new Bulkhead({ maxConcurrent: 1, maxPending: 5, queueTimeoutMs: 60_000 }, events, 'test');
+  t.equal(b.acquire(scope()), undefined);
+  const leaving = scope();
+  const gone = rejection(b.acquire(leaving));
+  const staying = b.acquire(scope())!;
+  t.equal(b.queued, 2);
+  leaving.abort(clientGone());
+  t.equal((await gone).kind, 'client-gone');
+  t.equal(b.queued, 1);
+  b.release();
+  await staying;
+  t.equal(b.active, 1, 'the slot passed to the waiter still there');
+  b.release();
+  t.equal(b.active, 0);
+  t.equal(b.queued, 0);
 });

@@ -32,10 +32,10 @@ class RecordingSink extends EventEmitter implements BodySink {
 
 const rawHeaders = [Buffer.from('Content-Type'), Buffer.from('text/plain'), Buffer.from('Set-Cookie'), Buffer.from('a=1'), Buffer.from('Set-Cookie'), Buffer.from('b=2')];
 
-async function started(relay: ResponseRelay, fake: ReturnType<typeof fakeDispatcher>) {
+async function started(relay: ResponseRelay, fake: ReturnType<typeof fakeDispatcher>, status = 200) {
   const pending = relay.send(fake.dispatcher, { method: 'GET', path: '/' });
   relay.onConnect((err) => fake.aborted.push(err!));
-  relay.onHeaders(200, rawHeaders, () => fake.resumed++);
+  relay.onHeaders(status, rawHeaders, () => fake.resumed++);
   return pending;
 }
 
@@ -123,7 +123,7 @@ t.test('an abort before the connection is made cuts it as soon as it is', async 
   await t.rejects(pending, reason);
 });
 
-t.test('a failure mid-body is reported and destroys the sink; a cut made on purpose is not reported', async (t) => {
+t.test('a failure mid-body, or a cut (deadline, client gone), is reported once with its reason and cuts the sink', async (t) => {
   const fake = fakeDispatcher();
   const relay = new ResponseRelay();
   await started(relay, fake);
@@ -138,11 +138,13 @@ t.test('a failure mid-body is reported and destroys the sink; a cut made on purp
   const cut = new ResponseRelay();
   await started(cut, fake);
   const sink2 = new RecordingSink();
-  cut.pipeTo(sink2, () => t.fail('a deliberate cut is not a failure'));
-  const gone = new Error('client gone');
+  const cuts: Error[] = [];
+  cut.pipeTo(sink2, (err) => cuts.push(err));
+  const gone = new Error('deadline');
   cut.abort(gone);
   cut.onError(gone);
-  t.equal(sink2.destroyed, undefined);
+  t.same(cuts, [gone], 'reported once, with the reason of the cut, not the error it caused');
+  t.equal(sink2.destroyed, gone, 'the client sees the body cut off');
   cut.abort(new Error('again'));
   t.equal(fake.aborted.filter((e) => e === gone).length, 1, 'aborted once');
 });
@@ -155,4 +157,26 @@ t.test('1xx informational responses are skipped; the final response resolves', a
   t.equal(relay.onHeaders(103, [], () => {}), true);
   relay.onHeaders(204, [], () => {});
   t.equal((await pending).status, 204);
+});
+
+t.test('an abort before the head fails the attempt at once, even while it waits for a connection', async (t) => {
+  const fake = fakeDispatcher();
+  const relay = new ResponseRelay();
+  const pending = relay.send(fake.dispatcher, { method: 'GET', path: '/' });
+  const deadline = new Error('deadline');
+  relay.abort(deadline); // no onConnect yet: the request still sits in the pool's queue
+  await t.rejects(pending, deadline);
+  relay.onConnect((err) => fake.aborted.push(err!));
+  t.same(fake.aborted, [deadline], 'and it is cut as soon as it would have been sent');
+});
+
+t.test('a 304 with the Content-Length its 200 would have is complete, not a length mismatch', async (t) => {
+  const fake = fakeDispatcher();
+  const relay = new ResponseRelay();
+  const response = await started(relay, fake, 304);
+  const sink = new RecordingSink();
+  relay.pipeTo(sink, () => t.fail('not a failure'));
+  relay.onError(Object.assign(new Error('Response body length mismatch'), { code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' }));
+  t.equal(response.status, 304);
+  t.equal(sink.ended, true);
 });

@@ -1,0 +1,55 @@
+/**
+ * Renders the outcome table (outcome.ts) as the README's Markdown table: `npm run generate` writes it between the
+ * README's outcome-table markers, and test/unit/outcome.test.ts fails while the README's copy is stale.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { OUTCOMES, type OutcomeRule } from './outcome.js';
+
+export const TABLE_START = '<!-- outcome-table:start (generated from proxy/policies/outcome.ts by npm run generate) -->';
+export const TABLE_END = '<!-- outcome-table:end -->';
+
+const RETRIED: Record<OutcomeRule['retriedOn'], string> = {
+  'connect-failure': 'when `retry.on` lists `connect-failure` (any method)',
+  reset: 'when `retry.on` lists `reset` (idempotent requests)',
+  timeout: 'when `retry.on` lists `timeout` (idempotent requests)',
+  status: 'when `retry.on` lists its status (idempotent requests)',
+  never: 'never',
+};
+
+const BREAKER: Record<OutcomeRule['breaker'], string> = {
+  status: 'by `failOn` (`5xx`, `4xx` or the status); else success',
+  'connect-failure': 'failure with `failOn: [connect-failure]`',
+  reset: 'failure with `failOn: [reset]` or `[5xx]`',
+  timeout: 'failure with `failOn: [timeout]`, else neutral',
+  neutral: 'neutral (not counted)',
+};
+
+function endpointHealth(rule: OutcomeRule): string {
+  return rule.endpointFailure === null ? 'not counted' : rule.endpointFailure ? 'failure' : 'success';
+}
+
+export function outcomeTableMarkdown(): string {
+  const rows = Object.entries(OUTCOMES).map(
+    ([outcome, rule]) =>
+      `| \`${outcome}\` | ${rule.meaning} | ${RETRIED[rule.retriedOn]} | ${BREAKER[rule.breaker]} | ${endpointHealth(rule)} | ${rule.client === 'upstream' ? "the upstream's response" : rule.client} |`,
+  );
+  return [
+    '| outcome | what happened | retried | circuit breaker | outlier detection | client gets |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** The README text with its outcome table replaced by the current one. */
+export function withOutcomeTable(readme: string): string {
+  const start = readme.indexOf(TABLE_START);
+  const end = readme.indexOf(TABLE_END);
+  if (start === -1 || end < start) throw new Error('README.md has no outcome-table markers');
+  return `${readme.slice(0, start + TABLE_START.length)}\n${outcomeTableMarkdown()}\n${readme.slice(end)}`;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const file = process.argv[2] ?? 'README.md';
+  writeFileSync(file, withOutcomeTable(readFileSync(file, 'utf8')));
+}

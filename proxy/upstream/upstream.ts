@@ -72,8 +72,8 @@ export class Upstream implements ExportedUpstream {
     const now = clock.time();
     const endpoints = this.endpoints;
     const fresh =
-      this.balancer.pick(endpoints, (e) => e.available(now) && !tried.includes(e.address)) ??
-      this.balancer.pick(endpoints, (e) => e.available(now));
+      this.balancer.pick(endpoints, 'untried', tried, now) ??
+      (tried.length > 0 ? this.balancer.pick(endpoints, 'available', tried, now) : undefined);
     if (fresh) {
       this.panicLogged = false;
       return fresh;
@@ -82,7 +82,7 @@ export class Upstream implements ExportedUpstream {
       this.panicLogged = true;
       this.log.warn({ upstream: this.name }, 'no healthy endpoint: panic mode, trying all endpoints');
     }
-    return this.balancer.pick(endpoints, () => true);
+    return this.balancer.pick(endpoints, 'any', tried, now);
   }
 
   /** Passive health input from each attempt: connect failures and 5xx count against the endpoint. */

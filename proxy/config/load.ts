@@ -137,6 +137,15 @@ function crossReferenceProblems(file: PolicyFile): Problem[] {
     if (u.dns?.refresh !== undefined && parseDuration(u.dns.refresh) === 0) {
       problems.push({ path: ['upstreams', i, 'dns', 'refresh'], message: 'must be longer than 0' });
     }
+    const od = u.outlierDetection;
+    for (const key of ['baseEjectionTime', 'decayInterval'] as const) {
+      if (od?.[key] !== undefined && parseDuration(od[key]) === 0) {
+        problems.push({ path: ['upstreams', i, 'outlierDetection', key], message: 'must be longer than 0' });
+      }
+    }
+    if (od?.maxEjectionTime !== undefined && parseDuration(od.maxEjectionTime)! < ms(od.baseEjectionTime, DEFAULT_BASE_EJECTION_MS)) {
+      problems.push({ path: ['upstreams', i, 'outlierDetection', 'maxEjectionTime'], message: 'must not be shorter than baseEjectionTime (default 30s)' });
+    }
   });
   const addresses = new Map<string, string>();
   const claim = (text: string, owner: string, path: (string | number)[]) => {
@@ -293,6 +302,21 @@ function normalizeRoute(r: RouteFile, listener: string): RoutePolicy {
   };
 }
 
+const DEFAULT_BASE_EJECTION_MS = 30_000;
+
+/** Envoy's defaults, but for maxEjectionPercent (Envoy: 10%). */
+function normalizeOutlierDetection(od: UpstreamFile['outlierDetection']): UpstreamPolicy['outlierDetection'] {
+  const baseEjectionTimeMs = ms(od?.baseEjectionTime, DEFAULT_BASE_EJECTION_MS);
+  return {
+    consecutiveFailures: od?.consecutiveFailures ?? 5,
+    baseEjectionTimeMs,
+    // A base above the default cap, with no cap given, is taken as the cap (as Envoy does).
+    maxEjectionTimeMs: Math.max(baseEjectionTimeMs, ms(od?.maxEjectionTime, 300_000)),
+    decayIntervalMs: ms(od?.decayInterval, 10_000),
+    maxEjectionPercent: od?.maxEjectionPercent ?? 50,
+  };
+}
+
 function normalizeUpstream(u: UpstreamFile): UpstreamPolicy {
   return {
     name: u.name,
@@ -308,11 +332,7 @@ function normalizeUpstream(u: UpstreamFile): UpstreamPolicy {
       queueTimeoutMs: ms(u.pool?.queueTimeout, 1000),
     },
     loadBalancing: u.loadBalancing ?? 'round-robin',
-    outlierDetection: {
-      consecutiveFailures: u.outlierDetection?.consecutiveFailures ?? 5,
-      baseEjectionTimeMs: ms(u.outlierDetection?.baseEjectionTime, 30_000),
-      maxEjectionPercent: u.outlierDetection?.maxEjectionPercent ?? 50,
-    },
+    outlierDetection: normalizeOutlierDetection(u.outlierDetection),
     healthCheck: u.healthCheck
       ? {
           path: u.healthCheck.path,

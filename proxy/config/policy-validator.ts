@@ -4,7 +4,7 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import { policyFormats } from './formats.js';
 export const validatePolicyFile = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"minLength":1,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"}}},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"type":"string"},"caFile":{"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"minLength":1,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"}}},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"type":"string"},"caFile":{"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
 const formats0 = policyFormats.address;
 const formats4 = policyFormats.duration;
 const formats14 = policyFormats.size;
@@ -2572,7 +2572,7 @@ if(data55.outlierDetection !== undefined){
 let data74 = data55.outlierDetection;
 if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
 for(const key19 in data74){
-if(!(((key19 === "consecutiveFailures") || (key19 === "baseEjectionTime")) || (key19 === "maxEjectionPercent"))){
+if(!(((((key19 === "consecutiveFailures") || (key19 === "baseEjectionTime")) || (key19 === "maxEjectionTime")) || (key19 === "decayInterval")) || (key19 === "maxEjectionPercent"))){
 const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data74};
 if(vErrors === null){
 vErrors = [err200];
@@ -2633,11 +2633,11 @@ vErrors.push(err204);
 errors++;
 }
 }
-if(data74.maxEjectionPercent !== undefined){
-let data77 = data74.maxEjectionPercent;
-if(typeof data77 == "number"){
-if(data77 > 100 || isNaN(data77)){
-const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data77};
+if(data74.maxEjectionTime !== undefined){
+let data77 = data74.maxEjectionTime;
+if(typeof data77 === "string"){
+if(!(formats4(data77))){
+const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data77};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2646,8 +2646,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-if(data77 < 0 || isNaN(data77)){
-const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data77};
+}
+else {
+const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data77};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2657,8 +2658,11 @@ vErrors.push(err206);
 errors++;
 }
 }
-else {
-const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data77};
+if(data74.decayInterval !== undefined){
+let data78 = data74.decayInterval;
+if(typeof data78 === "string"){
+if(!(formats4(data78))){
+const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data78};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2668,9 +2672,8 @@ vErrors.push(err207);
 errors++;
 }
 }
-}
 else {
-const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data74};
+const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data78};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2680,11 +2683,11 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data55.healthCheck !== undefined){
-let data78 = data55.healthCheck;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-if(data78.path === undefined){
-const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data78};
+if(data74.maxEjectionPercent !== undefined){
+let data79 = data74.maxEjectionPercent;
+if(typeof data79 == "number"){
+if(data79 > 100 || isNaN(data79)){
+const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data79};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2693,9 +2696,8 @@ vErrors.push(err209);
 }
 errors++;
 }
-for(const key20 in data78){
-if(!(((((key20 === "path") || (key20 === "interval")) || (key20 === "timeout")) || (key20 === "unhealthyThreshold")) || (key20 === "healthyThreshold"))){
-const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data78};
+if(data79 < 0 || isNaN(data79)){
+const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data79};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2705,11 +2707,8 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data78.path !== undefined){
-let data79 = data78.path;
-if(typeof data79 === "string"){
-if(!pattern2.test(data79)){
-const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data79};
+else {
+const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data79};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2719,8 +2718,9 @@ vErrors.push(err211);
 errors++;
 }
 }
+}
 else {
-const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data79};
+const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data74};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2730,11 +2730,11 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data78.interval !== undefined){
-let data80 = data78.interval;
-if(typeof data80 === "string"){
-if(!(formats4(data80))){
-const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data80};
+if(data55.healthCheck !== undefined){
+let data80 = data55.healthCheck;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.path === undefined){
+const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data80};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2743,9 +2743,9 @@ vErrors.push(err213);
 }
 errors++;
 }
-}
-else {
-const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data80};
+for(const key20 in data80){
+if(!(((((key20 === "path") || (key20 === "interval")) || (key20 === "timeout")) || (key20 === "unhealthyThreshold")) || (key20 === "healthyThreshold"))){
+const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data80};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2755,11 +2755,11 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data78.timeout !== undefined){
-let data81 = data78.timeout;
+if(data80.path !== undefined){
+let data81 = data80.path;
 if(typeof data81 === "string"){
-if(!(formats4(data81))){
-const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data81};
+if(!pattern2.test(data81)){
+const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data81};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2770,7 +2770,7 @@ errors++;
 }
 }
 else {
-const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data81};
+const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data81};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2780,10 +2780,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data78.unhealthyThreshold !== undefined){
-let data82 = data78.unhealthyThreshold;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data82};
+if(data80.interval !== undefined){
+let data82 = data80.interval;
+if(typeof data82 === "string"){
+if(!(formats4(data82))){
+const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data82};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2792,9 +2793,9 @@ vErrors.push(err217);
 }
 errors++;
 }
-if(typeof data82 == "number"){
-if(data82 < 1 || isNaN(data82)){
-const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data82};
+}
+else {
+const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data82};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2804,11 +2805,11 @@ vErrors.push(err218);
 errors++;
 }
 }
-}
-if(data78.healthyThreshold !== undefined){
-let data83 = data78.healthyThreshold;
-if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
-const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data83};
+if(data80.timeout !== undefined){
+let data83 = data80.timeout;
+if(typeof data83 === "string"){
+if(!(formats4(data83))){
+const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data83};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2817,9 +2818,9 @@ vErrors.push(err219);
 }
 errors++;
 }
-if(typeof data83 == "number"){
-if(data83 < 1 || isNaN(data83)){
-const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data83};
+}
+else {
+const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data83};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2829,10 +2830,10 @@ vErrors.push(err220);
 errors++;
 }
 }
-}
-}
-else {
-const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data78};
+if(data80.unhealthyThreshold !== undefined){
+let data84 = data80.unhealthyThreshold;
+if(!((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84)))){
+const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data84};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2841,10 +2842,9 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-}
-else {
-const err222 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data55};
+if(typeof data84 == "number"){
+if(data84 < 1 || isNaN(data84)){
+const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data84};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2855,8 +2855,10 @@ errors++;
 }
 }
 }
-else {
-const err223 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data54};
+if(data80.healthyThreshold !== undefined){
+let data85 = data80.healthyThreshold;
+if(!((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85)))){
+const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data85};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2865,13 +2867,9 @@ vErrors.push(err223);
 }
 errors++;
 }
-}
-if(data.drain !== undefined){
-let data84 = data.drain;
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-for(const key21 in data84){
-if(!((key21 === "delay") || (key21 === "timeout"))){
-const err224 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data84};
+if(typeof data85 == "number"){
+if(data85 < 1 || isNaN(data85)){
+const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data85};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2881,11 +2879,10 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data84.delay !== undefined){
-let data85 = data84.delay;
-if(typeof data85 === "string"){
-if(!(formats4(data85))){
-const err225 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data85};
+}
+}
+else {
+const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data80};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2895,8 +2892,9 @@ vErrors.push(err225);
 errors++;
 }
 }
+}
 else {
-const err226 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data85};
+const err226 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data55};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2906,11 +2904,9 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data84.timeout !== undefined){
-let data86 = data84.timeout;
-if(typeof data86 === "string"){
-if(!(formats4(data86))){
-const err227 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data86};
+}
+else {
+const err227 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data54};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2920,8 +2916,12 @@ vErrors.push(err227);
 errors++;
 }
 }
-else {
-const err228 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data86};
+if(data.drain !== undefined){
+let data86 = data.drain;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+for(const key21 in data86){
+if(!((key21 === "delay") || (key21 === "timeout"))){
+const err228 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data86};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2931,9 +2931,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-}
-else {
-const err229 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data84};
+if(data86.delay !== undefined){
+let data87 = data86.delay;
+if(typeof data87 === "string"){
+if(!(formats4(data87))){
+const err229 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data87};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2943,12 +2945,8 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data87 = data.log;
-if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
-for(const key22 in data87){
-if(!(key22 === "level")){
-const err230 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data87};
+else {
+const err230 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data87};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2958,13 +2956,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data87.level !== undefined){
-let data88 = data87.level;
-const _errs237 = errors;
-let valid42 = false;
-const _errs238 = errors;
-if(typeof data88 !== "string"){
-const err231 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data88};
+if(data86.timeout !== undefined){
+let data88 = data86.timeout;
+if(typeof data88 === "string"){
+if(!(formats4(data88))){
+const err231 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data88};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2973,8 +2969,9 @@ vErrors.push(err231);
 }
 errors++;
 }
-if("fatal" !== data88){
-const err232 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data88};
+}
+else {
+const err232 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data88};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2983,12 +2980,10 @@ vErrors.push(err232);
 }
 errors++;
 }
-var _valid5 = _errs238 === errors;
-valid42 = valid42 || _valid5;
-if(!valid42){
-const _errs240 = errors;
-if(typeof data88 !== "string"){
-const err233 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data88};
+}
+}
+else {
+const err233 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data86};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2997,8 +2992,13 @@ vErrors.push(err233);
 }
 errors++;
 }
-if("error" !== data88){
-const err234 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data88};
+}
+if(data.log !== undefined){
+let data89 = data.log;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+for(const key22 in data89){
+if(!(key22 === "level")){
+const err234 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data89};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3007,12 +3007,14 @@ vErrors.push(err234);
 }
 errors++;
 }
-var _valid5 = _errs240 === errors;
-valid42 = valid42 || _valid5;
-if(!valid42){
+}
+if(data89.level !== undefined){
+let data90 = data89.level;
+const _errs241 = errors;
+let valid42 = false;
 const _errs242 = errors;
-if(typeof data88 !== "string"){
-const err235 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data88};
+if(typeof data90 !== "string"){
+const err235 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data90};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3021,8 +3023,8 @@ vErrors.push(err235);
 }
 errors++;
 }
-if("warn" !== data88){
-const err236 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data88};
+if("fatal" !== data90){
+const err236 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data90};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3035,8 +3037,8 @@ var _valid5 = _errs242 === errors;
 valid42 = valid42 || _valid5;
 if(!valid42){
 const _errs244 = errors;
-if(typeof data88 !== "string"){
-const err237 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data88};
+if(typeof data90 !== "string"){
+const err237 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data90};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3045,8 +3047,8 @@ vErrors.push(err237);
 }
 errors++;
 }
-if("info" !== data88){
-const err238 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data88};
+if("error" !== data90){
+const err238 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data90};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3059,8 +3061,8 @@ var _valid5 = _errs244 === errors;
 valid42 = valid42 || _valid5;
 if(!valid42){
 const _errs246 = errors;
-if(typeof data88 !== "string"){
-const err239 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data88};
+if(typeof data90 !== "string"){
+const err239 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data90};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3069,8 +3071,8 @@ vErrors.push(err239);
 }
 errors++;
 }
-if("debug" !== data88){
-const err240 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data88};
+if("warn" !== data90){
+const err240 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data90};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3083,8 +3085,8 @@ var _valid5 = _errs246 === errors;
 valid42 = valid42 || _valid5;
 if(!valid42){
 const _errs248 = errors;
-if(typeof data88 !== "string"){
-const err241 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data88};
+if(typeof data90 !== "string"){
+const err241 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data90};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3093,8 +3095,8 @@ vErrors.push(err241);
 }
 errors++;
 }
-if("trace" !== data88){
-const err242 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data88};
+if("info" !== data90){
+const err242 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data90};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3107,8 +3109,8 @@ var _valid5 = _errs248 === errors;
 valid42 = valid42 || _valid5;
 if(!valid42){
 const _errs250 = errors;
-if(typeof data88 !== "string"){
-const err243 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data88};
+if(typeof data90 !== "string"){
+const err243 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data90};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3117,8 +3119,8 @@ vErrors.push(err243);
 }
 errors++;
 }
-if("silent" !== data88){
-const err244 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data88};
+if("debug" !== data90){
+const err244 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data90};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3129,14 +3131,10 @@ errors++;
 }
 var _valid5 = _errs250 === errors;
 valid42 = valid42 || _valid5;
-}
-}
-}
-}
-}
-}
 if(!valid42){
-const err245 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data88};
+const _errs252 = errors;
+if(typeof data90 !== "string"){
+const err245 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data90};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3145,11 +3143,63 @@ vErrors.push(err245);
 }
 errors++;
 }
+if("trace" !== data90){
+const err246 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data90};
+if(vErrors === null){
+vErrors = [err246];
+}
 else {
-errors = _errs237;
+vErrors.push(err246);
+}
+errors++;
+}
+var _valid5 = _errs252 === errors;
+valid42 = valid42 || _valid5;
+if(!valid42){
+const _errs254 = errors;
+if(typeof data90 !== "string"){
+const err247 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data90};
+if(vErrors === null){
+vErrors = [err247];
+}
+else {
+vErrors.push(err247);
+}
+errors++;
+}
+if("silent" !== data90){
+const err248 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data90};
+if(vErrors === null){
+vErrors = [err248];
+}
+else {
+vErrors.push(err248);
+}
+errors++;
+}
+var _valid5 = _errs254 === errors;
+valid42 = valid42 || _valid5;
+}
+}
+}
+}
+}
+}
+if(!valid42){
+const err249 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data90};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+else {
+errors = _errs241;
 if(vErrors !== null){
-if(_errs237){
-vErrors.length = _errs237;
+if(_errs241){
+vErrors.length = _errs241;
 }
 else {
 vErrors = null;
@@ -3159,24 +3209,24 @@ vErrors = null;
 }
 }
 else {
-const err246 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data87};
+const err250 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data89};
 if(vErrors === null){
-vErrors = [err246];
+vErrors = [err250];
 }
 else {
-vErrors.push(err246);
+vErrors.push(err250);
 }
 errors++;
 }
 }
 }
 else {
-const err247 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err251 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
 if(vErrors === null){
-vErrors = [err247];
+vErrors = [err251];
 }
 else {
-vErrors.push(err247);
+vErrors.push(err251);
 }
 errors++;
 }

@@ -105,7 +105,14 @@ export interface UpstreamPolicy {
   idleTimeoutMs: number;
   pool: PoolPolicy;
   loadBalancing: 'round-robin' | 'least-request';
-  outlierDetection: { consecutiveFailures: number; baseEjectionTimeMs: number; maxEjectionPercent: number };
+  outlierDetection: {
+    consecutiveFailures: number;
+    baseEjectionTimeMs: number;
+    /** Never below baseEjectionTimeMs. */
+    maxEjectionTimeMs: number;
+    decayIntervalMs: number;
+    maxEjectionPercent: number;
+  };
   healthCheck?: {
     path: string;
     intervalMs: number;

@@ -114,6 +114,8 @@ const Upstream = Strict({
     Strict({
       consecutiveFailures: Opt(Type.Integer({ minimum: 1 })),
       baseEjectionTime: Opt(Duration),
+      maxEjectionTime: Opt(Duration),
+      decayInterval: Opt(Duration),
       maxEjectionPercent: Opt(Percent),
     }),
   ),

@@ -11,6 +11,8 @@ export class Endpoint {
   consecutiveFailures = 0;
   ejectedUntil = 0;
   ejections = 0;
+  /** The multiplier of baseEjectionTime: up one per ejection, down one per decay interval back in service. */
+  ejectionLevel = 0;
   /** Active health: false while the health check says it is down. */
   checkHealthy = true;
 

@@ -62,3 +62,23 @@ t.test('sizes', async (t) => {
   t.equal(parseSize(12), 12);
   t.equal(parseSize('lots'), undefined);
 });
+
+t.test('outlier detection: defaults, a cap not below the base, and intervals longer than 0', async (t) => {
+  const upstream = (od: string) =>
+    `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u }] }]\nupstreams:\n  - name: u\n    endpoints: ["127.0.0.1:1"]\n    outlierDetection: ${od}\n`;
+  t.same(parsePolicy(upstream('{}'), 'x').upstreams[0]!.outlierDetection, {
+    consecutiveFailures: 5,
+    baseEjectionTimeMs: 30_000,
+    maxEjectionTimeMs: 300_000,
+    decayIntervalMs: 10_000,
+    maxEjectionPercent: 50,
+  });
+  t.equal(parsePolicy(upstream('{ baseEjectionTime: 10m }'), 'x').upstreams[0]!.outlierDetection.maxEjectionTimeMs, 600_000, 'a base above the default cap is the cap');
+  const err = t.throws(() => parsePolicy(upstream('{ baseEjectionTime: 0s, maxEjectionTime: 1s, decayInterval: 0s }'), 'od.yaml')) as PolicyError;
+  t.same(err.problems, [
+    'line 5: upstreams[0].outlierDetection.baseEjectionTime: must be longer than 0',
+    'line 5: upstreams[0].outlierDetection.decayInterval: must be longer than 0',
+  ]);
+  const short = t.throws(() => parsePolicy(upstream('{ maxEjectionTime: 10s }'), 'od.yaml')) as PolicyError;
+  t.same(short.problems, ['line 5: upstreams[0].outlierDetection.maxEjectionTime: must not be shorter than baseEjectionTime (default 30s)']);
+});

@@ -8,10 +8,12 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { parseDuration } from './duration.js';
 import { PolicyError } from './policy-error.js';
 import { parseSize } from './size.js';
+import { CaFiles } from './ca-file.js';
 import { FORMAT_HINTS, parseHostPort } from './formats.js';
 import { validatePolicyFile } from './policy-validator.js';
 import type { PolicyFile, RouteFile, UpstreamFile, RetryCondition } from './schema.js';
 import type { Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy } from './policy.js';
+import { upstreamTls, upstreamTlsProblems } from './upstream-tls.js';
 
 /** The schema check: ajv's standalone code, generated from schema.ts by generate-validator.ts. */
 const validateSchema = validatePolicyFile as { (data: unknown): data is PolicyFile; errors?: ErrorObject[] | null };
@@ -33,15 +35,16 @@ export function parsePolicy(text: string, source: string): Policy {
   const locate = (path: (string | number)[]) => lineOf(doc, lines, path);
   const valid = validateSchema(raw);
   const problems = valid ? [] : schemaProblems(validateSchema.errors ?? [], locate);
+  const caFiles = new CaFiles();
   // Cross-references are checked even when the shape is wrong, so one run lists every problem; a shape too broken
   // to walk has already been reported above.
   try {
-    for (const { path, message } of crossReferenceProblems(raw as PolicyFile)) problems.push(`${locate(path)}${formatPath(path)}: ${message}`);
+    for (const { path, message } of crossReferenceProblems(raw as PolicyFile, caFiles)) problems.push(`${locate(path)}${formatPath(path)}: ${message}`);
   } catch (err) {
     if (valid) throw err;
   }
   if (problems.length > 0 || !valid) throw new PolicyError(source, problems);
-  return normalize(raw, source);
+  return normalize(raw, source, caFiles);
 }
 
 export async function loadPolicyFile(file: string): Promise<Policy> {
@@ -125,7 +128,7 @@ interface Problem {
   message: string;
 }
 
-function crossReferenceProblems(file: PolicyFile): Problem[] {
+function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
   const problems: Problem[] = [];
   const upstreams = new Set<string>();
   file.upstreams.forEach((u, i) => {
@@ -134,6 +137,7 @@ function crossReferenceProblems(file: PolicyFile): Problem[] {
     if ((u.endpoints === undefined) === (u.dns === undefined)) {
       problems.push({ path: ['upstreams', i], message: 'needs exactly one of endpoints or dns' });
     }
+    problems.push(...upstreamTlsProblems(u, ['upstreams', i], caFiles));
     if (u.dns?.refresh !== undefined && parseDuration(u.dns.refresh) === 0) {
       problems.push({ path: ['upstreams', i, 'dns', 'refresh'], message: 'must be longer than 0' });
     }
@@ -199,7 +203,7 @@ function crossReferenceProblems(file: PolicyFile): Problem[] {
 
 const ms = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : parseDuration(text)!);
 
-function normalize(file: PolicyFile, source: string): Policy {
+function normalize(file: PolicyFile, source: string, caFiles: CaFiles): Policy {
   return {
     source,
     document: file,
@@ -209,7 +213,7 @@ function normalize(file: PolicyFile, source: string): Policy {
       address: parseHostPort(l.address)!,
       routes: l.routes.map((r) => normalizeRoute(r, l.name)),
     })),
-    upstreams: file.upstreams.map(normalizeUpstream),
+    upstreams: file.upstreams.map((u) => normalizeUpstream(u, caFiles)),
     drain: { delayMs: ms(file.drain?.delay, 5000), timeoutMs: ms(file.drain?.timeout, 30_000) },
     log: { level: process.env.BREAKWATER_LOG_LEVEL ?? file.log?.level ?? 'info' },
   };
@@ -317,12 +321,13 @@ function normalizeOutlierDetection(od: UpstreamFile['outlierDetection']): Upstre
   };
 }
 
-function normalizeUpstream(u: UpstreamFile): UpstreamPolicy {
+function normalizeUpstream(u: UpstreamFile, caFiles: CaFiles): UpstreamPolicy {
+  const tls = upstreamTls(u, caFiles);
   return {
     name: u.name,
     endpoints: u.endpoints ?? [],
     dns: u.dns ? { name: u.dns.name, port: u.dns.port, refreshMs: ms(u.dns.refresh, 5000) } : undefined,
-    tls: u.tls,
+    tls,
     connectTimeoutMs: ms(u.connectTimeout, 1000),
     idleTimeoutMs: ms(u.idleTimeout, 4000),
     pool: {
@@ -342,6 +347,7 @@ function normalizeUpstream(u: UpstreamFile): UpstreamPolicy {
           healthyThreshold: u.healthCheck.healthyThreshold ?? 1,
         }
       : undefined,
-    fingerprint: JSON.stringify(u),
+    // The CA's contents too: a reload after the file was replaced builds new pools that trust it.
+    fingerprint: JSON.stringify({ file: u, ca: tls?.ca }),
   };
 }

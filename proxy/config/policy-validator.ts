@@ -4,7 +4,7 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import { policyFormats } from './formats.js';
 export const validatePolicyFile = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"minLength":1,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"}}},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"type":"string"},"caFile":{"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"}}},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
 const formats0 = policyFormats.address;
 const formats4 = policyFormats.duration;
 const formats14 = policyFormats.size;
@@ -16,6 +16,7 @@ const pattern2 = new RegExp("^/", "u");
 const pattern4 = new RegExp("^[A-Za-z]+$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
 const pattern6 = new RegExp("^(.*)$", "u");
+const pattern8 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2170,8 +2171,8 @@ errors++;
 if(data59.name !== undefined){
 let data60 = data59.name;
 if(typeof data60 === "string"){
-if(func2(data60) < 1){
-const err169 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
+if(func2(data60) > 253){
+const err169 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2180,9 +2181,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-else {
-const err170 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
+if(!pattern8.test(data60)){
+const err170 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2192,10 +2192,8 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data59.port !== undefined){
-let data61 = data59.port;
-if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
-const err171 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
+else {
+const err171 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2204,9 +2202,11 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(typeof data61 == "number"){
-if(data61 > 65535 || isNaN(data61)){
-const err172 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
+}
+if(data59.port !== undefined){
+let data61 = data59.port;
+if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
+const err172 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2215,8 +2215,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data61 < 1 || isNaN(data61)){
-const err173 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
+if(typeof data61 == "number"){
+if(data61 > 65535 || isNaN(data61)){
+const err173 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2225,13 +2226,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-}
-if(data59.refresh !== undefined){
-let data62 = data59.refresh;
-if(typeof data62 === "string"){
-if(!(formats4(data62))){
-const err174 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data62};
+if(data61 < 1 || isNaN(data61)){
+const err174 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2241,8 +2237,12 @@ vErrors.push(err174);
 errors++;
 }
 }
-else {
-const err175 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data62};
+}
+if(data59.refresh !== undefined){
+let data62 = data59.refresh;
+if(typeof data62 === "string"){
+if(!(formats4(data62))){
+const err175 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data62};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2252,9 +2252,8 @@ vErrors.push(err175);
 errors++;
 }
 }
-}
 else {
-const err176 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data59};
+const err176 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data62};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2264,12 +2263,9 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data55.tls !== undefined){
-let data63 = data55.tls;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-for(const key17 in data63){
-if(!((key17 === "serverName") || (key17 === "caFile"))){
-const err177 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data63};
+}
+else {
+const err177 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data59};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2279,10 +2275,12 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data63.serverName !== undefined){
-let data64 = data63.serverName;
-if(typeof data64 !== "string"){
-const err178 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data64};
+if(data55.tls !== undefined){
+let data63 = data55.tls;
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+for(const key17 in data63){
+if(!((key17 === "serverName") || (key17 === "caFile"))){
+const err178 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data63};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2292,10 +2290,11 @@ vErrors.push(err178);
 errors++;
 }
 }
-if(data63.caFile !== undefined){
-let data65 = data63.caFile;
-if(typeof data65 !== "string"){
-const err179 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data65};
+if(data63.serverName !== undefined){
+let data64 = data63.serverName;
+if(typeof data64 === "string"){
+if(func2(data64) > 253){
+const err179 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data64};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2304,10 +2303,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-}
-else {
-const err180 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data63};
+if(!pattern8.test(data64)){
+const err180 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data64};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2317,11 +2314,8 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data55.connectTimeout !== undefined){
-let data66 = data55.connectTimeout;
-if(typeof data66 === "string"){
-if(!(formats4(data66))){
-const err181 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data66};
+else {
+const err181 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data64};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2331,8 +2325,11 @@ vErrors.push(err181);
 errors++;
 }
 }
-else {
-const err182 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data66};
+if(data63.caFile !== undefined){
+let data65 = data63.caFile;
+if(typeof data65 === "string"){
+if(func2(data65) < 1){
+const err182 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data65};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2342,11 +2339,8 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data55.idleTimeout !== undefined){
-let data67 = data55.idleTimeout;
-if(typeof data67 === "string"){
-if(!(formats4(data67))){
-const err183 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data67};
+else {
+const err183 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data65};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2356,8 +2350,9 @@ vErrors.push(err183);
 errors++;
 }
 }
+}
 else {
-const err184 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data67};
+const err184 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data63};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2367,12 +2362,11 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data55.pool !== undefined){
-let data68 = data55.pool;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key18 in data68){
-if(!((((key18 === "maxConnections") || (key18 === "maxConcurrent")) || (key18 === "maxPending")) || (key18 === "queueTimeout"))){
-const err185 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data68};
+if(data55.connectTimeout !== undefined){
+let data66 = data55.connectTimeout;
+if(typeof data66 === "string"){
+if(!(formats4(data66))){
+const err185 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data66};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2382,10 +2376,8 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data68.maxConnections !== undefined){
-let data69 = data68.maxConnections;
-if(!((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69)))){
-const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data69};
+else {
+const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data66};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2394,9 +2386,12 @@ vErrors.push(err186);
 }
 errors++;
 }
-if(typeof data69 == "number"){
-if(data69 < 1 || isNaN(data69)){
-const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data69};
+}
+if(data55.idleTimeout !== undefined){
+let data67 = data55.idleTimeout;
+if(typeof data67 === "string"){
+if(!(formats4(data67))){
+const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data67};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2406,11 +2401,8 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
-if(data68.maxConcurrent !== undefined){
-let data70 = data68.maxConcurrent;
-if(!((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70)))){
-const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data70};
+else {
+const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data67};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2419,9 +2411,13 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(typeof data70 == "number"){
-if(data70 < 1 || isNaN(data70)){
-const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data70};
+}
+if(data55.pool !== undefined){
+let data68 = data55.pool;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key18 in data68){
+if(!((((key18 === "maxConnections") || (key18 === "maxConcurrent")) || (key18 === "maxPending")) || (key18 === "queueTimeout"))){
+const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data68};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2431,11 +2427,10 @@ vErrors.push(err189);
 errors++;
 }
 }
-}
-if(data68.maxPending !== undefined){
-let data71 = data68.maxPending;
-if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
-const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data71};
+if(data68.maxConnections !== undefined){
+let data69 = data68.maxConnections;
+if(!((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69)))){
+const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data69};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2444,9 +2439,9 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(typeof data71 == "number"){
-if(data71 < 0 || isNaN(data71)){
-const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data71};
+if(typeof data69 == "number"){
+if(data69 < 1 || isNaN(data69)){
+const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data69};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2457,11 +2452,10 @@ errors++;
 }
 }
 }
-if(data68.queueTimeout !== undefined){
-let data72 = data68.queueTimeout;
-if(typeof data72 === "string"){
-if(!(formats4(data72))){
-const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data72};
+if(data68.maxConcurrent !== undefined){
+let data70 = data68.maxConcurrent;
+if(!((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70)))){
+const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data70};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2470,9 +2464,9 @@ vErrors.push(err192);
 }
 errors++;
 }
-}
-else {
-const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data72};
+if(typeof data70 == "number"){
+if(data70 < 1 || isNaN(data70)){
+const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data70};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2483,13 +2477,64 @@ errors++;
 }
 }
 }
-else {
-const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data68};
+if(data68.maxPending !== undefined){
+let data71 = data68.maxPending;
+if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
+const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data71};
 if(vErrors === null){
 vErrors = [err194];
 }
 else {
 vErrors.push(err194);
+}
+errors++;
+}
+if(typeof data71 == "number"){
+if(data71 < 0 || isNaN(data71)){
+const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data71};
+if(vErrors === null){
+vErrors = [err195];
+}
+else {
+vErrors.push(err195);
+}
+errors++;
+}
+}
+}
+if(data68.queueTimeout !== undefined){
+let data72 = data68.queueTimeout;
+if(typeof data72 === "string"){
+if(!(formats4(data72))){
+const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data72};
+if(vErrors === null){
+vErrors = [err196];
+}
+else {
+vErrors.push(err196);
+}
+errors++;
+}
+}
+else {
+const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data72};
+if(vErrors === null){
+vErrors = [err197];
+}
+else {
+vErrors.push(err197);
+}
+errors++;
+}
+}
+}
+else {
+const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data68};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
 }
 errors++;
 }
@@ -2500,22 +2545,22 @@ const _errs199 = errors;
 let valid37 = false;
 const _errs200 = errors;
 if(typeof data73 !== "string"){
-const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data73};
+const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data73};
 if(vErrors === null){
-vErrors = [err195];
+vErrors = [err199];
 }
 else {
-vErrors.push(err195);
+vErrors.push(err199);
 }
 errors++;
 }
 if("round-robin" !== data73){
-const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data73};
+const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data73};
 if(vErrors === null){
-vErrors = [err196];
+vErrors = [err200];
 }
 else {
-vErrors.push(err196);
+vErrors.push(err200);
 }
 errors++;
 }
@@ -2524,22 +2569,22 @@ valid37 = valid37 || _valid4;
 if(!valid37){
 const _errs202 = errors;
 if(typeof data73 !== "string"){
-const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data73};
+const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data73};
 if(vErrors === null){
-vErrors = [err197];
+vErrors = [err201];
 }
 else {
-vErrors.push(err197);
+vErrors.push(err201);
 }
 errors++;
 }
 if("least-request" !== data73){
-const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data73};
+const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data73};
 if(vErrors === null){
-vErrors = [err198];
+vErrors = [err202];
 }
 else {
-vErrors.push(err198);
+vErrors.push(err202);
 }
 errors++;
 }
@@ -2547,12 +2592,12 @@ var _valid4 = _errs202 === errors;
 valid37 = valid37 || _valid4;
 }
 if(!valid37){
-const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data73};
+const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data73};
 if(vErrors === null){
-vErrors = [err199];
+vErrors = [err203];
 }
 else {
-vErrors.push(err199);
+vErrors.push(err203);
 }
 errors++;
 }
@@ -2573,57 +2618,7 @@ let data74 = data55.outlierDetection;
 if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
 for(const key19 in data74){
 if(!(((((key19 === "consecutiveFailures") || (key19 === "baseEjectionTime")) || (key19 === "maxEjectionTime")) || (key19 === "decayInterval")) || (key19 === "maxEjectionPercent"))){
-const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data74};
-if(vErrors === null){
-vErrors = [err200];
-}
-else {
-vErrors.push(err200);
-}
-errors++;
-}
-}
-if(data74.consecutiveFailures !== undefined){
-let data75 = data74.consecutiveFailures;
-if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
-const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data75};
-if(vErrors === null){
-vErrors = [err201];
-}
-else {
-vErrors.push(err201);
-}
-errors++;
-}
-if(typeof data75 == "number"){
-if(data75 < 1 || isNaN(data75)){
-const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data75};
-if(vErrors === null){
-vErrors = [err202];
-}
-else {
-vErrors.push(err202);
-}
-errors++;
-}
-}
-}
-if(data74.baseEjectionTime !== undefined){
-let data76 = data74.baseEjectionTime;
-if(typeof data76 === "string"){
-if(!(formats4(data76))){
-const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data76};
-if(vErrors === null){
-vErrors = [err203];
-}
-else {
-vErrors.push(err203);
-}
-errors++;
-}
-}
-else {
-const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data76};
+const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data74};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2633,11 +2628,10 @@ vErrors.push(err204);
 errors++;
 }
 }
-if(data74.maxEjectionTime !== undefined){
-let data77 = data74.maxEjectionTime;
-if(typeof data77 === "string"){
-if(!(formats4(data77))){
-const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data77};
+if(data74.consecutiveFailures !== undefined){
+let data75 = data74.consecutiveFailures;
+if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
+const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data75};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2646,9 +2640,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-else {
-const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data77};
+if(typeof data75 == "number"){
+if(data75 < 1 || isNaN(data75)){
+const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data75};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2658,11 +2652,12 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data74.decayInterval !== undefined){
-let data78 = data74.decayInterval;
-if(typeof data78 === "string"){
-if(!(formats4(data78))){
-const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data78};
+}
+if(data74.baseEjectionTime !== undefined){
+let data76 = data74.baseEjectionTime;
+if(typeof data76 === "string"){
+if(!(formats4(data76))){
+const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data76};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2673,7 +2668,7 @@ errors++;
 }
 }
 else {
-const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data78};
+const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data76};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2683,11 +2678,11 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data74.maxEjectionPercent !== undefined){
-let data79 = data74.maxEjectionPercent;
-if(typeof data79 == "number"){
-if(data79 > 100 || isNaN(data79)){
-const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data79};
+if(data74.maxEjectionTime !== undefined){
+let data77 = data74.maxEjectionTime;
+if(typeof data77 === "string"){
+if(!(formats4(data77))){
+const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data77};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2696,8 +2691,9 @@ vErrors.push(err209);
 }
 errors++;
 }
-if(data79 < 0 || isNaN(data79)){
-const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data79};
+}
+else {
+const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data77};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2707,8 +2703,11 @@ vErrors.push(err210);
 errors++;
 }
 }
-else {
-const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data79};
+if(data74.decayInterval !== undefined){
+let data78 = data74.decayInterval;
+if(typeof data78 === "string"){
+if(!(formats4(data78))){
+const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data78};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2718,9 +2717,8 @@ vErrors.push(err211);
 errors++;
 }
 }
-}
 else {
-const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data74};
+const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data78};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2730,11 +2728,11 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data55.healthCheck !== undefined){
-let data80 = data55.healthCheck;
-if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
-if(data80.path === undefined){
-const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data80};
+if(data74.maxEjectionPercent !== undefined){
+let data79 = data74.maxEjectionPercent;
+if(typeof data79 == "number"){
+if(data79 > 100 || isNaN(data79)){
+const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data79};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2743,9 +2741,8 @@ vErrors.push(err213);
 }
 errors++;
 }
-for(const key20 in data80){
-if(!(((((key20 === "path") || (key20 === "interval")) || (key20 === "timeout")) || (key20 === "unhealthyThreshold")) || (key20 === "healthyThreshold"))){
-const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data80};
+if(data79 < 0 || isNaN(data79)){
+const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data79};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2755,11 +2752,8 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data80.path !== undefined){
-let data81 = data80.path;
-if(typeof data81 === "string"){
-if(!pattern2.test(data81)){
-const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data81};
+else {
+const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data79};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2769,8 +2763,9 @@ vErrors.push(err215);
 errors++;
 }
 }
+}
 else {
-const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data81};
+const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data74};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2780,11 +2775,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data80.interval !== undefined){
-let data82 = data80.interval;
-if(typeof data82 === "string"){
-if(!(formats4(data82))){
-const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data82};
+if(data55.healthCheck !== undefined){
+let data80 = data55.healthCheck;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.path === undefined){
+const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data80};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2793,9 +2788,9 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-else {
-const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data82};
+for(const key20 in data80){
+if(!(((((key20 === "path") || (key20 === "interval")) || (key20 === "timeout")) || (key20 === "unhealthyThreshold")) || (key20 === "healthyThreshold"))){
+const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data80};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2805,11 +2800,11 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data80.timeout !== undefined){
-let data83 = data80.timeout;
-if(typeof data83 === "string"){
-if(!(formats4(data83))){
-const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data83};
+if(data80.path !== undefined){
+let data81 = data80.path;
+if(typeof data81 === "string"){
+if(!pattern2.test(data81)){
+const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data81};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2820,7 +2815,7 @@ errors++;
 }
 }
 else {
-const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data83};
+const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data81};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2830,10 +2825,11 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data80.unhealthyThreshold !== undefined){
-let data84 = data80.unhealthyThreshold;
-if(!((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84)))){
-const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data84};
+if(data80.interval !== undefined){
+let data82 = data80.interval;
+if(typeof data82 === "string"){
+if(!(formats4(data82))){
+const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data82};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2842,9 +2838,9 @@ vErrors.push(err221);
 }
 errors++;
 }
-if(typeof data84 == "number"){
-if(data84 < 1 || isNaN(data84)){
-const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data84};
+}
+else {
+const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data82};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2854,11 +2850,11 @@ vErrors.push(err222);
 errors++;
 }
 }
-}
-if(data80.healthyThreshold !== undefined){
-let data85 = data80.healthyThreshold;
-if(!((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85)))){
-const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data85};
+if(data80.timeout !== undefined){
+let data83 = data80.timeout;
+if(typeof data83 === "string"){
+if(!(formats4(data83))){
+const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data83};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2867,9 +2863,9 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(typeof data85 == "number"){
-if(data85 < 1 || isNaN(data85)){
-const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data85};
+}
+else {
+const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data83};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2879,10 +2875,10 @@ vErrors.push(err224);
 errors++;
 }
 }
-}
-}
-else {
-const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data80};
+if(data80.unhealthyThreshold !== undefined){
+let data84 = data80.unhealthyThreshold;
+if(!((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84)))){
+const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data84};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2891,10 +2887,9 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-}
-else {
-const err226 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data55};
+if(typeof data84 == "number"){
+if(data84 < 1 || isNaN(data84)){
+const err226 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data84};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2905,8 +2900,10 @@ errors++;
 }
 }
 }
-else {
-const err227 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data54};
+if(data80.healthyThreshold !== undefined){
+let data85 = data80.healthyThreshold;
+if(!((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85)))){
+const err227 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data85};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2915,13 +2912,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-if(data.drain !== undefined){
-let data86 = data.drain;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key21 in data86){
-if(!((key21 === "delay") || (key21 === "timeout"))){
-const err228 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data86};
+if(typeof data85 == "number"){
+if(data85 < 1 || isNaN(data85)){
+const err228 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data85};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2931,11 +2924,10 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data86.delay !== undefined){
-let data87 = data86.delay;
-if(typeof data87 === "string"){
-if(!(formats4(data87))){
-const err229 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data87};
+}
+}
+else {
+const err229 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data80};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2945,8 +2937,9 @@ vErrors.push(err229);
 errors++;
 }
 }
+}
 else {
-const err230 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data87};
+const err230 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data55};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2956,11 +2949,9 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data86.timeout !== undefined){
-let data88 = data86.timeout;
-if(typeof data88 === "string"){
-if(!(formats4(data88))){
-const err231 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data88};
+}
+else {
+const err231 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data54};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2970,8 +2961,12 @@ vErrors.push(err231);
 errors++;
 }
 }
-else {
-const err232 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data88};
+if(data.drain !== undefined){
+let data86 = data.drain;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+for(const key21 in data86){
+if(!((key21 === "delay") || (key21 === "timeout"))){
+const err232 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data86};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2981,9 +2976,11 @@ vErrors.push(err232);
 errors++;
 }
 }
-}
-else {
-const err233 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data86};
+if(data86.delay !== undefined){
+let data87 = data86.delay;
+if(typeof data87 === "string"){
+if(!(formats4(data87))){
+const err233 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data87};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2993,17 +2990,65 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data89 = data.log;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-for(const key22 in data89){
-if(!(key22 === "level")){
-const err234 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data89};
+else {
+const err234 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data87};
 if(vErrors === null){
 vErrors = [err234];
 }
 else {
 vErrors.push(err234);
+}
+errors++;
+}
+}
+if(data86.timeout !== undefined){
+let data88 = data86.timeout;
+if(typeof data88 === "string"){
+if(!(formats4(data88))){
+const err235 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data88};
+if(vErrors === null){
+vErrors = [err235];
+}
+else {
+vErrors.push(err235);
+}
+errors++;
+}
+}
+else {
+const err236 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data88};
+if(vErrors === null){
+vErrors = [err236];
+}
+else {
+vErrors.push(err236);
+}
+errors++;
+}
+}
+}
+else {
+const err237 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data86};
+if(vErrors === null){
+vErrors = [err237];
+}
+else {
+vErrors.push(err237);
+}
+errors++;
+}
+}
+if(data.log !== undefined){
+let data89 = data.log;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+for(const key22 in data89){
+if(!(key22 === "level")){
+const err238 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data89};
+if(vErrors === null){
+vErrors = [err238];
+}
+else {
+vErrors.push(err238);
 }
 errors++;
 }
@@ -3014,55 +3059,7 @@ const _errs241 = errors;
 let valid42 = false;
 const _errs242 = errors;
 if(typeof data90 !== "string"){
-const err235 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data90};
-if(vErrors === null){
-vErrors = [err235];
-}
-else {
-vErrors.push(err235);
-}
-errors++;
-}
-if("fatal" !== data90){
-const err236 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data90};
-if(vErrors === null){
-vErrors = [err236];
-}
-else {
-vErrors.push(err236);
-}
-errors++;
-}
-var _valid5 = _errs242 === errors;
-valid42 = valid42 || _valid5;
-if(!valid42){
-const _errs244 = errors;
-if(typeof data90 !== "string"){
-const err237 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data90};
-if(vErrors === null){
-vErrors = [err237];
-}
-else {
-vErrors.push(err237);
-}
-errors++;
-}
-if("error" !== data90){
-const err238 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data90};
-if(vErrors === null){
-vErrors = [err238];
-}
-else {
-vErrors.push(err238);
-}
-errors++;
-}
-var _valid5 = _errs244 === errors;
-valid42 = valid42 || _valid5;
-if(!valid42){
-const _errs246 = errors;
-if(typeof data90 !== "string"){
-const err239 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data90};
+const err239 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data90};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3071,8 +3068,8 @@ vErrors.push(err239);
 }
 errors++;
 }
-if("warn" !== data90){
-const err240 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data90};
+if("fatal" !== data90){
+const err240 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data90};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3081,12 +3078,12 @@ vErrors.push(err240);
 }
 errors++;
 }
-var _valid5 = _errs246 === errors;
+var _valid5 = _errs242 === errors;
 valid42 = valid42 || _valid5;
 if(!valid42){
-const _errs248 = errors;
+const _errs244 = errors;
 if(typeof data90 !== "string"){
-const err241 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data90};
+const err241 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data90};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3095,8 +3092,8 @@ vErrors.push(err241);
 }
 errors++;
 }
-if("info" !== data90){
-const err242 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data90};
+if("error" !== data90){
+const err242 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data90};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3105,12 +3102,12 @@ vErrors.push(err242);
 }
 errors++;
 }
-var _valid5 = _errs248 === errors;
+var _valid5 = _errs244 === errors;
 valid42 = valid42 || _valid5;
 if(!valid42){
-const _errs250 = errors;
+const _errs246 = errors;
 if(typeof data90 !== "string"){
-const err243 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data90};
+const err243 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data90};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3119,8 +3116,8 @@ vErrors.push(err243);
 }
 errors++;
 }
-if("debug" !== data90){
-const err244 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data90};
+if("warn" !== data90){
+const err244 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data90};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3129,12 +3126,12 @@ vErrors.push(err244);
 }
 errors++;
 }
-var _valid5 = _errs250 === errors;
+var _valid5 = _errs246 === errors;
 valid42 = valid42 || _valid5;
 if(!valid42){
-const _errs252 = errors;
+const _errs248 = errors;
 if(typeof data90 !== "string"){
-const err245 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data90};
+const err245 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data90};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3143,8 +3140,8 @@ vErrors.push(err245);
 }
 errors++;
 }
-if("trace" !== data90){
-const err246 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data90};
+if("info" !== data90){
+const err246 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data90};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3153,12 +3150,12 @@ vErrors.push(err246);
 }
 errors++;
 }
-var _valid5 = _errs252 === errors;
+var _valid5 = _errs248 === errors;
 valid42 = valid42 || _valid5;
 if(!valid42){
-const _errs254 = errors;
+const _errs250 = errors;
 if(typeof data90 !== "string"){
-const err247 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data90};
+const err247 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data90};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3167,13 +3164,61 @@ vErrors.push(err247);
 }
 errors++;
 }
-if("silent" !== data90){
-const err248 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data90};
+if("debug" !== data90){
+const err248 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data90};
 if(vErrors === null){
 vErrors = [err248];
 }
 else {
 vErrors.push(err248);
+}
+errors++;
+}
+var _valid5 = _errs250 === errors;
+valid42 = valid42 || _valid5;
+if(!valid42){
+const _errs252 = errors;
+if(typeof data90 !== "string"){
+const err249 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data90};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+if("trace" !== data90){
+const err250 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data90};
+if(vErrors === null){
+vErrors = [err250];
+}
+else {
+vErrors.push(err250);
+}
+errors++;
+}
+var _valid5 = _errs252 === errors;
+valid42 = valid42 || _valid5;
+if(!valid42){
+const _errs254 = errors;
+if(typeof data90 !== "string"){
+const err251 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data90};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
+}
+errors++;
+}
+if("silent" !== data90){
+const err252 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data90};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
 }
 errors++;
 }
@@ -3186,12 +3231,12 @@ valid42 = valid42 || _valid5;
 }
 }
 if(!valid42){
-const err249 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data90};
+const err253 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data90};
 if(vErrors === null){
-vErrors = [err249];
+vErrors = [err253];
 }
 else {
-vErrors.push(err249);
+vErrors.push(err253);
 }
 errors++;
 }
@@ -3209,24 +3254,24 @@ vErrors = null;
 }
 }
 else {
-const err250 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data89};
+const err254 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data89};
 if(vErrors === null){
-vErrors = [err250];
+vErrors = [err254];
 }
 else {
-vErrors.push(err250);
+vErrors.push(err254);
 }
 errors++;
 }
 }
 }
 else {
-const err251 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err255 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
 if(vErrors === null){
-vErrors = [err251];
+vErrors = [err255];
 }
 else {
-vErrors.push(err251);
+vErrors.push(err255);
 }
 errors++;
 }

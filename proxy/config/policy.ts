@@ -100,7 +100,13 @@ export interface UpstreamPolicy {
   /** Static endpoints ("host:port" or an http(s) origin); empty when dns discovers them. */
   endpoints: string[];
   dns?: { name: string; port: number; refreshMs: number };
-  tls?: { serverName?: string; caFile?: string };
+  /** Present when the upstream uses TLS: then to every endpoint, always verified. */
+  tls?: {
+    /** Verified and sent as SNI; when absent, each endpoint's host (an IP address is verified, not sent). */
+    serverName?: string;
+    /** PEM certificates read from tls.caFile, trusted in place of the system's roots. */
+    ca?: string;
+  };
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   pool: PoolPolicy;

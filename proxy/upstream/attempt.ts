@@ -17,10 +17,29 @@ export interface AttemptEvents {
 
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/**
+ * A certificate the upstream's TLS settings do not accept: Node names OpenSSL's verify errors without their X509_V_ERR_
+ * prefix, and its own host name check ERR_TLS_CERT_ALTNAME_INVALID. Like a failed handshake (ERR_SSL_*), no request
+ * was sent.
+ */
+const CERTIFICATE_FAILURES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** Maps an undici error to what happened on the wire. */
 export function classifyError(err: unknown): ErrorKind {
   const code = (err as { code?: string }).code ?? '';
-  if (CONNECT_FAILURES.has(code)) return 'connect-failure';
+  if (CONNECT_FAILURES.has(code) || CERTIFICATE_FAILURES.has(code) || code.startsWith('ERR_SSL_')) return 'connect-failure';
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'timeout';
   return 'reset'; // ECONNRESET, UND_ERR_SOCKET, EPIPE, a malformed response: the connection failed mid-exchange
 }

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
+import { parseEndpoint } from '../config/formats.js';
 import type { UpstreamPolicy } from '../config/policy.js';
+import { endpointConnector } from './connector.js';
 
 /** One upstream address with its own keep-alive pool and health state. */
 export class Endpoint {
@@ -21,20 +22,17 @@ export class Endpoint {
     readonly address: string,
     policy: UpstreamPolicy,
   ) {
-    const origin = /^https?:\/\//.test(address) ? address : `http://${address}`;
-    const tls = policy.tls;
+    const target = parseEndpoint(address);
+    if (!target) throw new Error(`upstream "${policy.name}": ${address} is not host:port`);
+    // The scheme is the upstream's, not the endpoint's: a tls block covers endpoints written without https://.
+    const origin = `${policy.tls ? 'https' : 'http'}://${target.authority}`;
     this.pool = new Pool(origin, {
       connections: policy.pool.maxConnections,
       keepAliveTimeout: policy.idleTimeoutMs,
       // Breakwater's own clock enforces per-try and total deadlines; undici's would only race them.
       headersTimeout: 0,
       bodyTimeout: 0,
-      connect: {
-        timeout: policy.connectTimeoutMs,
-        // Upstream TLS is verified (Node's default); a private CA or a server name can be given, never "don't check".
-        ...(tls?.caFile ? { ca: readFileSync(tls.caFile) } : {}),
-        ...(tls?.serverName ? { servername: tls.serverName } : {}),
-      },
+      connect: endpointConnector(target, policy),
     });
   }
 

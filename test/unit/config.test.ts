@@ -82,3 +82,13 @@ t.test('outlier detection: defaults, a cap not below the base, and intervals lon
   const short = t.throws(() => parsePolicy(upstream('{ maxEjectionTime: 10s }'), 'od.yaml')) as PolicyError;
   t.same(short.problems, ['line 5: upstreams[0].outlierDetection.maxEjectionTime: must not be shorter than baseEjectionTime (default 30s)']);
 });
+
+t.test('upstream TLS is per upstream: a tls block or an https:// endpoint; serverName defaults to the DNS name', async (t) => {
+  const upstream = (fields: string) => `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u }] }]\nupstreams: [{ name: u, ${fields} }]\n`;
+  t.equal(parsePolicy(upstream('endpoints: ["a:1", "http://b:2"]'), 'x').upstreams[0]!.tls, undefined, 'plaintext');
+  t.same(parsePolicy(upstream('endpoints: ["https://a:1", "b:2"]'), 'x').upstreams[0]!.tls, {}, 'one https:// endpoint: TLS to both');
+  t.same(parsePolicy(upstream('dns: { name: svc.ns, port: 443 }, tls: {}'), 'x').upstreams[0]!.tls, { serverName: 'svc.ns' });
+  t.same(parsePolicy(upstream('dns: { name: svc.ns, port: 443 }, tls: { serverName: api.internal }'), 'x').upstreams[0]!.tls, { serverName: 'api.internal' });
+  const err = t.throws(() => parsePolicy(upstream('endpoints: ["a:1"], tls: { serverName: 10.0.0.1 }'), 'x')) as PolicyError;
+  t.match(err.problems.join('\n'), /upstreams\[0\]\.tls\.serverName: must be a host name/);
+});

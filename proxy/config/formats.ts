@@ -36,11 +36,17 @@ export function parseHostPort(text: string): HostPort | undefined {
   return { host, port, text };
 }
 
+const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/;
+
 export const policyFormats = {
   duration: (s: string): boolean => parseDuration(s) !== undefined,
   size: (s: string): boolean => parseSize(s) !== undefined,
   address: (s: string): boolean => parseHostPort(s) !== undefined,
   endpoint: (s: string): boolean => parseEndpoint(s) !== undefined,
+  authority: (s: string): boolean => {
+    const m = AUTHORITY.exec(s);
+    return m !== null && (m[2] === undefined || (Number(m[2]) > 0 && Number(m[2]) <= 65535));
+  },
 };
 
 export const FORMAT_HINTS: Record<keyof typeof policyFormats, string> = {
@@ -48,4 +54,5 @@ export const FORMAT_HINTS: Record<keyof typeof policyFormats, string> = {
   size: 'must be a size in bytes or such as 64KiB, 1MiB',
   address: 'must be host:port, such as 127.0.0.1:15001',
   endpoint: 'must be host:port or http(s)://host:port with a port from 1 to 65535',
+  authority: 'must be a host name with an optional :port, such as api.internal or api.internal:8080',
 };

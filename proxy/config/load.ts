@@ -138,8 +138,10 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
       problems.push({ path: ['upstreams', i], message: 'needs exactly one of endpoints or dns' });
     }
     problems.push(...upstreamTlsProblems(u, ['upstreams', i], caFiles));
-    if (u.dns?.refresh !== undefined && parseDuration(u.dns.refresh) === 0) {
-      problems.push({ path: ['upstreams', i, 'dns', 'refresh'], message: 'must be longer than 0' });
+    for (const key of ['refresh', 'timeout'] as const) {
+      if (u.dns?.[key] !== undefined && parseDuration(u.dns[key]) === 0) {
+        problems.push({ path: ['upstreams', i, 'dns', key], message: 'must be longer than 0' });
+      }
     }
     const od = u.outlierDetection;
     for (const key of ['baseEjectionTime', 'decayInterval'] as const) {
@@ -321,12 +323,18 @@ function normalizeOutlierDetection(od: UpstreamFile['outlierDetection']): Upstre
   };
 }
 
+/** What a client addressing the service by name would send as Host: the name, and the port unless it is the default. */
+function serviceAuthority(name: string, port: number, tls: boolean): string {
+  return port === (tls ? 443 : 80) ? name : `${name}:${port}`;
+}
+
 function normalizeUpstream(u: UpstreamFile, caFiles: CaFiles): UpstreamPolicy {
   const tls = upstreamTls(u, caFiles);
   return {
     name: u.name,
     endpoints: u.endpoints ?? [],
-    dns: u.dns ? { name: u.dns.name, port: u.dns.port, refreshMs: ms(u.dns.refresh, 5000) } : undefined,
+    dns: u.dns ? { name: u.dns.name, port: u.dns.port, refreshMs: ms(u.dns.refresh, 5000), timeoutMs: ms(u.dns.timeout, 5000) } : undefined,
+    host: u.host ?? (u.dns ? serviceAuthority(u.dns.name, u.dns.port, tls !== undefined) : undefined),
     tls,
     connectTimeoutMs: ms(u.connectTimeout, 1000),
     idleTimeoutMs: ms(u.idleTimeout, 4000),

@@ -99,7 +99,9 @@ export interface UpstreamPolicy {
   name: string;
   /** Static endpoints ("host:port" or an http(s) origin); empty when dns discovers them. */
   endpoints: string[];
-  dns?: { name: string; port: number; refreshMs: number };
+  dns?: { name: string; port: number; refreshMs: number; timeoutMs: number };
+  /** The Host header sent upstream; when absent (static endpoints only), each endpoint's host:port. */
+  host?: string;
   /** Present when the upstream uses TLS: then to every endpoint, always verified. */
   tls?: {
     /** Verified and sent as SNI; when absent, each endpoint's host (an IP address is verified, not sent). */

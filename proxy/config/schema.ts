@@ -105,7 +105,9 @@ const Pool = Strict({
 const Upstream = Strict({
   name: Name,
   endpoints: Opt(Type.Array(Type.String({ format: 'endpoint' }), { minItems: 1 })),
-  dns: Opt(Strict({ name: HostName, port: Type.Integer({ minimum: 1, maximum: 65535 }), refresh: Opt(Duration) })),
+  dns: Opt(Strict({ name: HostName, port: Type.Integer({ minimum: 1, maximum: 65535 }), refresh: Opt(Duration), timeout: Opt(Duration) })),
+  /** The Host header sent upstream. */
+  host: Opt(Type.String({ format: 'authority' })),
   /** TLS to every endpoint; an https:// endpoint implies it too. */
   tls: Opt(Strict({ serverName: Opt(HostName), caFile: Opt(Type.String({ minLength: 1 })) })),
   connectTimeout: Opt(Duration),

@@ -24,8 +24,9 @@ export class Endpoint {
   ) {
     const target = parseEndpoint(address);
     if (!target) throw new Error(`upstream "${policy.name}": ${address} is not host:port`);
-    // The scheme is the upstream's, not the endpoint's: a tls block covers endpoints written without https://.
-    const origin = `${policy.tls ? 'https' : 'http'}://${target.authority}`;
+    // The scheme is the upstream's, not the endpoint's: a tls block covers endpoints written without https://. The
+    // origin's authority is what undici sends as Host; the connector connects to the endpoint's address whatever it is.
+    const origin = `${policy.tls ? 'https' : 'http'}://${policy.host ?? target.authority}`;
     this.pool = new Pool(origin, {
       connections: policy.pool.maxConnections,
       keepAliveTimeout: policy.idleTimeoutMs,

@@ -60,7 +60,7 @@ export interface HttpsBackend {
 export async function startHttpsBackend(certs: TestCertificates): Promise<HttpsBackend> {
   const seen: SeenRequest[] = [];
   const server: Server = createServer({ key: certs.key, cert: certs.cert }, (req, res) => {
-    seen.push({ servername: (req.socket as TLSSocket).servername, host: req.headers.host });
+    seen.push({ servername: (req.socket as TLSSocket).servername || false, host: req.headers.host });
     res.setHeader('content-type', 'application/json');
     res.end('{"ok":true}');
   });

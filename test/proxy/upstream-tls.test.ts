@@ -36,7 +36,7 @@ t.test('a tls block puts DNS-discovered endpoints on TLS, verified against the D
   t.teardown(() => bw.stop());
   const res = await http(`${bw.url}/api/data`);
   t.equal(res.status, 200, `answered over TLS: ${res.body}`);
-  t.equal(backend.seen.at(-1)?.servername, 'localhost', 'SNI is the DNS name, not the address it resolved to');
+  t.same(backend.seen.at(-1), { servername: 'localhost', host: `localhost:${backend.port}` }, 'SNI and Host are the DNS name, not the address it resolved to');
 });
 
 t.test('a certificate the upstream does not trust fails the attempt as a connect failure, even with NODE_TLS_REJECT_UNAUTHORIZED=0', async (t) => {

@@ -92,3 +92,19 @@ t.test('upstream TLS is per upstream: a tls block or an https:// endpoint; serve
   const err = t.throws(() => parsePolicy(upstream('endpoints: ["a:1"], tls: { serverName: 10.0.0.1 }'), 'x')) as PolicyError;
   t.match(err.problems.join('\n'), /upstreams\[0\]\.tls\.serverName: must be a host name/);
 });
+
+t.test('DNS upstreams: lookups bounded by dns.timeout; Host is the name unless upstreams[].host says otherwise', async (t) => {
+  const upstream = (fields: string) => `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u }] }]\nupstreams:\n  - { name: u, ${fields} }\n`;
+  const dns = parsePolicy(upstream('dns: { name: svc.ns, port: 8080 }'), 'x').upstreams[0]!;
+  t.same(dns.dns, { name: 'svc.ns', port: 8080, refreshMs: 5000, timeoutMs: 5000 });
+  t.equal(dns.host, 'svc.ns:8080');
+  t.equal(parsePolicy(upstream('dns: { name: svc.ns, port: 80 }'), 'x').upstreams[0]!.host, 'svc.ns', 'the default port is left out');
+  t.equal(parsePolicy(upstream('dns: { name: svc.ns, port: 443 }, tls: {}'), 'x').upstreams[0]!.host, 'svc.ns');
+  t.equal(parsePolicy(upstream('dns: { name: svc.ns, port: 80 }, host: api.internal'), 'x').upstreams[0]!.host, 'api.internal');
+  t.equal(parsePolicy(upstream('endpoints: ["127.0.0.1:1"]'), 'x').upstreams[0]!.host, undefined, 'static endpoints keep their own host:port');
+  const err = t.throws(() => parsePolicy(upstream('dns: { name: svc.ns, port: 80, timeout: 0s }, host: "a b"'), 'dns.yaml')) as PolicyError;
+  t.same(err.problems, [
+    'line 3: upstreams[0].host: must be a host name with an optional :port, such as api.internal or api.internal:8080',
+    'line 3: upstreams[0].dns.timeout: must be longer than 0',
+  ]);
+});

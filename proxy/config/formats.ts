@@ -8,6 +8,25 @@ import { parseSize } from './size.js';
 
 const ENDPOINT = /^(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
+/** An upstream endpoint as written ("host:port", "[v6]:port", "http(s)://host:port") or discovered ("ip:port"). */
+export interface EndpointAddress {
+  /** Only when written: whether the upstream uses TLS is decided per upstream (see upstream-tls.ts). */
+  scheme: 'http' | 'https' | undefined;
+  /** Without brackets: what a socket connects to. */
+  host: string;
+  port: number;
+  /** "host:port" as in a URL, IPv6 in brackets. */
+  authority: string;
+}
+
+export function parseEndpoint(text: string): EndpointAddress | undefined {
+  const m = ENDPOINT.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { scheme: m[1] as EndpointAddress['scheme'], host: m[2]!.replace(/^\[|\]$/g, ''), port, authority: `${m[2]}:${m[3]}` };
+}
+
 export function parseHostPort(text: string): HostPort | undefined {
   const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(text);
   if (!match) return undefined;
@@ -17,13 +36,16 @@ export function parseHostPort(text: string): HostPort | undefined {
   return { host, port, text };
 }
 
+const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/;
+
 export const policyFormats = {
   duration: (s: string): boolean => parseDuration(s) !== undefined,
   size: (s: string): boolean => parseSize(s) !== undefined,
   address: (s: string): boolean => parseHostPort(s) !== undefined,
-  endpoint: (s: string): boolean => {
-    const m = ENDPOINT.exec(s);
-    return m !== null && Number(m[3]) > 0 && Number(m[3]) <= 65535;
+  endpoint: (s: string): boolean => parseEndpoint(s) !== undefined,
+  authority: (s: string): boolean => {
+    const m = AUTHORITY.exec(s);
+    return m !== null && (m[2] === undefined || (Number(m[2]) > 0 && Number(m[2]) <= 65535));
   },
 };
 
@@ -32,4 +54,5 @@ export const FORMAT_HINTS: Record<keyof typeof policyFormats, string> = {
   size: 'must be a size in bytes or such as 64KiB, 1MiB',
   address: 'must be host:port, such as 127.0.0.1:15001',
   endpoint: 'must be host:port or http(s)://host:port with a port from 1 to 65535',
+  authority: 'must be a host name with an optional :port, such as api.internal or api.internal:8080',
 };

@@ -8,10 +8,12 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { parseDuration } from './duration.js';
 import { PolicyError } from './policy-error.js';
 import { parseSize } from './size.js';
+import { CaFiles } from './ca-file.js';
 import { FORMAT_HINTS, parseHostPort } from './formats.js';
 import { validatePolicyFile } from './policy-validator.js';
 import type { PolicyFile, RouteFile, UpstreamFile, RetryCondition } from './schema.js';
 import type { Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy } from './policy.js';
+import { upstreamTls, upstreamTlsProblems } from './upstream-tls.js';
 
 /** The schema check: ajv's standalone code, generated from schema.ts by generate-validator.ts. */
 const validateSchema = validatePolicyFile as { (data: unknown): data is PolicyFile; errors?: ErrorObject[] | null };
@@ -33,15 +35,16 @@ export function parsePolicy(text: string, source: string): Policy {
   const locate = (path: (string | number)[]) => lineOf(doc, lines, path);
   const valid = validateSchema(raw);
   const problems = valid ? [] : schemaProblems(validateSchema.errors ?? [], locate);
+  const caFiles = new CaFiles();
   // Cross-references are checked even when the shape is wrong, so one run lists every problem; a shape too broken
   // to walk has already been reported above.
   try {
-    for (const { path, message } of crossReferenceProblems(raw as PolicyFile)) problems.push(`${locate(path)}${formatPath(path)}: ${message}`);
+    for (const { path, message } of crossReferenceProblems(raw as PolicyFile, caFiles)) problems.push(`${locate(path)}${formatPath(path)}: ${message}`);
   } catch (err) {
     if (valid) throw err;
   }
   if (problems.length > 0 || !valid) throw new PolicyError(source, problems);
-  return normalize(raw, source);
+  return normalize(raw, source, caFiles);
 }
 
 export async function loadPolicyFile(file: string): Promise<Policy> {
@@ -125,7 +128,7 @@ interface Problem {
   message: string;
 }
 
-function crossReferenceProblems(file: PolicyFile): Problem[] {
+function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
   const problems: Problem[] = [];
   const upstreams = new Set<string>();
   file.upstreams.forEach((u, i) => {
@@ -134,8 +137,20 @@ function crossReferenceProblems(file: PolicyFile): Problem[] {
     if ((u.endpoints === undefined) === (u.dns === undefined)) {
       problems.push({ path: ['upstreams', i], message: 'needs exactly one of endpoints or dns' });
     }
-    if (u.dns?.refresh !== undefined && parseDuration(u.dns.refresh) === 0) {
-      problems.push({ path: ['upstreams', i, 'dns', 'refresh'], message: 'must be longer than 0' });
+    problems.push(...upstreamTlsProblems(u, ['upstreams', i], caFiles));
+    for (const key of ['refresh', 'timeout'] as const) {
+      if (u.dns?.[key] !== undefined && parseDuration(u.dns[key]) === 0) {
+        problems.push({ path: ['upstreams', i, 'dns', key], message: 'must be longer than 0' });
+      }
+    }
+    const od = u.outlierDetection;
+    for (const key of ['baseEjectionTime', 'decayInterval'] as const) {
+      if (od?.[key] !== undefined && parseDuration(od[key]) === 0) {
+        problems.push({ path: ['upstreams', i, 'outlierDetection', key], message: 'must be longer than 0' });
+      }
+    }
+    if (od?.maxEjectionTime !== undefined && parseDuration(od.maxEjectionTime)! < ms(od.baseEjectionTime, DEFAULT_BASE_EJECTION_MS)) {
+      problems.push({ path: ['upstreams', i, 'outlierDetection', 'maxEjectionTime'], message: 'must not be shorter than baseEjectionTime (default 30s)' });
     }
   });
   const addresses = new Map<string, string>();
@@ -190,7 +205,7 @@ function crossReferenceProblems(file: PolicyFile): Problem[] {
 
 const ms = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : parseDuration(text)!);
 
-function normalize(file: PolicyFile, source: string): Policy {
+function normalize(file: PolicyFile, source: string, caFiles: CaFiles): Policy {
   return {
     source,
     document: file,
@@ -200,7 +215,7 @@ function normalize(file: PolicyFile, source: string): Policy {
       address: parseHostPort(l.address)!,
       routes: l.routes.map((r) => normalizeRoute(r, l.name)),
     })),
-    upstreams: file.upstreams.map(normalizeUpstream),
+    upstreams: file.upstreams.map((u) => normalizeUpstream(u, caFiles)),
     drain: { delayMs: ms(file.drain?.delay, 5000), timeoutMs: ms(file.drain?.timeout, 30_000) },
     log: { level: process.env.BREAKWATER_LOG_LEVEL ?? file.log?.level ?? 'info' },
     memory: { replayBuffersBytes: file.memory?.replayBuffers === undefined ? 64 * 1024 * 1024 : parseSize(file.memory.replayBuffers)! },
@@ -294,12 +309,34 @@ function normalizeRoute(r: RouteFile, listener: string): RoutePolicy {
   };
 }
 
-function normalizeUpstream(u: UpstreamFile): UpstreamPolicy {
+const DEFAULT_BASE_EJECTION_MS = 30_000;
+
+/** Envoy's defaults, but for maxEjectionPercent (Envoy: 10%). */
+function normalizeOutlierDetection(od: UpstreamFile['outlierDetection']): UpstreamPolicy['outlierDetection'] {
+  const baseEjectionTimeMs = ms(od?.baseEjectionTime, DEFAULT_BASE_EJECTION_MS);
+  return {
+    consecutiveFailures: od?.consecutiveFailures ?? 5,
+    baseEjectionTimeMs,
+    // A base above the default cap, with no cap given, is taken as the cap (as Envoy does).
+    maxEjectionTimeMs: Math.max(baseEjectionTimeMs, ms(od?.maxEjectionTime, 300_000)),
+    decayIntervalMs: ms(od?.decayInterval, 10_000),
+    maxEjectionPercent: od?.maxEjectionPercent ?? 50,
+  };
+}
+
+/** What a client addressing the service by name would send as Host: the name, and the port unless it is the default. */
+function serviceAuthority(name: string, port: number, tls: boolean): string {
+  return port === (tls ? 443 : 80) ? name : `${name}:${port}`;
+}
+
+function normalizeUpstream(u: UpstreamFile, caFiles: CaFiles): UpstreamPolicy {
+  const tls = upstreamTls(u, caFiles);
   return {
     name: u.name,
     endpoints: u.endpoints ?? [],
-    dns: u.dns ? { name: u.dns.name, port: u.dns.port, refreshMs: ms(u.dns.refresh, 5000) } : undefined,
-    tls: u.tls,
+    dns: u.dns ? { name: u.dns.name, port: u.dns.port, refreshMs: ms(u.dns.refresh, 5000), timeoutMs: ms(u.dns.timeout, 5000) } : undefined,
+    host: u.host ?? (u.dns ? serviceAuthority(u.dns.name, u.dns.port, tls !== undefined) : undefined),
+    tls,
     connectTimeoutMs: ms(u.connectTimeout, 1000),
     idleTimeoutMs: ms(u.idleTimeout, 4000),
     pool: {
@@ -309,11 +346,7 @@ function normalizeUpstream(u: UpstreamFile): UpstreamPolicy {
       queueTimeoutMs: ms(u.pool?.queueTimeout, 1000),
     },
     loadBalancing: u.loadBalancing ?? 'round-robin',
-    outlierDetection: {
-      consecutiveFailures: u.outlierDetection?.consecutiveFailures ?? 5,
-      baseEjectionTimeMs: ms(u.outlierDetection?.baseEjectionTime, 30_000),
-      maxEjectionPercent: u.outlierDetection?.maxEjectionPercent ?? 50,
-    },
+    outlierDetection: normalizeOutlierDetection(u.outlierDetection),
     healthCheck: u.healthCheck
       ? {
           path: u.healthCheck.path,
@@ -323,6 +356,7 @@ function normalizeUpstream(u: UpstreamFile): UpstreamPolicy {
           healthyThreshold: u.healthCheck.healthyThreshold ?? 1,
         }
       : undefined,
-    fingerprint: JSON.stringify(u),
+    // The CA's contents too: a reload after the file was replaced builds new pools that trust it.
+    fingerprint: JSON.stringify({ file: u, ca: tls?.ca }),
   };
 }

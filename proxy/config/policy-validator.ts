@@ -4,11 +4,12 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import { policyFormats } from './formats.js';
 export const validatePolicyFile = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"minLength":1,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"}}},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"type":"string"},"caFile":{"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
 const formats0 = policyFormats.address;
 const formats4 = policyFormats.duration;
 const formats14 = policyFormats.size;
 const formats22 = policyFormats.endpoint;
+const formats28 = policyFormats.authority;
 const func2 = ucs2lengthModule.default;
 const func3 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
@@ -16,6 +17,7 @@ const pattern2 = new RegExp("^/", "u");
 const pattern4 = new RegExp("^[A-Za-z]+$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
 const pattern6 = new RegExp("^(.*)$", "u");
+const pattern8 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2156,7 +2158,7 @@ vErrors.push(err167);
 errors++;
 }
 for(const key16 in data59){
-if(!(((key16 === "name") || (key16 === "port")) || (key16 === "refresh"))){
+if(!((((key16 === "name") || (key16 === "port")) || (key16 === "refresh")) || (key16 === "timeout"))){
 const err168 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data59};
 if(vErrors === null){
 vErrors = [err168];
@@ -2170,8 +2172,8 @@ errors++;
 if(data59.name !== undefined){
 let data60 = data59.name;
 if(typeof data60 === "string"){
-if(func2(data60) < 1){
-const err169 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
+if(func2(data60) > 253){
+const err169 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2180,9 +2182,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-else {
-const err170 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
+if(!pattern8.test(data60)){
+const err170 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2192,10 +2193,8 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data59.port !== undefined){
-let data61 = data59.port;
-if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
-const err171 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
+else {
+const err171 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2204,9 +2203,11 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(typeof data61 == "number"){
-if(data61 > 65535 || isNaN(data61)){
-const err172 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
+}
+if(data59.port !== undefined){
+let data61 = data59.port;
+if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
+const err172 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2215,8 +2216,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data61 < 1 || isNaN(data61)){
-const err173 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
+if(typeof data61 == "number"){
+if(data61 > 65535 || isNaN(data61)){
+const err173 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2225,13 +2227,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-}
-if(data59.refresh !== undefined){
-let data62 = data59.refresh;
-if(typeof data62 === "string"){
-if(!(formats4(data62))){
-const err174 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data62};
+if(data61 < 1 || isNaN(data61)){
+const err174 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2241,8 +2238,12 @@ vErrors.push(err174);
 errors++;
 }
 }
-else {
-const err175 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data62};
+}
+if(data59.refresh !== undefined){
+let data62 = data59.refresh;
+if(typeof data62 === "string"){
+if(!(formats4(data62))){
+const err175 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data62};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2252,9 +2253,8 @@ vErrors.push(err175);
 errors++;
 }
 }
-}
 else {
-const err176 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data59};
+const err176 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data62};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2264,12 +2264,11 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data55.tls !== undefined){
-let data63 = data55.tls;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-for(const key17 in data63){
-if(!((key17 === "serverName") || (key17 === "caFile"))){
-const err177 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data63};
+if(data59.timeout !== undefined){
+let data63 = data59.timeout;
+if(typeof data63 === "string"){
+if(!(formats4(data63))){
+const err177 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data63};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2279,10 +2278,8 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data63.serverName !== undefined){
-let data64 = data63.serverName;
-if(typeof data64 !== "string"){
-const err178 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data64};
+else {
+const err178 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data63};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2292,10 +2289,9 @@ vErrors.push(err178);
 errors++;
 }
 }
-if(data63.caFile !== undefined){
-let data65 = data63.caFile;
-if(typeof data65 !== "string"){
-const err179 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data65};
+}
+else {
+const err179 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data59};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2305,9 +2301,11 @@ vErrors.push(err179);
 errors++;
 }
 }
-}
-else {
-const err180 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data63};
+if(data55.host !== undefined){
+let data64 = data55.host;
+if(typeof data64 === "string"){
+if(!(formats28(data64))){
+const err180 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data64};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2317,11 +2315,8 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data55.connectTimeout !== undefined){
-let data66 = data55.connectTimeout;
-if(typeof data66 === "string"){
-if(!(formats4(data66))){
-const err181 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data66};
+else {
+const err181 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data64};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2331,8 +2326,12 @@ vErrors.push(err181);
 errors++;
 }
 }
-else {
-const err182 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data66};
+if(data55.tls !== undefined){
+let data65 = data55.tls;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+for(const key17 in data65){
+if(!((key17 === "serverName") || (key17 === "caFile"))){
+const err182 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data65};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2342,11 +2341,11 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data55.idleTimeout !== undefined){
-let data67 = data55.idleTimeout;
-if(typeof data67 === "string"){
-if(!(formats4(data67))){
-const err183 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data67};
+if(data65.serverName !== undefined){
+let data66 = data65.serverName;
+if(typeof data66 === "string"){
+if(func2(data66) > 253){
+const err183 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data66};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2355,9 +2354,8 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-else {
-const err184 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data67};
+if(!pattern8.test(data66)){
+const err184 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data66};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2367,12 +2365,8 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data55.pool !== undefined){
-let data68 = data55.pool;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key18 in data68){
-if(!((((key18 === "maxConnections") || (key18 === "maxConcurrent")) || (key18 === "maxPending")) || (key18 === "queueTimeout"))){
-const err185 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data68};
+else {
+const err185 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data66};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2382,10 +2376,11 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data68.maxConnections !== undefined){
-let data69 = data68.maxConnections;
-if(!((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69)))){
-const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data69};
+if(data65.caFile !== undefined){
+let data67 = data65.caFile;
+if(typeof data67 === "string"){
+if(func2(data67) < 1){
+const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data67};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2394,9 +2389,9 @@ vErrors.push(err186);
 }
 errors++;
 }
-if(typeof data69 == "number"){
-if(data69 < 1 || isNaN(data69)){
-const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data69};
+}
+else {
+const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data67};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2407,10 +2402,8 @@ errors++;
 }
 }
 }
-if(data68.maxConcurrent !== undefined){
-let data70 = data68.maxConcurrent;
-if(!((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70)))){
-const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data70};
+else {
+const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data65};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2419,9 +2412,12 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(typeof data70 == "number"){
-if(data70 < 1 || isNaN(data70)){
-const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data70};
+}
+if(data55.connectTimeout !== undefined){
+let data68 = data55.connectTimeout;
+if(typeof data68 === "string"){
+if(!(formats4(data68))){
+const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data68};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2431,11 +2427,8 @@ vErrors.push(err189);
 errors++;
 }
 }
-}
-if(data68.maxPending !== undefined){
-let data71 = data68.maxPending;
-if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
-const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data71};
+else {
+const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data68};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2444,9 +2437,12 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(typeof data71 == "number"){
-if(data71 < 0 || isNaN(data71)){
-const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data71};
+}
+if(data55.idleTimeout !== undefined){
+let data69 = data55.idleTimeout;
+if(typeof data69 === "string"){
+if(!(formats4(data69))){
+const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data69};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2456,12 +2452,8 @@ vErrors.push(err191);
 errors++;
 }
 }
-}
-if(data68.queueTimeout !== undefined){
-let data72 = data68.queueTimeout;
-if(typeof data72 === "string"){
-if(!(formats4(data72))){
-const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data72};
+else {
+const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data69};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2471,8 +2463,12 @@ vErrors.push(err192);
 errors++;
 }
 }
-else {
-const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data72};
+if(data55.pool !== undefined){
+let data70 = data55.pool;
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+for(const key18 in data70){
+if(!((((key18 === "maxConnections") || (key18 === "maxConcurrent")) || (key18 === "maxPending")) || (key18 === "queueTimeout"))){
+const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data70};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2482,9 +2478,10 @@ vErrors.push(err193);
 errors++;
 }
 }
-}
-else {
-const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data68};
+if(data70.maxConnections !== undefined){
+let data71 = data70.maxConnections;
+if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
+const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data71};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2493,14 +2490,9 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-if(data55.loadBalancing !== undefined){
-let data73 = data55.loadBalancing;
-const _errs199 = errors;
-let valid37 = false;
-const _errs200 = errors;
-if(typeof data73 !== "string"){
-const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data73};
+if(typeof data71 == "number"){
+if(data71 < 1 || isNaN(data71)){
+const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data71};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2509,8 +2501,12 @@ vErrors.push(err195);
 }
 errors++;
 }
-if("round-robin" !== data73){
-const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data73};
+}
+}
+if(data70.maxConcurrent !== undefined){
+let data72 = data70.maxConcurrent;
+if(!((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72)))){
+const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data72};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2519,12 +2515,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-var _valid4 = _errs200 === errors;
-valid37 = valid37 || _valid4;
-if(!valid37){
-const _errs202 = errors;
-if(typeof data73 !== "string"){
-const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data73};
+if(typeof data72 == "number"){
+if(data72 < 1 || isNaN(data72)){
+const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data72};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2533,8 +2526,12 @@ vErrors.push(err197);
 }
 errors++;
 }
-if("least-request" !== data73){
-const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data73};
+}
+}
+if(data70.maxPending !== undefined){
+let data73 = data70.maxPending;
+if(!((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73)))){
+const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data73};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2543,11 +2540,9 @@ vErrors.push(err198);
 }
 errors++;
 }
-var _valid4 = _errs202 === errors;
-valid37 = valid37 || _valid4;
-}
-if(!valid37){
-const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data73};
+if(typeof data73 == "number"){
+if(data73 < 0 || isNaN(data73)){
+const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data73};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2556,24 +2551,13 @@ vErrors.push(err199);
 }
 errors++;
 }
-else {
-errors = _errs199;
-if(vErrors !== null){
-if(_errs199){
-vErrors.length = _errs199;
-}
-else {
-vErrors = null;
 }
 }
-}
-}
-if(data55.outlierDetection !== undefined){
-let data74 = data55.outlierDetection;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key19 in data74){
-if(!(((key19 === "consecutiveFailures") || (key19 === "baseEjectionTime")) || (key19 === "maxEjectionPercent"))){
-const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data74};
+if(data70.queueTimeout !== undefined){
+let data74 = data70.queueTimeout;
+if(typeof data74 === "string"){
+if(!(formats4(data74))){
+const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data74};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2583,10 +2567,8 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data74.consecutiveFailures !== undefined){
-let data75 = data74.consecutiveFailures;
-if(!((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75)))){
-const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data75};
+else {
+const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data74};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2595,9 +2577,10 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(typeof data75 == "number"){
-if(data75 < 1 || isNaN(data75)){
-const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data75};
+}
+}
+else {
+const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data70};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2607,12 +2590,13 @@ vErrors.push(err202);
 errors++;
 }
 }
-}
-if(data74.baseEjectionTime !== undefined){
-let data76 = data74.baseEjectionTime;
-if(typeof data76 === "string"){
-if(!(formats4(data76))){
-const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data76};
+if(data55.loadBalancing !== undefined){
+let data75 = data55.loadBalancing;
+const _errs203 = errors;
+let valid37 = false;
+const _errs204 = errors;
+if(typeof data75 !== "string"){
+const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data75};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2621,9 +2605,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-else {
-const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data76};
+if("round-robin" !== data75){
+const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data75};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2632,12 +2615,12 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-if(data74.maxEjectionPercent !== undefined){
-let data77 = data74.maxEjectionPercent;
-if(typeof data77 == "number"){
-if(data77 > 100 || isNaN(data77)){
-const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data77};
+var _valid4 = _errs204 === errors;
+valid37 = valid37 || _valid4;
+if(!valid37){
+const _errs206 = errors;
+if(typeof data75 !== "string"){
+const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data75};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2646,8 +2629,8 @@ vErrors.push(err205);
 }
 errors++;
 }
-if(data77 < 0 || isNaN(data77)){
-const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data77};
+if("least-request" !== data75){
+const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data75};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2656,9 +2639,11 @@ vErrors.push(err206);
 }
 errors++;
 }
+var _valid4 = _errs206 === errors;
+valid37 = valid37 || _valid4;
 }
-else {
-const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data77};
+if(!valid37){
+const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data75};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2667,10 +2652,24 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
+else {
+errors = _errs203;
+if(vErrors !== null){
+if(_errs203){
+vErrors.length = _errs203;
 }
 else {
-const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data74};
+vErrors = null;
+}
+}
+}
+}
+if(data55.outlierDetection !== undefined){
+let data76 = data55.outlierDetection;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+for(const key19 in data76){
+if(!(((((key19 === "consecutiveFailures") || (key19 === "baseEjectionTime")) || (key19 === "maxEjectionTime")) || (key19 === "decayInterval")) || (key19 === "maxEjectionPercent"))){
+const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data76};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2680,11 +2679,10 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data55.healthCheck !== undefined){
-let data78 = data55.healthCheck;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-if(data78.path === undefined){
-const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data78};
+if(data76.consecutiveFailures !== undefined){
+let data77 = data76.consecutiveFailures;
+if(!((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77)))){
+const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data77};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2693,9 +2691,9 @@ vErrors.push(err209);
 }
 errors++;
 }
-for(const key20 in data78){
-if(!(((((key20 === "path") || (key20 === "interval")) || (key20 === "timeout")) || (key20 === "unhealthyThreshold")) || (key20 === "healthyThreshold"))){
-const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data78};
+if(typeof data77 == "number"){
+if(data77 < 1 || isNaN(data77)){
+const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data77};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2705,11 +2703,12 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data78.path !== undefined){
-let data79 = data78.path;
-if(typeof data79 === "string"){
-if(!pattern2.test(data79)){
-const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data79};
+}
+if(data76.baseEjectionTime !== undefined){
+let data78 = data76.baseEjectionTime;
+if(typeof data78 === "string"){
+if(!(formats4(data78))){
+const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data78};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2720,7 +2719,7 @@ errors++;
 }
 }
 else {
-const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data79};
+const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data78};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2730,11 +2729,11 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data78.interval !== undefined){
-let data80 = data78.interval;
-if(typeof data80 === "string"){
-if(!(formats4(data80))){
-const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data80};
+if(data76.maxEjectionTime !== undefined){
+let data79 = data76.maxEjectionTime;
+if(typeof data79 === "string"){
+if(!(formats4(data79))){
+const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data79};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2745,7 +2744,7 @@ errors++;
 }
 }
 else {
-const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data80};
+const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data79};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2755,11 +2754,11 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data78.timeout !== undefined){
-let data81 = data78.timeout;
-if(typeof data81 === "string"){
-if(!(formats4(data81))){
-const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data81};
+if(data76.decayInterval !== undefined){
+let data80 = data76.decayInterval;
+if(typeof data80 === "string"){
+if(!(formats4(data80))){
+const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data80};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2770,7 +2769,7 @@ errors++;
 }
 }
 else {
-const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data81};
+const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data80};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2780,10 +2779,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data78.unhealthyThreshold !== undefined){
-let data82 = data78.unhealthyThreshold;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data82};
+if(data76.maxEjectionPercent !== undefined){
+let data81 = data76.maxEjectionPercent;
+if(typeof data81 == "number"){
+if(data81 > 100 || isNaN(data81)){
+const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data81};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2792,9 +2792,8 @@ vErrors.push(err217);
 }
 errors++;
 }
-if(typeof data82 == "number"){
-if(data82 < 1 || isNaN(data82)){
-const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data82};
+if(data81 < 0 || isNaN(data81)){
+const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data81};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2804,11 +2803,8 @@ vErrors.push(err218);
 errors++;
 }
 }
-}
-if(data78.healthyThreshold !== undefined){
-let data83 = data78.healthyThreshold;
-if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
-const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data83};
+else {
+const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data81};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2817,9 +2813,10 @@ vErrors.push(err219);
 }
 errors++;
 }
-if(typeof data83 == "number"){
-if(data83 < 1 || isNaN(data83)){
-const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data83};
+}
+}
+else {
+const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data76};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2829,10 +2826,11 @@ vErrors.push(err220);
 errors++;
 }
 }
-}
-}
-else {
-const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data78};
+if(data55.healthCheck !== undefined){
+let data82 = data55.healthCheck;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+if(data82.path === undefined){
+const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data82};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2841,10 +2839,9 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-}
-else {
-const err222 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data55};
+for(const key20 in data82){
+if(!(((((key20 === "path") || (key20 === "interval")) || (key20 === "timeout")) || (key20 === "unhealthyThreshold")) || (key20 === "healthyThreshold"))){
+const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data82};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2854,9 +2851,11 @@ vErrors.push(err222);
 errors++;
 }
 }
-}
-else {
-const err223 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data54};
+if(data82.path !== undefined){
+let data83 = data82.path;
+if(typeof data83 === "string"){
+if(!pattern2.test(data83)){
+const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data83};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2866,12 +2865,8 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data.drain !== undefined){
-let data84 = data.drain;
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-for(const key21 in data84){
-if(!((key21 === "delay") || (key21 === "timeout"))){
-const err224 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data84};
+else {
+const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data83};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2881,11 +2876,11 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data84.delay !== undefined){
-let data85 = data84.delay;
-if(typeof data85 === "string"){
-if(!(formats4(data85))){
-const err225 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data85};
+if(data82.interval !== undefined){
+let data84 = data82.interval;
+if(typeof data84 === "string"){
+if(!(formats4(data84))){
+const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data84};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2896,7 +2891,7 @@ errors++;
 }
 }
 else {
-const err226 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data85};
+const err226 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data84};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2906,11 +2901,11 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data84.timeout !== undefined){
-let data86 = data84.timeout;
-if(typeof data86 === "string"){
-if(!(formats4(data86))){
-const err227 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data86};
+if(data82.timeout !== undefined){
+let data85 = data82.timeout;
+if(typeof data85 === "string"){
+if(!(formats4(data85))){
+const err227 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data85};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2921,7 +2916,7 @@ errors++;
 }
 }
 else {
-const err228 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data86};
+const err228 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data85};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2931,9 +2926,10 @@ vErrors.push(err228);
 errors++;
 }
 }
-}
-else {
-const err229 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data84};
+if(data82.unhealthyThreshold !== undefined){
+let data86 = data82.unhealthyThreshold;
+if(!((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86)))){
+const err229 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data86};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2942,13 +2938,9 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-if(data.memory !== undefined){
-let data87 = data.memory;
-if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
-for(const key22 in data87){
-if(!(key22 === "replayBuffers")){
-const err230 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data87};
+if(typeof data86 == "number"){
+if(data86 < 1 || isNaN(data86)){
+const err230 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data86};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2958,13 +2950,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data87.replayBuffers !== undefined){
-let data88 = data87.replayBuffers;
-const _errs237 = errors;
-let valid42 = false;
-const _errs238 = errors;
-if(!((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88)))){
-const err231 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data88};
+}
+if(data82.healthyThreshold !== undefined){
+let data87 = data82.healthyThreshold;
+if(!((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87)))){
+const err231 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data87};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2973,9 +2963,9 @@ vErrors.push(err231);
 }
 errors++;
 }
-if(typeof data88 == "number"){
-if(data88 < 0 || isNaN(data88)){
-const err232 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data88};
+if(typeof data87 == "number"){
+if(data87 < 1 || isNaN(data87)){
+const err232 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data87};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2985,13 +2975,10 @@ vErrors.push(err232);
 errors++;
 }
 }
-var _valid5 = _errs238 === errors;
-valid42 = valid42 || _valid5;
-if(!valid42){
-const _errs240 = errors;
-if(typeof data88 === "string"){
-if(!(formats14(data88))){
-const err233 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data88};
+}
+}
+else {
+const err233 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data82};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3001,8 +2988,9 @@ vErrors.push(err233);
 errors++;
 }
 }
+}
 else {
-const err234 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data88};
+const err234 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data55};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3011,11 +2999,10 @@ vErrors.push(err234);
 }
 errors++;
 }
-var _valid5 = _errs240 === errors;
-valid42 = valid42 || _valid5;
 }
-if(!valid42){
-const err235 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data88};
+}
+else {
+const err235 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data54};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3024,21 +3011,13 @@ vErrors.push(err235);
 }
 errors++;
 }
-else {
-errors = _errs237;
-if(vErrors !== null){
-if(_errs237){
-vErrors.length = _errs237;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err236 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data87};
+if(data.drain !== undefined){
+let data88 = data.drain;
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+for(const key21 in data88){
+if(!((key21 === "delay") || (key21 === "timeout"))){
+const err236 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data88};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3048,12 +3027,11 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data89 = data.log;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-for(const key23 in data89){
-if(!(key23 === "level")){
-const err237 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data89};
+if(data88.delay !== undefined){
+let data89 = data88.delay;
+if(typeof data89 === "string"){
+if(!(formats4(data89))){
+const err237 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data89};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3063,13 +3041,8 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data89.level !== undefined){
-let data90 = data89.level;
-const _errs246 = errors;
-let valid44 = false;
-const _errs247 = errors;
-if(typeof data90 !== "string"){
-const err238 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data90};
+else {
+const err238 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data89};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3078,8 +3051,12 @@ vErrors.push(err238);
 }
 errors++;
 }
-if("fatal" !== data90){
-const err239 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data90};
+}
+if(data88.timeout !== undefined){
+let data90 = data88.timeout;
+if(typeof data90 === "string"){
+if(!(formats4(data90))){
+const err239 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data90};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3088,12 +3065,9 @@ vErrors.push(err239);
 }
 errors++;
 }
-var _valid6 = _errs247 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
-const _errs249 = errors;
-if(typeof data90 !== "string"){
-const err240 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data90};
+}
+else {
+const err240 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data90};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3102,8 +3076,10 @@ vErrors.push(err240);
 }
 errors++;
 }
-if("error" !== data90){
-const err241 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data90};
+}
+}
+else {
+const err241 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data88};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3112,12 +3088,13 @@ vErrors.push(err241);
 }
 errors++;
 }
-var _valid6 = _errs249 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
-const _errs251 = errors;
-if(typeof data90 !== "string"){
-const err242 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data90};
+}
+if(data.memory !== undefined){
+let data91 = data.memory;
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+for(const key22 in data91){
+if(!(key22 === "replayBuffers")){
+const err242 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data91};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3126,8 +3103,14 @@ vErrors.push(err242);
 }
 errors++;
 }
-if("warn" !== data90){
-const err243 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data90};
+}
+if(data91.replayBuffers !== undefined){
+let data92 = data91.replayBuffers;
+const _errs245 = errors;
+let valid42 = false;
+const _errs246 = errors;
+if(!((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92)))){
+const err243 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data92};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3136,12 +3119,9 @@ vErrors.push(err243);
 }
 errors++;
 }
-var _valid6 = _errs251 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
-const _errs253 = errors;
-if(typeof data90 !== "string"){
-const err244 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data90};
+if(typeof data92 == "number"){
+if(data92 < 0 || isNaN(data92)){
+const err244 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data92};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3150,8 +3130,14 @@ vErrors.push(err244);
 }
 errors++;
 }
-if("info" !== data90){
-const err245 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data90};
+}
+var _valid5 = _errs246 === errors;
+valid42 = valid42 || _valid5;
+if(!valid42){
+const _errs248 = errors;
+if(typeof data92 === "string"){
+if(!(formats14(data92))){
+const err245 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data92};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3160,12 +3146,9 @@ vErrors.push(err245);
 }
 errors++;
 }
-var _valid6 = _errs253 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
-const _errs255 = errors;
-if(typeof data90 !== "string"){
-const err246 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data90};
+}
+else {
+const err246 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data92};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3174,8 +3157,11 @@ vErrors.push(err246);
 }
 errors++;
 }
-if("debug" !== data90){
-const err247 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data90};
+var _valid5 = _errs248 === errors;
+valid42 = valid42 || _valid5;
+}
+if(!valid42){
+const err247 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data92};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3184,77 +3170,11 @@ vErrors.push(err247);
 }
 errors++;
 }
-var _valid6 = _errs255 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
-const _errs257 = errors;
-if(typeof data90 !== "string"){
-const err248 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data90};
-if(vErrors === null){
-vErrors = [err248];
-}
 else {
-vErrors.push(err248);
-}
-errors++;
-}
-if("trace" !== data90){
-const err249 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data90};
-if(vErrors === null){
-vErrors = [err249];
-}
-else {
-vErrors.push(err249);
-}
-errors++;
-}
-var _valid6 = _errs257 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
-const _errs259 = errors;
-if(typeof data90 !== "string"){
-const err250 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data90};
-if(vErrors === null){
-vErrors = [err250];
-}
-else {
-vErrors.push(err250);
-}
-errors++;
-}
-if("silent" !== data90){
-const err251 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data90};
-if(vErrors === null){
-vErrors = [err251];
-}
-else {
-vErrors.push(err251);
-}
-errors++;
-}
-var _valid6 = _errs259 === errors;
-valid44 = valid44 || _valid6;
-}
-}
-}
-}
-}
-}
-if(!valid44){
-const err252 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data90};
-if(vErrors === null){
-vErrors = [err252];
-}
-else {
-vErrors.push(err252);
-}
-errors++;
-}
-else {
-errors = _errs246;
+errors = _errs245;
 if(vErrors !== null){
-if(_errs246){
-vErrors.length = _errs246;
+if(_errs245){
+vErrors.length = _errs245;
 }
 else {
 vErrors = null;
@@ -3264,7 +3184,72 @@ vErrors = null;
 }
 }
 else {
-const err253 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data89};
+const err248 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data91};
+if(vErrors === null){
+vErrors = [err248];
+}
+else {
+vErrors.push(err248);
+}
+errors++;
+}
+}
+if(data.log !== undefined){
+let data93 = data.log;
+if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
+for(const key23 in data93){
+if(!(key23 === "level")){
+const err249 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data93};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+}
+if(data93.level !== undefined){
+let data94 = data93.level;
+const _errs254 = errors;
+let valid44 = false;
+const _errs255 = errors;
+if(typeof data94 !== "string"){
+const err250 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data94};
+if(vErrors === null){
+vErrors = [err250];
+}
+else {
+vErrors.push(err250);
+}
+errors++;
+}
+if("fatal" !== data94){
+const err251 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data94};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
+}
+errors++;
+}
+var _valid6 = _errs255 === errors;
+valid44 = valid44 || _valid6;
+if(!valid44){
+const _errs257 = errors;
+if(typeof data94 !== "string"){
+const err252 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data94};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
+}
+errors++;
+}
+if("error" !== data94){
+const err253 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data94};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3273,15 +3258,176 @@ vErrors.push(err253);
 }
 errors++;
 }
-}
-}
-else {
-const err254 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+var _valid6 = _errs257 === errors;
+valid44 = valid44 || _valid6;
+if(!valid44){
+const _errs259 = errors;
+if(typeof data94 !== "string"){
+const err254 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data94};
 if(vErrors === null){
 vErrors = [err254];
 }
 else {
 vErrors.push(err254);
+}
+errors++;
+}
+if("warn" !== data94){
+const err255 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data94};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
+}
+errors++;
+}
+var _valid6 = _errs259 === errors;
+valid44 = valid44 || _valid6;
+if(!valid44){
+const _errs261 = errors;
+if(typeof data94 !== "string"){
+const err256 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data94};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
+}
+errors++;
+}
+if("info" !== data94){
+const err257 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data94};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+var _valid6 = _errs261 === errors;
+valid44 = valid44 || _valid6;
+if(!valid44){
+const _errs263 = errors;
+if(typeof data94 !== "string"){
+const err258 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data94};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+if("debug" !== data94){
+const err259 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data94};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
+}
+errors++;
+}
+var _valid6 = _errs263 === errors;
+valid44 = valid44 || _valid6;
+if(!valid44){
+const _errs265 = errors;
+if(typeof data94 !== "string"){
+const err260 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data94};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
+}
+errors++;
+}
+if("trace" !== data94){
+const err261 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data94};
+if(vErrors === null){
+vErrors = [err261];
+}
+else {
+vErrors.push(err261);
+}
+errors++;
+}
+var _valid6 = _errs265 === errors;
+valid44 = valid44 || _valid6;
+if(!valid44){
+const _errs267 = errors;
+if(typeof data94 !== "string"){
+const err262 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data94};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
+}
+errors++;
+}
+if("silent" !== data94){
+const err263 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data94};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+var _valid6 = _errs267 === errors;
+valid44 = valid44 || _valid6;
+}
+}
+}
+}
+}
+}
+if(!valid44){
+const err264 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data94};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+else {
+errors = _errs254;
+if(vErrors !== null){
+if(_errs254){
+vErrors.length = _errs254;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err265 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data93};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
+}
+errors++;
+}
+}
+}
+else {
+const err266 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
 }
 errors++;
 }

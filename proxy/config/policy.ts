@@ -101,13 +101,28 @@ export interface UpstreamPolicy {
   name: string;
   /** Static endpoints ("host:port" or an http(s) origin); empty when dns discovers them. */
   endpoints: string[];
-  dns?: { name: string; port: number; refreshMs: number };
-  tls?: { serverName?: string; caFile?: string };
+  dns?: { name: string; port: number; refreshMs: number; timeoutMs: number };
+  /** The Host header sent upstream; when absent (static endpoints only), each endpoint's host:port. */
+  host?: string;
+  /** Present when the upstream uses TLS: then to every endpoint, always verified. */
+  tls?: {
+    /** Verified and sent as SNI; when absent, each endpoint's host (an IP address is verified, not sent). */
+    serverName?: string;
+    /** PEM certificates read from tls.caFile, trusted in place of the system's roots. */
+    ca?: string;
+  };
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   pool: PoolPolicy;
   loadBalancing: 'round-robin' | 'least-request';
-  outlierDetection: { consecutiveFailures: number; baseEjectionTimeMs: number; maxEjectionPercent: number };
+  outlierDetection: {
+    consecutiveFailures: number;
+    baseEjectionTimeMs: number;
+    /** Never below baseEjectionTimeMs. */
+    maxEjectionTimeMs: number;
+    decayIntervalMs: number;
+    maxEjectionPercent: number;
+  };
   healthCheck?: {
     path: string;
     intervalMs: number;

@@ -11,6 +11,7 @@ const Duration = Type.String({ format: 'duration' });
 const Size = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'size' })]);
 const Address = Type.String({ format: 'address' });
 const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 63 });
+const HostName = Type.String({ pattern: '^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$', maxLength: 253 });
 const Percent = Type.Number({ minimum: 0, maximum: 100 });
 const Opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
 
@@ -104,8 +105,11 @@ const Pool = Strict({
 const Upstream = Strict({
   name: Name,
   endpoints: Opt(Type.Array(Type.String({ format: 'endpoint' }), { minItems: 1 })),
-  dns: Opt(Strict({ name: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }), refresh: Opt(Duration) })),
-  tls: Opt(Strict({ serverName: Opt(Type.String()), caFile: Opt(Type.String()) })),
+  dns: Opt(Strict({ name: HostName, port: Type.Integer({ minimum: 1, maximum: 65535 }), refresh: Opt(Duration), timeout: Opt(Duration) })),
+  /** The Host header sent upstream. */
+  host: Opt(Type.String({ format: 'authority' })),
+  /** TLS to every endpoint; an https:// endpoint implies it too. */
+  tls: Opt(Strict({ serverName: Opt(HostName), caFile: Opt(Type.String({ minLength: 1 })) })),
   connectTimeout: Opt(Duration),
   idleTimeout: Opt(Duration),
   pool: Opt(Pool),
@@ -114,6 +118,8 @@ const Upstream = Strict({
     Strict({
       consecutiveFailures: Opt(Type.Integer({ minimum: 1 })),
       baseEjectionTime: Opt(Duration),
+      maxEjectionTime: Opt(Duration),
+      decayInterval: Opt(Duration),
       maxEjectionPercent: Opt(Percent),
     }),
   ),

@@ -80,9 +80,13 @@ export class Runtime {
     return this.current;
   }
 
-  /** Ready while every listener is bound and no drain has begun. */
+  /** Ready while every listener is bound, every upstream has endpoints (DNS answered), and no drain has begun. */
   get ready(): boolean {
-    return !this.draining && [...this.listeners.values()].every((l) => l.server.listening);
+    return (
+      !this.draining &&
+      [...this.listeners.values()].every((l) => l.server.listening) &&
+      [...this.current.upstreams.values()].every((u) => u.ready)
+    );
   }
 
   listenerAddresses(): Record<string, string> {
@@ -274,7 +278,7 @@ export class Runtime {
         }
         const upstream = new Upstream(up, this.metrics, this.log);
         created.push(upstream);
-        await upstream.start().catch((err: Error) => {
+        await upstream.start({ requireEndpoints: previous !== undefined }).catch((err: Error) => {
           throw new Error(`upstream "${up.name}": ${err.message}`);
         });
         upstreams.set(up.name, upstream);

@@ -159,6 +159,12 @@ export class Metrics {
     labelNames: ['upstream', 'endpoint'] as const,
     registers: [this.registry],
   });
+  readonly dnsRefreshFailures = new Counter({
+    name: 'breakwater_dns_refresh_failures_total',
+    help: 'DNS resolutions of an upstream that failed, by reason (not-found, timeout, error); start-up retries included.',
+    labelNames: ['upstream', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly healthChecks = new Counter({
     name: 'breakwater_health_checks_total',
     help: 'Active health checks, by result.',

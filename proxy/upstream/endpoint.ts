@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
+import { parseEndpoint } from '../config/formats.js';
 import type { UpstreamPolicy } from '../config/policy.js';
+import { endpointConnector } from './connector.js';
 
 /** One upstream address with its own keep-alive pool and health state. */
 export class Endpoint {
@@ -11,6 +12,8 @@ export class Endpoint {
   consecutiveFailures = 0;
   ejectedUntil = 0;
   ejections = 0;
+  /** The multiplier of baseEjectionTime: up one per ejection, down one per decay interval back in service. */
+  ejectionLevel = 0;
   /** Active health: false while the health check says it is down. */
   checkHealthy = true;
 
@@ -19,20 +22,18 @@ export class Endpoint {
     readonly address: string,
     policy: UpstreamPolicy,
   ) {
-    const origin = /^https?:\/\//.test(address) ? address : `http://${address}`;
-    const tls = policy.tls;
+    const target = parseEndpoint(address);
+    if (!target) throw new Error(`upstream "${policy.name}": ${address} is not host:port`);
+    // The scheme is the upstream's, not the endpoint's: a tls block covers endpoints written without https://. The
+    // origin's authority is what undici sends as Host; the connector connects to the endpoint's address whatever it is.
+    const origin = `${policy.tls ? 'https' : 'http'}://${policy.host ?? target.authority}`;
     this.pool = new Pool(origin, {
       connections: policy.pool.maxConnections,
       keepAliveTimeout: policy.idleTimeoutMs,
       // Breakwater's own clock enforces per-try and total deadlines; undici's would only race them.
       headersTimeout: 0,
       bodyTimeout: 0,
-      connect: {
-        timeout: policy.connectTimeoutMs,
-        // Upstream TLS is verified (Node's default); a private CA or a server name can be given, never "don't check".
-        ...(tls?.caFile ? { ca: readFileSync(tls.caFile) } : {}),
-        ...(tls?.serverName ? { servername: tls.serverName } : {}),
-      },
+      connect: endpointConnector(target, policy),
     });
   }
 

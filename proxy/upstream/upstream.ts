@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { UpstreamPolicy } from '../config/policy.js';
-import { DnsDiscovery } from '../discovery/dns.js';
+import { DnsDiscovery, type DnsDiscoveryOptions } from '../discovery/dns.js';
 import type { Bulkhead } from '../policies/bulkhead.js';
 import { OUTCOMES, type Outcome } from '../policies/outcome.js';
 import { clock } from '../runtime/clock.js';
@@ -13,6 +13,14 @@ import { LeastRequest, RoundRobin, type Balancer } from './balancer.js';
 import { Endpoint } from './endpoint.js';
 import { HealthChecker } from './health-check.js';
 import { OutlierDetector } from './outlier-detection.js';
+
+export interface UpstreamStartOptions {
+  /**
+   * Reject when DNS gives no endpoint at once (a reload: the running policy keeps serving) rather than keep retrying
+   * in the background with /readyz failing (start-up: a pod must not crash-loop through a brief DNS outage).
+   */
+  requireEndpoints: boolean;
+}
 
 export class Upstream implements ExportedUpstream {
   endpoints: Endpoint[] = [];
@@ -27,6 +35,8 @@ export class Upstream implements ExportedUpstream {
     readonly policy: UpstreamPolicy,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /** The DNS resolver; the system's by default. */
+    private readonly resolve?: DnsDiscoveryOptions['resolve'],
   ) {
     this.balancer = policy.loadBalancing === 'least-request' ? new LeastRequest() : new RoundRobin();
     this.outliers = new OutlierDetector(policy.name, policy.outlierDetection, metrics, log);
@@ -46,21 +56,37 @@ export class Upstream implements ExportedUpstream {
     return this.policy.name;
   }
 
-  /** Resolves DNS (when configured) and starts health checks; rejects when the first resolution fails. */
-  async start(): Promise<void> {
+  /** False until a DNS upstream first has endpoints; meanwhile its requests get 503 no-endpoint. */
+  get ready(): boolean {
+    return this.endpoints.length > 0;
+  }
+
+  /** Resolves DNS once (when configured) and starts health checks; see UpstreamStartOptions for a name not resolved. */
+  async start(options: UpstreamStartOptions = { requireEndpoints: true }): Promise<void> {
     const dns = this.policy.dns;
     if (dns) {
+      let lastFailure: Error | undefined;
       this.discovery = new DnsDiscovery({
         name: dns.name,
         port: dns.port,
         refreshMs: dns.refreshMs,
-        onError: (err) => this.log.warn({ upstream: this.name, err: err.message }, 'DNS refresh failed; keeping the last endpoints'),
+        timeoutMs: dns.timeoutMs,
+        resolve: this.resolve,
+        onError: (err, reason) => {
+          lastFailure = err;
+          this.metrics.dnsRefreshFailures.inc({ upstream: this.name, reason });
+          this.log.warn({ upstream: this.name, reason, err: err.message }, this.ready ? 'DNS refresh failed; keeping the last endpoints' : 'DNS name not resolved; no endpoints yet');
+        },
       });
       const first = await this.discovery.start((endpoints) => {
         this.log.info({ upstream: this.name, endpoints }, 'endpoints changed');
         this.setEndpoints(endpoints);
       });
       this.setEndpoints(first);
+      if (!this.ready && options.requireEndpoints) {
+        this.discovery.stop();
+        throw lastFailure ?? new Error(`dns discovery: ${dns.name} gave no endpoints`);
+      }
     }
     this.healthChecker?.start();
   }
@@ -73,8 +99,8 @@ export class Upstream implements ExportedUpstream {
     const now = clock.time();
     const endpoints = this.endpoints;
     const fresh =
-      this.balancer.pick(endpoints, (e) => e.available(now) && !tried.includes(e.address)) ??
-      this.balancer.pick(endpoints, (e) => e.available(now));
+      this.balancer.pick(endpoints, 'untried', tried, now) ??
+      (tried.length > 0 ? this.balancer.pick(endpoints, 'available', tried, now) : undefined);
     if (fresh) {
       this.panicLogged = false;
       return fresh;
@@ -83,7 +109,7 @@ export class Upstream implements ExportedUpstream {
       this.panicLogged = true;
       this.log.warn({ upstream: this.name }, 'no healthy endpoint: panic mode, trying all endpoints');
     }
-    return this.balancer.pick(endpoints, () => true);
+    return this.balancer.pick(endpoints, 'any', tried, now);
   }
 
   /** Passive health input from each attempt, as the outcome table says (a client leaving says nothing). */

@@ -43,23 +43,87 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 3000)
 
 t.test('first resolution gives every address as a sorted, de-duplicated ip:port list', async (t) => {
   const { resolve, state } = scriptedResolver([['10.0.0.9', '10.0.0.1', 'fd00::2', '10.0.0.9']]);
-  const discovery = new DnsDiscovery({ name: 'backend-headless', port: 8080, refreshMs: 60_000, resolve });
+  const discovery = new DnsDiscovery({ name: 'backend-headless', port: 8080, refreshMs: 60_000, timeoutMs: 60_000, resolve });
   t.teardown(() => discovery.stop());
   const endpoints = await discovery.start(() => t.fail('no change expected'));
   t.same(endpoints, ['10.0.0.1:8080', '10.0.0.9:8080', '[fd00::2]:8080']);
   t.same(state.names, ['backend-headless']);
 });
 
-t.test('start rejects when the first resolution fails or finds nothing, and can be retried', async (t) => {
-  const failing = scriptedResolver([new Error('ENOTFOUND backend-headless')]);
-  const d1 = new DnsDiscovery({ name: 'backend-headless', port: 80, refreshMs: 10, resolve: failing.resolve });
-  await t.rejects(d1.start(() => {}), /ENOTFOUND backend-headless/);
+t.test('a failed or empty first resolution gives no endpoints, and discovery retries until DNS answers', async (t) => {
+  const { resolve, state } = scriptedResolver([Object.assign(new Error('getaddrinfo ENOTFOUND backend-headless'), { code: 'ENOTFOUND' }), [], ['10.0.0.1']]);
+  const failures: Array<[string, string]> = [];
+  const changes: string[][] = [];
+  const discovery = new DnsDiscovery({ name: 'backend-headless', port: 80, refreshMs: 5, timeoutMs: 60_000, resolve, onError: (err, reason) => failures.push([reason, err.message]) });
+  t.teardown(() => discovery.stop());
+  t.same(await discovery.start((endpoints) => changes.push(endpoints)), [], 'start returns no endpoints instead of rejecting');
+  await waitFor(() => changes.length === 1, 'the name to resolve on a retry');
+  t.same(changes, [['10.0.0.1:80']]);
+  t.equal(state.calls, 3);
+  t.same(failures, [
+    ['not-found', 'dns discovery: backend-headless lookup failed: getaddrinfo ENOTFOUND backend-headless; no endpoints yet, retrying'],
+    ['not-found', 'dns discovery: backend-headless resolved to no addresses; no endpoints yet, retrying'],
+  ]);
+});
 
-  const empty = scriptedResolver([[], ['10.0.0.1']]);
-  const d2 = new DnsDiscovery({ name: 'backend-headless', port: 80, refreshMs: 60_000, resolve: empty.resolve });
-  t.teardown(() => d2.stop());
-  await t.rejects(d2.start(() => {}), /backend-headless resolved to no addresses/);
-  t.same(await d2.start(() => {}), ['10.0.0.1:80'], 'a later start succeeds once DNS answers');
+t.test('while no address is known, retries back off from 250 ms, doubling up to the refresh interval', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.teardown(() => mock.timers.reset());
+  const { resolve, state } = scriptedResolver([new Error('SERVFAIL')]);
+  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, timeoutMs: 60_000, resolve });
+  t.teardown(() => discovery.stop());
+  await discovery.start(() => {});
+  const gaps: number[] = [];
+  for (let elapsed = 0, calls = state.calls; gaps.length < 4; ) {
+    await new Promise((resolve) => setImmediate(resolve));
+    mock.timers.tick(50);
+    elapsed += 50;
+    await new Promise((resolve) => setImmediate(resolve));
+    if (state.calls > calls) {
+      gaps.push(elapsed);
+      elapsed = 0;
+      calls = state.calls;
+    }
+  }
+  t.same(gaps, [250, 500, 1000, 1000]);
+});
+
+t.test('failures are labelled with a reason from a small fixed set', async (t) => {
+  const answers = [
+    Object.assign(new Error('queryA ENODATA svc'), { code: 'ENODATA' }),
+    Object.assign(new Error('getaddrinfo EAI_AGAIN svc'), { code: 'EAI_AGAIN' }),
+    Object.assign(new Error('getaddrinfo EAI_FAIL svc'), { code: 'EAI_FAIL' }),
+    ['10.0.0.1'],
+  ];
+  const { resolve } = scriptedResolver(answers);
+  const reasons: string[] = [];
+  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 5, timeoutMs: 60_000, resolve, onError: (_err, reason) => reasons.push(reason) });
+  t.teardown(() => discovery.stop());
+  const changes: string[][] = [];
+  await discovery.start((endpoints) => changes.push(endpoints));
+  await waitFor(() => changes.length === 1, 'the name to resolve');
+  t.same(reasons, ['not-found', 'timeout', 'error']);
+});
+
+t.test('a lookup that hangs times out, and later refreshes wait on it instead of starting more lookups', async (t) => {
+  const state = { calls: 0, answer: ['10.0.0.1'], release: (_addresses: string[]) => {} };
+  const resolve = (): Promise<string[]> => {
+    state.calls += 1;
+    return state.calls === 2 ? new Promise((done) => (state.release = done)) : Promise.resolve(state.answer);
+  };
+  const failures: Array<[string, string]> = [];
+  const changes: string[][] = [];
+  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 5, timeoutMs: 20, resolve, onError: (err, reason) => failures.push([reason, err.message]) });
+  t.teardown(() => discovery.stop());
+  await discovery.start((endpoints) => changes.push(endpoints));
+  await waitFor(() => failures.length >= 3, 'refreshes to time out while the resolver hangs');
+  t.equal(state.calls, 2, 'one hung lookup; the refreshes after it waited on it');
+  t.same(failures[0], ['timeout', 'dns discovery: svc lookup timed out after 20 ms; keeping the last 1 known endpoint(s)']);
+  // The late answer is used if a refresh is waiting on it; a refresh after it asks again, and gets the same.
+  state.answer = ['10.0.0.2'];
+  state.release(['10.0.0.2']);
+  await waitFor(() => changes.length === 1, 'the new answer to be used');
+  t.same(changes, [['10.0.0.2:80']]);
 });
 
 t.test('onChange fires only when the set of endpoints changes, not when the order does', async (t) => {
@@ -69,7 +133,7 @@ t.test('onChange fires only when the set of endpoints changes, not when the orde
     ['10.0.0.1', '10.0.0.2'],
     ['10.0.0.2', '10.0.0.3'],
   ]);
-  const discovery = new DnsDiscovery({ name: 'svc', port: 8080, refreshMs: 5, resolve });
+  const discovery = new DnsDiscovery({ name: 'svc', port: 8080, refreshMs: 5, timeoutMs: 60_000, resolve });
   t.teardown(() => discovery.stop());
   const changes: string[][] = [];
   await discovery.start((endpoints) => changes.push(endpoints));
@@ -90,14 +154,14 @@ t.test('failed and empty refreshes keep the last good set and are reported', asy
   ]);
   const errors: string[] = [];
   const changes: string[][] = [];
-  const discovery = new DnsDiscovery({ name: 'svc', port: 9000, refreshMs: 5, resolve, onError: (err) => errors.push(err.message) });
+  const discovery = new DnsDiscovery({ name: 'svc', port: 9000, refreshMs: 5, timeoutMs: 60_000, resolve, onError: (err) => errors.push(err.message) });
   t.teardown(() => discovery.stop());
   await discovery.start((endpoints) => changes.push(endpoints));
   await waitFor(() => changes.length === 1, 'recovery after the failures');
   t.equal(state.calls, 4);
   t.same(changes, [['10.0.0.2:9000']], 'neither the failure nor the empty answer removed endpoints');
   t.equal(errors.length, 2);
-  t.match(errors[0], /svc refresh failed: SERVFAIL; keeping the last 2 known endpoint/);
+  t.match(errors[0], /svc lookup failed: SERVFAIL; keeping the last 2 known endpoint/);
   t.match(errors[1], /svc resolved to no addresses; keeping the last 2 known endpoint/);
 });
 
@@ -105,7 +169,7 @@ t.test('stop ends refreshing, and discards the answer of a refresh in flight', a
   const { state, resolve } = heldRefresh(t);
   const errors: Error[] = [];
   const changes: string[][] = [];
-  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, resolve, onError: (err) => errors.push(err) });
+  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, timeoutMs: 60_000, resolve, onError: (err) => errors.push(err) });
   await discovery.start((endpoints) => changes.push(endpoints));
   mock.timers.tick(1000);
   t.equal(state.calls, 2, 'a refresh is in flight');
@@ -120,7 +184,7 @@ t.test('stop ends refreshing, and discards the answer of a refresh in flight', a
 
 t.test('stop then start while a refresh is in flight keeps a single refresh chain', async (t) => {
   const { state, resolve } = heldRefresh(t);
-  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, resolve });
+  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, timeoutMs: 60_000, resolve });
   t.teardown(() => discovery.stop());
   await discovery.start(() => {});
   mock.timers.tick(1000);
@@ -138,7 +202,7 @@ t.test('stop then start while a refresh is in flight keeps a single refresh chai
 });
 
 t.test('the default resolver uses the system resolver (localhost)', async (t) => {
-  const discovery = new DnsDiscovery({ name: 'localhost', port: 15001, refreshMs: 60_000 });
+  const discovery = new DnsDiscovery({ name: 'localhost', port: 15001, refreshMs: 60_000, timeoutMs: 60_000 });
   t.teardown(() => discovery.stop());
   const endpoints = await discovery.start(() => {});
   t.ok(endpoints.length > 0);
@@ -151,7 +215,7 @@ t.test('the default resolver uses the system resolver (localhost)', async (t) =>
 t.test('the refresh timer does not keep the process alive', async (t) => {
   const script = `
     import { DnsDiscovery } from './proxy/discovery/dns.js';
-    const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, resolve: async () => ['10.0.0.1'] });
+    const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 1000, timeoutMs: 60_000, resolve: async () => ['10.0.0.1'] });
     await discovery.start(() => {});
     console.log('started');
   `;
@@ -169,13 +233,14 @@ t.test('the refresh timer does not keep the process alive', async (t) => {
 });
 
 t.test('bad options are rejected with the field named', async (t) => {
-  t.throws(() => new DnsDiscovery({ name: '', port: 80, refreshMs: 10 }), /name must be a non-empty/);
-  t.throws(() => new DnsDiscovery({ name: 'svc', port: 0, refreshMs: 10 }), /svc: port must be an integer 1-65535, got 0/);
-  t.throws(() => new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 0 }), /svc: refreshMs must be a positive number, got 0/);
+  t.throws(() => new DnsDiscovery({ name: '', port: 80, refreshMs: 10, timeoutMs: 60_000 }), /name must be a non-empty/);
+  t.throws(() => new DnsDiscovery({ name: 'svc', port: 0, refreshMs: 10, timeoutMs: 60_000 }), /svc: port must be an integer 1-65535, got 0/);
+  t.throws(() => new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 0, timeoutMs: 60_000 }), /svc: refreshMs must be a positive number, got 0/);
+  t.throws(() => new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 10, timeoutMs: 0 }), /svc: timeoutMs must be a positive number, got 0/);
 });
 
 t.test('start twice without stop is refused', async (t) => {
-  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 60_000, resolve: async () => ['10.0.0.1'] });
+  const discovery = new DnsDiscovery({ name: 'svc', port: 80, refreshMs: 60_000, timeoutMs: 60_000, resolve: async () => ['10.0.0.1'] });
   t.teardown(() => discovery.stop());
   await discovery.start(() => {});
   await t.rejects(discovery.start(() => {}), /svc: already started/);

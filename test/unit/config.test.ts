@@ -62,3 +62,49 @@ t.test('sizes', async (t) => {
   t.equal(parseSize(12), 12);
   t.equal(parseSize('lots'), undefined);
 });
+
+t.test('outlier detection: defaults, a cap not below the base, and intervals longer than 0', async (t) => {
+  const upstream = (od: string) =>
+    `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u }] }]\nupstreams:\n  - name: u\n    endpoints: ["127.0.0.1:1"]\n    outlierDetection: ${od}\n`;
+  t.same(parsePolicy(upstream('{}'), 'x').upstreams[0]!.outlierDetection, {
+    consecutiveFailures: 5,
+    baseEjectionTimeMs: 30_000,
+    maxEjectionTimeMs: 300_000,
+    decayIntervalMs: 10_000,
+    maxEjectionPercent: 50,
+  });
+  t.equal(parsePolicy(upstream('{ baseEjectionTime: 10m }'), 'x').upstreams[0]!.outlierDetection.maxEjectionTimeMs, 600_000, 'a base above the default cap is the cap');
+  const err = t.throws(() => parsePolicy(upstream('{ baseEjectionTime: 0s, maxEjectionTime: 1s, decayInterval: 0s }'), 'od.yaml')) as PolicyError;
+  t.same(err.problems, [
+    'line 5: upstreams[0].outlierDetection.baseEjectionTime: must be longer than 0',
+    'line 5: upstreams[0].outlierDetection.decayInterval: must be longer than 0',
+  ]);
+  const short = t.throws(() => parsePolicy(upstream('{ maxEjectionTime: 10s }'), 'od.yaml')) as PolicyError;
+  t.same(short.problems, ['line 5: upstreams[0].outlierDetection.maxEjectionTime: must not be shorter than baseEjectionTime (default 30s)']);
+});
+
+t.test('upstream TLS is per upstream: a tls block or an https:// endpoint; serverName defaults to the DNS name', async (t) => {
+  const upstream = (fields: string) => `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u }] }]\nupstreams: [{ name: u, ${fields} }]\n`;
+  t.equal(parsePolicy(upstream('endpoints: ["a:1", "http://b:2"]'), 'x').upstreams[0]!.tls, undefined, 'plaintext');
+  t.same(parsePolicy(upstream('endpoints: ["https://a:1", "b:2"]'), 'x').upstreams[0]!.tls, {}, 'one https:// endpoint: TLS to both');
+  t.same(parsePolicy(upstream('dns: { name: svc.ns, port: 443 }, tls: {}'), 'x').upstreams[0]!.tls, { serverName: 'svc.ns' });
+  t.same(parsePolicy(upstream('dns: { name: svc.ns, port: 443 }, tls: { serverName: api.internal }'), 'x').upstreams[0]!.tls, { serverName: 'api.internal' });
+  const err = t.throws(() => parsePolicy(upstream('endpoints: ["a:1"], tls: { serverName: 10.0.0.1 }'), 'x')) as PolicyError;
+  t.match(err.problems.join('\n'), /upstreams\[0\]\.tls\.serverName: must be a host name/);
+});
+
+t.test('DNS upstreams: lookups bounded by dns.timeout; Host is the name unless upstreams[].host says otherwise', async (t) => {
+  const upstream = (fields: string) => `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u }] }]\nupstreams:\n  - { name: u, ${fields} }\n`;
+  const dns = parsePolicy(upstream('dns: { name: svc.ns, port: 8080 }'), 'x').upstreams[0]!;
+  t.same(dns.dns, { name: 'svc.ns', port: 8080, refreshMs: 5000, timeoutMs: 5000 });
+  t.equal(dns.host, 'svc.ns:8080');
+  t.equal(parsePolicy(upstream('dns: { name: svc.ns, port: 80 }'), 'x').upstreams[0]!.host, 'svc.ns', 'the default port is left out');
+  t.equal(parsePolicy(upstream('dns: { name: svc.ns, port: 443 }, tls: {}'), 'x').upstreams[0]!.host, 'svc.ns');
+  t.equal(parsePolicy(upstream('dns: { name: svc.ns, port: 80 }, host: api.internal'), 'x').upstreams[0]!.host, 'api.internal');
+  t.equal(parsePolicy(upstream('endpoints: ["127.0.0.1:1"]'), 'x').upstreams[0]!.host, undefined, 'static endpoints keep their own host:port');
+  const err = t.throws(() => parsePolicy(upstream('dns: { name: svc.ns, port: 80, timeout: 0s }, host: "a b"'), 'dns.yaml')) as PolicyError;
+  t.same(err.problems, [
+    'line 3: upstreams[0].host: must be a host name with an optional :port, such as api.internal or api.internal:8080',
+    'line 3: upstreams[0].dns.timeout: must be longer than 0',
+  ]);
+});

@@ -1,0 +1,22 @@
+/**
+ * How an endpoint's pool opens connections. The pool's origin gives the Host header; the socket goes to the
+ * endpoint's own address, and, when the upstream uses TLS, verifies the upstream's server name against its CA.
+ */
+import { isIP } from 'node:net';
+import { buildConnector } from 'undici';
+import type { UpstreamPolicy } from '../config/policy.js';
+import type { EndpointAddress } from '../config/formats.js';
+
+export function endpointConnector(target: EndpointAddress, policy: UpstreamPolicy): buildConnector.connector {
+  const tls = policy.tls;
+  // An IP address is not a valid SNI name: left out, Node verifies the certificate against the address itself.
+  const servername = tls ? (tls.serverName ?? (isIP(target.host) ? undefined : target.host)) : undefined;
+  const connect = buildConnector({
+    timeout: policy.connectTimeoutMs,
+    // Explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment cannot turn verification off either.
+    ...(tls ? { rejectUnauthorized: true, ...(tls.ca === undefined ? {} : { ca: tls.ca }) } : {}),
+  });
+  const port = String(target.port);
+  // Whatever undici derives from the origin or a request's Host header, the address and the name verified stay these.
+  return (options, callback) => connect({ ...options, hostname: target.host, host: target.host, port, servername }, callback);
+}

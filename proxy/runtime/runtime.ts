@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { checkPolicyFile } from '../config/policy-check.js';
 import { PolicyError } from '../config/policy-error.js';
-import type { Policy } from '../config/policy.js';
+import type { ListenerPolicy, Policy } from '../config/policy.js';
 import { buildRoute, type CompiledRoute } from '../routing/route-stack.js';
 import { Router } from '../routing/router.js';
 import { DataPlaneListener } from '../server/listener.js';
@@ -57,7 +57,7 @@ export class Runtime {
     const loaded = policy ?? (await checkPolicyFile(policyFile));
     runtime.current = await runtime.build(loaded, 1, undefined);
     try {
-      for (const listener of loaded.listeners) await runtime.bind(listener.name, listener.address);
+      for (const listener of loaded.listeners) await runtime.bind(listener);
     } catch (err) {
       await runtime.shutdownNow();
       throw err;
@@ -156,7 +156,7 @@ export class Runtime {
     const replaced = new Map<string, DataPlaneListener>();
     try {
       for (const l of moved) {
-        const listener = new DataPlaneListener(l.name, l.address, () => this.current.routers.get(l.name), this.metrics, this.log, this.accessLog);
+        const listener = new DataPlaneListener(l.name, l.address, l.limits, () => this.current.routers.get(l.name), this.metrics, this.log, this.accessLog);
         await listener.listen();
         bound.push(listener);
       }
@@ -185,6 +185,8 @@ export class Runtime {
     }
 
     this.current = next; // the swap: requests from here on use the new generation
+    // A kept listener takes its new limits in place; rebinding would refuse connections meanwhile.
+    for (const l of policy.listeners) this.listeners.get(l.name)!.applyLimits(l.limits);
     this.publish(next);
     this.metrics.configReloads.inc({ result: 'success' });
     this.log.info({ trigger, generation: next.id, listeners: this.listenerAddresses() }, 'policy reloaded');
@@ -271,8 +273,8 @@ export class Runtime {
     return { id, policy, upstreams, routers, routes };
   }
 
-  private async bind(name: string, address: Policy['listeners'][number]['address']): Promise<void> {
-    const listener = new DataPlaneListener(name, address, () => this.current.routers.get(name), this.metrics, this.log, this.accessLog);
+  private async bind({ name, address, limits }: ListenerPolicy): Promise<void> {
+    const listener = new DataPlaneListener(name, address, limits, () => this.current.routers.get(name), this.metrics, this.log, this.accessLog);
     await listener.listen();
     this.listeners.set(name, listener);
   }

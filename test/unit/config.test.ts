@@ -87,3 +87,10 @@ t.test('listener limits: a limit that would switch a check off, or refuse every 
   t.match(problems, /line 9: listeners\[0\]\.limits\.maxHeaderSize: must be at least 1KiB/);
   t.match(problems, /listeners\[0\]\.limits\.maxBodySize: unknown key/);
 });
+
+t.test('the policy example in the README loads, listener limits included', async (t) => {
+  const readme = readFileSync('README.md', 'utf8');
+  const start = readme.indexOf('```yaml\n', readme.indexOf('## The policy file')) + '```yaml\n'.length;
+  const policy = parsePolicy(readme.slice(start, readme.indexOf('```', start)), 'README.md');
+  t.same(policy.listeners[0]!.limits, { headersTimeoutMs: 10_000, requestBodyTimeoutMs: 30_000, idleTimeoutMs: 65_000, maxConnections: 4096, maxHeaderSizeBytes: 16 * 1024 });
+});

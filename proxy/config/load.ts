@@ -11,8 +11,8 @@ import { parseSize } from './size.js';
 import { CaFiles } from './ca-file.js';
 import { FORMAT_HINTS, parseHostPort } from './formats.js';
 import { validatePolicyFile } from './policy-validator.js';
-import type { PolicyFile, RouteFile, UpstreamFile, RetryCondition } from './schema.js';
-import type { Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy } from './policy.js';
+import type { ListenerLimitsFile, PolicyFile, RouteFile, UpstreamFile, RetryCondition } from './schema.js';
+import type { Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy, ListenerLimits } from './policy.js';
 import { upstreamTls, upstreamTlsProblems } from './upstream-tls.js';
 
 /** The schema check: ajv's standalone code, generated from schema.ts by generate-validator.ts. */
@@ -172,6 +172,7 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
     }
     listenerNames.add(listener.name);
     claim(listener.address, `listener "${listener.name}"`, ['listeners', li, 'address']);
+    problems.push(...limitsProblems(listener.limits, ['listeners', li, 'limits']));
     listener.routes.forEach((route, ri) => {
       const at = ['listeners', li, 'routes', ri];
       const owner = routeListeners.get(route.name);
@@ -203,7 +204,33 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
   return problems;
 }
 
+/** A limit of 0 would switch Node's own check off, which is never what a limit in the policy file means. */
+const LIMIT_DURATIONS = ['headersTimeout', 'requestBodyTimeout', 'idleTimeout'] as const;
+/** llhttp counts the request line too: below this, ordinary requests with a few headers would be refused. */
+const MIN_HEADER_SIZE = 1024;
+
+function limitsProblems(limits: ListenerLimitsFile | undefined, at: (string | number)[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const key of LIMIT_DURATIONS) {
+    const text = limits?.[key];
+    if (text !== undefined && parseDuration(text) === 0) problems.push({ path: [...at, key], message: 'must be longer than 0' });
+  }
+  const size = limits?.maxHeaderSize === undefined ? undefined : parseSize(limits.maxHeaderSize);
+  if (size !== undefined && size < MIN_HEADER_SIZE) problems.push({ path: [...at, 'maxHeaderSize'], message: 'must be at least 1KiB' });
+  return problems;
+}
+
 const ms = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : parseDuration(text)!);
+
+function normalizeLimits(limits: ListenerLimitsFile | undefined): ListenerLimits {
+  return {
+    headersTimeoutMs: ms(limits?.headersTimeout, 10_000),
+    requestBodyTimeoutMs: ms(limits?.requestBodyTimeout, 30_000),
+    idleTimeoutMs: ms(limits?.idleTimeout, 65_000),
+    maxConnections: limits?.maxConnections ?? 4096,
+    maxHeaderSizeBytes: limits?.maxHeaderSize === undefined ? 16 * 1024 : parseSize(limits.maxHeaderSize)!,
+  };
+}
 
 function normalize(file: PolicyFile, source: string, caFiles: CaFiles): Policy {
   return {
@@ -213,6 +240,7 @@ function normalize(file: PolicyFile, source: string, caFiles: CaFiles): Policy {
     listeners: file.listeners.map((l) => ({
       name: l.name,
       address: parseHostPort(l.address)!,
+      limits: normalizeLimits(l.limits),
       routes: l.routes.map((r) => normalizeRoute(r, l.name)),
     })),
     upstreams: file.upstreams.map((u) => normalizeUpstream(u, caFiles)),

@@ -4,12 +4,12 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import { policyFormats } from './formats.js';
 export const validatePolicyFile = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
 const formats0 = policyFormats.address;
 const formats4 = policyFormats.duration;
-const formats14 = policyFormats.size;
-const formats22 = policyFormats.endpoint;
-const formats28 = policyFormats.authority;
+const formats10 = policyFormats.size;
+const formats30 = policyFormats.endpoint;
+const formats36 = policyFormats.authority;
 const func2 = ucs2lengthModule.default;
 const func3 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
@@ -165,7 +165,7 @@ vErrors.push(err11);
 errors++;
 }
 for(const key2 in data3){
-if(!(((key2 === "name") || (key2 === "address")) || (key2 === "routes"))){
+if(!((((key2 === "name") || (key2 === "address")) || (key2 === "limits")) || (key2 === "routes"))){
 const err12 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items,data:data3};
 if(vErrors === null){
 vErrors = [err12];
@@ -236,15 +236,12 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data3.routes !== undefined){
-let data6 = data3.routes;
-if(Array.isArray(data6)){
-const len1 = data6.length;
-for(let i1=0; i1<len1; i1++){
-let data7 = data6[i1];
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.name === undefined){
-const err18 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data7};
+if(data3.limits !== undefined){
+let data6 = data3.limits;
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+for(const key3 in data6){
+if(!(((((key3 === "headersTimeout") || (key3 === "requestBodyTimeout")) || (key3 === "idleTimeout")) || (key3 === "maxConnections")) || (key3 === "maxHeaderSize"))){
+const err18 = {instancePath:instancePath+"/listeners/" + i0+"/limits",schemaPath:"#/properties/listeners/items/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.limits,data:data6};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -253,8 +250,12 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(data7.upstream === undefined){
-const err19 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "upstream"},message:"must have required property '"+"upstream"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data7};
+}
+if(data6.headersTimeout !== undefined){
+let data7 = data6.headersTimeout;
+if(typeof data7 === "string"){
+if(!(formats4(data7))){
+const err19 = {instancePath:instancePath+"/listeners/" + i0+"/limits/headersTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/headersTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.headersTimeout,data:data7};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -263,9 +264,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-for(const key3 in data7){
-if(!(func3.call(schema11.properties.listeners.items.properties.routes.items.properties, key3))){
-const err20 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data7};
+}
+else {
+const err20 = {instancePath:instancePath+"/listeners/" + i0+"/limits/headersTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/headersTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.headersTimeout.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.headersTimeout,data:data7};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -275,11 +276,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data7.name !== undefined){
-let data8 = data7.name;
+if(data6.requestBodyTimeout !== undefined){
+let data8 = data6.requestBodyTimeout;
 if(typeof data8 === "string"){
-if(func2(data8) > 63){
-const err21 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data8};
+if(!(formats4(data8))){
+const err21 = {instancePath:instancePath+"/listeners/" + i0+"/limits/requestBodyTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/requestBodyTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.requestBodyTimeout,data:data8};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -288,8 +289,9 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(!pattern0.test(data8)){
-const err22 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data8};
+}
+else {
+const err22 = {instancePath:instancePath+"/listeners/" + i0+"/limits/requestBodyTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/requestBodyTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.requestBodyTimeout.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.requestBodyTimeout,data:data8};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -299,8 +301,11 @@ vErrors.push(err22);
 errors++;
 }
 }
-else {
-const err23 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.name.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data8};
+if(data6.idleTimeout !== undefined){
+let data9 = data6.idleTimeout;
+if(typeof data9 === "string"){
+if(!(formats4(data9))){
+const err23 = {instancePath:instancePath+"/listeners/" + i0+"/limits/idleTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.idleTimeout,data:data9};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -310,12 +315,8 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data7.match !== undefined){
-let data9 = data7.match;
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-for(const key4 in data9){
-if(!((((key4 === "pathPrefix") || (key4 === "path")) || (key4 === "methods")) || (key4 === "headers"))){
-const err24 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data9};
+else {
+const err24 = {instancePath:instancePath+"/listeners/" + i0+"/limits/idleTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.idleTimeout.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.idleTimeout,data:data9};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -325,11 +326,10 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data9.pathPrefix !== undefined){
-let data10 = data9.pathPrefix;
-if(typeof data10 === "string"){
-if(!pattern2.test(data10)){
-const err25 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data10};
+if(data6.maxConnections !== undefined){
+let data10 = data6.maxConnections;
+if(!((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10)))){
+const err25 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxConnections",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.limits.properties.maxConnections.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxConnections,data:data10};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -338,9 +338,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-else {
-const err26 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data10};
+if(typeof data10 == "number"){
+if(data10 < 1 || isNaN(data10)){
+const err26 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxConnections",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxConnections,data:data10};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -350,11 +350,14 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data9.path !== undefined){
-let data11 = data9.path;
-if(typeof data11 === "string"){
-if(!pattern2.test(data11)){
-const err27 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data11};
+}
+if(data6.maxHeaderSize !== undefined){
+let data11 = data6.maxHeaderSize;
+const _errs28 = errors;
+let valid6 = false;
+const _errs29 = errors;
+if(!((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11)))){
+const err27 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0],data:data11};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -363,9 +366,9 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-else {
-const err28 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data11};
+if(typeof data11 == "number"){
+if(data11 < 0 || isNaN(data11)){
+const err28 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0],data:data11};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -375,11 +378,13 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data9.methods !== undefined){
-let data12 = data9.methods;
-if(Array.isArray(data12)){
-if(data12.length < 1){
-const err29 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data12};
+var _valid0 = _errs29 === errors;
+valid6 = valid6 || _valid0;
+if(!valid6){
+const _errs31 = errors;
+if(typeof data11 === "string"){
+if(!(formats10(data11))){
+const err29 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1],data:data11};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -388,12 +393,9 @@ vErrors.push(err29);
 }
 errors++;
 }
-const len2 = data12.length;
-for(let i2=0; i2<len2; i2++){
-let data13 = data12[i2];
-if(typeof data13 === "string"){
-if(!pattern4.test(data13)){
-const err30 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data13};
+}
+else {
+const err30 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1],data:data11};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -402,9 +404,11 @@ vErrors.push(err30);
 }
 errors++;
 }
+var _valid0 = _errs31 === errors;
+valid6 = valid6 || _valid0;
 }
-else {
-const err31 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data13};
+if(!valid6){
+const err31 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize,data:data11};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -413,10 +417,21 @@ vErrors.push(err31);
 }
 errors++;
 }
+else {
+errors = _errs28;
+if(vErrors !== null){
+if(_errs28){
+vErrors.length = _errs28;
+}
+else {
+vErrors = null;
+}
+}
+}
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data12};
+const err32 = {instancePath:instancePath+"/listeners/" + i0+"/limits",schemaPath:"#/properties/listeners/items/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.limits.type,parentSchema:schema11.properties.listeners.items.properties.limits,data:data6};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -426,14 +441,15 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data9.headers !== undefined){
-let data14 = data9.headers;
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-for(const key5 in data14){
-if(pattern5.test(key5)){
-let data15 = data14[key5];
-if(typeof data15 !== "string"){
-const err33 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data15};
+if(data3.routes !== undefined){
+let data12 = data3.routes;
+if(Array.isArray(data12)){
+const len1 = data12.length;
+for(let i1=0; i1<len1; i1++){
+let data13 = data12[i1];
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+if(data13.name === undefined){
+const err33 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data13};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -442,11 +458,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err34 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data14};
+if(data13.upstream === undefined){
+const err34 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "upstream"},message:"must have required property '"+"upstream"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data13};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -455,10 +468,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-}
-else {
-const err35 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data9};
+for(const key4 in data13){
+if(!(func3.call(schema11.properties.listeners.items.properties.routes.items.properties, key4))){
+const err35 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data13};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -468,10 +480,11 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data7.upstream !== undefined){
-let data16 = data7.upstream;
-if(typeof data16 !== "string"){
-const err36 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upstream",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upstream.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upstream,data:data16};
+if(data13.name !== undefined){
+let data14 = data13.name;
+if(typeof data14 === "string"){
+if(func2(data14) > 63){
+const err36 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data14};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -480,12 +493,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-if(data7.timeout !== undefined){
-let data17 = data7.timeout;
-if(typeof data17 === "string"){
-if(!(formats4(data17))){
-const err37 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data17};
+if(!pattern0.test(data14)){
+const err37 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data14};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -496,7 +505,7 @@ errors++;
 }
 }
 else {
-const err38 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data17};
+const err38 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.name.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data14};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -506,11 +515,12 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data7.retry !== undefined){
-let data18 = data7.retry;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.attempts === undefined){
-const err39 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/required",keyword:"required",params:{missingProperty: "attempts"},message:"must have required property '"+"attempts"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data18};
+if(data13.match !== undefined){
+let data15 = data13.match;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+for(const key5 in data15){
+if(!((((key5 === "pathPrefix") || (key5 === "path")) || (key5 === "methods")) || (key5 === "headers"))){
+const err39 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data15};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -519,9 +529,12 @@ vErrors.push(err39);
 }
 errors++;
 }
-for(const key6 in data18){
-if(!((((((key6 === "attempts") || (key6 === "perTryTimeout")) || (key6 === "on")) || (key6 === "backoff")) || (key6 === "budget")) || (key6 === "maxReplayBody"))){
-const err40 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data18};
+}
+if(data15.pathPrefix !== undefined){
+let data16 = data15.pathPrefix;
+if(typeof data16 === "string"){
+if(!pattern2.test(data16)){
+const err40 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data16};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -531,10 +544,8 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data18.attempts !== undefined){
-let data19 = data18.attempts;
-if(!((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19)))){
-const err41 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data19};
+else {
+const err41 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data16};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -543,9 +554,12 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(typeof data19 == "number"){
-if(data19 > 10 || isNaN(data19)){
-const err42 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data19};
+}
+if(data15.path !== undefined){
+let data17 = data15.path;
+if(typeof data17 === "string"){
+if(!pattern2.test(data17)){
+const err42 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data17};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -554,8 +568,9 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(data19 < 1 || isNaN(data19)){
-const err43 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data19};
+}
+else {
+const err43 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data17};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -565,12 +580,11 @@ vErrors.push(err43);
 errors++;
 }
 }
-}
-if(data18.perTryTimeout !== undefined){
-let data20 = data18.perTryTimeout;
-if(typeof data20 === "string"){
-if(!(formats4(data20))){
-const err44 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data20};
+if(data15.methods !== undefined){
+let data18 = data15.methods;
+if(Array.isArray(data18)){
+if(data18.length < 1){
+const err44 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data18};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -579,9 +593,12 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-else {
-const err45 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data20};
+const len2 = data18.length;
+for(let i2=0; i2<len2; i2++){
+let data19 = data18[i2];
+if(typeof data19 === "string"){
+if(!pattern4.test(data19)){
+const err45 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data19};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -591,17 +608,8 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data18.on !== undefined){
-let data21 = data18.on;
-if(Array.isArray(data21)){
-const len3 = data21.length;
-for(let i3=0; i3<len3; i3++){
-let data22 = data21[i3];
-const _errs52 = errors;
-let valid15 = false;
-const _errs53 = errors;
-if(typeof data22 !== "string"){
-const err46 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data22};
+else {
+const err46 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data19};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -610,8 +618,10 @@ vErrors.push(err46);
 }
 errors++;
 }
-if("connect-failure" !== data22){
-const err47 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data22};
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data18};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -620,12 +630,15 @@ vErrors.push(err47);
 }
 errors++;
 }
-var _valid0 = _errs53 === errors;
-valid15 = valid15 || _valid0;
-if(!valid15){
-const _errs55 = errors;
-if(typeof data22 !== "string"){
-const err48 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data22};
+}
+if(data15.headers !== undefined){
+let data20 = data15.headers;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+for(const key6 in data20){
+if(pattern5.test(key6)){
+let data21 = data20[key6];
+if(typeof data21 !== "string"){
+const err48 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data21};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -634,8 +647,11 @@ vErrors.push(err48);
 }
 errors++;
 }
-if("reset" !== data22){
-const err49 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data22};
+}
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data20};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -644,12 +660,10 @@ vErrors.push(err49);
 }
 errors++;
 }
-var _valid0 = _errs55 === errors;
-valid15 = valid15 || _valid0;
-if(!valid15){
-const _errs57 = errors;
-if(typeof data22 !== "string"){
-const err50 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data22};
+}
+}
+else {
+const err50 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data15};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -658,8 +672,11 @@ vErrors.push(err50);
 }
 errors++;
 }
-if("timeout" !== data22){
-const err51 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data22};
+}
+if(data13.upstream !== undefined){
+let data22 = data13.upstream;
+if(typeof data22 !== "string"){
+const err51 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upstream",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upstream.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upstream,data:data22};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -668,12 +685,12 @@ vErrors.push(err51);
 }
 errors++;
 }
-var _valid0 = _errs57 === errors;
-valid15 = valid15 || _valid0;
-if(!valid15){
-const _errs59 = errors;
-if(typeof data22 !== "string"){
-const err52 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data22};
+}
+if(data13.timeout !== undefined){
+let data23 = data13.timeout;
+if(typeof data23 === "string"){
+if(!(formats4(data23))){
+const err52 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data23};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -682,8 +699,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-if("5xx" !== data22){
-const err53 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data22};
+}
+else {
+const err53 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data23};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -692,12 +710,12 @@ vErrors.push(err53);
 }
 errors++;
 }
-var _valid0 = _errs59 === errors;
-valid15 = valid15 || _valid0;
-if(!valid15){
-const _errs61 = errors;
-if(typeof data22 !== "string"){
-const err54 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data22};
+}
+if(data13.retry !== undefined){
+let data24 = data13.retry;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.attempts === undefined){
+const err54 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/required",keyword:"required",params:{missingProperty: "attempts"},message:"must have required property '"+"attempts"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data24};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -706,8 +724,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-if("gateway-error" !== data22){
-const err55 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/const",keyword:"const",params:{allowedValue: "gateway-error"},message:"must be equal to constant",schema:"gateway-error",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data22};
+for(const key7 in data24){
+if(!((((((key7 === "attempts") || (key7 === "perTryTimeout")) || (key7 === "on")) || (key7 === "backoff")) || (key7 === "budget")) || (key7 === "maxReplayBody"))){
+const err55 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data24};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -716,12 +735,11 @@ vErrors.push(err55);
 }
 errors++;
 }
-var _valid0 = _errs61 === errors;
-valid15 = valid15 || _valid0;
-if(!valid15){
-const _errs63 = errors;
-if(!((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22)))){
-const err56 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data22};
+}
+if(data24.attempts !== undefined){
+let data25 = data24.attempts;
+if(!((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25)))){
+const err56 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data25};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -730,9 +748,9 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(typeof data22 == "number"){
-if(data22 > 599 || isNaN(data22)){
-const err57 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data22};
+if(typeof data25 == "number"){
+if(data25 > 10 || isNaN(data25)){
+const err57 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data25};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -741,8 +759,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(data22 < 100 || isNaN(data22)){
-const err58 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data22};
+if(data25 < 1 || isNaN(data25)){
+const err58 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data25};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -752,15 +770,12 @@ vErrors.push(err58);
 errors++;
 }
 }
-var _valid0 = _errs63 === errors;
-valid15 = valid15 || _valid0;
 }
-}
-}
-}
-}
-if(!valid15){
-const err59 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items,data:data22};
+if(data24.perTryTimeout !== undefined){
+let data26 = data24.perTryTimeout;
+if(typeof data26 === "string"){
+if(!(formats4(data26))){
+const err59 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data26};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -769,21 +784,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-else {
-errors = _errs52;
-if(vErrors !== null){
-if(_errs52){
-vErrors.length = _errs52;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err60 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on,data:data21};
+const err60 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data26};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -793,12 +796,17 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data18.backoff !== undefined){
-let data23 = data18.backoff;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-for(const key7 in data23){
-if(!(((key7 === "base") || (key7 === "max")) || (key7 === "jitter"))){
-const err61 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data23};
+if(data24.on !== undefined){
+let data27 = data24.on;
+if(Array.isArray(data27)){
+const len3 = data27.length;
+for(let i3=0; i3<len3; i3++){
+let data28 = data27[i3];
+const _errs69 = errors;
+let valid17 = false;
+const _errs70 = errors;
+if(typeof data28 !== "string"){
+const err61 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data28};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -807,12 +815,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-if(data23.base !== undefined){
-let data24 = data23.base;
-if(typeof data24 === "string"){
-if(!(formats4(data24))){
-const err62 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data24};
+if("connect-failure" !== data28){
+const err62 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data28};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -821,9 +825,12 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-else {
-const err63 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data24};
+var _valid1 = _errs70 === errors;
+valid17 = valid17 || _valid1;
+if(!valid17){
+const _errs72 = errors;
+if(typeof data28 !== "string"){
+const err63 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data28};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -832,12 +839,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-if(data23.max !== undefined){
-let data25 = data23.max;
-if(typeof data25 === "string"){
-if(!(formats4(data25))){
-const err64 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data25};
+if("reset" !== data28){
+const err64 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data28};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -846,9 +849,12 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-else {
-const err65 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data25};
+var _valid1 = _errs72 === errors;
+valid17 = valid17 || _valid1;
+if(!valid17){
+const _errs74 = errors;
+if(typeof data28 !== "string"){
+const err65 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data28};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -857,14 +863,8 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-if(data23.jitter !== undefined){
-let data26 = data23.jitter;
-const _errs73 = errors;
-let valid17 = false;
-const _errs74 = errors;
-if(typeof data26 !== "string"){
-const err66 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data26};
+if("timeout" !== data28){
+const err66 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data28};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -873,8 +873,12 @@ vErrors.push(err66);
 }
 errors++;
 }
-if("full" !== data26){
-const err67 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/const",keyword:"const",params:{allowedValue: "full"},message:"must be equal to constant",schema:"full",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data26};
+var _valid1 = _errs74 === errors;
+valid17 = valid17 || _valid1;
+if(!valid17){
+const _errs76 = errors;
+if(typeof data28 !== "string"){
+const err67 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data28};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -883,12 +887,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-var _valid1 = _errs74 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs76 = errors;
-if(typeof data26 !== "string"){
-const err68 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data26};
+if("5xx" !== data28){
+const err68 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data28};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -897,8 +897,12 @@ vErrors.push(err68);
 }
 errors++;
 }
-if("equal" !== data26){
-const err69 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/const",keyword:"const",params:{allowedValue: "equal"},message:"must be equal to constant",schema:"equal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data26};
+var _valid1 = _errs76 === errors;
+valid17 = valid17 || _valid1;
+if(!valid17){
+const _errs78 = errors;
+if(typeof data28 !== "string"){
+const err69 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data28};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -907,12 +911,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-var _valid1 = _errs76 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs78 = errors;
-if(typeof data26 !== "string"){
-const err70 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data26};
+if("gateway-error" !== data28){
+const err70 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/const",keyword:"const",params:{allowedValue: "gateway-error"},message:"must be equal to constant",schema:"gateway-error",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data28};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -921,8 +921,12 @@ vErrors.push(err70);
 }
 errors++;
 }
-if("none" !== data26){
-const err71 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/const",keyword:"const",params:{allowedValue: "none"},message:"must be equal to constant",schema:"none",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data26};
+var _valid1 = _errs78 === errors;
+valid17 = valid17 || _valid1;
+if(!valid17){
+const _errs80 = errors;
+if(!((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28)))){
+const err71 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data28};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -931,12 +935,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-var _valid1 = _errs78 === errors;
-valid17 = valid17 || _valid1;
-}
-}
-if(!valid17){
-const err72 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter,data:data26};
+if(typeof data28 == "number"){
+if(data28 > 599 || isNaN(data28)){
+const err72 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data28};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -945,21 +946,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-else {
-errors = _errs73;
-if(vErrors !== null){
-if(_errs73){
-vErrors.length = _errs73;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err73 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data23};
+if(data28 < 100 || isNaN(data28)){
+const err73 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data28};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -969,11 +957,15 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data18.budget !== undefined){
-let data27 = data18.budget;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.ratio === undefined){
-const err74 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/required",keyword:"required",params:{missingProperty: "ratio"},message:"must have required property '"+"ratio"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data27};
+var _valid1 = _errs80 === errors;
+valid17 = valid17 || _valid1;
+}
+}
+}
+}
+}
+if(!valid17){
+const err74 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items,data:data28};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -982,9 +974,21 @@ vErrors.push(err74);
 }
 errors++;
 }
-for(const key8 in data27){
-if(!(((key8 === "ratio") || (key8 === "minPerSecond")) || (key8 === "window"))){
-const err75 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data27};
+else {
+errors = _errs69;
+if(vErrors !== null){
+if(_errs69){
+vErrors.length = _errs69;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err75 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on,data:data27};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -994,11 +998,12 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data27.ratio !== undefined){
-let data28 = data27.ratio;
-if(typeof data28 == "number"){
-if(data28 > 10 || isNaN(data28)){
-const err76 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data28};
+if(data24.backoff !== undefined){
+let data29 = data24.backoff;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+for(const key8 in data29){
+if(!(((key8 === "base") || (key8 === "max")) || (key8 === "jitter"))){
+const err76 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data29};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1007,8 +1012,12 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(data28 < 0 || isNaN(data28)){
-const err77 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data28};
+}
+if(data29.base !== undefined){
+let data30 = data29.base;
+if(typeof data30 === "string"){
+if(!(formats4(data30))){
+const err77 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data30};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1019,7 +1028,7 @@ errors++;
 }
 }
 else {
-const err78 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data28};
+const err78 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data30};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1029,11 +1038,11 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data27.minPerSecond !== undefined){
-let data29 = data27.minPerSecond;
-if(typeof data29 == "number"){
-if(data29 < 0 || isNaN(data29)){
-const err79 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data29};
+if(data29.max !== undefined){
+let data31 = data29.max;
+if(typeof data31 === "string"){
+if(!(formats4(data31))){
+const err79 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data31};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1044,7 +1053,7 @@ errors++;
 }
 }
 else {
-const err80 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data29};
+const err80 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data31};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1054,11 +1063,13 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data27.window !== undefined){
-let data30 = data27.window;
-if(typeof data30 === "string"){
-if(!(formats4(data30))){
-const err81 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data30};
+if(data29.jitter !== undefined){
+let data32 = data29.jitter;
+const _errs90 = errors;
+let valid19 = false;
+const _errs91 = errors;
+if(typeof data32 !== "string"){
+const err81 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data32};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1067,9 +1078,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-else {
-const err82 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data30};
+if("full" !== data32){
+const err82 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/const",keyword:"const",params:{allowedValue: "full"},message:"must be equal to constant",schema:"full",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data32};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1078,10 +1088,12 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-}
-else {
-const err83 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data27};
+var _valid2 = _errs91 === errors;
+valid19 = valid19 || _valid2;
+if(!valid19){
+const _errs93 = errors;
+if(typeof data32 !== "string"){
+const err83 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data32};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1090,14 +1102,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-if(data18.maxReplayBody !== undefined){
-let data31 = data18.maxReplayBody;
-const _errs90 = errors;
-let valid19 = false;
-const _errs91 = errors;
-if(!((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31)))){
-const err84 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data31};
+if("equal" !== data32){
+const err84 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/const",keyword:"const",params:{allowedValue: "equal"},message:"must be equal to constant",schema:"equal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data32};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1106,9 +1112,12 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(typeof data31 == "number"){
-if(data31 < 0 || isNaN(data31)){
-const err85 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data31};
+var _valid2 = _errs93 === errors;
+valid19 = valid19 || _valid2;
+if(!valid19){
+const _errs95 = errors;
+if(typeof data32 !== "string"){
+const err85 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data32};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1117,14 +1126,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-var _valid2 = _errs91 === errors;
-valid19 = valid19 || _valid2;
-if(!valid19){
-const _errs93 = errors;
-if(typeof data31 === "string"){
-if(!(formats14(data31))){
-const err86 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data31};
+if("none" !== data32){
+const err86 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/const",keyword:"const",params:{allowedValue: "none"},message:"must be equal to constant",schema:"none",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data32};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1133,27 +1136,17 @@ vErrors.push(err86);
 }
 errors++;
 }
+var _valid2 = _errs95 === errors;
+valid19 = valid19 || _valid2;
 }
-else {
-const err87 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data31};
+}
+if(!valid19){
+const err87 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter,data:data32};
 if(vErrors === null){
 vErrors = [err87];
 }
 else {
 vErrors.push(err87);
-}
-errors++;
-}
-var _valid2 = _errs93 === errors;
-valid19 = valid19 || _valid2;
-}
-if(!valid19){
-const err88 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody,data:data31};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
 }
 errors++;
 }
@@ -1171,7 +1164,21 @@ vErrors = null;
 }
 }
 else {
-const err89 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data18};
+const err88 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data29};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+if(data24.budget !== undefined){
+let data33 = data24.budget;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.ratio === undefined){
+const err89 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/required",keyword:"required",params:{missingProperty: "ratio"},message:"must have required property '"+"ratio"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data33};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1180,13 +1187,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data7.circuitBreaker !== undefined){
-let data32 = data7.circuitBreaker;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-for(const key9 in data32){
-if(!(((((((key9 === "errorThresholdPercentage") || (key9 === "volumeThreshold")) || (key9 === "window")) || (key9 === "resetTimeout")) || (key9 === "halfOpenRequests")) || (key9 === "consecutiveFailures")) || (key9 === "failOn"))){
-const err90 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data32};
+for(const key9 in data33){
+if(!(((key9 === "ratio") || (key9 === "minPerSecond")) || (key9 === "window"))){
+const err90 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data33};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1196,11 +1199,11 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data32.errorThresholdPercentage !== undefined){
-let data33 = data32.errorThresholdPercentage;
-if(typeof data33 == "number"){
-if(data33 > 100 || isNaN(data33)){
-const err91 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data33};
+if(data33.ratio !== undefined){
+let data34 = data33.ratio;
+if(typeof data34 == "number"){
+if(data34 > 10 || isNaN(data34)){
+const err91 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data34};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1209,8 +1212,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data33 < 0 || isNaN(data33)){
-const err92 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data33};
+if(data34 < 0 || isNaN(data34)){
+const err92 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data34};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1221,7 +1224,7 @@ errors++;
 }
 }
 else {
-const err93 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data33};
+const err93 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data34};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1231,10 +1234,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data32.volumeThreshold !== undefined){
-let data34 = data32.volumeThreshold;
-if(!((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34)))){
-const err94 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data34};
+if(data33.minPerSecond !== undefined){
+let data35 = data33.minPerSecond;
+if(typeof data35 == "number"){
+if(data35 < 0 || isNaN(data35)){
+const err94 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data35};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1243,9 +1247,9 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(typeof data34 == "number"){
-if(data34 < 0 || isNaN(data34)){
-const err95 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data34};
+}
+else {
+const err95 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data35};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1255,12 +1259,11 @@ vErrors.push(err95);
 errors++;
 }
 }
-}
-if(data32.window !== undefined){
-let data35 = data32.window;
-if(typeof data35 === "string"){
-if(!(formats4(data35))){
-const err96 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data35};
+if(data33.window !== undefined){
+let data36 = data33.window;
+if(typeof data36 === "string"){
+if(!(formats4(data36))){
+const err96 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data36};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1271,7 +1274,7 @@ errors++;
 }
 }
 else {
-const err97 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data35};
+const err97 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data36};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1281,11 +1284,9 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data32.resetTimeout !== undefined){
-let data36 = data32.resetTimeout;
-if(typeof data36 === "string"){
-if(!(formats4(data36))){
-const err98 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data36};
+}
+else {
+const err98 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data33};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1295,8 +1296,13 @@ vErrors.push(err98);
 errors++;
 }
 }
-else {
-const err99 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data36};
+if(data24.maxReplayBody !== undefined){
+let data37 = data24.maxReplayBody;
+const _errs107 = errors;
+let valid21 = false;
+const _errs108 = errors;
+if(!((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37)))){
+const err99 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data37};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1305,11 +1311,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-if(data32.halfOpenRequests !== undefined){
-let data37 = data32.halfOpenRequests;
-if(!((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37)))){
-const err100 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data37};
+if(typeof data37 == "number"){
+if(data37 < 0 || isNaN(data37)){
+const err100 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data37};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1318,9 +1322,14 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(typeof data37 == "number"){
-if(data37 < 1 || isNaN(data37)){
-const err101 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data37};
+}
+var _valid3 = _errs108 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs110 = errors;
+if(typeof data37 === "string"){
+if(!(formats10(data37))){
+const err101 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data37};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1330,11 +1339,8 @@ vErrors.push(err101);
 errors++;
 }
 }
-}
-if(data32.consecutiveFailures !== undefined){
-let data38 = data32.consecutiveFailures;
-if(!((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38)))){
-const err102 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data38};
+else {
+const err102 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data37};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1343,9 +1349,11 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(typeof data38 == "number"){
-if(data38 < 1 || isNaN(data38)){
-const err103 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data38};
+var _valid3 = _errs110 === errors;
+valid21 = valid21 || _valid3;
+}
+if(!valid21){
+const err103 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody,data:data37};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1354,201 +1362,11 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-}
-if(data32.failOn !== undefined){
-let data39 = data32.failOn;
-if(Array.isArray(data39)){
-if(data39.length < 1){
-const err104 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data39};
-if(vErrors === null){
-vErrors = [err104];
-}
 else {
-vErrors.push(err104);
-}
-errors++;
-}
-const len4 = data39.length;
-for(let i4=0; i4<len4; i4++){
-let data40 = data39[i4];
-const _errs113 = errors;
-let valid23 = false;
-const _errs114 = errors;
-if(typeof data40 !== "string"){
-const err105 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data40};
-if(vErrors === null){
-vErrors = [err105];
-}
-else {
-vErrors.push(err105);
-}
-errors++;
-}
-if("5xx" !== data40){
-const err106 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data40};
-if(vErrors === null){
-vErrors = [err106];
-}
-else {
-vErrors.push(err106);
-}
-errors++;
-}
-var _valid3 = _errs114 === errors;
-valid23 = valid23 || _valid3;
-if(!valid23){
-const _errs116 = errors;
-if(typeof data40 !== "string"){
-const err107 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data40};
-if(vErrors === null){
-vErrors = [err107];
-}
-else {
-vErrors.push(err107);
-}
-errors++;
-}
-if("4xx" !== data40){
-const err108 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/const",keyword:"const",params:{allowedValue: "4xx"},message:"must be equal to constant",schema:"4xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data40};
-if(vErrors === null){
-vErrors = [err108];
-}
-else {
-vErrors.push(err108);
-}
-errors++;
-}
-var _valid3 = _errs116 === errors;
-valid23 = valid23 || _valid3;
-if(!valid23){
-const _errs118 = errors;
-if(typeof data40 !== "string"){
-const err109 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data40};
-if(vErrors === null){
-vErrors = [err109];
-}
-else {
-vErrors.push(err109);
-}
-errors++;
-}
-if("timeout" !== data40){
-const err110 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data40};
-if(vErrors === null){
-vErrors = [err110];
-}
-else {
-vErrors.push(err110);
-}
-errors++;
-}
-var _valid3 = _errs118 === errors;
-valid23 = valid23 || _valid3;
-if(!valid23){
-const _errs120 = errors;
-if(typeof data40 !== "string"){
-const err111 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data40};
-if(vErrors === null){
-vErrors = [err111];
-}
-else {
-vErrors.push(err111);
-}
-errors++;
-}
-if("connect-failure" !== data40){
-const err112 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data40};
-if(vErrors === null){
-vErrors = [err112];
-}
-else {
-vErrors.push(err112);
-}
-errors++;
-}
-var _valid3 = _errs120 === errors;
-valid23 = valid23 || _valid3;
-if(!valid23){
-const _errs122 = errors;
-if(typeof data40 !== "string"){
-const err113 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data40};
-if(vErrors === null){
-vErrors = [err113];
-}
-else {
-vErrors.push(err113);
-}
-errors++;
-}
-if("reset" !== data40){
-const err114 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data40};
-if(vErrors === null){
-vErrors = [err114];
-}
-else {
-vErrors.push(err114);
-}
-errors++;
-}
-var _valid3 = _errs122 === errors;
-valid23 = valid23 || _valid3;
-if(!valid23){
-const _errs124 = errors;
-if(!((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40)))){
-const err115 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data40};
-if(vErrors === null){
-vErrors = [err115];
-}
-else {
-vErrors.push(err115);
-}
-errors++;
-}
-if(typeof data40 == "number"){
-if(data40 > 599 || isNaN(data40)){
-const err116 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data40};
-if(vErrors === null){
-vErrors = [err116];
-}
-else {
-vErrors.push(err116);
-}
-errors++;
-}
-if(data40 < 100 || isNaN(data40)){
-const err117 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data40};
-if(vErrors === null){
-vErrors = [err117];
-}
-else {
-vErrors.push(err117);
-}
-errors++;
-}
-}
-var _valid3 = _errs124 === errors;
-valid23 = valid23 || _valid3;
-}
-}
-}
-}
-}
-if(!valid23){
-const err118 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items,data:data40};
-if(vErrors === null){
-vErrors = [err118];
-}
-else {
-vErrors.push(err118);
-}
-errors++;
-}
-else {
-errors = _errs113;
+errors = _errs107;
 if(vErrors !== null){
-if(_errs113){
-vErrors.length = _errs113;
+if(_errs107){
+vErrors.length = _errs107;
 }
 else {
 vErrors = null;
@@ -1558,7 +1376,196 @@ vErrors = null;
 }
 }
 else {
-const err119 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data39};
+const err104 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data24};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+if(data13.circuitBreaker !== undefined){
+let data38 = data13.circuitBreaker;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key10 in data38){
+if(!(((((((key10 === "errorThresholdPercentage") || (key10 === "volumeThreshold")) || (key10 === "window")) || (key10 === "resetTimeout")) || (key10 === "halfOpenRequests")) || (key10 === "consecutiveFailures")) || (key10 === "failOn"))){
+const err105 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data38};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+if(data38.errorThresholdPercentage !== undefined){
+let data39 = data38.errorThresholdPercentage;
+if(typeof data39 == "number"){
+if(data39 > 100 || isNaN(data39)){
+const err106 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data39};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+if(data39 < 0 || isNaN(data39)){
+const err107 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data39};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+else {
+const err108 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data39};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+if(data38.volumeThreshold !== undefined){
+let data40 = data38.volumeThreshold;
+if(!((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40)))){
+const err109 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data40};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+if(typeof data40 == "number"){
+if(data40 < 0 || isNaN(data40)){
+const err110 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data40};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+}
+if(data38.window !== undefined){
+let data41 = data38.window;
+if(typeof data41 === "string"){
+if(!(formats4(data41))){
+const err111 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data41};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+else {
+const err112 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data41};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+if(data38.resetTimeout !== undefined){
+let data42 = data38.resetTimeout;
+if(typeof data42 === "string"){
+if(!(formats4(data42))){
+const err113 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data42};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+}
+else {
+const err114 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data42};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+if(data38.halfOpenRequests !== undefined){
+let data43 = data38.halfOpenRequests;
+if(!((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43)))){
+const err115 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data43};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+if(typeof data43 == "number"){
+if(data43 < 1 || isNaN(data43)){
+const err116 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data43};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+}
+}
+if(data38.consecutiveFailures !== undefined){
+let data44 = data38.consecutiveFailures;
+if(!((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44)))){
+const err117 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data44};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+if(typeof data44 == "number"){
+if(data44 < 1 || isNaN(data44)){
+const err118 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data44};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+}
+}
+if(data38.failOn !== undefined){
+let data45 = data38.failOn;
+if(Array.isArray(data45)){
+if(data45.length < 1){
+const err119 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data45};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1567,10 +1574,14 @@ vErrors.push(err119);
 }
 errors++;
 }
-}
-}
-else {
-const err120 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data32};
+const len4 = data45.length;
+for(let i4=0; i4<len4; i4++){
+let data46 = data45[i4];
+const _errs130 = errors;
+let valid25 = false;
+const _errs131 = errors;
+if(typeof data46 !== "string"){
+const err120 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data46};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1579,13 +1590,8 @@ vErrors.push(err120);
 }
 errors++;
 }
-}
-if(data7.fallback !== undefined){
-let data41 = data7.fallback;
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-for(const key10 in data41){
-if(!((((key10 === "status") || (key10 === "json")) || (key10 === "body")) || (key10 === "headers"))){
-const err121 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data41};
+if("5xx" !== data46){
+const err121 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data46};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1594,11 +1600,12 @@ vErrors.push(err121);
 }
 errors++;
 }
-}
-if(data41.status !== undefined){
-let data42 = data41.status;
-if(!((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42)))){
-const err122 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data42};
+var _valid4 = _errs131 === errors;
+valid25 = valid25 || _valid4;
+if(!valid25){
+const _errs133 = errors;
+if(typeof data46 !== "string"){
+const err122 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data46};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1607,9 +1614,8 @@ vErrors.push(err122);
 }
 errors++;
 }
-if(typeof data42 == "number"){
-if(data42 > 599 || isNaN(data42)){
-const err123 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data42};
+if("4xx" !== data46){
+const err123 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/const",keyword:"const",params:{allowedValue: "4xx"},message:"must be equal to constant",schema:"4xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data46};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1618,8 +1624,12 @@ vErrors.push(err123);
 }
 errors++;
 }
-if(data42 < 200 || isNaN(data42)){
-const err124 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data42};
+var _valid4 = _errs133 === errors;
+valid25 = valid25 || _valid4;
+if(!valid25){
+const _errs135 = errors;
+if(typeof data46 !== "string"){
+const err124 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data46};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1628,12 +1638,8 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-}
-if(data41.body !== undefined){
-let data43 = data41.body;
-if(typeof data43 !== "string"){
-const err125 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/body",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body,data:data43};
+if("timeout" !== data46){
+const err125 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data46};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1642,15 +1648,12 @@ vErrors.push(err125);
 }
 errors++;
 }
-}
-if(data41.headers !== undefined){
-let data44 = data41.headers;
-if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-for(const key11 in data44){
-if(pattern6.test(key11)){
-let data45 = data44[key11];
-if(typeof data45 !== "string"){
-const err126 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data45};
+var _valid4 = _errs135 === errors;
+valid25 = valid25 || _valid4;
+if(!valid25){
+const _errs137 = errors;
+if(typeof data46 !== "string"){
+const err126 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data46};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1659,11 +1662,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err127 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data44};
+if("connect-failure" !== data46){
+const err127 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data46};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1672,10 +1672,12 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-}
-else {
-const err128 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data41};
+var _valid4 = _errs137 === errors;
+valid25 = valid25 || _valid4;
+if(!valid25){
+const _errs139 = errors;
+if(typeof data46 !== "string"){
+const err128 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data46};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1684,11 +1686,8 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-if(data7.maxConcurrent !== undefined){
-let data46 = data7.maxConcurrent;
-if(!((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46)))){
-const err129 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data46};
+if("reset" !== data46){
+const err129 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data46};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1697,9 +1696,12 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(typeof data46 == "number"){
-if(data46 < 1 || isNaN(data46)){
-const err130 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data46};
+var _valid4 = _errs139 === errors;
+valid25 = valid25 || _valid4;
+if(!valid25){
+const _errs141 = errors;
+if(!((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46)))){
+const err130 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data46};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1708,14 +1710,9 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-}
-if(data7.fault !== undefined){
-let data47 = data7.fault;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-for(const key12 in data47){
-if(!((key12 === "delay") || (key12 === "abort"))){
-const err131 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data47};
+if(typeof data46 == "number"){
+if(data46 > 599 || isNaN(data46)){
+const err131 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data46};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1724,12 +1721,8 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-if(data47.delay !== undefined){
-let data48 = data47.delay;
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.percent === undefined){
-const err132 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data48};
+if(data46 < 100 || isNaN(data46)){
+const err132 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data46};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1738,8 +1731,16 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(data48.duration === undefined){
-const err133 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data48};
+}
+var _valid4 = _errs141 === errors;
+valid25 = valid25 || _valid4;
+}
+}
+}
+}
+}
+if(!valid25){
+const err133 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items,data:data46};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1748,9 +1749,21 @@ vErrors.push(err133);
 }
 errors++;
 }
-for(const key13 in data48){
-if(!((key13 === "percent") || (key13 === "duration"))){
-const err134 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data48};
+else {
+errors = _errs130;
+if(vErrors !== null){
+if(_errs130){
+vErrors.length = _errs130;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err134 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data45};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1760,11 +1773,9 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data48.percent !== undefined){
-let data49 = data48.percent;
-if(typeof data49 == "number"){
-if(data49 > 100 || isNaN(data49)){
-const err135 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data49};
+}
+else {
+const err135 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data38};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1773,8 +1784,13 @@ vErrors.push(err135);
 }
 errors++;
 }
-if(data49 < 0 || isNaN(data49)){
-const err136 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data49};
+}
+if(data13.fallback !== undefined){
+let data47 = data13.fallback;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+for(const key11 in data47){
+if(!((((key11 === "status") || (key11 === "json")) || (key11 === "body")) || (key11 === "headers"))){
+const err136 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data47};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1784,8 +1800,10 @@ vErrors.push(err136);
 errors++;
 }
 }
-else {
-const err137 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data49};
+if(data47.status !== undefined){
+let data48 = data47.status;
+if(!((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48)))){
+const err137 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data48};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1794,12 +1812,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data48.duration !== undefined){
-let data50 = data48.duration;
-if(typeof data50 === "string"){
-if(!(formats4(data50))){
-const err138 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data50};
+if(typeof data48 == "number"){
+if(data48 > 599 || isNaN(data48)){
+const err138 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data48};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1808,9 +1823,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-else {
-const err139 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data50};
+if(data48 < 200 || isNaN(data48)){
+const err139 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data48};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1821,8 +1835,10 @@ errors++;
 }
 }
 }
-else {
-const err140 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data48};
+if(data47.body !== undefined){
+let data49 = data47.body;
+if(typeof data49 !== "string"){
+const err140 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/body",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body,data:data49};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1832,11 +1848,14 @@ vErrors.push(err140);
 errors++;
 }
 }
-if(data47.abort !== undefined){
-let data51 = data47.abort;
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.percent === undefined){
-const err141 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data51};
+if(data47.headers !== undefined){
+let data50 = data47.headers;
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+for(const key12 in data50){
+if(pattern6.test(key12)){
+let data51 = data50[key12];
+if(typeof data51 !== "string"){
+const err141 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data51};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1845,8 +1864,11 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(data51.status === undefined){
-const err142 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data51};
+}
+}
+}
+else {
+const err142 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data50};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1855,9 +1877,10 @@ vErrors.push(err142);
 }
 errors++;
 }
-for(const key14 in data51){
-if(!((key14 === "percent") || (key14 === "status"))){
-const err143 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data51};
+}
+}
+else {
+const err143 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data47};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1867,11 +1890,10 @@ vErrors.push(err143);
 errors++;
 }
 }
-if(data51.percent !== undefined){
-let data52 = data51.percent;
-if(typeof data52 == "number"){
-if(data52 > 100 || isNaN(data52)){
-const err144 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data52};
+if(data13.maxConcurrent !== undefined){
+let data52 = data13.maxConcurrent;
+if(!((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52)))){
+const err144 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data52};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1880,8 +1902,9 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data52 < 0 || isNaN(data52)){
-const err145 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data52};
+if(typeof data52 == "number"){
+if(data52 < 1 || isNaN(data52)){
+const err145 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data52};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1891,8 +1914,13 @@ vErrors.push(err145);
 errors++;
 }
 }
-else {
-const err146 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data52};
+}
+if(data13.fault !== undefined){
+let data53 = data13.fault;
+if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
+for(const key13 in data53){
+if(!((key13 === "delay") || (key13 === "abort"))){
+const err146 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data53};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1902,10 +1930,11 @@ vErrors.push(err146);
 errors++;
 }
 }
-if(data51.status !== undefined){
-let data53 = data51.status;
-if(!((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53)))){
-const err147 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data53};
+if(data53.delay !== undefined){
+let data54 = data53.delay;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+if(data54.percent === undefined){
+const err147 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data54};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1914,9 +1943,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(typeof data53 == "number"){
-if(data53 > 599 || isNaN(data53)){
-const err148 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data53};
+if(data54.duration === undefined){
+const err148 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data54};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1925,8 +1953,9 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data53 < 200 || isNaN(data53)){
-const err149 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data53};
+for(const key14 in data54){
+if(!((key14 === "percent") || (key14 === "duration"))){
+const err149 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data54};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1936,10 +1965,11 @@ vErrors.push(err149);
 errors++;
 }
 }
-}
-}
-else {
-const err150 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data51};
+if(data54.percent !== undefined){
+let data55 = data54.percent;
+if(typeof data55 == "number"){
+if(data55 > 100 || isNaN(data55)){
+const err150 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data55};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1948,10 +1978,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-}
-else {
-const err151 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data47};
+if(data55 < 0 || isNaN(data55)){
+const err151 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data55};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1961,9 +1989,8 @@ vErrors.push(err151);
 errors++;
 }
 }
-}
 else {
-const err152 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data7};
+const err152 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data55};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1973,9 +2000,11 @@ vErrors.push(err152);
 errors++;
 }
 }
-}
-else {
-const err153 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data6};
+if(data54.duration !== undefined){
+let data56 = data54.duration;
+if(typeof data56 === "string"){
+if(!(formats4(data56))){
+const err153 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data56};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1985,9 +2014,8 @@ vErrors.push(err153);
 errors++;
 }
 }
-}
 else {
-const err154 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
+const err154 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data56};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1999,7 +2027,7 @@ errors++;
 }
 }
 else {
-const err155 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
+const err155 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data54};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2009,11 +2037,11 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data.upstreams !== undefined){
-let data54 = data.upstreams;
-if(Array.isArray(data54)){
-if(data54.length < 1){
-const err156 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data54};
+if(data53.abort !== undefined){
+let data57 = data53.abort;
+if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
+if(data57.percent === undefined){
+const err156 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data57};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2022,12 +2050,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-const len5 = data54.length;
-for(let i5=0; i5<len5; i5++){
-let data55 = data54[i5];
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-if(data55.name === undefined){
-const err157 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data55};
+if(data57.status === undefined){
+const err157 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data57};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2036,9 +2060,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-for(const key15 in data55){
-if(!(func3.call(schema11.properties.upstreams.items.properties, key15))){
-const err158 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data55};
+for(const key15 in data57){
+if(!((key15 === "percent") || (key15 === "status"))){
+const err158 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data57};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2048,11 +2072,11 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data55.name !== undefined){
-let data56 = data55.name;
-if(typeof data56 === "string"){
-if(func2(data56) > 63){
-const err159 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data56};
+if(data57.percent !== undefined){
+let data58 = data57.percent;
+if(typeof data58 == "number"){
+if(data58 > 100 || isNaN(data58)){
+const err159 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data58};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2061,8 +2085,8 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(!pattern0.test(data56)){
-const err160 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data56};
+if(data58 < 0 || isNaN(data58)){
+const err160 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data58};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2073,7 +2097,7 @@ errors++;
 }
 }
 else {
-const err161 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data56};
+const err161 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data58};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2083,11 +2107,10 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data55.endpoints !== undefined){
-let data57 = data55.endpoints;
-if(Array.isArray(data57)){
-if(data57.length < 1){
-const err162 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data57};
+if(data57.status !== undefined){
+let data59 = data57.status;
+if(!((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59)))){
+const err162 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data59};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2096,12 +2119,9 @@ vErrors.push(err162);
 }
 errors++;
 }
-const len6 = data57.length;
-for(let i6=0; i6<len6; i6++){
-let data58 = data57[i6];
-if(typeof data58 === "string"){
-if(!(formats22(data58))){
-const err163 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data58};
+if(typeof data59 == "number"){
+if(data59 > 599 || isNaN(data59)){
+const err163 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data59};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2110,9 +2130,8 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-else {
-const err164 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data58};
+if(data59 < 200 || isNaN(data59)){
+const err164 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data59};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2123,8 +2142,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err165 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data57};
+const err165 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data57};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2134,11 +2154,9 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data55.dns !== undefined){
-let data59 = data55.dns;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.name === undefined){
-const err166 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data59};
+}
+else {
+const err166 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data53};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2147,8 +2165,10 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data59.port === undefined){
-const err167 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data59};
+}
+}
+else {
+const err167 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data13};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2157,9 +2177,10 @@ vErrors.push(err167);
 }
 errors++;
 }
-for(const key16 in data59){
-if(!((((key16 === "name") || (key16 === "port")) || (key16 === "refresh")) || (key16 === "timeout"))){
-const err168 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data59};
+}
+}
+else {
+const err168 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data12};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2169,11 +2190,9 @@ vErrors.push(err168);
 errors++;
 }
 }
-if(data59.name !== undefined){
-let data60 = data59.name;
-if(typeof data60 === "string"){
-if(func2(data60) > 253){
-const err169 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
+}
+else {
+const err169 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2182,8 +2201,10 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(!pattern8.test(data60)){
-const err170 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
+}
+}
+else {
+const err170 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2193,8 +2214,11 @@ vErrors.push(err170);
 errors++;
 }
 }
-else {
-const err171 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data60};
+if(data.upstreams !== undefined){
+let data60 = data.upstreams;
+if(Array.isArray(data60)){
+if(data60.length < 1){
+const err171 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data60};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2203,11 +2227,12 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-if(data59.port !== undefined){
-let data61 = data59.port;
-if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
-const err172 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
+const len5 = data60.length;
+for(let i5=0; i5<len5; i5++){
+let data61 = data60[i5];
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+if(data61.name === undefined){
+const err172 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data61};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2216,9 +2241,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(typeof data61 == "number"){
-if(data61 > 65535 || isNaN(data61)){
-const err173 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
+for(const key16 in data61){
+if(!(func3.call(schema11.properties.upstreams.items.properties, key16))){
+const err173 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data61};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2227,8 +2252,12 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(data61 < 1 || isNaN(data61)){
-const err174 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data61};
+}
+if(data61.name !== undefined){
+let data62 = data61.name;
+if(typeof data62 === "string"){
+if(func2(data62) > 63){
+const err174 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data62};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2237,13 +2266,8 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-}
-if(data59.refresh !== undefined){
-let data62 = data59.refresh;
-if(typeof data62 === "string"){
-if(!(formats4(data62))){
-const err175 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data62};
+if(!pattern0.test(data62)){
+const err175 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data62};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2254,7 +2278,7 @@ errors++;
 }
 }
 else {
-const err176 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data62};
+const err176 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data62};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2264,11 +2288,11 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data59.timeout !== undefined){
-let data63 = data59.timeout;
-if(typeof data63 === "string"){
-if(!(formats4(data63))){
-const err177 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data63};
+if(data61.endpoints !== undefined){
+let data63 = data61.endpoints;
+if(Array.isArray(data63)){
+if(data63.length < 1){
+const err177 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data63};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2277,9 +2301,12 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-else {
-const err178 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data63};
+const len6 = data63.length;
+for(let i6=0; i6<len6; i6++){
+let data64 = data63[i6];
+if(typeof data64 === "string"){
+if(!(formats30(data64))){
+const err178 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data64};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2289,9 +2316,8 @@ vErrors.push(err178);
 errors++;
 }
 }
-}
 else {
-const err179 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data59};
+const err179 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data64};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2301,11 +2327,9 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data55.host !== undefined){
-let data64 = data55.host;
-if(typeof data64 === "string"){
-if(!(formats28(data64))){
-const err180 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data64};
+}
+else {
+const err180 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data63};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2315,8 +2339,11 @@ vErrors.push(err180);
 errors++;
 }
 }
-else {
-const err181 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data64};
+if(data61.dns !== undefined){
+let data65 = data61.dns;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+if(data65.name === undefined){
+const err181 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data65};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2325,13 +2352,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-if(data55.tls !== undefined){
-let data65 = data55.tls;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-for(const key17 in data65){
-if(!((key17 === "serverName") || (key17 === "caFile"))){
-const err182 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data65};
+if(data65.port === undefined){
+const err182 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data65};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2340,12 +2362,9 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-if(data65.serverName !== undefined){
-let data66 = data65.serverName;
-if(typeof data66 === "string"){
-if(func2(data66) > 253){
-const err183 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data66};
+for(const key17 in data65){
+if(!((((key17 === "name") || (key17 === "port")) || (key17 === "refresh")) || (key17 === "timeout"))){
+const err183 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data65};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2354,8 +2373,12 @@ vErrors.push(err183);
 }
 errors++;
 }
-if(!pattern8.test(data66)){
-const err184 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data66};
+}
+if(data65.name !== undefined){
+let data66 = data65.name;
+if(typeof data66 === "string"){
+if(func2(data66) > 253){
+const err184 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data66};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2364,9 +2387,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-}
-else {
-const err185 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data66};
+if(!pattern8.test(data66)){
+const err185 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data66};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2376,11 +2398,8 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data65.caFile !== undefined){
-let data67 = data65.caFile;
-if(typeof data67 === "string"){
-if(func2(data67) < 1){
-const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data67};
+else {
+const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data66};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2390,8 +2409,10 @@ vErrors.push(err186);
 errors++;
 }
 }
-else {
-const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data67};
+if(data65.port !== undefined){
+let data67 = data65.port;
+if(!((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67)))){
+const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data67};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2400,10 +2421,9 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-}
-else {
-const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data65};
+if(typeof data67 == "number"){
+if(data67 > 65535 || isNaN(data67)){
+const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data67};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2412,12 +2432,8 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-if(data55.connectTimeout !== undefined){
-let data68 = data55.connectTimeout;
-if(typeof data68 === "string"){
-if(!(formats4(data68))){
-const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data68};
+if(data67 < 1 || isNaN(data67)){
+const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data67};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2427,8 +2443,12 @@ vErrors.push(err189);
 errors++;
 }
 }
-else {
-const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data68};
+}
+if(data65.refresh !== undefined){
+let data68 = data65.refresh;
+if(typeof data68 === "string"){
+if(!(formats4(data68))){
+const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data68};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2438,11 +2458,8 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(data55.idleTimeout !== undefined){
-let data69 = data55.idleTimeout;
-if(typeof data69 === "string"){
-if(!(formats4(data69))){
-const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data69};
+else {
+const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data68};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2452,8 +2469,11 @@ vErrors.push(err191);
 errors++;
 }
 }
-else {
-const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data69};
+if(data65.timeout !== undefined){
+let data69 = data65.timeout;
+if(typeof data69 === "string"){
+if(!(formats4(data69))){
+const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data69};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2463,12 +2483,8 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(data55.pool !== undefined){
-let data70 = data55.pool;
-if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
-for(const key18 in data70){
-if(!((((key18 === "maxConnections") || (key18 === "maxConcurrent")) || (key18 === "maxPending")) || (key18 === "queueTimeout"))){
-const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data70};
+else {
+const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data69};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2478,10 +2494,9 @@ vErrors.push(err193);
 errors++;
 }
 }
-if(data70.maxConnections !== undefined){
-let data71 = data70.maxConnections;
-if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
-const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data71};
+}
+else {
+const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data65};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2490,9 +2505,12 @@ vErrors.push(err194);
 }
 errors++;
 }
-if(typeof data71 == "number"){
-if(data71 < 1 || isNaN(data71)){
-const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data71};
+}
+if(data61.host !== undefined){
+let data70 = data61.host;
+if(typeof data70 === "string"){
+if(!(formats36(data70))){
+const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data70};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2502,11 +2520,8 @@ vErrors.push(err195);
 errors++;
 }
 }
-}
-if(data70.maxConcurrent !== undefined){
-let data72 = data70.maxConcurrent;
-if(!((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72)))){
-const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data72};
+else {
+const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data70};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2515,9 +2530,13 @@ vErrors.push(err196);
 }
 errors++;
 }
-if(typeof data72 == "number"){
-if(data72 < 1 || isNaN(data72)){
-const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data72};
+}
+if(data61.tls !== undefined){
+let data71 = data61.tls;
+if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
+for(const key18 in data71){
+if(!((key18 === "serverName") || (key18 === "caFile"))){
+const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data71};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2527,11 +2546,11 @@ vErrors.push(err197);
 errors++;
 }
 }
-}
-if(data70.maxPending !== undefined){
-let data73 = data70.maxPending;
-if(!((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73)))){
-const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data73};
+if(data71.serverName !== undefined){
+let data72 = data71.serverName;
+if(typeof data72 === "string"){
+if(func2(data72) > 253){
+const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data72};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2540,9 +2559,8 @@ vErrors.push(err198);
 }
 errors++;
 }
-if(typeof data73 == "number"){
-if(data73 < 0 || isNaN(data73)){
-const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data73};
+if(!pattern8.test(data72)){
+const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data72};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2552,12 +2570,8 @@ vErrors.push(err199);
 errors++;
 }
 }
-}
-if(data70.queueTimeout !== undefined){
-let data74 = data70.queueTimeout;
-if(typeof data74 === "string"){
-if(!(formats4(data74))){
-const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data74};
+else {
+const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data72};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2567,8 +2581,11 @@ vErrors.push(err200);
 errors++;
 }
 }
-else {
-const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data74};
+if(data71.caFile !== undefined){
+let data73 = data71.caFile;
+if(typeof data73 === "string"){
+if(func2(data73) < 1){
+const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data73};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2578,9 +2595,8 @@ vErrors.push(err201);
 errors++;
 }
 }
-}
 else {
-const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data70};
+const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data73};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2590,13 +2606,9 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data55.loadBalancing !== undefined){
-let data75 = data55.loadBalancing;
-const _errs203 = errors;
-let valid37 = false;
-const _errs204 = errors;
-if(typeof data75 !== "string"){
-const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data75};
+}
+else {
+const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data71};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2605,8 +2617,12 @@ vErrors.push(err203);
 }
 errors++;
 }
-if("round-robin" !== data75){
-const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data75};
+}
+if(data61.connectTimeout !== undefined){
+let data74 = data61.connectTimeout;
+if(typeof data74 === "string"){
+if(!(formats4(data74))){
+const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data74};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2615,12 +2631,9 @@ vErrors.push(err204);
 }
 errors++;
 }
-var _valid4 = _errs204 === errors;
-valid37 = valid37 || _valid4;
-if(!valid37){
-const _errs206 = errors;
-if(typeof data75 !== "string"){
-const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data75};
+}
+else {
+const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data74};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2629,8 +2642,12 @@ vErrors.push(err205);
 }
 errors++;
 }
-if("least-request" !== data75){
-const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data75};
+}
+if(data61.idleTimeout !== undefined){
+let data75 = data61.idleTimeout;
+if(typeof data75 === "string"){
+if(!(formats4(data75))){
+const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data75};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2639,11 +2656,9 @@ vErrors.push(err206);
 }
 errors++;
 }
-var _valid4 = _errs206 === errors;
-valid37 = valid37 || _valid4;
 }
-if(!valid37){
-const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data75};
+else {
+const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data75};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2652,24 +2667,13 @@ vErrors.push(err207);
 }
 errors++;
 }
-else {
-errors = _errs203;
-if(vErrors !== null){
-if(_errs203){
-vErrors.length = _errs203;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data55.outlierDetection !== undefined){
-let data76 = data55.outlierDetection;
+if(data61.pool !== undefined){
+let data76 = data61.pool;
 if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
 for(const key19 in data76){
-if(!(((((key19 === "consecutiveFailures") || (key19 === "baseEjectionTime")) || (key19 === "maxEjectionTime")) || (key19 === "decayInterval")) || (key19 === "maxEjectionPercent"))){
-const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data76};
+if(!((((key19 === "maxConnections") || (key19 === "maxConcurrent")) || (key19 === "maxPending")) || (key19 === "queueTimeout"))){
+const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data76};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2679,10 +2683,10 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data76.consecutiveFailures !== undefined){
-let data77 = data76.consecutiveFailures;
+if(data76.maxConnections !== undefined){
+let data77 = data76.maxConnections;
 if(!((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77)))){
-const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data77};
+const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data77};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2693,7 +2697,7 @@ errors++;
 }
 if(typeof data77 == "number"){
 if(data77 < 1 || isNaN(data77)){
-const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data77};
+const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data77};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2704,11 +2708,10 @@ errors++;
 }
 }
 }
-if(data76.baseEjectionTime !== undefined){
-let data78 = data76.baseEjectionTime;
-if(typeof data78 === "string"){
-if(!(formats4(data78))){
-const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data78};
+if(data76.maxConcurrent !== undefined){
+let data78 = data76.maxConcurrent;
+if(!((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78)))){
+const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data78};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2717,9 +2720,9 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-else {
-const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data78};
+if(typeof data78 == "number"){
+if(data78 < 1 || isNaN(data78)){
+const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data78};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2729,11 +2732,11 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data76.maxEjectionTime !== undefined){
-let data79 = data76.maxEjectionTime;
-if(typeof data79 === "string"){
-if(!(formats4(data79))){
-const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data79};
+}
+if(data76.maxPending !== undefined){
+let data79 = data76.maxPending;
+if(!((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79)))){
+const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data79};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2742,9 +2745,9 @@ vErrors.push(err213);
 }
 errors++;
 }
-}
-else {
-const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data79};
+if(typeof data79 == "number"){
+if(data79 < 0 || isNaN(data79)){
+const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data79};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2754,11 +2757,12 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data76.decayInterval !== undefined){
-let data80 = data76.decayInterval;
+}
+if(data76.queueTimeout !== undefined){
+let data80 = data76.queueTimeout;
 if(typeof data80 === "string"){
 if(!(formats4(data80))){
-const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data80};
+const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data80};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2769,7 +2773,7 @@ errors++;
 }
 }
 else {
-const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data80};
+const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data80};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2779,11 +2783,9 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data76.maxEjectionPercent !== undefined){
-let data81 = data76.maxEjectionPercent;
-if(typeof data81 == "number"){
-if(data81 > 100 || isNaN(data81)){
-const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data81};
+}
+else {
+const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data76};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2792,8 +2794,14 @@ vErrors.push(err217);
 }
 errors++;
 }
-if(data81 < 0 || isNaN(data81)){
-const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data81};
+}
+if(data61.loadBalancing !== undefined){
+let data81 = data61.loadBalancing;
+const _errs220 = errors;
+let valid39 = false;
+const _errs221 = errors;
+if(typeof data81 !== "string"){
+const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data81};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2802,9 +2810,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-}
-else {
-const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data81};
+if("round-robin" !== data81){
+const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data81};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2813,10 +2820,12 @@ vErrors.push(err219);
 }
 errors++;
 }
-}
-}
-else {
-const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data76};
+var _valid5 = _errs221 === errors;
+valid39 = valid39 || _valid5;
+if(!valid39){
+const _errs223 = errors;
+if(typeof data81 !== "string"){
+const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data81};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2825,12 +2834,8 @@ vErrors.push(err220);
 }
 errors++;
 }
-}
-if(data55.healthCheck !== undefined){
-let data82 = data55.healthCheck;
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-if(data82.path === undefined){
-const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data82};
+if("least-request" !== data81){
+const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data81};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2839,9 +2844,11 @@ vErrors.push(err221);
 }
 errors++;
 }
-for(const key20 in data82){
-if(!(((((key20 === "path") || (key20 === "interval")) || (key20 === "timeout")) || (key20 === "unhealthyThreshold")) || (key20 === "healthyThreshold"))){
-const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data82};
+var _valid5 = _errs223 === errors;
+valid39 = valid39 || _valid5;
+}
+if(!valid39){
+const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data81};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2850,12 +2857,24 @@ vErrors.push(err222);
 }
 errors++;
 }
+else {
+errors = _errs220;
+if(vErrors !== null){
+if(_errs220){
+vErrors.length = _errs220;
 }
-if(data82.path !== undefined){
-let data83 = data82.path;
-if(typeof data83 === "string"){
-if(!pattern2.test(data83)){
-const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data83};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data61.outlierDetection !== undefined){
+let data82 = data61.outlierDetection;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+for(const key20 in data82){
+if(!(((((key20 === "consecutiveFailures") || (key20 === "baseEjectionTime")) || (key20 === "maxEjectionTime")) || (key20 === "decayInterval")) || (key20 === "maxEjectionPercent"))){
+const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data82};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2865,8 +2884,10 @@ vErrors.push(err223);
 errors++;
 }
 }
-else {
-const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data83};
+if(data82.consecutiveFailures !== undefined){
+let data83 = data82.consecutiveFailures;
+if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
+const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data83};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2875,12 +2896,9 @@ vErrors.push(err224);
 }
 errors++;
 }
-}
-if(data82.interval !== undefined){
-let data84 = data82.interval;
-if(typeof data84 === "string"){
-if(!(formats4(data84))){
-const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data84};
+if(typeof data83 == "number"){
+if(data83 < 1 || isNaN(data83)){
+const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data83};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2890,8 +2908,12 @@ vErrors.push(err225);
 errors++;
 }
 }
-else {
-const err226 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data84};
+}
+if(data82.baseEjectionTime !== undefined){
+let data84 = data82.baseEjectionTime;
+if(typeof data84 === "string"){
+if(!(formats4(data84))){
+const err226 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data84};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2901,11 +2923,8 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data82.timeout !== undefined){
-let data85 = data82.timeout;
-if(typeof data85 === "string"){
-if(!(formats4(data85))){
-const err227 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data85};
+else {
+const err227 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data84};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2915,8 +2934,11 @@ vErrors.push(err227);
 errors++;
 }
 }
-else {
-const err228 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data85};
+if(data82.maxEjectionTime !== undefined){
+let data85 = data82.maxEjectionTime;
+if(typeof data85 === "string"){
+if(!(formats4(data85))){
+const err228 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data85};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2926,10 +2948,8 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data82.unhealthyThreshold !== undefined){
-let data86 = data82.unhealthyThreshold;
-if(!((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86)))){
-const err229 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data86};
+else {
+const err229 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data85};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2938,9 +2958,12 @@ vErrors.push(err229);
 }
 errors++;
 }
-if(typeof data86 == "number"){
-if(data86 < 1 || isNaN(data86)){
-const err230 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data86};
+}
+if(data82.decayInterval !== undefined){
+let data86 = data82.decayInterval;
+if(typeof data86 === "string"){
+if(!(formats4(data86))){
+const err230 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data86};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2950,11 +2973,8 @@ vErrors.push(err230);
 errors++;
 }
 }
-}
-if(data82.healthyThreshold !== undefined){
-let data87 = data82.healthyThreshold;
-if(!((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87)))){
-const err231 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data87};
+else {
+const err231 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data86};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2963,9 +2983,12 @@ vErrors.push(err231);
 }
 errors++;
 }
+}
+if(data82.maxEjectionPercent !== undefined){
+let data87 = data82.maxEjectionPercent;
 if(typeof data87 == "number"){
-if(data87 < 1 || isNaN(data87)){
-const err232 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data87};
+if(data87 > 100 || isNaN(data87)){
+const err232 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data87};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2974,11 +2997,8 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err233 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data82};
+if(data87 < 0 || isNaN(data87)){
+const err233 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data87};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2988,9 +3008,8 @@ vErrors.push(err233);
 errors++;
 }
 }
-}
 else {
-const err234 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data55};
+const err234 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data87};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3002,7 +3021,7 @@ errors++;
 }
 }
 else {
-const err235 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data54};
+const err235 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data82};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3012,12 +3031,11 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data.drain !== undefined){
-let data88 = data.drain;
+if(data61.healthCheck !== undefined){
+let data88 = data61.healthCheck;
 if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-for(const key21 in data88){
-if(!((key21 === "delay") || (key21 === "timeout"))){
-const err236 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data88};
+if(data88.path === undefined){
+const err236 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data88};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3026,12 +3044,9 @@ vErrors.push(err236);
 }
 errors++;
 }
-}
-if(data88.delay !== undefined){
-let data89 = data88.delay;
-if(typeof data89 === "string"){
-if(!(formats4(data89))){
-const err237 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data89};
+for(const key21 in data88){
+if(!(((((key21 === "path") || (key21 === "interval")) || (key21 === "timeout")) || (key21 === "unhealthyThreshold")) || (key21 === "healthyThreshold"))){
+const err237 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data88};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3041,8 +3056,11 @@ vErrors.push(err237);
 errors++;
 }
 }
-else {
-const err238 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data89};
+if(data88.path !== undefined){
+let data89 = data88.path;
+if(typeof data89 === "string"){
+if(!pattern2.test(data89)){
+const err238 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data89};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3052,11 +3070,8 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data88.timeout !== undefined){
-let data90 = data88.timeout;
-if(typeof data90 === "string"){
-if(!(formats4(data90))){
-const err239 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data90};
+else {
+const err239 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data89};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3066,8 +3081,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-else {
-const err240 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data90};
+if(data88.interval !== undefined){
+let data90 = data88.interval;
+if(typeof data90 === "string"){
+if(!(formats4(data90))){
+const err240 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data90};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3077,9 +3095,8 @@ vErrors.push(err240);
 errors++;
 }
 }
-}
 else {
-const err241 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data88};
+const err241 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data90};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3089,12 +3106,11 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data.memory !== undefined){
-let data91 = data.memory;
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-for(const key22 in data91){
-if(!(key22 === "replayBuffers")){
-const err242 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data91};
+if(data88.timeout !== undefined){
+let data91 = data88.timeout;
+if(typeof data91 === "string"){
+if(!(formats4(data91))){
+const err242 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data91};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3104,13 +3120,8 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data91.replayBuffers !== undefined){
-let data92 = data91.replayBuffers;
-const _errs245 = errors;
-let valid42 = false;
-const _errs246 = errors;
-if(!((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92)))){
-const err243 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data92};
+else {
+const err243 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data91};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3119,9 +3130,11 @@ vErrors.push(err243);
 }
 errors++;
 }
-if(typeof data92 == "number"){
-if(data92 < 0 || isNaN(data92)){
-const err244 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data92};
+}
+if(data88.unhealthyThreshold !== undefined){
+let data92 = data88.unhealthyThreshold;
+if(!((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92)))){
+const err244 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data92};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3130,14 +3143,9 @@ vErrors.push(err244);
 }
 errors++;
 }
-}
-var _valid5 = _errs246 === errors;
-valid42 = valid42 || _valid5;
-if(!valid42){
-const _errs248 = errors;
-if(typeof data92 === "string"){
-if(!(formats14(data92))){
-const err245 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data92};
+if(typeof data92 == "number"){
+if(data92 < 1 || isNaN(data92)){
+const err245 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data92};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3147,8 +3155,11 @@ vErrors.push(err245);
 errors++;
 }
 }
-else {
-const err246 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data92};
+}
+if(data88.healthyThreshold !== undefined){
+let data93 = data88.healthyThreshold;
+if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
+const err246 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data93};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3157,11 +3168,9 @@ vErrors.push(err246);
 }
 errors++;
 }
-var _valid5 = _errs248 === errors;
-valid42 = valid42 || _valid5;
-}
-if(!valid42){
-const err247 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data92};
+if(typeof data93 == "number"){
+if(data93 < 1 || isNaN(data93)){
+const err247 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data93};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3170,21 +3179,11 @@ vErrors.push(err247);
 }
 errors++;
 }
-else {
-errors = _errs245;
-if(vErrors !== null){
-if(_errs245){
-vErrors.length = _errs245;
-}
-else {
-vErrors = null;
-}
-}
 }
 }
 }
 else {
-const err248 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data91};
+const err248 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data88};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3194,12 +3193,9 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data93 = data.log;
-if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
-for(const key23 in data93){
-if(!(key23 === "level")){
-const err249 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data93};
+}
+else {
+const err249 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data61};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3209,13 +3205,9 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data93.level !== undefined){
-let data94 = data93.level;
-const _errs254 = errors;
-let valid44 = false;
-const _errs255 = errors;
-if(typeof data94 !== "string"){
-const err250 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data94};
+}
+else {
+const err250 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data60};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3224,8 +3216,13 @@ vErrors.push(err250);
 }
 errors++;
 }
-if("fatal" !== data94){
-const err251 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data94};
+}
+if(data.drain !== undefined){
+let data94 = data.drain;
+if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
+for(const key22 in data94){
+if(!((key22 === "delay") || (key22 === "timeout"))){
+const err251 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data94};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3234,12 +3231,12 @@ vErrors.push(err251);
 }
 errors++;
 }
-var _valid6 = _errs255 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
-const _errs257 = errors;
-if(typeof data94 !== "string"){
-const err252 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data94};
+}
+if(data94.delay !== undefined){
+let data95 = data94.delay;
+if(typeof data95 === "string"){
+if(!(formats4(data95))){
+const err252 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data95};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3248,8 +3245,9 @@ vErrors.push(err252);
 }
 errors++;
 }
-if("error" !== data94){
-const err253 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data94};
+}
+else {
+const err253 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data95};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3258,12 +3256,12 @@ vErrors.push(err253);
 }
 errors++;
 }
-var _valid6 = _errs257 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
-const _errs259 = errors;
-if(typeof data94 !== "string"){
-const err254 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data94};
+}
+if(data94.timeout !== undefined){
+let data96 = data94.timeout;
+if(typeof data96 === "string"){
+if(!(formats4(data96))){
+const err254 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data96};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3272,8 +3270,9 @@ vErrors.push(err254);
 }
 errors++;
 }
-if("warn" !== data94){
-const err255 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data94};
+}
+else {
+const err255 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data96};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3282,12 +3281,10 @@ vErrors.push(err255);
 }
 errors++;
 }
-var _valid6 = _errs259 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
-const _errs261 = errors;
-if(typeof data94 !== "string"){
-const err256 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data94};
+}
+}
+else {
+const err256 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data94};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3296,8 +3293,13 @@ vErrors.push(err256);
 }
 errors++;
 }
-if("info" !== data94){
-const err257 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data94};
+}
+if(data.memory !== undefined){
+let data97 = data.memory;
+if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
+for(const key23 in data97){
+if(!(key23 === "replayBuffers")){
+const err257 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data97};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3306,12 +3308,14 @@ vErrors.push(err257);
 }
 errors++;
 }
-var _valid6 = _errs261 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
+}
+if(data97.replayBuffers !== undefined){
+let data98 = data97.replayBuffers;
+const _errs262 = errors;
+let valid44 = false;
 const _errs263 = errors;
-if(typeof data94 !== "string"){
-const err258 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data94};
+if(!((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98)))){
+const err258 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data98};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3320,8 +3324,9 @@ vErrors.push(err258);
 }
 errors++;
 }
-if("debug" !== data94){
-const err259 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data94};
+if(typeof data98 == "number"){
+if(data98 < 0 || isNaN(data98)){
+const err259 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data98};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3330,12 +3335,14 @@ vErrors.push(err259);
 }
 errors++;
 }
+}
 var _valid6 = _errs263 === errors;
 valid44 = valid44 || _valid6;
 if(!valid44){
 const _errs265 = errors;
-if(typeof data94 !== "string"){
-const err260 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data94};
+if(typeof data98 === "string"){
+if(!(formats10(data98))){
+const err260 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data98};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3344,8 +3351,9 @@ vErrors.push(err260);
 }
 errors++;
 }
-if("trace" !== data94){
-const err261 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data94};
+}
+else {
+const err261 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data98};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3356,10 +3364,9 @@ errors++;
 }
 var _valid6 = _errs265 === errors;
 valid44 = valid44 || _valid6;
+}
 if(!valid44){
-const _errs267 = errors;
-if(typeof data94 !== "string"){
-const err262 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data94};
+const err262 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data98};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3368,39 +3375,11 @@ vErrors.push(err262);
 }
 errors++;
 }
-if("silent" !== data94){
-const err263 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data94};
-if(vErrors === null){
-vErrors = [err263];
-}
 else {
-vErrors.push(err263);
-}
-errors++;
-}
-var _valid6 = _errs267 === errors;
-valid44 = valid44 || _valid6;
-}
-}
-}
-}
-}
-}
-if(!valid44){
-const err264 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data94};
-if(vErrors === null){
-vErrors = [err264];
-}
-else {
-vErrors.push(err264);
-}
-errors++;
-}
-else {
-errors = _errs254;
+errors = _errs262;
 if(vErrors !== null){
-if(_errs254){
-vErrors.length = _errs254;
+if(_errs262){
+vErrors.length = _errs262;
 }
 else {
 vErrors = null;
@@ -3410,7 +3389,38 @@ vErrors = null;
 }
 }
 else {
-const err265 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data93};
+const err263 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data97};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+}
+if(data.log !== undefined){
+let data99 = data.log;
+if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
+for(const key24 in data99){
+if(!(key24 === "level")){
+const err264 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data99};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+}
+if(data99.level !== undefined){
+let data100 = data99.level;
+const _errs271 = errors;
+let valid46 = false;
+const _errs272 = errors;
+if(typeof data100 !== "string"){
+const err265 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data100};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3419,15 +3429,210 @@ vErrors.push(err265);
 }
 errors++;
 }
-}
-}
-else {
-const err266 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if("fatal" !== data100){
+const err266 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data100};
 if(vErrors === null){
 vErrors = [err266];
 }
 else {
 vErrors.push(err266);
+}
+errors++;
+}
+var _valid7 = _errs272 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs274 = errors;
+if(typeof data100 !== "string"){
+const err267 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data100};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
+}
+errors++;
+}
+if("error" !== data100){
+const err268 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data100};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+var _valid7 = _errs274 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs276 = errors;
+if(typeof data100 !== "string"){
+const err269 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data100};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+if("warn" !== data100){
+const err270 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data100};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+var _valid7 = _errs276 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs278 = errors;
+if(typeof data100 !== "string"){
+const err271 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data100};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
+}
+errors++;
+}
+if("info" !== data100){
+const err272 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data100};
+if(vErrors === null){
+vErrors = [err272];
+}
+else {
+vErrors.push(err272);
+}
+errors++;
+}
+var _valid7 = _errs278 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs280 = errors;
+if(typeof data100 !== "string"){
+const err273 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data100};
+if(vErrors === null){
+vErrors = [err273];
+}
+else {
+vErrors.push(err273);
+}
+errors++;
+}
+if("debug" !== data100){
+const err274 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data100};
+if(vErrors === null){
+vErrors = [err274];
+}
+else {
+vErrors.push(err274);
+}
+errors++;
+}
+var _valid7 = _errs280 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs282 = errors;
+if(typeof data100 !== "string"){
+const err275 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data100};
+if(vErrors === null){
+vErrors = [err275];
+}
+else {
+vErrors.push(err275);
+}
+errors++;
+}
+if("trace" !== data100){
+const err276 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data100};
+if(vErrors === null){
+vErrors = [err276];
+}
+else {
+vErrors.push(err276);
+}
+errors++;
+}
+var _valid7 = _errs282 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs284 = errors;
+if(typeof data100 !== "string"){
+const err277 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data100};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+}
+if("silent" !== data100){
+const err278 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data100};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+var _valid7 = _errs284 === errors;
+valid46 = valid46 || _valid7;
+}
+}
+}
+}
+}
+}
+if(!valid46){
+const err279 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data100};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
+}
+errors++;
+}
+else {
+errors = _errs271;
+if(vErrors !== null){
+if(_errs271){
+vErrors.length = _errs271;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err280 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data99};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+}
+}
+else {
+const err281 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err281];
+}
+else {
+vErrors.push(err281);
 }
 errors++;
 }

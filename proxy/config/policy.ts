@@ -25,7 +25,22 @@ export interface Policy {
 export interface ListenerPolicy {
   name: string;
   address: HostPort;
+  limits: ListenerLimits;
   routes: RoutePolicy[];
+}
+
+/** What one client connection may hold of a listener; each limit names the policy key it comes from. */
+export interface ListenerLimits {
+  /** From accept or the previous response until the request head is complete; then 408 and close. */
+  headersTimeoutMs: number;
+  /** The longest gap between two bytes of a request body; then 408 (or a close, once a response has begun). */
+  requestBodyTimeoutMs: number;
+  /** How long a keep-alive connection may sit idle between requests. */
+  idleTimeoutMs: number;
+  /** Open client connections; more are closed at once. */
+  maxConnections: number;
+  /** Request line and headers together; a larger head is answered 431. */
+  maxHeaderSizeBytes: number;
 }
 
 export interface RouteMatch {

@@ -89,9 +89,18 @@ const Route = Strict({
   fault: Opt(Fault),
 });
 
+const ListenerLimits = Strict({
+  headersTimeout: Opt(Duration),
+  requestBodyTimeout: Opt(Duration),
+  idleTimeout: Opt(Duration),
+  maxConnections: Opt(Type.Integer({ minimum: 1 })),
+  maxHeaderSize: Opt(Size),
+});
+
 const Listener = Strict({
   name: Name,
   address: Address,
+  limits: Opt(ListenerLimits),
   routes: Type.Array(Route),
 });
 
@@ -146,6 +155,7 @@ export const PolicyFileSchema = Strict({
 
 export type PolicyFile = Static<typeof PolicyFileSchema>;
 export type RouteFile = Static<typeof Route>;
+export type ListenerLimitsFile = Static<typeof ListenerLimits>;
 export type UpstreamFile = Static<typeof Upstream>;
 export type RetryCondition = Static<typeof RetryCondition>;
 export type FailureKind = Static<typeof FailureKind>;

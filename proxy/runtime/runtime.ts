@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { checkPolicyFile } from '../config/policy-check.js';
 import { PolicyError } from '../config/policy-error.js';
-import type { Policy } from '../config/policy.js';
+import type { ListenerPolicy, Policy } from '../config/policy.js';
 import { buildRoute, type CompiledRoute } from '../routing/route-stack.js';
 import { Router } from '../routing/router.js';
 import { DataPlaneListener } from '../server/listener.js';
@@ -67,7 +67,7 @@ export class Runtime {
     const loaded = policy ?? (await checkPolicyFile(policyFile));
     runtime.current = await runtime.build(loaded, 1, undefined);
     try {
-      for (const listener of loaded.listeners) await runtime.bind(listener.name, listener.address);
+      for (const listener of loaded.listeners) await runtime.bind(listener);
     } catch (err) {
       await runtime.shutdownNow();
       throw err;
@@ -170,7 +170,7 @@ export class Runtime {
     const replaced = new Map<string, DataPlaneListener>();
     try {
       for (const l of moved) {
-        const listener = this.newListener(l.name, l.address);
+        const listener = this.newListener(l.name, l.address, l.limits);
         await listener.listen();
         bound.push(listener);
       }
@@ -199,6 +199,8 @@ export class Runtime {
     }
 
     this.current = next; // the swap: requests from here on use the new generation
+    // A kept listener takes its new limits in place; rebinding would refuse connections meanwhile.
+    for (const l of policy.listeners) this.listeners.get(l.name)!.applyLimits(l.limits);
     this.publish(next);
     this.metrics.configReloads.inc({ result: 'success' });
     this.log.info({ trigger, generation: next.id, listeners: this.listenerAddresses() }, 'policy reloaded');
@@ -307,12 +309,12 @@ export class Runtime {
     return { id, users, policy, upstreams, routers, routes };
   }
 
-  private newListener(name: string, address: Policy['listeners'][number]['address']): DataPlaneListener {
-    return new DataPlaneListener(name, address, () => this.current.routers.get(name), this.metrics, this.log, this.accessLog, this.replayMemory);
+  private newListener(name: string, address: ListenerPolicy['address'], limits: ListenerPolicy['limits']): DataPlaneListener {
+    return new DataPlaneListener(name, address, limits, () => this.current.routers.get(name), this.metrics, this.log, this.accessLog, this.replayMemory);
   }
 
-  private async bind(name: string, address: Policy['listeners'][number]['address']): Promise<void> {
-    const listener = this.newListener(name, address);
+  private async bind({ name, address, limits }: ListenerPolicy): Promise<void> {
+    const listener = this.newListener(name, address, limits);
     await listener.listen();
     this.listeners.set(name, listener);
   }

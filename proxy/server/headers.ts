@@ -1,12 +1,14 @@
 /**
  * Header rules at the proxy boundary (RFC 9110 §7.6.1): connection-specific headers stop here, in both directions,
  * along with any header the Connection field names; x-forwarded-* and x-request-id are added on the way in.
+ * Proxy-Authorization is meant for the proxy the client talks to (RFC 9110 §11.7.2), which is this one: it stops here
+ * too, so a credential for Breakwater never reaches an upstream.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Headers } from '../policies/exchange.js';
 
-const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
+const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'proxy-authorization', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
 
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
@@ -41,6 +43,19 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: Forwa
   if (incoming.host !== undefined) out['x-forwarded-host'] ??= incoming.host;
   out['x-request-id'] = ctx.requestId;
   return out;
+}
+
+/**
+ * Node keeps the first of two Host headers and drops the other, so which authority the request meant is ambiguous
+ * (RFC 9112 §3.2: answer 400); only the raw list shows both.
+ */
+export function hasDuplicateHost(rawHeaders: readonly string[]): boolean {
+  let hosts = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host' && ++hosts > 1) return true;
+  }
+  return false;
 }
 
 export function requestIdOf(incoming: IncomingHttpHeaders): string {

@@ -1,12 +1,13 @@
 /**
  * The data plane: a node:http server per listener. Each request is matched to a route of the policy generation that
  * is current when it arrives (and finishes under it, even if a reload lands meanwhile), sent through the route's
- * stack, and the answer streamed back with backpressure.
+ * stack, and the answer streamed back with backpressure. The listener's limits (listener-limits.ts) see each
+ * connection and request first.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { HostPort } from '../config/policy.js';
+import type { HostPort, ListenerLimits } from '../config/policy.js';
 import { clientGone, ProxyError, type Exchange, type Headers, type Outcome, type RequestBody, type UpstreamResponse } from '../policies/exchange.js';
 import { classifyError, outcomeOfStatus } from '../policies/outcome.js';
 import { RequestScope } from '../policies/request-scope.js';
@@ -18,6 +19,7 @@ import type { CounterCell } from '../telemetry/hot-counter.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { boundAddress } from './bound-address.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
+import { ListenerLimiter, serverOptions } from './listener-limits.js';
 import type { ReplayMemory } from './replay-memory.js';
 import { readRequestBody } from './request-body.js';
 
@@ -34,10 +36,12 @@ export class DataPlaneListener {
   private idleWaiters: Array<() => void> = [];
   private noRouteAccessLog: RouteAccessLog | undefined;
   private noRouteCount: CounterCell | undefined;
+  private readonly limiter: ListenerLimiter;
 
   constructor(
     readonly name: string,
     readonly address: HostPort,
+    limits: ListenerLimits,
     /** The router of the current policy generation for this listener. */
     private readonly router: () => Router<CompiledRoute> | undefined,
     private readonly metrics: Metrics,
@@ -46,17 +50,15 @@ export class DataPlaneListener {
     /** The process-wide bound on request bodies kept for replay. */
     private readonly replayMemory: ReplayMemory,
   ) {
-    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => void this.handle(req, res));
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      // A malformed request never reaches an upstream: it is answered here and the connection closed.
-      if (socket.writable && err.code !== 'ECONNRESET') {
-        const body = JSON.stringify({ error: 'bad request', detail: err.message });
-        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-      } else {
-        socket.destroy();
-      }
-      this.log.debug({ listener: this.name, err: err.message }, 'malformed request rejected');
+    this.server = createServer(serverOptions(limits), (req, res) => {
+      if (this.limiter.admit(req, res)) void this.handle(req, res);
     });
+    this.limiter = new ListenerLimiter(this.server, name, limits, metrics.listenerRejections(name), log);
+  }
+
+  /** A reload's limits for this listener, applied without rebinding (see ListenerLimiter.apply). */
+  applyLimits(limits: ListenerLimits): void {
+    this.limiter.apply(limits);
   }
 
   listen(): Promise<string> {

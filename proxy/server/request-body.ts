@@ -16,8 +16,8 @@ const MAX_KEPT_CHUNKS = 8;
  * with the scope's reason.
  */
 export function readRequestBody(req: IncomingMessage, limit: number, memory: ReplayMemory, scope: RequestScope): Promise<RequestBody> | RequestBody {
+  if (!hasBody(req)) return NONE;
   const length = req.headers['content-length'];
-  if (req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return NONE;
   if (length !== undefined && Number(length) > limit) return { kind: 'stream', stream: req, reason: 'too-large' };
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -69,6 +69,12 @@ export function readRequestBody(req: IncomingMessage, limit: number, memory: Rep
     req.on('error', onError);
     req.on('close', onClose);
   });
+}
+
+/** Whether the request's framing announces a body (RFC 9112 6.3): chunked, or a Content-Length above 0. */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 async function* concat(head: Buffer[], rest: IncomingMessage): AsyncIterable<Buffer> {

@@ -5,7 +5,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { Bulkhead, type BulkheadLimits } from '../policies/bulkhead.js';
 import { clock } from '../runtime/clock.js';
-import { HotCounter } from './hot-counter.js';
+import { HotCounter, type CounterCell } from './hot-counter.js';
 import { HotHistogram } from './hot-histogram.js';
 
 type BulkheadScope = 'upstream' | 'route';
@@ -18,6 +18,10 @@ export interface ExportedUpstream {
 }
 
 export const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
+
+/** Why a listener refused a connection or request before any route saw it. */
+export const LISTENER_REJECT_REASONS = ['headers-timeout', 'body-timeout', 'max-connections', 'header-too-large', 'bad-request'] as const;
+export type ListenerRejectReason = (typeof LISTENER_REJECT_REASONS)[number];
 
 /** prom-client names these gauges *_total, which the Prometheus exposition rules reserve for counters. */
 /**
@@ -177,6 +181,12 @@ export class Metrics {
     labelNames: ['route', 'kind'] as const,
     registers: [this.registry],
   });
+  readonly listenerRejected = new HotCounter({
+    name: 'breakwater_listener_rejected_total',
+    help: 'Connections and requests a listener refused before routing, by reason (a listener limit, or a malformed request).',
+    labelNames: ['listener', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly configReloads = new Counter({
     name: 'breakwater_config_reloads_total',
     help: 'Policy reloads, by result.',
@@ -193,6 +203,13 @@ export class Metrics {
   bulkhead(scope: BulkheadScope, name: string, limits: BulkheadLimits, label: string): Bulkhead {
     const rejected = this.bulkheadRejected.cellsBy({ scope, name }, 'reason');
     return new Bulkhead(limits, { rejected: (reason) => rejected(reason).inc() }, label);
+  }
+
+  /** The rejection counters of one listener, every reason's series present from the start at 0. */
+  listenerRejections(listener: string): (reason: ListenerRejectReason) => CounterCell {
+    const cells = this.listenerRejected.cellsBy({ listener }, 'reason');
+    for (const reason of LISTENER_REJECT_REASONS) cells(reason);
+    return cells;
   }
 
   /** Exports a bulkhead's slots under `scope` and `name`, in place of any bulkhead exported there before. */

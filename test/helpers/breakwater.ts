@@ -43,6 +43,8 @@ export interface StartOptions {
    * fresh temp folder; `policy` is then ignored, writePolicy() renames over this path, and the caller removes it.
    */
   policyPath?: string;
+  /** Starts Breakwater under this file-descriptor limit (`ulimit -n`), to show what holds descriptors. */
+  maxOpenFiles?: number;
 }
 
 /** Default admin and drain settings that keep tests fast; the policy given overrides them. */
@@ -56,7 +58,11 @@ export async function startBreakwater(policy: Record<string, unknown> | string, 
   const ownsDir = options.policyPath === undefined;
   if (ownsDir) writeFileSync(policyFile, typeof policy === 'string' ? policy : stringify(withTestDefaults(policy)));
 
-  const child = spawn(process.execPath, [CLI, '--config', policyFile], {
+  const command = [process.execPath, CLI, '--config', policyFile];
+  // exec keeps the shell's pid, so `pid` and signals still reach Breakwater itself.
+  const [file, ...args] =
+    options.maxOpenFiles === undefined ? command : ['/bin/sh', '-c', 'ulimit -n "$1" && shift && exec "$@"', 'sh', String(options.maxOpenFiles), ...command];
+  const child = spawn(file!, args, {
     env: { ...process.env, BREAKWATER_LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -108,3 +108,35 @@ t.test('DNS upstreams: lookups bounded by dns.timeout; Host is the name unless u
     'line 3: upstreams[0].dns.timeout: must be longer than 0',
   ]);
 });
+
+t.test('listener limits: safe defaults, and every key of the file read in its unit', async (t) => {
+  const defaults = parsePolicy(minimal(), 'x').listeners[0]!.limits;
+  t.same(defaults, { headersTimeoutMs: 10_000, requestBodyTimeoutMs: 30_000, idleTimeoutMs: 65_000, maxConnections: 4096, maxHeaderSizeBytes: 16 * 1024 });
+  const text = `listeners:\n  - name: e\n    address: 127.0.0.1:0\n    limits: { headersTimeout: 2s, requestBodyTimeout: 250ms, idleTimeout: 1m, maxConnections: 50, maxHeaderSize: 8KiB }\n    routes: [{ name: r, upstream: u }]\nupstreams: [{ name: u, endpoints: ["127.0.0.1:1"] }]\n`;
+  t.same(parsePolicy(text, 'x').listeners[0]!.limits, {
+    headersTimeoutMs: 2000,
+    requestBodyTimeoutMs: 250,
+    idleTimeoutMs: 60_000,
+    maxConnections: 50,
+    maxHeaderSizeBytes: 8192,
+  });
+});
+
+t.test('listener limits: a limit that would switch a check off, or refuse every request, is named by path', async (t) => {
+  const text = `listeners:\n  - name: e\n    address: 127.0.0.1:0\n    limits:\n      headersTimeout: 0s\n      requestBodyTimeout: 0ms\n      idleTimeout: soon\n      maxConnections: 0\n      maxHeaderSize: 512\n      maxBodySize: 1MiB\n    routes: [{ name: r, upstream: u }]\nupstreams: [{ name: u, endpoints: ["127.0.0.1:1"] }]\n`;
+  const err = t.throws(() => parsePolicy(text, 'bad.yaml')) as PolicyError;
+  const problems = err.problems.join('\n');
+  t.match(problems, /line 5: listeners\[0\]\.limits\.headersTimeout: must be longer than 0/);
+  t.match(problems, /line 6: listeners\[0\]\.limits\.requestBodyTimeout: must be longer than 0/);
+  t.match(problems, /line 7: listeners\[0\]\.limits\.idleTimeout: must be a duration/);
+  t.match(problems, /line 8: listeners\[0\]\.limits\.maxConnections: must be >= 1/);
+  t.match(problems, /line 9: listeners\[0\]\.limits\.maxHeaderSize: must be at least 1KiB/);
+  t.match(problems, /listeners\[0\]\.limits\.maxBodySize: unknown key/);
+});
+
+t.test('the policy example in the README loads, listener limits included', async (t) => {
+  const readme = readFileSync('README.md', 'utf8');
+  const start = readme.indexOf('```yaml\n', readme.indexOf('## The policy file')) + '```yaml\n'.length;
+  const policy = parsePolicy(readme.slice(start, readme.indexOf('```', start)), 'README.md');
+  t.same(policy.listeners[0]!.limits, { headersTimeoutMs: 10_000, requestBodyTimeoutMs: 30_000, idleTimeoutMs: 65_000, maxConnections: 4096, maxHeaderSizeBytes: 16 * 1024 });
+});

@@ -108,8 +108,10 @@ export class ListenerLimiter {
   }
 
   private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    if (err.code === 'ECONNRESET') {
-      socket.destroy(); // the client went away; nothing to answer or count
+    // The client went away, abruptly or by closing its side mid-request: nothing to answer or count, and the request
+    // it left unfinished must see its connection close now rather than wait for an answer to go out first.
+    if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE') {
+      socket.destroy();
       return;
     }
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {

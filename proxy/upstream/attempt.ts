@@ -5,7 +5,7 @@
  */
 import { clock } from '../runtime/clock.js';
 import type { Dispatcher } from 'undici';
-import { ProxyError, type Exchange, type Send } from '../policies/exchange.js';
+import { ProxyError, type ErrorKind, type Exchange, type Send } from '../policies/exchange.js';
 import { classifyError } from '../policies/outcome.js';
 import { ResponseRelay } from './response-relay.js';
 import type { Upstream } from './upstream.js';
@@ -74,7 +74,7 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
       const failure =
         reason instanceof ProxyError
           ? reason
-          : new ProxyError(classifyError(err), `${endpoint.address}: ${describe(err)}`, {}, { cause: err });
+          : failureOf(classifyError(err), endpoint.address, err);
       upstream.report(endpoint, failure.kind);
       if (failure.kind === 'timeout') events.timedOut('per-try');
       else if (failure.kind === 'deadline') events.timedOut('deadline');
@@ -89,8 +89,21 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
   };
 }
 
-/** What the client and the log are told of an upstream failure: the cause, without undici's internals. */
-function describe(err: unknown): string {
-  const { code, message } = err as { code?: string; message?: string };
-  return code ? `${code}: ${message ?? ''}`.replace(/\s+at .*$/s, '') : (message ?? String(err));
+/** What the client is told of an upstream failure: the cause in words and its error code, not the library's message. */
+const FAILURE_TEXT: Partial<Record<ErrorKind, string>> = {
+  'connect-failure': 'could not connect',
+  reset: 'the connection failed mid-exchange',
+  'protocol-error': 'the response broke HTTP',
+  'tls-error': 'TLS verification or handshake failed',
+  'local-resources': 'Breakwater is short of file descriptors or memory',
+  timeout: 'no response head in time',
+};
+
+function failureOf(kind: ErrorKind, address: string, err: unknown): ProxyError {
+  return new ProxyError(kind, `${address}: ${describe(kind, err)}`, {}, { cause: err });
+}
+
+function describe(kind: ErrorKind, err: unknown): string {
+  const code = (err as { code?: string }).code;
+  return `${FAILURE_TEXT[kind] ?? kind}${code ? ` (${code})` : ''}`;
 }

@@ -65,7 +65,8 @@ t.test('connection refused → 503, connection reset → 502, never a generic 50
   const reset = await startBreakwater(policy([resetAddress], { timeout: '2s' }));
   t.teardown(() => reset.stop());
   const r2 = await request(`${reset.url}/api/data`);
-  const b2 = (await r2.body.json()) as { error: string };
+  const b2 = (await r2.body.json()) as { error: string; detail: string };
   t.equal(r2.statusCode, 502);
   t.equal(b2.error, 'reset');
+  t.match(b2.detail, /^127\.0\.0\.1:\d+: the connection failed mid-exchange \((ECONNRESET|UND_ERR_SOCKET)\)$/, 'the cause in words, not the library message');
 });

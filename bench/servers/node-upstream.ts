@@ -2,6 +2,7 @@
 //   GET /big          1 MiB response (body streaming)
 //   GET /slow?ms=N    answers after N ms (holds bulkhead slots)
 //   GET /flaky        503 and 200 in turn (one failed attempt, then success)
+//   GET /trickle?chunks=N&ms=M   N chunks of 1 KiB, one every M ms (a response body that takes its time)
 //   anything else     200 "ok", request body read and dropped
 // With --hosts a,b,c it listens on the same port on several loopback addresses (many endpoints).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,6 +11,8 @@ import { announceListening, readFlag } from './server-cli.js';
 
 const BIG_BODY = Buffer.alloc(1024 * 1024, 'b');
 const MAX_SLOW_MS = 60_000;
+const TRICKLE_CHUNK = Buffer.alloc(1024, 't');
+const MAX_TRICKLE_CHUNKS = 1000;
 let flakyCalls = 0;
 
 function respond(req: IncomingMessage, res: ServerResponse): void {
@@ -21,12 +24,27 @@ function respond(req: IncomingMessage, res: ServerResponse): void {
     const delayMs = Math.min(MAX_SLOW_MS, Number(url.searchParams.get('ms') ?? '1000'));
     const timer = setTimeout(() => res.end('slow\n'), delayMs);
     res.on('close', () => clearTimeout(timer));
+  } else if (url.pathname === '/trickle') {
+    trickle(res, Math.max(1, Math.min(MAX_TRICKLE_CHUNKS, Number(url.searchParams.get('chunks') ?? '10'))), Math.min(MAX_SLOW_MS, Number(url.searchParams.get('ms') ?? '100')));
   } else if (url.pathname === '/flaky') {
     res.statusCode = flakyCalls++ % 2 === 0 ? 503 : 200;
     res.end('flaky\n');
   } else {
     res.end('ok\n');
   }
+}
+
+function trickle(res: ServerResponse, chunks: number, intervalMs: number): void {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': chunks * TRICKLE_CHUNK.length });
+  let sent = 0;
+  const timer = setInterval(() => {
+    res.write(TRICKLE_CHUNK);
+    if (++sent >= chunks) {
+      clearInterval(timer);
+      res.end();
+    }
+  }, intervalMs);
+  res.on('close', () => clearInterval(timer));
 }
 
 async function listen(host: string, port: number): Promise<Server> {

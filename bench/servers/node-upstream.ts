@@ -4,6 +4,7 @@
 //   GET /flaky        503 and 200 in turn (one failed attempt, then success)
 //   GET /trickle?chunks=N&ms=M   N chunks of 1 KiB, one every M ms (a response body that takes its time)
 //   anything else     200 "ok", request body read and dropped
+// Only the path's last segment counts ("/queued/slow" is "/slow"), so a proxy route's prefix may come before it.
 // With --hosts a,b,c it listens on the same port on several loopback addresses (many endpoints).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
@@ -17,16 +18,17 @@ let flakyCalls = 0;
 
 function respond(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://upstream');
-  if (url.pathname === '/big') {
+  const resource = url.pathname.slice(url.pathname.lastIndexOf('/'));
+  if (resource === '/big') {
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG_BODY.length });
     res.end(BIG_BODY);
-  } else if (url.pathname === '/slow') {
+  } else if (resource === '/slow') {
     const delayMs = Math.min(MAX_SLOW_MS, Number(url.searchParams.get('ms') ?? '1000'));
     const timer = setTimeout(() => res.end('slow\n'), delayMs);
     res.on('close', () => clearTimeout(timer));
-  } else if (url.pathname === '/trickle') {
+  } else if (resource === '/trickle') {
     trickle(res, Math.max(1, Math.min(MAX_TRICKLE_CHUNKS, Number(url.searchParams.get('chunks') ?? '10'))), Math.min(MAX_SLOW_MS, Number(url.searchParams.get('ms') ?? '100')));
-  } else if (url.pathname === '/flaky') {
+  } else if (resource === '/flaky') {
     res.statusCode = flakyCalls++ % 2 === 0 ? 503 : 200;
     res.end('flaky\n');
   } else {

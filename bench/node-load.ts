@@ -11,6 +11,8 @@ export interface OpenLoopSpec {
   durationS: number;
   /** Sent in turn, relative to `url`; a GET of `url` when absent. */
   mix?: readonly PlannedRequest[];
+  /** Called with every answer as it arrives (requests that got none are only counted in `errors`). */
+  onAnswer?: (answer: { path: string; status: number; latencyUs: number }) => void;
 }
 
 /** A GET, or a POST when it has a body. */
@@ -103,7 +105,7 @@ export async function nodeOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> 
   const total = Math.max(1, Math.round(spec.rps * spec.durationS));
   const intervalUs = 1e6 / spec.rps;
   const recorder = new LatencyRecorder(total);
-  const planned = (spec.mix ?? [{ path: '' }]).map((entry) => ({ ...entry, url: new URL(entry.path, url) }));
+  const planned = (spec.mix ?? [{ path: `${url.pathname}${url.search}` }]).map((entry) => ({ ...entry, url: new URL(entry.path, url) }));
   let non2xx = 0;
   const statuses: Record<string, number> = {};
   const inFlight: Promise<void>[] = [];
@@ -122,6 +124,7 @@ export async function nodeOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> 
           statuses[outcome.status] = (statuses[outcome.status] ?? 0) + 1;
           lastAnswerUs = nowUs();
           recorder.record(lastAnswerUs - scheduledAt);
+          spec.onAnswer?.({ path: next.path, status: outcome.status, latencyUs: lastAnswerUs - scheduledAt });
         }),
       );
     }

@@ -60,6 +60,11 @@ export function evaluateHostileGoals(hostile: HostileFigures): GoalResult[] {
     },
     atMost(`normal traffic: p99 <= ${formatUs(NORMAL_P99_MAX_US)}`, normal.p99Us, NORMAL_P99_MAX_US, formatUs(normal.p99Us)),
     bulkheadsSettled(hostile),
+    {
+      goal: 'after the load, one request down every route answers 2xx',
+      value: hostile.afterLoad.map((probe) => `${probe.path} ${probe.status ?? 'no answer'} in ${formatNumber(probe.ms)} ms`).join(', '),
+      met: hostile.afterLoad.length > 0 && hostile.afterLoad.every((probe) => probe.status !== null && probe.status >= 200 && probe.status < 300),
+    },
     atMost(`RSS after settling <= ${RSS_END_FACTOR}x baseline + ${RSS_END_HEADROOM_MB} MB`, rss.endMB, rssEndLimitMB,
       `${formatNumber(rss.endMB, 1)} MB (baseline ${formatNumber(rss.baselineMB, 1)} MB, limit ${formatNumber(rssEndLimitMB, 1)} MB)`),
     atMost(`peak RSS under hostile load <= ${RSS_PEAK_MAX_MB} MB`, rss.peakMB, RSS_PEAK_MAX_MB, `${formatNumber(rss.peakMB, 1)} MB`),

@@ -10,11 +10,12 @@ import { scrapeBreakwater, type BreakwaterMetrics } from './breakwater-metrics.j
 import { pinThisProcess } from './children.js';
 import { abortingClient, runAttacker, slowloris, stalledBody, type AttackerSpec } from './hostile-clients.js';
 import { SETTLE_LIMIT_S } from './hostile-goals.js';
-import { hostilePolicy, rewritePolicy, UPSTREAM_HOSTS } from './hostile-policy.js';
+import { hostilePolicy, QUEUED_PREFIX, rewritePolicy, UPSTREAM_HOSTS } from './hostile-policy.js';
+import { bulkheadSummary } from './format.js';
 import { toMB } from './measure-window.js';
 import { nodeOpenLoop, type OpenLoopResult, type PlannedRequest } from './node-load.js';
 import { openFileCount, openFileLimit, rssBytes } from './proc-stats.js';
-import type { HostileFigures, HostileReport, HostileSample, NormalTrafficFigures } from './results.js';
+import type { HostileFigures, HostileReport, HostileSample, NormalTrafficFigures, RouteProbe } from './results.js';
 import { startNodeUpstream } from './upstream.js';
 
 export interface HostileEnvironment {
@@ -56,6 +57,7 @@ const SMOKE_LOAD: HostileLoad = {
   baselineWaitS: 0.5,
 };
 const SETTLE_POLL_MS = 500;
+const PROBE_TIMEOUT_MS = 5000;
 const RELOAD_GRACE_MS = 1000;
 const SLOWLORIS_RECONNECT_MS = 1000;
 const STALLED_RECONNECT_MS = 1000;
@@ -72,6 +74,9 @@ const NORMAL_MIX: readonly PlannedRequest[] = [
   { path: '/slow?ms=20' },
   { path: '/delayed/fast' },
 ];
+
+/** One request down each route, the queued one too, once the load is over. */
+const AFTER_LOAD_PROBES: readonly PlannedRequest[] = [...NORMAL_MIX, { path: `${QUEUED_PREFIX}/fast` }];
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const port = (url: string): number => Number(new URL(url).port);
@@ -94,7 +99,7 @@ class NormalAnswers {
   }
 }
 
-/** The proxy's RSS, open files and bulkhead gauges (summed) at one moment, and normal traffic's failures since the last. */
+/** The proxy's RSS, open files and bulkhead gauges at one moment, and normal traffic's failures since the last. */
 async function sample(
   breakwater: BreakwaterInstance,
   answers: NormalAnswers,
@@ -110,9 +115,7 @@ async function sample(
     normalFailed: answers.takeFailed(),
   };
   const metrics = await scrapeBreakwater(breakwater.adminUrl);
-  const sum = (field: 'active' | 'queued'): number | null =>
-    metrics === undefined ? null : metrics.bulkheads.reduce((total, gauge) => total + gauge[field], 0);
-  return [{ ...reading, bulkheadActive: sum('active'), bulkheadQueued: sum('queued') }, metrics];
+  return [{ ...reading, bulkheads: metrics?.bulkheads ?? null }, metrics];
 }
 
 function normalFigures(result: OpenLoopResult, answers: NormalAnswers): NormalTrafficFigures {
@@ -138,6 +141,23 @@ async function every(everyS: number, until: Promise<unknown>, work: () => void |
   const timer = setInterval(() => (runs = runs.then(work)), everyS * 1000);
   await until.finally(() => clearInterval(timer));
   await runs;
+}
+
+async function probe(baseUrl: string, request: PlannedRequest): Promise<RouteProbe> {
+  const startedAt = performance.now();
+  const ms = (): number => Math.round(performance.now() - startedAt);
+  try {
+    const response = await fetch(new URL(request.path, baseUrl), {
+      method: request.body ? 'POST' : 'GET',
+      headers: request.headers,
+      body: request.body,
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    await response.arrayBuffer();
+    return { path: request.path, status: response.status, ms: ms() };
+  } catch {
+    return { path: request.path, status: null, ms: ms() };
+  }
 }
 
 export async function measureHostile(
@@ -191,7 +211,7 @@ export async function measureHostile(
     const [reading] = await sample(breakwater, answers, loadStartedAt, 'load');
     samples.push(reading);
     log(`hostile +${reading.atS.toFixed(0)} s: RSS ${reading.rssMB.toFixed(1)} MB, ${reading.openFiles} open files, ` +
-      `${reading.normalFailed} normal requests failed, bulkheads ${reading.bulkheadActive ?? '-'} active / ${reading.bulkheadQueued ?? '-'} queued`);
+      `${reading.normalFailed} normal requests failed, bulkheads (active/queued) ${bulkheadSummary(reading.bulkheads)}`);
   });
   const [[slowlorisFigures, stalledFigures, abortingFigures], normalResult] = await allLoad;
   await Promise.all([reloads, sampling]);
@@ -219,6 +239,7 @@ export async function measureHostile(
     await sleep(RELOAD_GRACE_MS);
     reloadResults = (await scrapeBreakwater(breakwater.adminUrl))?.reloads ?? reloadResults;
   }
+  const afterLoad = await Promise.all(AFTER_LOAD_PROBES.map((request) => probe(breakwater.url, request)));
   await breakwater.process.stop();
 
   const rssValues = samples.map((entry) => entry.rssMB);
@@ -231,6 +252,7 @@ export async function measureHostile(
     reloads: { written: reloadsWritten, succeeded: reloadResults?.succeeded ?? null, failed: reloadResults?.failed ?? null },
     samples,
     rss: { baselineMB: baseline.rssMB, peakMB: Math.max(...rssValues), endMB: samples[samples.length - 1]!.rssMB },
+    afterLoad,
     bulkheadsAfterSettle: last?.bulkheads ?? [],
     settledAfterS,
     listenerRejected: last?.listenerRejected ?? null,

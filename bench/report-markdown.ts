@@ -1,5 +1,5 @@
 // bench/results/<date>.md: the tables the README's Performance section shows.
-import { formatNumber, formatRatio, formatUs } from './format.js';
+import { bulkheadSummary, formatNumber, formatRatio, formatUs } from './format.js';
 import { OPEN_LOOP_PROBE_S } from './options.js';
 import type { AttackerFigures, BenchReport, GoalResult, HostileReport, HostileSample, SoakReport, TargetFigures, TargetResult, ThroughputFigures } from './results.js';
 
@@ -188,10 +188,10 @@ function attackerRow(name: string, figures: AttackerFigures): string[] {
 export function renderHostileMarkdown(report: HostileReport): string {
   const { settings: s, hostile: h } = report;
   const n = h.normal;
-  const timeline = table(['at', 'phase', 'RSS', 'open files', 'bulkhead active / queued', 'normal non-2xx since the row before'],
+  const timeline = table(['at', 'phase', 'RSS', 'open files', 'bulkheads, active/queued', 'normal non-2xx since the row before'],
     timelineRows(h.samples).map((entry) => [
       `${formatNumber(entry.atS, 1)} s`, entry.phase, megabytes(entry.rssMB), formatNumber(entry.openFiles),
-      `${formatNumber(entry.bulkheadActive)} / ${formatNumber(entry.bulkheadQueued)}`, formatNumber(entry.normalFailed)]));
+      bulkheadSummary(entry.bulkheads), formatNumber(entry.normalFailed)]));
   const attackers = table(['hostile client', 'connections', 'connect failed', 'answered (status: count)', 'closed unanswered',
     'reset', 'abandoned by the client', 'held to the end', 'longest open'], [
     attackerRow(`slowloris (${formatNumber(s.slowlorisConnections)} at once)`, h.slowloris),
@@ -236,6 +236,10 @@ ${timeline}
 ## Bulkheads after the load (${h.settledAfterS === null ? `not all 0 after ${formatNumber(s.settleLimitS)} s` : `all 0 after ${formatNumber(h.settledAfterS, 1)} s`})
 
 ${gauges}
+
+Then one request down every route:
+
+${table(['request', 'status', 'time'], h.afterLoad.map((entry) => [`\`${entry.path}\``, entry.status === null ? 'no answer' : String(entry.status), `${formatNumber(entry.ms)} ms`]))}
 
 ## Goals
 

@@ -189,7 +189,7 @@ export interface NormalTrafficFigures {
   maxUs: number;
 }
 
-/** One reading, every few seconds: the proxy's RSS and open files, and its bulkhead gauges summed over all bulkheads. */
+/** One reading, every few seconds: the proxy's RSS and open files, and every bulkhead gauge. */
 export interface HostileSample {
   /** Seconds since the hostile load began (negative: before it, the baseline). */
   atS: number;
@@ -198,9 +198,8 @@ export interface HostileSample {
   openFiles: number;
   /** Normal traffic's answers other than 2xx since the sample before. */
   normalFailed: number;
-  /** null when the scrape failed. */
-  bulkheadActive: number | null;
-  bulkheadQueued: number | null;
+  /** Every bulkhead series the proxy exported; null when the scrape failed. */
+  bulkheads: BulkheadGauge[] | null;
 }
 
 export interface BulkheadGauge {
@@ -208,6 +207,13 @@ export interface BulkheadGauge {
   name: string;
   active: number;
   queued: number;
+}
+
+export interface RouteProbe {
+  path: string;
+  /** null: no answer within the probe's timeout. */
+  status: number | null;
+  ms: number;
 }
 
 export interface HostileFigures {
@@ -219,6 +225,8 @@ export interface HostileFigures {
   reloads: { written: number; succeeded: number | null; failed: number | null };
   samples: HostileSample[];
   rss: { baselineMB: number; peakMB: number; endMB: number };
+  /** After the settle period, one request down every route: a leaked slot shows as a route that no longer answers. */
+  afterLoad: RouteProbe[];
   /** Every bulkhead series after the settle period; settledAfterS is null if some stayed above 0 throughout. */
   bulkheadsAfterSettle: BulkheadGauge[];
   settledAfterS: number | null;

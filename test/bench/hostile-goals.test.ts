@@ -26,6 +26,7 @@ const healthy = (overrides: Partial<HostileFigures> = {}): HostileFigures => ({
   reloads: { written: 120, succeeded: 120, failed: 0 },
   samples: [],
   rss: { baselineMB: 60, peakMB: 120, endMB: 80 },
+  afterLoad: [{ path: '/fast', status: 200, ms: 2 }, { path: '/queued/fast', status: 200, ms: 3 }],
   bulkheadsAfterSettle: [{ scope: 'route', name: 'api', active: 0, queued: 0 }],
   settledAfterS: 0.5,
   listenerRejected: null,
@@ -46,9 +47,11 @@ t.test('what the current proxy shows fails the matching goals', async (t) => {
     bulkheadsAfterSettle: [{ scope: 'route', name: 'api', active: 3, queued: 0 }, { scope: 'upstream', name: 'backend', active: 0, queued: 0 }],
     settledAfterS: null,
     rss: { baselineMB: 60, peakMB: 250, endMB: 120 },
+    afterLoad: [{ path: '/fast', status: 200, ms: 2 }, { path: '/queued/fast', status: 503, ms: 1500 }],
   }));
   const failed = goals.filter((goal) => goal.met === false).map((goal) => goal.goal);
-  t.equal(failed.length, 5, failed.join('\n'));
+  t.equal(failed.length, 6, failed.join('\n'));
+  t.match(goals.find((goal) => goal.goal.startsWith('after the load'))!.value, '/queued/fast 503 in 1,500 ms');
   t.match(goals.find((goal) => goal.goal.startsWith('bulkhead'))!.value, 'route "api": 3 active, 0 queued');
 });
 

@@ -38,13 +38,15 @@ t.test('--smoke --hostile writes a hostile soak report', async (t) => {
   const phases = new Set(hostile.samples.map((sample) => sample.phase));
   t.same([...phases].sort(), ['baseline', 'load', 'settle'], 'samples before, during and after the load');
   t.ok(hostile.samples.every((sample) => isPositive(sample.rssMB) && isPositive(sample.openFiles)), 'RSS and open files in every sample');
-  t.ok(hostile.samples.some((sample) => sample.phase === 'load' && sample.bulkheadActive !== null), 'bulkhead gauges read under load');
+  t.ok(hostile.samples.some((sample) => sample.phase === 'load' && (sample.bulkheads?.length ?? 0) > 0), 'bulkhead gauges read under load');
   t.ok(isPositive(hostile.rss.baselineMB) && isPositive(hostile.rss.peakMB) && isPositive(hostile.rss.endMB), 'RSS baseline, peak and end');
   t.same(
     hostile.bulkheadsAfterSettle.map((gauge) => `${gauge.scope}/${gauge.name}`).sort(),
     ['route/api', 'upstream/backend', 'upstream/narrow'],
     'every bulkhead gauge read after the settle period',
   );
+  t.ok(hostile.afterLoad.length >= 5 && hostile.afterLoad.every((probe) => probe.status === null || probe.status >= 100),
+    'one request down every route after the load');
   t.ok(hostile.listenerRejected === null || typeof hostile.listenerRejected === 'object', 'listener rejections read if exported');
 
   t.ok(report.goals.length > 0, 'goals are evaluated');

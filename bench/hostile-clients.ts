@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { QUEUED_PREFIX } from './hostile-policy.js';
 import type { AttackerFigures } from './results.js';
 
-export type AbortStage = 'head' | 'upload' | 'waiting' | 'response-body';
+type AbortStage = 'head' | 'upload' | 'waiting' | 'response-body';
 const ABORT_STAGES: readonly AbortStage[] = ['head', 'upload', 'waiting', 'response-body'];
 
 /** What a script did with its connection, beyond what the socket saw. */

@@ -14,7 +14,7 @@ import { hostilePolicy, QUEUED_PREFIX, rewritePolicy, UPSTREAM_HOSTS } from './h
 import { bulkheadSummary } from './format.js';
 import { toMB } from './measure-window.js';
 import { nodeOpenLoop, type OpenLoopResult, type PlannedRequest } from './node-load.js';
-import { openFileCount, openFileLimit, rssBytes } from './proc-stats.js';
+import { cpuTimeUs, openFileCount, openFileLimit, rssBytes } from './proc-stats.js';
 import type { HostileFigures, HostileReport, HostileSample, NormalTrafficFigures, RouteProbe } from './results.js';
 import { startNodeUpstream } from './upstream.js';
 
@@ -99,23 +99,44 @@ class NormalAnswers {
   }
 }
 
-/** The proxy's RSS, open files and bulkhead gauges at one moment, and normal traffic's failures since the last. */
-async function sample(
-  breakwater: BreakwaterInstance,
-  answers: NormalAnswers,
-  startedAt: number,
-  phase: HostileSample['phase'],
-): Promise<[HostileSample, BreakwaterMetrics | undefined]> {
-  const pid = breakwater.process.pid;
-  const reading = {
-    atS: (Date.now() - startedAt) / 1000,
-    phase,
-    rssMB: toMB(rssBytes(pid)),
-    openFiles: openFileCount(pid),
-    normalFailed: answers.takeFailed(),
-  };
-  const metrics = await scrapeBreakwater(breakwater.adminUrl);
-  return [{ ...reading, bulkheads: metrics?.bulkheads ?? null }, metrics];
+/**
+ * Readings of the proxy (RSS, open files, bulkhead gauges) and, since the reading before, of normal traffic's failures
+ * and the CPU the proxy and this process (every client) used: a client near a full core measures itself.
+ */
+class Sampler {
+  private cpuAt = performance.now();
+  private proxyCpuUs: number;
+  private clientCpu = process.cpuUsage();
+
+  constructor(
+    private readonly breakwater: BreakwaterInstance,
+    private readonly answers: NormalAnswers,
+    private readonly startedAt: number,
+  ) {
+    this.proxyCpuUs = cpuTimeUs(breakwater.process.pid);
+  }
+
+  async take(phase: HostileSample['phase']): Promise<[HostileSample, BreakwaterMetrics | undefined]> {
+    const pid = this.breakwater.process.pid;
+    const now = performance.now();
+    const percentOfCore = (cpuUs: number): number => (cpuUs / 1000 / Math.max(1, now - this.cpuAt)) * 100;
+    const proxyCpuUs = cpuTimeUs(pid);
+    const clientCpu = process.cpuUsage(this.clientCpu);
+    const reading = {
+      atS: (Date.now() - this.startedAt) / 1000,
+      phase,
+      rssMB: toMB(rssBytes(pid)),
+      openFiles: openFileCount(pid),
+      proxyCpuPercent: percentOfCore(proxyCpuUs - this.proxyCpuUs),
+      clientCpuPercent: percentOfCore(clientCpu.user + clientCpu.system),
+      normalFailed: this.answers.takeFailed(),
+    };
+    this.cpuAt = now;
+    this.proxyCpuUs = proxyCpuUs;
+    this.clientCpu = process.cpuUsage();
+    const metrics = await scrapeBreakwater(this.breakwater.adminUrl);
+    return [{ ...reading, bulkheads: metrics?.bulkheads ?? null }, metrics];
+  }
 }
 
 function normalFigures(result: OpenLoopResult, answers: NormalAnswers): NormalTrafficFigures {
@@ -181,7 +202,8 @@ export async function measureHostile(
   const answers = new NormalAnswers();
   await sleep(load.baselineWaitS * 1000);
   const loadStartedAt = Date.now();
-  const [baseline] = await sample(breakwater, answers, loadStartedAt, 'baseline');
+  const sampler = new Sampler(breakwater, answers, loadStartedAt);
+  const [baseline] = await sampler.take('baseline');
   samples.push(baseline);
   const deadline = loadStartedAt + durationS * 1000;
   const rampMs = Math.min(MAX_RAMP_MS, durationS * 1000 * RAMP_SHARE);
@@ -208,9 +230,10 @@ export async function measureHostile(
   });
   // Normal traffic may drain past the deadline; sampling goes on until it is over.
   const sampling = every(load.sampleEveryS, allLoad, async () => {
-    const [reading] = await sample(breakwater, answers, loadStartedAt, 'load');
+    const [reading] = await sampler.take('load');
     samples.push(reading);
     log(`hostile +${reading.atS.toFixed(0)} s: RSS ${reading.rssMB.toFixed(1)} MB, ${reading.openFiles} open files, ` +
+      `CPU ${reading.proxyCpuPercent.toFixed(0)}% proxy / ${reading.clientCpuPercent.toFixed(0)}% clients, ` +
       `${reading.normalFailed} normal requests failed, bulkheads (active/queued) ${bulkheadSummary(reading.bulkheads)}`);
   });
   const [[slowlorisFigures, stalledFigures, abortingFigures], normalResult] = await allLoad;
@@ -222,7 +245,7 @@ export async function measureHostile(
   let settledAfterS: number | null = null;
   let last: BreakwaterMetrics | undefined;
   for (;;) {
-    const [reading, metrics] = await sample(breakwater, answers, loadStartedAt, 'settle');
+    const [reading, metrics] = await sampler.take('settle');
     samples.push(reading);
     last = metrics ?? last;
     const elapsedS = (Date.now() - settleStartedAt) / 1000;

@@ -188,9 +188,10 @@ function attackerRow(name: string, figures: AttackerFigures): string[] {
 export function renderHostileMarkdown(report: HostileReport): string {
   const { settings: s, hostile: h } = report;
   const n = h.normal;
-  const timeline = table(['at', 'phase', 'RSS', 'open files', 'bulkheads, active/queued', 'normal non-2xx since the row before'],
+  const timeline = table(['at', 'phase', 'RSS', 'open files', 'CPU proxy / clients', 'bulkheads, active/queued', 'normal non-2xx since the row before'],
     timelineRows(h.samples).map((entry) => [
       `${formatNumber(entry.atS, 1)} s`, entry.phase, megabytes(entry.rssMB), formatNumber(entry.openFiles),
+      `${formatNumber(entry.proxyCpuPercent)}% / ${formatNumber(entry.clientCpuPercent)}%`,
       bulkheadSummary(entry.bulkheads), formatNumber(entry.normalFailed)]));
   const attackers = table(['hostile client', 'connections', 'connect failed', 'answered (status: count)', 'closed unanswered',
     'reset', 'abandoned by the client', 'held to the end', 'longest open'], [
@@ -230,6 +231,7 @@ Reloads: ${formatNumber(h.reloads.written)} policy rewrites, ${formatNumber(h.re
 ## Memory and bulkheads over time (every ${formatNumber(s.sampleEveryS, 1)} s)
 
 RSS ${megabytes(h.rss.baselineMB)} before the load, ${megabytes(h.rss.peakMB)} at the peak, ${megabytes(h.rss.endMB)} at the end.
+CPU is % of one core over the sample interval before the row: the clients near 100% would measure themselves.
 
 ${timeline}
 

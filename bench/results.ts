@@ -196,6 +196,9 @@ export interface HostileSample {
   phase: 'baseline' | 'load' | 'settle';
   rssMB: number;
   openFiles: number;
+  /** Since the sample before, % of one core: the proxy's, and the harness's (every client): near 100, a figure measures its own saturation. */
+  proxyCpuPercent: number;
+  clientCpuPercent: number;
   /** Normal traffic's answers other than 2xx since the sample before. */
   normalFailed: number;
   /** Every bulkhead series the proxy exported; null when the scrape failed. */

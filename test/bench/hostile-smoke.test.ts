@@ -38,6 +38,7 @@ t.test('--smoke --hostile writes a hostile soak report', async (t) => {
   const phases = new Set(hostile.samples.map((sample) => sample.phase));
   t.same([...phases].sort(), ['baseline', 'load', 'settle'], 'samples before, during and after the load');
   t.ok(hostile.samples.every((sample) => isPositive(sample.rssMB) && isPositive(sample.openFiles)), 'RSS and open files in every sample');
+  t.ok(hostile.samples.every((sample) => sample.proxyCpuPercent >= 0 && sample.clientCpuPercent >= 0), 'CPU of the proxy and the clients');
   t.ok(hostile.samples.some((sample) => sample.phase === 'load' && (sample.bulkheads?.length ?? 0) > 0), 'bulkhead gauges read under load');
   t.ok(isPositive(hostile.rss.baselineMB) && isPositive(hostile.rss.peakMB) && isPositive(hostile.rss.endMB), 'RSS baseline, peak and end');
   t.same(

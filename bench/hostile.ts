@@ -111,19 +111,19 @@ class Sampler {
   constructor(
     private readonly breakwater: BreakwaterInstance,
     private readonly answers: NormalAnswers,
-    private readonly startedAt: number,
   ) {
     this.proxyCpuUs = cpuTimeUs(breakwater.process.pid);
   }
 
-  async take(phase: HostileSample['phase']): Promise<[HostileSample, BreakwaterMetrics | undefined]> {
+  /** `loadStartedAt`: the readings' time is given since then. */
+  async take(phase: HostileSample['phase'], loadStartedAt: number): Promise<[HostileSample, BreakwaterMetrics | undefined]> {
     const pid = this.breakwater.process.pid;
     const now = performance.now();
     const percentOfCore = (cpuUs: number): number => (cpuUs / 1000 / Math.max(1, now - this.cpuAt)) * 100;
     const proxyCpuUs = cpuTimeUs(pid);
     const clientCpu = process.cpuUsage(this.clientCpu);
     const reading = {
-      atS: (Date.now() - this.startedAt) / 1000,
+      atS: (Date.now() - loadStartedAt) / 1000,
       phase,
       rssMB: toMB(rssBytes(pid)),
       openFiles: openFileCount(pid),
@@ -200,10 +200,11 @@ export async function measureHostile(
 
   const samples: HostileSample[] = [];
   const answers = new NormalAnswers();
+  // The baseline's CPU figures are those of the idle wait.
+  const sampler = new Sampler(breakwater, answers);
   await sleep(load.baselineWaitS * 1000);
   const loadStartedAt = Date.now();
-  const sampler = new Sampler(breakwater, answers, loadStartedAt);
-  const [baseline] = await sampler.take('baseline');
+  const [baseline] = await sampler.take('baseline', loadStartedAt);
   samples.push(baseline);
   const deadline = loadStartedAt + durationS * 1000;
   const rampMs = Math.min(MAX_RAMP_MS, durationS * 1000 * RAMP_SHARE);
@@ -230,7 +231,7 @@ export async function measureHostile(
   });
   // Normal traffic may drain past the deadline; sampling goes on until it is over.
   const sampling = every(load.sampleEveryS, allLoad, async () => {
-    const [reading] = await sampler.take('load');
+    const [reading] = await sampler.take('load', loadStartedAt);
     samples.push(reading);
     log(`hostile +${reading.atS.toFixed(0)} s: RSS ${reading.rssMB.toFixed(1)} MB, ${reading.openFiles} open files, ` +
       `CPU ${reading.proxyCpuPercent.toFixed(0)}% proxy / ${reading.clientCpuPercent.toFixed(0)}% clients, ` +
@@ -245,7 +246,7 @@ export async function measureHostile(
   let settledAfterS: number | null = null;
   let last: BreakwaterMetrics | undefined;
   for (;;) {
-    const [reading, metrics] = await sampler.take('settle');
+    const [reading, metrics] = await sampler.take('settle', loadStartedAt);
     samples.push(reading);
     last = metrics ?? last;
     const elapsedS = (Date.now() - settleStartedAt) / 1000;

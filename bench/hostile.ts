@@ -1,17 +1,18 @@
 // `npm run bench -- --hostile [DURATION]`: Breakwater in front of the Node upstream, for DURATION (10 min by default),
 // under slowloris, stalled bodies, aborting clients and policy reloads at once, beside normal traffic at a steady
 // rate. Every few seconds it reads the proxy's RSS, open files and bulkhead gauges; once the load stops it waits a
-// bounded settle period for every bulkhead gauge to return to 0. The report says what normal traffic kept (2xx share,
-// p50/p99), what each hostile client saw, and whether memory and bulkhead slots came back.
+// bounded settle period for every bulkhead gauge to return to 0, then sends one request down every route. The report
+// says what normal traffic kept (2xx share, p50/p99), what each hostile client saw, and whether memory and bulkhead
+// slots came back.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBreakwater, type BreakwaterInstance } from './breakwater.js';
 import { scrapeBreakwater, type BreakwaterMetrics } from './breakwater-metrics.js';
 import { pinThisProcess } from './children.js';
+import { bulkheadSummary } from './format.js';
 import { abortingClient, runAttacker, slowloris, stalledBody, type AttackerSpec } from './hostile-clients.js';
 import { SETTLE_LIMIT_S } from './hostile-goals.js';
 import { hostilePolicy, QUEUED_PREFIX, rewritePolicy, UPSTREAM_HOSTS } from './hostile-policy.js';
-import { bulkheadSummary } from './format.js';
 import { toMB } from './measure-window.js';
 import { nodeOpenLoop, type OpenLoopResult, type PlannedRequest } from './node-load.js';
 import { cpuTimeUs, openFileCount, openFileLimit, rssBytes } from './proc-stats.js';

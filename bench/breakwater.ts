@@ -56,10 +56,15 @@ export function realisticConfig(upstream: string): object {
   return breakwaterConfig([realisticRoute('api', '/', 'backend')], [pooledUpstream('backend', [upstream])]);
 }
 
-export function breakwaterConfig(routes: readonly RouteConfig[], upstreams: readonly UpstreamConfig[]): object {
+/** `listener` adds settings to the one listener, "egress". */
+export function breakwaterConfig(
+  routes: readonly RouteConfig[],
+  upstreams: readonly UpstreamConfig[],
+  listener: Record<string, unknown> = {},
+): object {
   return {
     admin: { address: '127.0.0.1:0' },
-    listeners: [{ name: 'egress', address: '127.0.0.1:0', routes }],
+    listeners: [{ name: 'egress', address: '127.0.0.1:0', ...listener, routes }],
     upstreams,
     log: { level: 'info' },
     // The harness stops instances between cases; the production drain delay (5 s) would only add waiting.
@@ -77,6 +82,8 @@ export function breakwaterUnavailableReason(): string | undefined {
 
 export interface BreakwaterInstance {
   process: StartedProcess;
+  /** The policy file it watches: rewriting it reloads the policy. */
+  configFile: string;
   /** Base URL of the "egress" listener. */
   url: string;
   /** Base URL of the admin listener (/metrics, /readyz). */
@@ -109,6 +116,7 @@ export async function startBreakwater(
   );
   return {
     process: started,
+    configFile,
     url: `http://${listeningAddress(egress, 'egress')}`,
     adminUrl: `http://${listeningAddress(admin, 'admin')}`,
   };

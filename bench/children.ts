@@ -3,7 +3,7 @@
 //
 // Output goes to a file per process, not to a pipe: a pipe only drains as fast as the harness reads
 // it, and a proxy writing its access log into a full pipe would be measured stalling on the harness.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,6 +98,11 @@ export function startProcess(
   running.add(handle);
   child.once('exit', () => running.delete(handle));
   return handle;
+}
+
+/** Pins every thread of the harness itself to `cpus` (taskset), away from the proxy's core; undefined leaves it. */
+export function pinThisProcess(cpus: string | undefined): void {
+  if (cpus !== undefined) spawnSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
 }
 
 /** Runs a command to completion and returns its output; rejects with that output on a non-zero exit. */

@@ -1,4 +1,5 @@
 // Number formatting shared by the goal texts and the markdown tables.
+import type { BulkheadGauge } from './results.js';
 
 export function formatUs(us: number | null | undefined): string {
   if (us === null || us === undefined || !Number.isFinite(us)) return '-';
@@ -16,4 +17,9 @@ export function formatNumber(value: number | null | undefined, digits = 0): stri
 
 export function formatRatio(value: number | null | undefined): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '-' : `${value.toFixed(2)}x`;
+}
+
+/** "route api 2/0, upstream backend 3/1": active/queued of every bulkhead. */
+export function bulkheadSummary(gauges: readonly BulkheadGauge[] | null): string {
+  return gauges === null ? 'not read' : gauges.map((gauge) => `${gauge.scope} ${gauge.name} ${gauge.active}/${gauge.queued}`).join(', ');
 }

@@ -9,10 +9,23 @@ export interface OpenLoopSpec {
   url: string;
   rps: number;
   durationS: number;
+  /** Sent in turn, relative to `url`; a GET of `url` when absent. */
+  mix?: readonly PlannedRequest[];
+  /** Called with every answer as it arrives (requests that got none are only counted in `errors`). */
+  onAnswer?: (answer: { path: string; status: number; latencyUs: number }) => void;
+}
+
+/** A GET, or a POST when it has a body. */
+export interface PlannedRequest {
+  path: string;
+  headers?: Record<string, string>;
+  body?: Buffer;
 }
 
 export interface OpenLoopResult {
   targetRps: number;
+  /** Requests scheduled, answered or not. */
+  sent: number;
   /** Answers per second from the first scheduled send to the last answer: below the target when the answers fell behind. */
   achievedRps: number;
   /** Requests answered (any status) within the window and its drain. */
@@ -22,6 +35,8 @@ export interface OpenLoopResult {
   maxUs: number;
   non2xx: number;
   errors: number;
+  /** Answers by status code. */
+  statuses: Record<string, number>;
 }
 
 const MAX_SAMPLES = 2_000_000;
@@ -35,9 +50,9 @@ interface Outcome {
   status: number;
 }
 
-function send(agent: Agent, url: URL, body: Buffer | undefined): Promise<Outcome> {
+function send(agent: Agent, url: URL, body: Buffer | undefined, headers?: Record<string, string>): Promise<Outcome> {
   return new Promise((resolve) => {
-    const req = request(url, { agent, method: body ? 'POST' : 'GET' }, (res) => {
+    const req = request(url, { agent, method: body ? 'POST' : 'GET', headers }, (res) => {
       res.on('end', () => resolve({ ok: true, status: res.statusCode ?? 0 }));
       res.on('error', () => resolve({ ok: false, status: 0 }));
       res.resume();
@@ -90,7 +105,9 @@ export async function nodeOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> 
   const total = Math.max(1, Math.round(spec.rps * spec.durationS));
   const intervalUs = 1e6 / spec.rps;
   const recorder = new LatencyRecorder(total);
+  const planned = (spec.mix ?? [{ path: `${url.pathname}${url.search}` }]).map((entry) => ({ ...entry, url: new URL(entry.path, url) }));
   let non2xx = 0;
+  const statuses: Record<string, number> = {};
   const inFlight: Promise<void>[] = [];
   const start = nowUs();
   let lastAnswerUs = start;
@@ -99,12 +116,15 @@ export async function nodeOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> 
     // Send everything that is due; timers fire at ~1 ms granularity, the schedule is exact.
     for (; sent < total && start + sent * intervalUs <= now; sent++) {
       const scheduledAt = start + sent * intervalUs;
+      const next = planned[sent % planned.length]!;
       inFlight.push(
-        send(agent, url, undefined).then((outcome) => {
+        send(agent, next.url, next.body, next.headers).then((outcome) => {
           if (!outcome.ok) return;
           if (!is2xxOr3xx(outcome.status)) non2xx++;
+          statuses[outcome.status] = (statuses[outcome.status] ?? 0) + 1;
           lastAnswerUs = nowUs();
           recorder.record(lastAnswerUs - scheduledAt);
+          spec.onAnswer?.({ path: next.path, status: outcome.status, latencyUs: lastAnswerUs - scheduledAt });
         }),
       );
     }
@@ -118,6 +138,7 @@ export async function nodeOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> 
   const summary = recorder.summary();
   return {
     targetRps: spec.rps,
+    sent: total,
     // Over the time the answers took, not the schedule's: a window whose answers ran seconds late, all of them
     // arriving in the drain, did not hold the rate.
     achievedRps: summary.count / Math.max(spec.durationS, (lastAnswerUs - start) / 1e6),
@@ -128,5 +149,6 @@ export async function nodeOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> 
     non2xx,
     // Failed requests and those still unanswered after the drain window.
     errors: total - summary.count,
+    statuses,
   };
 }

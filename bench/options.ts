@@ -9,16 +9,30 @@ export interface BenchOptions {
   soakS?: number;
   /** --rate N: the soak's open-loop rate; by default half the measured maximum (bench/soak.ts). */
   soakRps?: number;
+  /** --hostile [DURATION]: run only the hostile soak, this long (10 min by default, seconds in a smoke run). */
+  hostileS?: number;
 }
 
 const DEFAULT_OUT_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-const USAGE = 'usage: node dist/bench/run.js [--smoke] [--out DIR] [--soak [DURATION] [--rate N]]';
+const USAGE = 'usage: node dist/bench/run.js [--smoke] [--out DIR] [--soak [DURATION] [--rate N] | --hostile [DURATION]]';
 const DEFAULT_SOAK_S = 600;
 const SMOKE_SOAK_S = 3;
+const DEFAULT_HOSTILE_S = 600;
+const SMOKE_HOSTILE_S = 4;
+
+/** The optional DURATION after `flag` at argv[index]: 'default' when none follows, else seconds (1 s or more). */
+function durationAfter(flag: string, argv: readonly string[], index: number): 'default' | number {
+  const next = argv[index + 1];
+  if (next === undefined || next.startsWith('--')) return 'default';
+  const ms = parseDuration(next);
+  if (ms === undefined || ms < 1000) throw new Error(`${flag} takes a duration of 1s or more like "10m" or "90s", not "${next}"\n${USAGE}`);
+  return ms / 1000;
+}
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const options: BenchOptions = { smoke: false, outDir: DEFAULT_OUT_DIR };
   let soak: 'default' | number | undefined;
+  let hostile: 'default' | number | undefined;
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index];
     if (arg === '--smoke') options.smoke = true;
@@ -26,15 +40,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       const dir = argv[++index];
       if (dir === undefined || dir.startsWith('--')) throw new Error(`--out needs a directory\n${USAGE}`);
       options.outDir = dir;
-    } else if (arg === '--soak') {
-      const next = argv[index + 1];
-      if (next === undefined || next.startsWith('--')) soak = 'default';
-      else {
-        const ms = parseDuration(next);
-        if (ms === undefined || ms < 1000) throw new Error(`--soak takes a duration of 1s or more like "10m" or "90s", not "${next}"\n${USAGE}`);
-        soak = ms / 1000;
-        index++;
-      }
+    } else if (arg === '--soak' || arg === '--hostile') {
+      const duration = durationAfter(arg, argv, index);
+      if (duration !== 'default') index++;
+      if (arg === '--soak') soak = duration;
+      else hostile = duration;
     } else if (arg === '--rate') {
       const rate = Number(argv[++index]);
       if (!Number.isInteger(rate) || rate < 1) throw new Error(`--rate needs a whole number of requests per second\n${USAGE}`);
@@ -42,7 +52,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     } else throw new Error(`unknown option "${arg}"\n${USAGE}`);
   }
   if (options.soakRps !== undefined && soak === undefined) throw new Error(`--rate only applies to --soak\n${USAGE}`);
+  if (soak !== undefined && hostile !== undefined) throw new Error(`--soak and --hostile run on their own, one at a time\n${USAGE}`);
   if (soak !== undefined) options.soakS = soak === 'default' ? (options.smoke ? SMOKE_SOAK_S : DEFAULT_SOAK_S) : soak;
+  if (hostile !== undefined) options.hostileS = hostile === 'default' ? (options.smoke ? SMOKE_HOSTILE_S : DEFAULT_HOSTILE_S) : hostile;
   return options;
 }
 

@@ -97,3 +97,15 @@ export function trackRss(pid: number, intervalMs = 100): { stop(): RssSummary } 
     },
   };
 }
+
+/** File descriptors one process holds open (its sockets among them). */
+export function openFileCount(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** The soft limit on open files of one process ("Max open files" in /proc/<pid>/limits). */
+export function openFileLimit(pid: number): number {
+  const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+  if (!match) throw new Error(`no "Max open files" in /proc/${pid}/limits`);
+  return match[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[1]);
+}

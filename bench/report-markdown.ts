@@ -1,7 +1,7 @@
 // bench/results/<date>.md: the tables the README's Performance section shows.
-import { formatNumber, formatRatio, formatUs } from './format.js';
+import { bulkheadSummary, formatNumber, formatRatio, formatUs } from './format.js';
 import { OPEN_LOOP_PROBE_S } from './options.js';
-import type { BenchReport, GoalResult, SoakReport, TargetFigures, TargetResult, ThroughputFigures } from './results.js';
+import type { AttackerFigures, BenchReport, GoalResult, HostileReport, HostileSample, SoakReport, TargetFigures, TargetResult, ThroughputFigures } from './results.js';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
@@ -86,7 +86,7 @@ function goalTable(goals: readonly GoalResult[]): string {
 const notesSection = (notes: readonly string[]): string =>
   notes.length > 0 ? `\n## Notes\n\n${notes.map((note) => `- ${note}`).join('\n')}\n` : '';
 
-function heading(title: string, report: BenchReport | SoakReport): string {
+function heading(title: string, report: BenchReport | SoakReport | HostileReport): string {
   const m = report.machine;
   return `# ${title} ${report.date}${report.smoke ? ' (smoke run: figures are not meaningful)' : ''}
 
@@ -153,6 +153,95 @@ own /metrics (\`nodejs_heap_size_used_bytes\`) reported in a window: what surviv
 ## Windows
 
 ${table(header, rows)}
+
+## Goals
+
+${goalTable(report.goals)}
+${notesSection(report.notes)}`;
+}
+
+/** At most this many rows in the RSS-over-time table: evenly spaced samples, the first and last among them. */
+const MAX_TIMELINE_ROWS = 13;
+
+/** The samples shown; each row's normal failures include those of the samples left out before it. */
+function timelineRows(samples: readonly HostileSample[]): HostileSample[] {
+  const step = (samples.length - 1) / (MAX_TIMELINE_ROWS - 1);
+  const shown = samples.length <= MAX_TIMELINE_ROWS
+    ? samples.map((_, index) => index)
+    : Array.from({ length: MAX_TIMELINE_ROWS }, (_, row) => Math.round(row * step));
+  return shown.map((index, row) => {
+    const since = row === 0 ? 0 : shown[row - 1]! + 1;
+    const normalFailed = samples.slice(since, index + 1).reduce((total, entry) => total + entry.normalFailed, 0);
+    return { ...samples[index]!, normalFailed };
+  });
+}
+
+const counts = (byKey: Record<string, number>): string =>
+  Object.keys(byKey).length === 0 ? '-' : Object.entries(byKey).map(([key, count]) => `${key}: ${formatNumber(count)}`).join(', ');
+
+function attackerRow(name: string, figures: AttackerFigures): string[] {
+  return [name, formatNumber(figures.connections), formatNumber(figures.connectFailed), counts(figures.answered),
+    formatNumber(figures.closedWithoutAnswer), formatNumber(figures.reset), counts(figures.abandoned),
+    formatNumber(figures.heldToEnd), `${formatNumber(figures.longestOpenS, 1)} s`];
+}
+
+export function renderHostileMarkdown(report: HostileReport): string {
+  const { settings: s, hostile: h } = report;
+  const n = h.normal;
+  const timeline = table(['at', 'phase', 'RSS', 'open files', 'CPU proxy / clients', 'bulkheads, active/queued', 'normal non-2xx since the row before'],
+    timelineRows(h.samples).map((entry) => [
+      `${formatNumber(entry.atS, 1)} s`, entry.phase, megabytes(entry.rssMB), formatNumber(entry.openFiles),
+      `${formatNumber(entry.proxyCpuPercent)}% / ${formatNumber(entry.clientCpuPercent)}%`,
+      bulkheadSummary(entry.bulkheads), formatNumber(entry.normalFailed)]));
+  const attackers = table(['hostile client', 'connections', 'connect failed', 'answered (status: count)', 'closed unanswered',
+    'reset', 'abandoned by the client', 'held to the end', 'longest open'], [
+    attackerRow(`slowloris (${formatNumber(s.slowlorisConnections)} at once)`, h.slowloris),
+    attackerRow(`stalled bodies (${formatNumber(s.stalledBodyConnections)} at once)`, h.stalledBodies),
+    attackerRow(`aborting clients (${formatNumber(s.abortingClients)} at once)`, h.aborting),
+  ]);
+  const gauges = h.bulkheadsAfterSettle.length === 0
+    ? 'No bulkhead gauges could be read.'
+    : table(['scope', 'name', 'active', 'queued'], h.bulkheadsAfterSettle.map((gauge) =>
+      [gauge.scope, gauge.name, formatNumber(gauge.active), formatNumber(gauge.queued)]));
+  const rejected = h.listenerRejected === null
+    ? 'not exported by this proxy'
+    : counts(h.listenerRejected);
+  return `${heading('Breakwater hostile soak', report)}
+For ${formatNumber(h.durationS)} s at once: normal traffic (open loop, ${formatNumber(n.rps)} rps: GET, idempotent POST of 512 bytes,
+a 20 ms upstream answer, and a route injecting a 100 ms delay into 5% of its requests; latency from each request's scheduled
+send time), slowloris (a request head that never ends), stalled bodies (60,000 of 65,000 announced bytes, then nothing),
+clients abandoning requests at random stages, and a policy rewrite every ${formatNumber(s.reloadEveryS)} s (upstream endpoints, pool
+and breaker settings alternate). Upstream: ${s.upstream}. ${s.pinning}. The proxy's open-file limit: ${formatNumber(s.proxyOpenFileLimit)}.
+After the load, up to ${formatNumber(s.settleLimitS)} s for every bulkhead gauge to return to 0.
+
+## Normal traffic
+
+${table(['sent', '2xx share', 'answers by status', 'unanswered', 'p50 / p99', 'max'], [[formatNumber(n.sent),
+    `${formatNumber(n.successRate * 100, 3)}%`, counts(n.statuses), formatNumber(n.unanswered), pair(n.p50Us, n.p99Us), formatUs(n.maxUs)]])}
+
+${table(['request', 'answers by status'], Object.entries(n.statusesByPath).map(([path, statuses]) => [`\`${path}\``, counts(statuses)]))}
+
+## Hostile clients
+
+${attackers}
+
+Reloads: ${formatNumber(h.reloads.written)} policy rewrites, ${formatNumber(h.reloads.succeeded)} reloaded, ${formatNumber(h.reloads.failed)} failed
+(\`breakwater_config_reloads_total\`). Listener rejections (\`breakwater_listener_rejected_total\`): ${rejected}.
+
+## Memory and bulkheads over time (every ${formatNumber(s.sampleEveryS, 1)} s)
+
+RSS ${megabytes(h.rss.baselineMB)} before the load, ${megabytes(h.rss.peakMB)} at the peak, ${megabytes(h.rss.endMB)} at the end.
+CPU is % of one core over the sample interval before the row: the clients near 100% would measure themselves.
+
+${timeline}
+
+## Bulkheads after the load (${h.settledAfterS === null ? `not all 0 after ${formatNumber(s.settleLimitS)} s` : `all 0 after ${formatNumber(h.settledAfterS, 1)} s`})
+
+${gauges}
+
+Then one request down every route:
+
+${table(['request', 'status', 'time'], h.afterLoad.map((entry) => [`\`${entry.path}\``, entry.status === null ? 'no answer' : String(entry.status), `${formatNumber(entry.ms)} ms`]))}
 
 ## Goals
 

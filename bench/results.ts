@@ -152,3 +152,110 @@ export interface SoakReport {
   soak: SoakFigures;
   goals: GoalResult[];
 }
+
+/** What one kind of misbehaving client saw (bench/hostile-clients.ts). */
+export interface AttackerFigures {
+  /** Connections established (each worker opens the next once one ends). */
+  connections: number;
+  connectFailed: number;
+  /** Status lines the proxy sent, by status (408, 431, 400, 504, ...); the connection may have stayed open after. */
+  answered: Record<string, number>;
+  /** Closed by the proxy (FIN) without a status line. */
+  closedWithoutAnswer: number;
+  /** Ended by an error (reset) without a status line. */
+  reset: number;
+  /** Aborting clients only: connections the client itself abandoned, by stage. */
+  abandoned: Record<string, number>;
+  /** Still open when the hostile load stopped: the proxy never closed them. */
+  heldToEnd: number;
+  /** The longest a connection stayed open before the proxy ended it or the run did (abandoned ones not counted). */
+  longestOpenS: number;
+}
+
+/** Normal traffic beside the hostile load: open loop at a steady rate, every answer counted. */
+export interface NormalTrafficFigures {
+  rps: number;
+  sent: number;
+  /** Answers by status; requests that got none are `unanswered`. */
+  statuses: Record<string, number>;
+  /** Answers by request path, then status. */
+  statusesByPath: Record<string, Record<string, number>>;
+  unanswered: number;
+  /** 2xx answers over requests sent. */
+  successRate: number;
+  /** Of the answered requests, from each request's scheduled send time. */
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+}
+
+/** One reading, every few seconds: the proxy's RSS and open files, and every bulkhead gauge. */
+export interface HostileSample {
+  /** Seconds since the hostile load began (negative: before it, the baseline). */
+  atS: number;
+  phase: 'baseline' | 'load' | 'settle';
+  rssMB: number;
+  openFiles: number;
+  /** Since the sample before, % of one core: the proxy's, and the harness's (every client): near 100, a figure measures its own saturation. */
+  proxyCpuPercent: number;
+  clientCpuPercent: number;
+  /** Normal traffic's answers other than 2xx since the sample before. */
+  normalFailed: number;
+  /** Every bulkhead series the proxy exported; null when the scrape failed. */
+  bulkheads: BulkheadGauge[] | null;
+}
+
+export interface BulkheadGauge {
+  scope: string;
+  name: string;
+  active: number;
+  queued: number;
+}
+
+export interface RouteProbe {
+  path: string;
+  /** null: no answer within the probe's timeout. */
+  status: number | null;
+  ms: number;
+}
+
+export interface HostileFigures {
+  durationS: number;
+  normal: NormalTrafficFigures;
+  slowloris: AttackerFigures;
+  stalledBodies: AttackerFigures;
+  aborting: AttackerFigures;
+  reloads: { written: number; succeeded: number | null; failed: number | null };
+  samples: HostileSample[];
+  rss: { baselineMB: number; peakMB: number; endMB: number };
+  /** After the settle period, one request down every route: a leaked slot shows as a route that no longer answers. */
+  afterLoad: RouteProbe[];
+  /** Every bulkhead series after the settle period; settledAfterS is null if some stayed above 0 throughout. */
+  bulkheadsAfterSettle: BulkheadGauge[];
+  settledAfterS: number | null;
+  /** breakwater_listener_rejected_total by "listener/reason"; null when the proxy does not export it. */
+  listenerRejected: Record<string, number> | null;
+}
+
+/** bench/results/<date>.hostile.json: `npm run bench -- --hostile`. */
+export interface HostileReport {
+  date: string;
+  smoke: boolean;
+  machine: BenchReport['machine'];
+  settings: {
+    upstream: string;
+    pinning: string;
+    normalRps: number;
+    slowlorisConnections: number;
+    stalledBodyConnections: number;
+    abortingClients: number;
+    reloadEveryS: number;
+    sampleEveryS: number;
+    settleLimitS: number;
+    /** The proxy's soft limit on open files, which bounds how many slowloris connections are sent. */
+    proxyOpenFileLimit: number | null;
+  };
+  notes: string[];
+  hostile: HostileFigures;
+  goals: GoalResult[];
+}

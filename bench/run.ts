@@ -1,6 +1,7 @@
 // `npm run bench [-- --smoke] [-- --out DIR]`: starts the upstream and every target, measures them
 // interleaved, runs the Breakwater scenarios and scale cases, and writes <date>.json and <date>.md.
-// `npm run bench -- --soak [DURATION]` runs only the memory soak and writes <date>.soak.json and .md.
+// `npm run bench -- --soak [DURATION]` runs only the memory soak and writes <date>.soak.json and .md;
+// `npm run bench -- --hostile [DURATION]` only the hostile soak, <date>.hostile.json and .md.
 // Every process it starts is ended on exit, on SIGINT/SIGTERM and on error.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -9,11 +10,13 @@ import { breakwaterUnavailableReason, chartNodeOptions } from './breakwater.js';
 import { killAllProcessesNow, setProcessLogDirectory, stopAllProcesses } from './children.js';
 import { compareTargets } from './compare-targets.js';
 import { evaluateGoals, withComparisons } from './goals.js';
+import { measureHostile } from './hostile.js';
+import { evaluateHostileGoals } from './hostile-goals.js';
 import { nodeClosedLoop } from './node-load.js';
 import { parseOptions, settingsFor } from './options.js';
 import { machineCpuTicks, stealPercent } from './proc-stats.js';
-import { renderMarkdown, renderSoakMarkdown } from './report-markdown.js';
-import type { BenchReport, SoakReport } from './results.js';
+import { renderHostileMarkdown, renderMarkdown, renderSoakMarkdown } from './report-markdown.js';
+import type { BenchReport, HostileReport, SoakReport } from './results.js';
 import { measureScale } from './scale.js';
 import { measureScenarios } from './scenarios.js';
 import { evaluateSoakGoals, measureSoak } from './soak.js';
@@ -57,13 +60,11 @@ async function main(argv: readonly string[]): Promise<void> {
 
   const breakwaterUnavailable = breakwaterUnavailableReason();
   if (breakwaterUnavailable) {
-    if (options.soakS !== undefined) throw new Error(`the soak needs Breakwater: ${breakwaterUnavailable}`);
+    if (options.soakS !== undefined || options.hostileS !== undefined) throw new Error(`the soak needs Breakwater: ${breakwaterUnavailable}`);
     notes.push(`Breakwater skipped: ${breakwaterUnavailable}`);
   }
   scratchDir = mkdtempSync(join(tmpdir(), 'breakwater-bench-'));
   setProcessLogDirectory(scratchDir);
-  const upstream = await startMainUpstream(scratchDir, UPSTREAM_HOSTS, has.nginx, upstreamCpus);
-  if (!has.nginx) notes.push(`nginx not installed: Node upstream instead, nginx target skipped (${INSTALL_HINT})`);
   /** What every report opens with; taken when the report is written, so the load average is the one after. */
   const reportHead = (): Pick<BenchReport, 'date' | 'smoke' | 'machine'> => ({
     date: new Date().toISOString(),
@@ -78,8 +79,6 @@ async function main(argv: readonly string[]): Promise<void> {
       stealPercent: stealPercent(cpuTicksBefore, machineCpuTicks()),
     },
   });
-  const upstreamLabel = upstream.kind === 'nginx' ? 'nginx `return 200`, 1 worker' : 'minimal Node server';
-  const generate = settings.generator === 'wrk' ? wrkGenerator(scratchDir, undefined) : nodeClosedLoop;
   const write = (suffix: string, json: object, markdown: string): void => {
     // A smoke run must never overwrite the committed results of a real one.
     const baseName = `${new Date().toISOString().slice(0, 10)}${suffix}${options.smoke ? '.smoke' : ''}`;
@@ -90,6 +89,22 @@ async function main(argv: readonly string[]): Promise<void> {
     log(`wrote ${join(options.outDir, baseName)}.json and .md`);
   };
 
+  if (options.hostileS !== undefined) {
+    const measured = await measureHostile({ scratchDir, proxyCpus, clientCpus: upstreamCpus }, options.hostileS, options.smoke, log);
+    const report: HostileReport = {
+      ...reportHead(),
+      ...measured,
+      notes: options.smoke ? ['smoke run: a few seconds of everything; checks the harness, not the proxy'] : [],
+      goals: evaluateHostileGoals(measured.hostile),
+    };
+    write('.hostile', report, renderHostileMarkdown(report));
+    for (const goal of report.goals) log(`${goal.met === null ? 'n/a' : goal.met ? 'met' : 'NOT met'}: ${goal.goal}: ${goal.value}`);
+    return;
+  }
+  const upstream = await startMainUpstream(scratchDir, UPSTREAM_HOSTS, has.nginx, upstreamCpus);
+  if (!has.nginx) notes.push(`nginx not installed: Node upstream instead, nginx target skipped (${INSTALL_HINT})`);
+  const upstreamLabel = upstream.kind === 'nginx' ? 'nginx `return 200`, 1 worker' : 'minimal Node server';
+  const generate = settings.generator === 'wrk' ? wrkGenerator(scratchDir, undefined) : nodeClosedLoop;
   if (options.soakS !== undefined) {
     log(`upstream: ${upstream.kind} at ${upstream.address}; memory soak for ${options.soakS} s`);
     const soak = await measureSoak(

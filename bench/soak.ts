@@ -8,8 +8,8 @@
 // survived collection. A leak shows as memory that is higher in the second half of the steady state
 // than in the first. Medians are judged, not extremes: a moment of backlog (a noisy neighbour slowing the
 // proxy's core) raises one window's RSS without anything leaking.
-import { spawnSync } from 'node:child_process';
 import { realisticConfig, startBreakwater } from './breakwater.js';
+import { pinThisProcess } from './children.js';
 import type { ClosedLoopGenerator } from './load-types.js';
 import { median, toMB } from './measure-window.js';
 import { nodeOpenLoop } from './node-load.js';
@@ -111,7 +111,7 @@ export async function measureSoak(
     maxRps = median(rounds);
   }
   // All of this process's threads; wrk, used above for the maximum, had to run unpinned like in the main bench.
-  if (env.clientCpus !== undefined) spawnSync('taskset', ['-a', '-p', '-c', env.clientCpus, String(process.pid)], { stdio: 'ignore' });
+  pinThisProcess(env.clientCpus);
   if (maxRps !== null) {
     // Probed at the rate the closed loop alone would give: a request's CPU falls as the rate rises (more of them share
     // a wake-up), so a slower probe would underrate the core; one at that rate says whether it carries it.

@@ -1,13 +1,11 @@
 // CI smoke of the benchmark harness: a real `node dist/bench/run.js --smoke` run (seconds, no
 // thresholds) must write a report in which every target, scenario and scale case has figures or
 // says why it was skipped; `--smoke --soak` must write a soak report with memory figures per window.
-import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { BenchReport, SoakReport } from '../../bench/results.js';
+import { runBench } from './run-bench.js';
 
 const RUN_DEADLINE_MS = 150_000;
 const TARGETS = ['direct', 'breakwater', 'fastify-http-proxy', 'node-undici', 'nginx', 'haproxy'];
@@ -17,32 +15,8 @@ const SCALE_CASES = ['routes-1', 'routes-100', 'routes-1000', 'endpoints-2', 'en
 const isPositive = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0;
 const isSkipReason = (value: unknown): boolean => typeof value === 'string' && value.trim().length > 0;
 
-/** Runs `dist/bench/run.js ARGS --out DIR` to completion and returns the JSON report whose name ends in `suffix`. */
-async function runBench<T>(t: Test, args: readonly string[], suffix: string): Promise<T | undefined> {
-  const outDir = t.testdir();
-  const child = spawn(process.execPath, ['dist/bench/run.js', ...args, '--out', outDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.resume();
-  const deadline = setTimeout(() => child.kill('SIGINT'), RUN_DEADLINE_MS);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(deadline);
-  t.equal(code, 0, `bench ${args.join(' ')} exits 0 within ${RUN_DEADLINE_MS} ms`, { stderr });
-
-  const files = readdirSync(outDir);
-  const jsonFile = files.find((name) => name.endsWith(`${suffix}.json`));
-  t.ok(jsonFile, `a <date>${suffix}.json is written (found: ${files.join(', ')})`);
-  t.ok(files.some((name) => name.endsWith(`${suffix}.md`)), `a <date>${suffix}.md is written`);
-  return jsonFile ? (JSON.parse(readFileSync(join(outDir, jsonFile), 'utf8')) as T) : undefined;
-}
-
 t.test('--smoke writes a report with figures or a skip reason for everything', async (t) => {
-  const report = await runBench<BenchReport>(t, ['--smoke'], '.smoke');
+  const report = await runBench<BenchReport>(t, ['--smoke'], '.smoke', RUN_DEADLINE_MS);
   if (!report) return;
   t.equal(report.smoke, true);
   const chartValues = parse(readFileSync('charts/breakwater/values.yaml', 'utf8')) as { breakwater: { nodeOptions: string } };
@@ -104,7 +78,7 @@ t.test('--smoke writes a report with figures or a skip reason for everything', a
 });
 
 t.test('--smoke --soak writes a soak report with memory per window and a growth verdict', async (t) => {
-  const report = await runBench<SoakReport>(t, ['--smoke', '--soak'], '.soak.smoke');
+  const report = await runBench<SoakReport>(t, ['--smoke', '--soak'], '.soak.smoke', RUN_DEADLINE_MS);
   if (!report) return;
   t.equal(report.smoke, true);
   const { soak } = report;

@@ -21,7 +21,7 @@ import { boundAddress } from './bound-address.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { ListenerLimiter, serverOptions } from './listener-limits.js';
 import type { ReplayMemory } from './replay-memory.js';
-import { readRequestBody } from './request-body.js';
+import { hasBody, readRequestBody } from './request-body.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const NO_BODY: RequestBody = { kind: 'none' };
@@ -209,9 +209,12 @@ export class DataPlaneListener {
     const body = JSON.stringify(payload);
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(body));
-    if (this.draining) headers.connection = 'close';
+    // A body still arriving is not read to its end for a keep-alive that a stalled client would hold open for good.
+    const unreadBody = !res.req.complete && hasBody(res.req);
+    if (this.draining || unreadBody) headers.connection = 'close';
     res.writeHead(status, headers);
     res.end(body);
+    if (unreadBody) res.socket?.destroySoon();
   }
 
   private writeAccessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string): void {

@@ -110,3 +110,12 @@ t.test('Connection: idempotency-key strips the key, and the POST is then not ret
   const keyed = await http(`${bw.url}/orders/keyed`, { method: 'POST', headers: { 'idempotency-key': 'k-2' }, body: '{}' });
   t.equal(keyed.headers['x-breakwater-attempts'], '3', 'with the key it is retried');
 });
+
+t.test('an upload stalled past the deadline: 504, and the connection closes instead of waiting for the rest', async (t) => {
+  const { upstream, bw } = await setup(t, { timeout: '300ms' });
+  // rawExchange reads until the proxy closes the connection, and fails after 5 s: far below the 30 s body timeout.
+  const answer = await rawExchange(bw.url, 'POST /stalled HTTP/1.1\r\nhost: test\r\ncontent-length: 1000\r\n\r\nonly the start');
+  t.match(answer, /^HTTP\/1\.1 504 /);
+  t.match(answer, /connection: close/i);
+  t.equal(upstream.count('/stalled'), 0, 'a half-sent body is never forwarded');
+});

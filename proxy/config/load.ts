@@ -241,6 +241,7 @@ function normalize(file: PolicyFile, source: string, caFiles: CaFiles): Policy {
       name: l.name,
       address: parseHostPort(l.address)!,
       limits: normalizeLimits(l.limits),
+      trustForwarded: l.trustForwarded ?? false,
       routes: l.routes.map((r) => normalizeRoute(r, l.name)),
     })),
     upstreams: file.upstreams.map((u) => normalizeUpstream(u, caFiles)),

@@ -4,7 +4,7 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import { policyFormats } from './formats.js';
 export const validatePolicyFile = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
 const formats0 = policyFormats.address;
 const formats4 = policyFormats.duration;
 const formats10 = policyFormats.size;
@@ -165,7 +165,7 @@ vErrors.push(err11);
 errors++;
 }
 for(const key2 in data3){
-if(!((((key2 === "name") || (key2 === "address")) || (key2 === "limits")) || (key2 === "routes"))){
+if(!(((((key2 === "name") || (key2 === "address")) || (key2 === "trustForwarded")) || (key2 === "limits")) || (key2 === "routes"))){
 const err12 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items,data:data3};
 if(vErrors === null){
 vErrors = [err12];
@@ -236,12 +236,10 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data3.limits !== undefined){
-let data6 = data3.limits;
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-for(const key3 in data6){
-if(!(((((key3 === "headersTimeout") || (key3 === "requestBodyTimeout")) || (key3 === "idleTimeout")) || (key3 === "maxConnections")) || (key3 === "maxHeaderSize"))){
-const err18 = {instancePath:instancePath+"/listeners/" + i0+"/limits",schemaPath:"#/properties/listeners/items/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.limits,data:data6};
+if(data3.trustForwarded !== undefined){
+let data6 = data3.trustForwarded;
+if(typeof data6 !== "boolean"){
+const err18 = {instancePath:instancePath+"/listeners/" + i0+"/trustForwarded",schemaPath:"#/properties/listeners/items/properties/trustForwarded/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.listeners.items.properties.trustForwarded.type,parentSchema:schema11.properties.listeners.items.properties.trustForwarded,data:data6};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -251,11 +249,12 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data6.headersTimeout !== undefined){
-let data7 = data6.headersTimeout;
-if(typeof data7 === "string"){
-if(!(formats4(data7))){
-const err19 = {instancePath:instancePath+"/listeners/" + i0+"/limits/headersTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/headersTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.headersTimeout,data:data7};
+if(data3.limits !== undefined){
+let data7 = data3.limits;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+for(const key3 in data7){
+if(!(((((key3 === "headersTimeout") || (key3 === "requestBodyTimeout")) || (key3 === "idleTimeout")) || (key3 === "maxConnections")) || (key3 === "maxHeaderSize"))){
+const err19 = {instancePath:instancePath+"/listeners/" + i0+"/limits",schemaPath:"#/properties/listeners/items/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.limits,data:data7};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -265,8 +264,11 @@ vErrors.push(err19);
 errors++;
 }
 }
-else {
-const err20 = {instancePath:instancePath+"/listeners/" + i0+"/limits/headersTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/headersTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.headersTimeout.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.headersTimeout,data:data7};
+if(data7.headersTimeout !== undefined){
+let data8 = data7.headersTimeout;
+if(typeof data8 === "string"){
+if(!(formats4(data8))){
+const err20 = {instancePath:instancePath+"/listeners/" + i0+"/limits/headersTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/headersTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.headersTimeout,data:data8};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -276,11 +278,8 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data6.requestBodyTimeout !== undefined){
-let data8 = data6.requestBodyTimeout;
-if(typeof data8 === "string"){
-if(!(formats4(data8))){
-const err21 = {instancePath:instancePath+"/listeners/" + i0+"/limits/requestBodyTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/requestBodyTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.requestBodyTimeout,data:data8};
+else {
+const err21 = {instancePath:instancePath+"/listeners/" + i0+"/limits/headersTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/headersTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.headersTimeout.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.headersTimeout,data:data8};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -290,8 +289,11 @@ vErrors.push(err21);
 errors++;
 }
 }
-else {
-const err22 = {instancePath:instancePath+"/listeners/" + i0+"/limits/requestBodyTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/requestBodyTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.requestBodyTimeout.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.requestBodyTimeout,data:data8};
+if(data7.requestBodyTimeout !== undefined){
+let data9 = data7.requestBodyTimeout;
+if(typeof data9 === "string"){
+if(!(formats4(data9))){
+const err22 = {instancePath:instancePath+"/listeners/" + i0+"/limits/requestBodyTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/requestBodyTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.requestBodyTimeout,data:data9};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -301,11 +303,8 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data6.idleTimeout !== undefined){
-let data9 = data6.idleTimeout;
-if(typeof data9 === "string"){
-if(!(formats4(data9))){
-const err23 = {instancePath:instancePath+"/listeners/" + i0+"/limits/idleTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.idleTimeout,data:data9};
+else {
+const err23 = {instancePath:instancePath+"/listeners/" + i0+"/limits/requestBodyTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/requestBodyTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.requestBodyTimeout.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.requestBodyTimeout,data:data9};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -315,8 +314,11 @@ vErrors.push(err23);
 errors++;
 }
 }
-else {
-const err24 = {instancePath:instancePath+"/listeners/" + i0+"/limits/idleTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.idleTimeout.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.idleTimeout,data:data9};
+if(data7.idleTimeout !== undefined){
+let data10 = data7.idleTimeout;
+if(typeof data10 === "string"){
+if(!(formats4(data10))){
+const err24 = {instancePath:instancePath+"/listeners/" + i0+"/limits/idleTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.idleTimeout,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -326,10 +328,8 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data6.maxConnections !== undefined){
-let data10 = data6.maxConnections;
-if(!((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10)))){
-const err25 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxConnections",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.limits.properties.maxConnections.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxConnections,data:data10};
+else {
+const err25 = {instancePath:instancePath+"/listeners/" + i0+"/limits/idleTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.idleTimeout.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.idleTimeout,data:data10};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -338,9 +338,11 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(typeof data10 == "number"){
-if(data10 < 1 || isNaN(data10)){
-const err26 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxConnections",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxConnections,data:data10};
+}
+if(data7.maxConnections !== undefined){
+let data11 = data7.maxConnections;
+if(!((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11)))){
+const err26 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxConnections",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.limits.properties.maxConnections.type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxConnections,data:data11};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -349,15 +351,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-}
-if(data6.maxHeaderSize !== undefined){
-let data11 = data6.maxHeaderSize;
-const _errs28 = errors;
-let valid6 = false;
-const _errs29 = errors;
-if(!((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11)))){
-const err27 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0],data:data11};
+if(typeof data11 == "number"){
+if(data11 < 1 || isNaN(data11)){
+const err27 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxConnections",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxConnections,data:data11};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -366,9 +362,15 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(typeof data11 == "number"){
-if(data11 < 0 || isNaN(data11)){
-const err28 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0],data:data11};
+}
+}
+if(data7.maxHeaderSize !== undefined){
+let data12 = data7.maxHeaderSize;
+const _errs30 = errors;
+let valid6 = false;
+const _errs31 = errors;
+if(!((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12)))){
+const err28 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -377,14 +379,9 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-var _valid0 = _errs29 === errors;
-valid6 = valid6 || _valid0;
-if(!valid6){
-const _errs31 = errors;
-if(typeof data11 === "string"){
-if(!(formats10(data11))){
-const err29 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1],data:data11};
+if(typeof data12 == "number"){
+if(data12 < 0 || isNaN(data12)){
+const err29 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -394,8 +391,13 @@ vErrors.push(err29);
 errors++;
 }
 }
-else {
-const err30 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1],data:data11};
+var _valid0 = _errs31 === errors;
+valid6 = valid6 || _valid0;
+if(!valid6){
+const _errs33 = errors;
+if(typeof data12 === "string"){
+if(!(formats10(data12))){
+const err30 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -404,11 +406,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-var _valid0 = _errs31 === errors;
-valid6 = valid6 || _valid0;
 }
-if(!valid6){
-const err31 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize,data:data11};
+else {
+const err31 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -417,11 +417,24 @@ vErrors.push(err31);
 }
 errors++;
 }
+var _valid0 = _errs33 === errors;
+valid6 = valid6 || _valid0;
+}
+if(!valid6){
+const err32 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize,data:data12};
+if(vErrors === null){
+vErrors = [err32];
+}
 else {
-errors = _errs28;
+vErrors.push(err32);
+}
+errors++;
+}
+else {
+errors = _errs30;
 if(vErrors !== null){
-if(_errs28){
-vErrors.length = _errs28;
+if(_errs30){
+vErrors.length = _errs30;
 }
 else {
 vErrors = null;
@@ -431,25 +444,7 @@ vErrors = null;
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/listeners/" + i0+"/limits",schemaPath:"#/properties/listeners/items/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.limits.type,parentSchema:schema11.properties.listeners.items.properties.limits,data:data6};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
-errors++;
-}
-}
-if(data3.routes !== undefined){
-let data12 = data3.routes;
-if(Array.isArray(data12)){
-const len1 = data12.length;
-for(let i1=0; i1<len1; i1++){
-let data13 = data12[i1];
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-if(data13.name === undefined){
-const err33 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data13};
+const err33 = {instancePath:instancePath+"/listeners/" + i0+"/limits",schemaPath:"#/properties/listeners/items/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.limits.type,parentSchema:schema11.properties.listeners.items.properties.limits,data:data7};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -458,8 +453,16 @@ vErrors.push(err33);
 }
 errors++;
 }
-if(data13.upstream === undefined){
-const err34 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "upstream"},message:"must have required property '"+"upstream"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data13};
+}
+if(data3.routes !== undefined){
+let data13 = data3.routes;
+if(Array.isArray(data13)){
+const len1 = data13.length;
+for(let i1=0; i1<len1; i1++){
+let data14 = data13[i1];
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.name === undefined){
+const err34 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -468,9 +471,8 @@ vErrors.push(err34);
 }
 errors++;
 }
-for(const key4 in data13){
-if(!(func3.call(schema11.properties.listeners.items.properties.routes.items.properties, key4))){
-const err35 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data13};
+if(data14.upstream === undefined){
+const err35 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "upstream"},message:"must have required property '"+"upstream"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -479,12 +481,9 @@ vErrors.push(err35);
 }
 errors++;
 }
-}
-if(data13.name !== undefined){
-let data14 = data13.name;
-if(typeof data14 === "string"){
-if(func2(data14) > 63){
-const err36 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data14};
+for(const key4 in data14){
+if(!(func3.call(schema11.properties.listeners.items.properties.routes.items.properties, key4))){
+const err36 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -493,8 +492,12 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(!pattern0.test(data14)){
-const err37 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data14};
+}
+if(data14.name !== undefined){
+let data15 = data14.name;
+if(typeof data15 === "string"){
+if(func2(data15) > 63){
+const err37 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data15};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -503,9 +506,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-}
-else {
-const err38 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.name.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data14};
+if(!pattern0.test(data15)){
+const err38 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data15};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -515,12 +517,8 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data13.match !== undefined){
-let data15 = data13.match;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-for(const key5 in data15){
-if(!((((key5 === "pathPrefix") || (key5 === "path")) || (key5 === "methods")) || (key5 === "headers"))){
-const err39 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data15};
+else {
+const err39 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.name.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data15};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -530,11 +528,12 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data15.pathPrefix !== undefined){
-let data16 = data15.pathPrefix;
-if(typeof data16 === "string"){
-if(!pattern2.test(data16)){
-const err40 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data16};
+if(data14.match !== undefined){
+let data16 = data14.match;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+for(const key5 in data16){
+if(!((((key5 === "pathPrefix") || (key5 === "path")) || (key5 === "methods")) || (key5 === "headers"))){
+const err40 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data16};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -544,8 +543,11 @@ vErrors.push(err40);
 errors++;
 }
 }
-else {
-const err41 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data16};
+if(data16.pathPrefix !== undefined){
+let data17 = data16.pathPrefix;
+if(typeof data17 === "string"){
+if(!pattern2.test(data17)){
+const err41 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data17};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -555,11 +557,8 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data15.path !== undefined){
-let data17 = data15.path;
-if(typeof data17 === "string"){
-if(!pattern2.test(data17)){
-const err42 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data17};
+else {
+const err42 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data17};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -569,8 +568,11 @@ vErrors.push(err42);
 errors++;
 }
 }
-else {
-const err43 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data17};
+if(data16.path !== undefined){
+let data18 = data16.path;
+if(typeof data18 === "string"){
+if(!pattern2.test(data18)){
+const err43 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data18};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -580,11 +582,8 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data15.methods !== undefined){
-let data18 = data15.methods;
-if(Array.isArray(data18)){
-if(data18.length < 1){
-const err44 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data18};
+else {
+const err44 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data18};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -593,12 +592,12 @@ vErrors.push(err44);
 }
 errors++;
 }
-const len2 = data18.length;
-for(let i2=0; i2<len2; i2++){
-let data19 = data18[i2];
-if(typeof data19 === "string"){
-if(!pattern4.test(data19)){
-const err45 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data19};
+}
+if(data16.methods !== undefined){
+let data19 = data16.methods;
+if(Array.isArray(data19)){
+if(data19.length < 1){
+const err45 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data19};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -607,9 +606,12 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-else {
-const err46 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data19};
+const len2 = data19.length;
+for(let i2=0; i2<len2; i2++){
+let data20 = data19[i2];
+if(typeof data20 === "string"){
+if(!pattern4.test(data20)){
+const err46 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data20};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -619,9 +621,8 @@ vErrors.push(err46);
 errors++;
 }
 }
-}
 else {
-const err47 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data18};
+const err47 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data20};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -631,14 +632,9 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data15.headers !== undefined){
-let data20 = data15.headers;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-for(const key6 in data20){
-if(pattern5.test(key6)){
-let data21 = data20[key6];
-if(typeof data21 !== "string"){
-const err48 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data21};
+}
+else {
+const err48 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data19};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -648,10 +644,14 @@ vErrors.push(err48);
 errors++;
 }
 }
-}
-}
-else {
-const err49 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data20};
+if(data16.headers !== undefined){
+let data21 = data16.headers;
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+for(const key6 in data21){
+if(pattern5.test(key6)){
+let data22 = data21[key6];
+if(typeof data22 !== "string"){
+const err49 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data22};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -662,8 +662,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err50 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data15};
+const err50 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data21};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -673,10 +674,9 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data13.upstream !== undefined){
-let data22 = data13.upstream;
-if(typeof data22 !== "string"){
-const err51 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upstream",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upstream.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upstream,data:data22};
+}
+else {
+const err51 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data16};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -686,11 +686,10 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data13.timeout !== undefined){
-let data23 = data13.timeout;
-if(typeof data23 === "string"){
-if(!(formats4(data23))){
-const err52 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data23};
+if(data14.upstream !== undefined){
+let data23 = data14.upstream;
+if(typeof data23 !== "string"){
+const err52 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upstream",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upstream.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upstream,data:data23};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -700,8 +699,11 @@ vErrors.push(err52);
 errors++;
 }
 }
-else {
-const err53 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data23};
+if(data14.timeout !== undefined){
+let data24 = data14.timeout;
+if(typeof data24 === "string"){
+if(!(formats4(data24))){
+const err53 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data24};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -711,11 +713,8 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data13.retry !== undefined){
-let data24 = data13.retry;
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-if(data24.attempts === undefined){
-const err54 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/required",keyword:"required",params:{missingProperty: "attempts"},message:"must have required property '"+"attempts"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data24};
+else {
+const err54 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data24};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -724,9 +723,12 @@ vErrors.push(err54);
 }
 errors++;
 }
-for(const key7 in data24){
-if(!((((((key7 === "attempts") || (key7 === "perTryTimeout")) || (key7 === "on")) || (key7 === "backoff")) || (key7 === "budget")) || (key7 === "maxReplayBody"))){
-const err55 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data24};
+}
+if(data14.retry !== undefined){
+let data25 = data14.retry;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+if(data25.attempts === undefined){
+const err55 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/required",keyword:"required",params:{missingProperty: "attempts"},message:"must have required property '"+"attempts"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data25};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -735,11 +737,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data24.attempts !== undefined){
-let data25 = data24.attempts;
-if(!((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25)))){
-const err56 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data25};
+for(const key7 in data25){
+if(!((((((key7 === "attempts") || (key7 === "perTryTimeout")) || (key7 === "on")) || (key7 === "backoff")) || (key7 === "budget")) || (key7 === "maxReplayBody"))){
+const err56 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data25};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -748,9 +748,11 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(typeof data25 == "number"){
-if(data25 > 10 || isNaN(data25)){
-const err57 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data25};
+}
+if(data25.attempts !== undefined){
+let data26 = data25.attempts;
+if(!((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26)))){
+const err57 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data26};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -759,8 +761,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(data25 < 1 || isNaN(data25)){
-const err58 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data25};
+if(typeof data26 == "number"){
+if(data26 > 10 || isNaN(data26)){
+const err58 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data26};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -769,13 +772,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-}
-if(data24.perTryTimeout !== undefined){
-let data26 = data24.perTryTimeout;
-if(typeof data26 === "string"){
-if(!(formats4(data26))){
-const err59 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data26};
+if(data26 < 1 || isNaN(data26)){
+const err59 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data26};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -785,8 +783,12 @@ vErrors.push(err59);
 errors++;
 }
 }
-else {
-const err60 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data26};
+}
+if(data25.perTryTimeout !== undefined){
+let data27 = data25.perTryTimeout;
+if(typeof data27 === "string"){
+if(!(formats4(data27))){
+const err60 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data27};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -796,17 +798,8 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data24.on !== undefined){
-let data27 = data24.on;
-if(Array.isArray(data27)){
-const len3 = data27.length;
-for(let i3=0; i3<len3; i3++){
-let data28 = data27[i3];
-const _errs69 = errors;
-let valid17 = false;
-const _errs70 = errors;
-if(typeof data28 !== "string"){
-const err61 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data28};
+else {
+const err61 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data27};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -815,8 +808,18 @@ vErrors.push(err61);
 }
 errors++;
 }
-if("connect-failure" !== data28){
-const err62 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data28};
+}
+if(data25.on !== undefined){
+let data28 = data25.on;
+if(Array.isArray(data28)){
+const len3 = data28.length;
+for(let i3=0; i3<len3; i3++){
+let data29 = data28[i3];
+const _errs71 = errors;
+let valid17 = false;
+const _errs72 = errors;
+if(typeof data29 !== "string"){
+const err62 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data29};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -825,12 +828,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-var _valid1 = _errs70 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs72 = errors;
-if(typeof data28 !== "string"){
-const err63 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data28};
+if("connect-failure" !== data29){
+const err63 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data29};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -839,8 +838,12 @@ vErrors.push(err63);
 }
 errors++;
 }
-if("reset" !== data28){
-const err64 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data28};
+var _valid1 = _errs72 === errors;
+valid17 = valid17 || _valid1;
+if(!valid17){
+const _errs74 = errors;
+if(typeof data29 !== "string"){
+const err64 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data29};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -849,12 +852,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-var _valid1 = _errs72 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs74 = errors;
-if(typeof data28 !== "string"){
-const err65 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data28};
+if("reset" !== data29){
+const err65 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data29};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -863,8 +862,12 @@ vErrors.push(err65);
 }
 errors++;
 }
-if("timeout" !== data28){
-const err66 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data28};
+var _valid1 = _errs74 === errors;
+valid17 = valid17 || _valid1;
+if(!valid17){
+const _errs76 = errors;
+if(typeof data29 !== "string"){
+const err66 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data29};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -873,12 +876,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-var _valid1 = _errs74 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs76 = errors;
-if(typeof data28 !== "string"){
-const err67 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data28};
+if("timeout" !== data29){
+const err67 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data29};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -887,8 +886,12 @@ vErrors.push(err67);
 }
 errors++;
 }
-if("5xx" !== data28){
-const err68 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data28};
+var _valid1 = _errs76 === errors;
+valid17 = valid17 || _valid1;
+if(!valid17){
+const _errs78 = errors;
+if(typeof data29 !== "string"){
+const err68 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data29};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -897,12 +900,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-var _valid1 = _errs76 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs78 = errors;
-if(typeof data28 !== "string"){
-const err69 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data28};
+if("5xx" !== data29){
+const err69 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data29};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -911,8 +910,12 @@ vErrors.push(err69);
 }
 errors++;
 }
-if("gateway-error" !== data28){
-const err70 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/const",keyword:"const",params:{allowedValue: "gateway-error"},message:"must be equal to constant",schema:"gateway-error",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data28};
+var _valid1 = _errs78 === errors;
+valid17 = valid17 || _valid1;
+if(!valid17){
+const _errs80 = errors;
+if(typeof data29 !== "string"){
+const err70 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data29};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -921,12 +924,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-var _valid1 = _errs78 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs80 = errors;
-if(!((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28)))){
-const err71 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data28};
+if("gateway-error" !== data29){
+const err71 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/const",keyword:"const",params:{allowedValue: "gateway-error"},message:"must be equal to constant",schema:"gateway-error",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data29};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -935,9 +934,12 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(typeof data28 == "number"){
-if(data28 > 599 || isNaN(data28)){
-const err72 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data28};
+var _valid1 = _errs80 === errors;
+valid17 = valid17 || _valid1;
+if(!valid17){
+const _errs82 = errors;
+if(!((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29)))){
+const err72 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data29};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -946,8 +948,9 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(data28 < 100 || isNaN(data28)){
-const err73 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data28};
+if(typeof data29 == "number"){
+if(data29 > 599 || isNaN(data29)){
+const err73 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data29};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -956,16 +959,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-var _valid1 = _errs80 === errors;
-valid17 = valid17 || _valid1;
-}
-}
-}
-}
-}
-if(!valid17){
-const err74 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items,data:data28};
+if(data29 < 100 || isNaN(data29)){
+const err74 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data29};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -974,11 +969,29 @@ vErrors.push(err74);
 }
 errors++;
 }
+}
+var _valid1 = _errs82 === errors;
+valid17 = valid17 || _valid1;
+}
+}
+}
+}
+}
+if(!valid17){
+const err75 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items,data:data29};
+if(vErrors === null){
+vErrors = [err75];
+}
 else {
-errors = _errs69;
+vErrors.push(err75);
+}
+errors++;
+}
+else {
+errors = _errs71;
 if(vErrors !== null){
-if(_errs69){
-vErrors.length = _errs69;
+if(_errs71){
+vErrors.length = _errs71;
 }
 else {
 vErrors = null;
@@ -988,22 +1001,7 @@ vErrors = null;
 }
 }
 else {
-const err75 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on,data:data27};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-}
-if(data24.backoff !== undefined){
-let data29 = data24.backoff;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-for(const key8 in data29){
-if(!(((key8 === "base") || (key8 === "max")) || (key8 === "jitter"))){
-const err76 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data29};
+const err76 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on,data:data28};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1013,11 +1011,12 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data29.base !== undefined){
-let data30 = data29.base;
-if(typeof data30 === "string"){
-if(!(formats4(data30))){
-const err77 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data30};
+if(data25.backoff !== undefined){
+let data30 = data25.backoff;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+for(const key8 in data30){
+if(!(((key8 === "base") || (key8 === "max")) || (key8 === "jitter"))){
+const err77 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data30};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1027,8 +1026,11 @@ vErrors.push(err77);
 errors++;
 }
 }
-else {
-const err78 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data30};
+if(data30.base !== undefined){
+let data31 = data30.base;
+if(typeof data31 === "string"){
+if(!(formats4(data31))){
+const err78 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data31};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1038,11 +1040,8 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data29.max !== undefined){
-let data31 = data29.max;
-if(typeof data31 === "string"){
-if(!(formats4(data31))){
-const err79 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data31};
+else {
+const err79 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data31};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1052,8 +1051,11 @@ vErrors.push(err79);
 errors++;
 }
 }
-else {
-const err80 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data31};
+if(data30.max !== undefined){
+let data32 = data30.max;
+if(typeof data32 === "string"){
+if(!(formats4(data32))){
+const err80 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data32};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1063,13 +1065,8 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data29.jitter !== undefined){
-let data32 = data29.jitter;
-const _errs90 = errors;
-let valid19 = false;
-const _errs91 = errors;
-if(typeof data32 !== "string"){
-const err81 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data32};
+else {
+const err81 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data32};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1078,8 +1075,14 @@ vErrors.push(err81);
 }
 errors++;
 }
-if("full" !== data32){
-const err82 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/const",keyword:"const",params:{allowedValue: "full"},message:"must be equal to constant",schema:"full",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data32};
+}
+if(data30.jitter !== undefined){
+let data33 = data30.jitter;
+const _errs92 = errors;
+let valid19 = false;
+const _errs93 = errors;
+if(typeof data33 !== "string"){
+const err82 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data33};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1088,12 +1091,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-var _valid2 = _errs91 === errors;
-valid19 = valid19 || _valid2;
-if(!valid19){
-const _errs93 = errors;
-if(typeof data32 !== "string"){
-const err83 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data32};
+if("full" !== data33){
+const err83 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/const",keyword:"const",params:{allowedValue: "full"},message:"must be equal to constant",schema:"full",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data33};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1102,8 +1101,12 @@ vErrors.push(err83);
 }
 errors++;
 }
-if("equal" !== data32){
-const err84 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/const",keyword:"const",params:{allowedValue: "equal"},message:"must be equal to constant",schema:"equal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data32};
+var _valid2 = _errs93 === errors;
+valid19 = valid19 || _valid2;
+if(!valid19){
+const _errs95 = errors;
+if(typeof data33 !== "string"){
+const err84 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data33};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1112,12 +1115,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-var _valid2 = _errs93 === errors;
-valid19 = valid19 || _valid2;
-if(!valid19){
-const _errs95 = errors;
-if(typeof data32 !== "string"){
-const err85 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data32};
+if("equal" !== data33){
+const err85 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/const",keyword:"const",params:{allowedValue: "equal"},message:"must be equal to constant",schema:"equal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data33};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1126,8 +1125,12 @@ vErrors.push(err85);
 }
 errors++;
 }
-if("none" !== data32){
-const err86 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/const",keyword:"const",params:{allowedValue: "none"},message:"must be equal to constant",schema:"none",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data32};
+var _valid2 = _errs95 === errors;
+valid19 = valid19 || _valid2;
+if(!valid19){
+const _errs97 = errors;
+if(typeof data33 !== "string"){
+const err86 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data33};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1136,12 +1139,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-var _valid2 = _errs95 === errors;
-valid19 = valid19 || _valid2;
-}
-}
-if(!valid19){
-const err87 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter,data:data32};
+if("none" !== data33){
+const err87 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/const",keyword:"const",params:{allowedValue: "none"},message:"must be equal to constant",schema:"none",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data33};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1150,11 +1149,25 @@ vErrors.push(err87);
 }
 errors++;
 }
+var _valid2 = _errs97 === errors;
+valid19 = valid19 || _valid2;
+}
+}
+if(!valid19){
+const err88 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter,data:data33};
+if(vErrors === null){
+vErrors = [err88];
+}
 else {
-errors = _errs90;
+vErrors.push(err88);
+}
+errors++;
+}
+else {
+errors = _errs92;
 if(vErrors !== null){
-if(_errs90){
-vErrors.length = _errs90;
+if(_errs92){
+vErrors.length = _errs92;
 }
 else {
 vErrors = null;
@@ -1164,21 +1177,7 @@ vErrors = null;
 }
 }
 else {
-const err88 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data29};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-}
-if(data24.budget !== undefined){
-let data33 = data24.budget;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.ratio === undefined){
-const err89 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/required",keyword:"required",params:{missingProperty: "ratio"},message:"must have required property '"+"ratio"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data33};
+const err89 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data30};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1187,9 +1186,12 @@ vErrors.push(err89);
 }
 errors++;
 }
-for(const key9 in data33){
-if(!(((key9 === "ratio") || (key9 === "minPerSecond")) || (key9 === "window"))){
-const err90 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data33};
+}
+if(data25.budget !== undefined){
+let data34 = data25.budget;
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+if(data34.ratio === undefined){
+const err90 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/required",keyword:"required",params:{missingProperty: "ratio"},message:"must have required property '"+"ratio"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data34};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1198,12 +1200,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-if(data33.ratio !== undefined){
-let data34 = data33.ratio;
-if(typeof data34 == "number"){
-if(data34 > 10 || isNaN(data34)){
-const err91 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data34};
+for(const key9 in data34){
+if(!(((key9 === "ratio") || (key9 === "minPerSecond")) || (key9 === "window"))){
+const err91 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data34};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1212,8 +1211,12 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data34 < 0 || isNaN(data34)){
-const err92 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data34};
+}
+if(data34.ratio !== undefined){
+let data35 = data34.ratio;
+if(typeof data35 == "number"){
+if(data35 > 10 || isNaN(data35)){
+const err92 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data35};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1222,9 +1225,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-else {
-const err93 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data34};
+if(data35 < 0 || isNaN(data35)){
+const err93 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data35};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1234,11 +1236,8 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data33.minPerSecond !== undefined){
-let data35 = data33.minPerSecond;
-if(typeof data35 == "number"){
-if(data35 < 0 || isNaN(data35)){
-const err94 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data35};
+else {
+const err94 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data35};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1248,8 +1247,11 @@ vErrors.push(err94);
 errors++;
 }
 }
-else {
-const err95 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data35};
+if(data34.minPerSecond !== undefined){
+let data36 = data34.minPerSecond;
+if(typeof data36 == "number"){
+if(data36 < 0 || isNaN(data36)){
+const err95 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data36};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1259,11 +1261,8 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data33.window !== undefined){
-let data36 = data33.window;
-if(typeof data36 === "string"){
-if(!(formats4(data36))){
-const err96 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data36};
+else {
+const err96 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data36};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1273,8 +1272,11 @@ vErrors.push(err96);
 errors++;
 }
 }
-else {
-const err97 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data36};
+if(data34.window !== undefined){
+let data37 = data34.window;
+if(typeof data37 === "string"){
+if(!(formats4(data37))){
+const err97 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data37};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1284,9 +1286,8 @@ vErrors.push(err97);
 errors++;
 }
 }
-}
 else {
-const err98 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data33};
+const err98 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data37};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1296,13 +1297,9 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data24.maxReplayBody !== undefined){
-let data37 = data24.maxReplayBody;
-const _errs107 = errors;
-let valid21 = false;
-const _errs108 = errors;
-if(!((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37)))){
-const err99 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data37};
+}
+else {
+const err99 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data34};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1311,9 +1308,14 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(typeof data37 == "number"){
-if(data37 < 0 || isNaN(data37)){
-const err100 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data37};
+}
+if(data25.maxReplayBody !== undefined){
+let data38 = data25.maxReplayBody;
+const _errs109 = errors;
+let valid21 = false;
+const _errs110 = errors;
+if(!((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38)))){
+const err100 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data38};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1322,14 +1324,9 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-var _valid3 = _errs108 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs110 = errors;
-if(typeof data37 === "string"){
-if(!(formats10(data37))){
-const err101 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data37};
+if(typeof data38 == "number"){
+if(data38 < 0 || isNaN(data38)){
+const err101 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data38};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1339,8 +1336,13 @@ vErrors.push(err101);
 errors++;
 }
 }
-else {
-const err102 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data37};
+var _valid3 = _errs110 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs112 = errors;
+if(typeof data38 === "string"){
+if(!(formats10(data38))){
+const err102 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data38};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1349,11 +1351,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-var _valid3 = _errs110 === errors;
-valid21 = valid21 || _valid3;
 }
-if(!valid21){
-const err103 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody,data:data37};
+else {
+const err103 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data38};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1362,11 +1362,24 @@ vErrors.push(err103);
 }
 errors++;
 }
+var _valid3 = _errs112 === errors;
+valid21 = valid21 || _valid3;
+}
+if(!valid21){
+const err104 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody,data:data38};
+if(vErrors === null){
+vErrors = [err104];
+}
 else {
-errors = _errs107;
+vErrors.push(err104);
+}
+errors++;
+}
+else {
+errors = _errs109;
 if(vErrors !== null){
-if(_errs107){
-vErrors.length = _errs107;
+if(_errs109){
+vErrors.length = _errs109;
 }
 else {
 vErrors = null;
@@ -1376,22 +1389,7 @@ vErrors = null;
 }
 }
 else {
-const err104 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data24};
-if(vErrors === null){
-vErrors = [err104];
-}
-else {
-vErrors.push(err104);
-}
-errors++;
-}
-}
-if(data13.circuitBreaker !== undefined){
-let data38 = data13.circuitBreaker;
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-for(const key10 in data38){
-if(!(((((((key10 === "errorThresholdPercentage") || (key10 === "volumeThreshold")) || (key10 === "window")) || (key10 === "resetTimeout")) || (key10 === "halfOpenRequests")) || (key10 === "consecutiveFailures")) || (key10 === "failOn"))){
-const err105 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data38};
+const err105 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data25};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1401,11 +1399,12 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data38.errorThresholdPercentage !== undefined){
-let data39 = data38.errorThresholdPercentage;
-if(typeof data39 == "number"){
-if(data39 > 100 || isNaN(data39)){
-const err106 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data39};
+if(data14.circuitBreaker !== undefined){
+let data39 = data14.circuitBreaker;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+for(const key10 in data39){
+if(!(((((((key10 === "errorThresholdPercentage") || (key10 === "volumeThreshold")) || (key10 === "window")) || (key10 === "resetTimeout")) || (key10 === "halfOpenRequests")) || (key10 === "consecutiveFailures")) || (key10 === "failOn"))){
+const err106 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data39};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1414,8 +1413,12 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(data39 < 0 || isNaN(data39)){
-const err107 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data39};
+}
+if(data39.errorThresholdPercentage !== undefined){
+let data40 = data39.errorThresholdPercentage;
+if(typeof data40 == "number"){
+if(data40 > 100 || isNaN(data40)){
+const err107 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data40};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1424,9 +1427,8 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-else {
-const err108 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data39};
+if(data40 < 0 || isNaN(data40)){
+const err108 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data40};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1436,10 +1438,8 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(data38.volumeThreshold !== undefined){
-let data40 = data38.volumeThreshold;
-if(!((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40)))){
-const err109 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data40};
+else {
+const err109 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data40};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1448,9 +1448,11 @@ vErrors.push(err109);
 }
 errors++;
 }
-if(typeof data40 == "number"){
-if(data40 < 0 || isNaN(data40)){
-const err110 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data40};
+}
+if(data39.volumeThreshold !== undefined){
+let data41 = data39.volumeThreshold;
+if(!((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41)))){
+const err110 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data41};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1459,13 +1461,9 @@ vErrors.push(err110);
 }
 errors++;
 }
-}
-}
-if(data38.window !== undefined){
-let data41 = data38.window;
-if(typeof data41 === "string"){
-if(!(formats4(data41))){
-const err111 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data41};
+if(typeof data41 == "number"){
+if(data41 < 0 || isNaN(data41)){
+const err111 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data41};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1475,8 +1473,12 @@ vErrors.push(err111);
 errors++;
 }
 }
-else {
-const err112 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data41};
+}
+if(data39.window !== undefined){
+let data42 = data39.window;
+if(typeof data42 === "string"){
+if(!(formats4(data42))){
+const err112 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data42};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1486,11 +1488,8 @@ vErrors.push(err112);
 errors++;
 }
 }
-if(data38.resetTimeout !== undefined){
-let data42 = data38.resetTimeout;
-if(typeof data42 === "string"){
-if(!(formats4(data42))){
-const err113 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data42};
+else {
+const err113 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data42};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1500,8 +1499,11 @@ vErrors.push(err113);
 errors++;
 }
 }
-else {
-const err114 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data42};
+if(data39.resetTimeout !== undefined){
+let data43 = data39.resetTimeout;
+if(typeof data43 === "string"){
+if(!(formats4(data43))){
+const err114 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data43};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1511,10 +1513,8 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data38.halfOpenRequests !== undefined){
-let data43 = data38.halfOpenRequests;
-if(!((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43)))){
-const err115 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data43};
+else {
+const err115 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data43};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1523,9 +1523,11 @@ vErrors.push(err115);
 }
 errors++;
 }
-if(typeof data43 == "number"){
-if(data43 < 1 || isNaN(data43)){
-const err116 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data43};
+}
+if(data39.halfOpenRequests !== undefined){
+let data44 = data39.halfOpenRequests;
+if(!((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44)))){
+const err116 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data44};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1534,12 +1536,9 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-}
-if(data38.consecutiveFailures !== undefined){
-let data44 = data38.consecutiveFailures;
-if(!((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44)))){
-const err117 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data44};
+if(typeof data44 == "number"){
+if(data44 < 1 || isNaN(data44)){
+const err117 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data44};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1548,9 +1547,12 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(typeof data44 == "number"){
-if(data44 < 1 || isNaN(data44)){
-const err118 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data44};
+}
+}
+if(data39.consecutiveFailures !== undefined){
+let data45 = data39.consecutiveFailures;
+if(!((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45)))){
+const err118 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data45};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1559,13 +1561,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-}
-if(data38.failOn !== undefined){
-let data45 = data38.failOn;
-if(Array.isArray(data45)){
-if(data45.length < 1){
-const err119 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data45};
+if(typeof data45 == "number"){
+if(data45 < 1 || isNaN(data45)){
+const err119 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data45};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1574,14 +1572,13 @@ vErrors.push(err119);
 }
 errors++;
 }
-const len4 = data45.length;
-for(let i4=0; i4<len4; i4++){
-let data46 = data45[i4];
-const _errs130 = errors;
-let valid25 = false;
-const _errs131 = errors;
-if(typeof data46 !== "string"){
-const err120 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data46};
+}
+}
+if(data39.failOn !== undefined){
+let data46 = data39.failOn;
+if(Array.isArray(data46)){
+if(data46.length < 1){
+const err120 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data46};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1590,8 +1587,14 @@ vErrors.push(err120);
 }
 errors++;
 }
-if("5xx" !== data46){
-const err121 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data46};
+const len4 = data46.length;
+for(let i4=0; i4<len4; i4++){
+let data47 = data46[i4];
+const _errs132 = errors;
+let valid25 = false;
+const _errs133 = errors;
+if(typeof data47 !== "string"){
+const err121 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data47};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1600,12 +1603,8 @@ vErrors.push(err121);
 }
 errors++;
 }
-var _valid4 = _errs131 === errors;
-valid25 = valid25 || _valid4;
-if(!valid25){
-const _errs133 = errors;
-if(typeof data46 !== "string"){
-const err122 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data46};
+if("5xx" !== data47){
+const err122 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data47};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1614,8 +1613,12 @@ vErrors.push(err122);
 }
 errors++;
 }
-if("4xx" !== data46){
-const err123 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/const",keyword:"const",params:{allowedValue: "4xx"},message:"must be equal to constant",schema:"4xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data46};
+var _valid4 = _errs133 === errors;
+valid25 = valid25 || _valid4;
+if(!valid25){
+const _errs135 = errors;
+if(typeof data47 !== "string"){
+const err123 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data47};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1624,12 +1627,8 @@ vErrors.push(err123);
 }
 errors++;
 }
-var _valid4 = _errs133 === errors;
-valid25 = valid25 || _valid4;
-if(!valid25){
-const _errs135 = errors;
-if(typeof data46 !== "string"){
-const err124 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data46};
+if("4xx" !== data47){
+const err124 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/const",keyword:"const",params:{allowedValue: "4xx"},message:"must be equal to constant",schema:"4xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data47};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1638,8 +1637,12 @@ vErrors.push(err124);
 }
 errors++;
 }
-if("timeout" !== data46){
-const err125 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data46};
+var _valid4 = _errs135 === errors;
+valid25 = valid25 || _valid4;
+if(!valid25){
+const _errs137 = errors;
+if(typeof data47 !== "string"){
+const err125 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data47};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1648,12 +1651,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-var _valid4 = _errs135 === errors;
-valid25 = valid25 || _valid4;
-if(!valid25){
-const _errs137 = errors;
-if(typeof data46 !== "string"){
-const err126 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data46};
+if("timeout" !== data47){
+const err126 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data47};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1662,8 +1661,12 @@ vErrors.push(err126);
 }
 errors++;
 }
-if("connect-failure" !== data46){
-const err127 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data46};
+var _valid4 = _errs137 === errors;
+valid25 = valid25 || _valid4;
+if(!valid25){
+const _errs139 = errors;
+if(typeof data47 !== "string"){
+const err127 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data47};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1672,12 +1675,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-var _valid4 = _errs137 === errors;
-valid25 = valid25 || _valid4;
-if(!valid25){
-const _errs139 = errors;
-if(typeof data46 !== "string"){
-const err128 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data46};
+if("connect-failure" !== data47){
+const err128 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data47};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1686,8 +1685,12 @@ vErrors.push(err128);
 }
 errors++;
 }
-if("reset" !== data46){
-const err129 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data46};
+var _valid4 = _errs139 === errors;
+valid25 = valid25 || _valid4;
+if(!valid25){
+const _errs141 = errors;
+if(typeof data47 !== "string"){
+const err129 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data47};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1696,12 +1699,8 @@ vErrors.push(err129);
 }
 errors++;
 }
-var _valid4 = _errs139 === errors;
-valid25 = valid25 || _valid4;
-if(!valid25){
-const _errs141 = errors;
-if(!((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46)))){
-const err130 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data46};
+if("reset" !== data47){
+const err130 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data47};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1710,9 +1709,12 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(typeof data46 == "number"){
-if(data46 > 599 || isNaN(data46)){
-const err131 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data46};
+var _valid4 = _errs141 === errors;
+valid25 = valid25 || _valid4;
+if(!valid25){
+const _errs143 = errors;
+if(!((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47)))){
+const err131 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data47};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1721,8 +1723,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(data46 < 100 || isNaN(data46)){
-const err132 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data46};
+if(typeof data47 == "number"){
+if(data47 > 599 || isNaN(data47)){
+const err132 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data47};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1731,16 +1734,8 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-var _valid4 = _errs141 === errors;
-valid25 = valid25 || _valid4;
-}
-}
-}
-}
-}
-if(!valid25){
-const err133 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items,data:data46};
+if(data47 < 100 || isNaN(data47)){
+const err133 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data47};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1749,11 +1744,29 @@ vErrors.push(err133);
 }
 errors++;
 }
+}
+var _valid4 = _errs143 === errors;
+valid25 = valid25 || _valid4;
+}
+}
+}
+}
+}
+if(!valid25){
+const err134 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items,data:data47};
+if(vErrors === null){
+vErrors = [err134];
+}
 else {
-errors = _errs130;
+vErrors.push(err134);
+}
+errors++;
+}
+else {
+errors = _errs132;
 if(vErrors !== null){
-if(_errs130){
-vErrors.length = _errs130;
+if(_errs132){
+vErrors.length = _errs132;
 }
 else {
 vErrors = null;
@@ -1763,19 +1776,7 @@ vErrors = null;
 }
 }
 else {
-const err134 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data45};
-if(vErrors === null){
-vErrors = [err134];
-}
-else {
-vErrors.push(err134);
-}
-errors++;
-}
-}
-}
-else {
-const err135 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data38};
+const err135 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data46};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1785,12 +1786,9 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data13.fallback !== undefined){
-let data47 = data13.fallback;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-for(const key11 in data47){
-if(!((((key11 === "status") || (key11 === "json")) || (key11 === "body")) || (key11 === "headers"))){
-const err136 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data47};
+}
+else {
+const err136 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data39};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1800,10 +1798,12 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data47.status !== undefined){
-let data48 = data47.status;
-if(!((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48)))){
-const err137 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data48};
+if(data14.fallback !== undefined){
+let data48 = data14.fallback;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+for(const key11 in data48){
+if(!((((key11 === "status") || (key11 === "json")) || (key11 === "body")) || (key11 === "headers"))){
+const err137 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data48};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1812,9 +1812,11 @@ vErrors.push(err137);
 }
 errors++;
 }
-if(typeof data48 == "number"){
-if(data48 > 599 || isNaN(data48)){
-const err138 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data48};
+}
+if(data48.status !== undefined){
+let data49 = data48.status;
+if(!((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49)))){
+const err138 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data49};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1823,8 +1825,9 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(data48 < 200 || isNaN(data48)){
-const err139 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data48};
+if(typeof data49 == "number"){
+if(data49 > 599 || isNaN(data49)){
+const err139 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data49};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1833,12 +1836,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-}
-if(data47.body !== undefined){
-let data49 = data47.body;
-if(typeof data49 !== "string"){
-const err140 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/body",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body,data:data49};
+if(data49 < 200 || isNaN(data49)){
+const err140 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data49};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1848,14 +1847,11 @@ vErrors.push(err140);
 errors++;
 }
 }
-if(data47.headers !== undefined){
-let data50 = data47.headers;
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-for(const key12 in data50){
-if(pattern6.test(key12)){
-let data51 = data50[key12];
-if(typeof data51 !== "string"){
-const err141 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data51};
+}
+if(data48.body !== undefined){
+let data50 = data48.body;
+if(typeof data50 !== "string"){
+const err141 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/body",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body,data:data50};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1865,10 +1861,14 @@ vErrors.push(err141);
 errors++;
 }
 }
-}
-}
-else {
-const err142 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data50};
+if(data48.headers !== undefined){
+let data51 = data48.headers;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+for(const key12 in data51){
+if(pattern6.test(key12)){
+let data52 = data51[key12];
+if(typeof data52 !== "string"){
+const err142 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data52};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1879,8 +1879,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err143 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data47};
+const err143 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data51};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1890,10 +1891,9 @@ vErrors.push(err143);
 errors++;
 }
 }
-if(data13.maxConcurrent !== undefined){
-let data52 = data13.maxConcurrent;
-if(!((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52)))){
-const err144 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data52};
+}
+else {
+const err144 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data48};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1902,9 +1902,11 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(typeof data52 == "number"){
-if(data52 < 1 || isNaN(data52)){
-const err145 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data52};
+}
+if(data14.maxConcurrent !== undefined){
+let data53 = data14.maxConcurrent;
+if(!((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53)))){
+const err145 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data53};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1913,14 +1915,9 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-}
-if(data13.fault !== undefined){
-let data53 = data13.fault;
-if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
-for(const key13 in data53){
-if(!((key13 === "delay") || (key13 === "abort"))){
-const err146 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data53};
+if(typeof data53 == "number"){
+if(data53 < 1 || isNaN(data53)){
+const err146 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data53};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1930,11 +1927,13 @@ vErrors.push(err146);
 errors++;
 }
 }
-if(data53.delay !== undefined){
-let data54 = data53.delay;
+}
+if(data14.fault !== undefined){
+let data54 = data14.fault;
 if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-if(data54.percent === undefined){
-const err147 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data54};
+for(const key13 in data54){
+if(!((key13 === "delay") || (key13 === "abort"))){
+const err147 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data54};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1943,8 +1942,12 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data54.duration === undefined){
-const err148 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data54};
+}
+if(data54.delay !== undefined){
+let data55 = data54.delay;
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+if(data55.percent === undefined){
+const err148 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data55};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1953,9 +1956,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-for(const key14 in data54){
-if(!((key14 === "percent") || (key14 === "duration"))){
-const err149 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data54};
+if(data55.duration === undefined){
+const err149 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data55};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1964,12 +1966,9 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-if(data54.percent !== undefined){
-let data55 = data54.percent;
-if(typeof data55 == "number"){
-if(data55 > 100 || isNaN(data55)){
-const err150 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data55};
+for(const key14 in data55){
+if(!((key14 === "percent") || (key14 === "duration"))){
+const err150 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data55};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1978,8 +1977,12 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(data55 < 0 || isNaN(data55)){
-const err151 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data55};
+}
+if(data55.percent !== undefined){
+let data56 = data55.percent;
+if(typeof data56 == "number"){
+if(data56 > 100 || isNaN(data56)){
+const err151 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data56};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1988,9 +1991,8 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-else {
-const err152 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data55};
+if(data56 < 0 || isNaN(data56)){
+const err152 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data56};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2000,11 +2002,8 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data54.duration !== undefined){
-let data56 = data54.duration;
-if(typeof data56 === "string"){
-if(!(formats4(data56))){
-const err153 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data56};
+else {
+const err153 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data56};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2014,8 +2013,11 @@ vErrors.push(err153);
 errors++;
 }
 }
-else {
-const err154 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data56};
+if(data55.duration !== undefined){
+let data57 = data55.duration;
+if(typeof data57 === "string"){
+if(!(formats4(data57))){
+const err154 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data57};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2025,9 +2027,8 @@ vErrors.push(err154);
 errors++;
 }
 }
-}
 else {
-const err155 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data54};
+const err155 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data57};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2037,11 +2038,9 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data53.abort !== undefined){
-let data57 = data53.abort;
-if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
-if(data57.percent === undefined){
-const err156 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data57};
+}
+else {
+const err156 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data55};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2050,8 +2049,12 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(data57.status === undefined){
-const err157 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data57};
+}
+if(data54.abort !== undefined){
+let data58 = data54.abort;
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+if(data58.percent === undefined){
+const err157 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data58};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2060,9 +2063,8 @@ vErrors.push(err157);
 }
 errors++;
 }
-for(const key15 in data57){
-if(!((key15 === "percent") || (key15 === "status"))){
-const err158 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data57};
+if(data58.status === undefined){
+const err158 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data58};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2071,12 +2073,9 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-if(data57.percent !== undefined){
-let data58 = data57.percent;
-if(typeof data58 == "number"){
-if(data58 > 100 || isNaN(data58)){
-const err159 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data58};
+for(const key15 in data58){
+if(!((key15 === "percent") || (key15 === "status"))){
+const err159 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data58};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2085,8 +2084,12 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(data58 < 0 || isNaN(data58)){
-const err160 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data58};
+}
+if(data58.percent !== undefined){
+let data59 = data58.percent;
+if(typeof data59 == "number"){
+if(data59 > 100 || isNaN(data59)){
+const err160 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data59};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2095,9 +2098,8 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-else {
-const err161 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data58};
+if(data59 < 0 || isNaN(data59)){
+const err161 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data59};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2107,10 +2109,8 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data57.status !== undefined){
-let data59 = data57.status;
-if(!((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59)))){
-const err162 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data59};
+else {
+const err162 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data59};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2119,9 +2119,11 @@ vErrors.push(err162);
 }
 errors++;
 }
-if(typeof data59 == "number"){
-if(data59 > 599 || isNaN(data59)){
-const err163 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data59};
+}
+if(data58.status !== undefined){
+let data60 = data58.status;
+if(!((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60)))){
+const err163 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data60};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2130,8 +2132,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(data59 < 200 || isNaN(data59)){
-const err164 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data59};
+if(typeof data60 == "number"){
+if(data60 > 599 || isNaN(data60)){
+const err164 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data60};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2140,11 +2143,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err165 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data57};
+if(data60 < 200 || isNaN(data60)){
+const err165 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data60};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2155,8 +2155,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err166 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data53};
+const err166 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data58};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2168,7 +2169,7 @@ errors++;
 }
 }
 else {
-const err167 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data13};
+const err167 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data54};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2180,7 +2181,7 @@ errors++;
 }
 }
 else {
-const err168 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data12};
+const err168 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2192,7 +2193,7 @@ errors++;
 }
 }
 else {
-const err169 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
+const err169 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data13};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2204,7 +2205,7 @@ errors++;
 }
 }
 else {
-const err170 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
+const err170 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2214,11 +2215,9 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data.upstreams !== undefined){
-let data60 = data.upstreams;
-if(Array.isArray(data60)){
-if(data60.length < 1){
-const err171 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data60};
+}
+else {
+const err171 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2227,12 +2226,12 @@ vErrors.push(err171);
 }
 errors++;
 }
-const len5 = data60.length;
-for(let i5=0; i5<len5; i5++){
-let data61 = data60[i5];
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-if(data61.name === undefined){
-const err172 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data61};
+}
+if(data.upstreams !== undefined){
+let data61 = data.upstreams;
+if(Array.isArray(data61)){
+if(data61.length < 1){
+const err172 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data61};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2241,9 +2240,12 @@ vErrors.push(err172);
 }
 errors++;
 }
-for(const key16 in data61){
-if(!(func3.call(schema11.properties.upstreams.items.properties, key16))){
-const err173 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data61};
+const len5 = data61.length;
+for(let i5=0; i5<len5; i5++){
+let data62 = data61[i5];
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+if(data62.name === undefined){
+const err173 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data62};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2252,12 +2254,9 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-if(data61.name !== undefined){
-let data62 = data61.name;
-if(typeof data62 === "string"){
-if(func2(data62) > 63){
-const err174 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data62};
+for(const key16 in data62){
+if(!(func3.call(schema11.properties.upstreams.items.properties, key16))){
+const err174 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data62};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2266,8 +2265,12 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(!pattern0.test(data62)){
-const err175 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data62};
+}
+if(data62.name !== undefined){
+let data63 = data62.name;
+if(typeof data63 === "string"){
+if(func2(data63) > 63){
+const err175 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data63};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2276,9 +2279,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-else {
-const err176 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data62};
+if(!pattern0.test(data63)){
+const err176 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data63};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2288,11 +2290,8 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data61.endpoints !== undefined){
-let data63 = data61.endpoints;
-if(Array.isArray(data63)){
-if(data63.length < 1){
-const err177 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data63};
+else {
+const err177 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data63};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2301,12 +2300,12 @@ vErrors.push(err177);
 }
 errors++;
 }
-const len6 = data63.length;
-for(let i6=0; i6<len6; i6++){
-let data64 = data63[i6];
-if(typeof data64 === "string"){
-if(!(formats30(data64))){
-const err178 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data64};
+}
+if(data62.endpoints !== undefined){
+let data64 = data62.endpoints;
+if(Array.isArray(data64)){
+if(data64.length < 1){
+const err178 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data64};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2315,9 +2314,12 @@ vErrors.push(err178);
 }
 errors++;
 }
-}
-else {
-const err179 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data64};
+const len6 = data64.length;
+for(let i6=0; i6<len6; i6++){
+let data65 = data64[i6];
+if(typeof data65 === "string"){
+if(!(formats30(data65))){
+const err179 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data65};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2327,9 +2329,8 @@ vErrors.push(err179);
 errors++;
 }
 }
-}
 else {
-const err180 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data63};
+const err180 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data65};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2339,11 +2340,9 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data61.dns !== undefined){
-let data65 = data61.dns;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-if(data65.name === undefined){
-const err181 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data65};
+}
+else {
+const err181 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data64};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2352,8 +2351,12 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(data65.port === undefined){
-const err182 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data65};
+}
+if(data62.dns !== undefined){
+let data66 = data62.dns;
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+if(data66.name === undefined){
+const err182 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data66};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2362,9 +2365,8 @@ vErrors.push(err182);
 }
 errors++;
 }
-for(const key17 in data65){
-if(!((((key17 === "name") || (key17 === "port")) || (key17 === "refresh")) || (key17 === "timeout"))){
-const err183 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data65};
+if(data66.port === undefined){
+const err183 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data66};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2373,12 +2375,9 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-if(data65.name !== undefined){
-let data66 = data65.name;
-if(typeof data66 === "string"){
-if(func2(data66) > 253){
-const err184 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data66};
+for(const key17 in data66){
+if(!((((key17 === "name") || (key17 === "port")) || (key17 === "refresh")) || (key17 === "timeout"))){
+const err184 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data66};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2387,8 +2386,12 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(!pattern8.test(data66)){
-const err185 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data66};
+}
+if(data66.name !== undefined){
+let data67 = data66.name;
+if(typeof data67 === "string"){
+if(func2(data67) > 253){
+const err185 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data67};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2397,9 +2400,8 @@ vErrors.push(err185);
 }
 errors++;
 }
-}
-else {
-const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data66};
+if(!pattern8.test(data67)){
+const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data67};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2409,10 +2411,8 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data65.port !== undefined){
-let data67 = data65.port;
-if(!((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67)))){
-const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data67};
+else {
+const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data67};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2421,9 +2421,11 @@ vErrors.push(err187);
 }
 errors++;
 }
-if(typeof data67 == "number"){
-if(data67 > 65535 || isNaN(data67)){
-const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data67};
+}
+if(data66.port !== undefined){
+let data68 = data66.port;
+if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
+const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data68};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2432,8 +2434,9 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(data67 < 1 || isNaN(data67)){
-const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data67};
+if(typeof data68 == "number"){
+if(data68 > 65535 || isNaN(data68)){
+const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data68};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2442,13 +2445,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-}
-}
-if(data65.refresh !== undefined){
-let data68 = data65.refresh;
-if(typeof data68 === "string"){
-if(!(formats4(data68))){
-const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data68};
+if(data68 < 1 || isNaN(data68)){
+const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data68};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2458,8 +2456,12 @@ vErrors.push(err190);
 errors++;
 }
 }
-else {
-const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data68};
+}
+if(data66.refresh !== undefined){
+let data69 = data66.refresh;
+if(typeof data69 === "string"){
+if(!(formats4(data69))){
+const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data69};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2469,11 +2471,8 @@ vErrors.push(err191);
 errors++;
 }
 }
-if(data65.timeout !== undefined){
-let data69 = data65.timeout;
-if(typeof data69 === "string"){
-if(!(formats4(data69))){
-const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data69};
+else {
+const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data69};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2483,8 +2482,11 @@ vErrors.push(err192);
 errors++;
 }
 }
-else {
-const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data69};
+if(data66.timeout !== undefined){
+let data70 = data66.timeout;
+if(typeof data70 === "string"){
+if(!(formats4(data70))){
+const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data70};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2494,9 +2496,8 @@ vErrors.push(err193);
 errors++;
 }
 }
-}
 else {
-const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data65};
+const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data70};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2506,11 +2507,9 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data61.host !== undefined){
-let data70 = data61.host;
-if(typeof data70 === "string"){
-if(!(formats36(data70))){
-const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data70};
+}
+else {
+const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data66};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2520,8 +2519,11 @@ vErrors.push(err195);
 errors++;
 }
 }
-else {
-const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data70};
+if(data62.host !== undefined){
+let data71 = data62.host;
+if(typeof data71 === "string"){
+if(!(formats36(data71))){
+const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data71};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2531,12 +2533,8 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data61.tls !== undefined){
-let data71 = data61.tls;
-if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-for(const key18 in data71){
-if(!((key18 === "serverName") || (key18 === "caFile"))){
-const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data71};
+else {
+const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data71};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2546,11 +2544,12 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data71.serverName !== undefined){
-let data72 = data71.serverName;
-if(typeof data72 === "string"){
-if(func2(data72) > 253){
-const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data72};
+if(data62.tls !== undefined){
+let data72 = data62.tls;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+for(const key18 in data72){
+if(!((key18 === "serverName") || (key18 === "caFile"))){
+const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data72};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2559,8 +2558,12 @@ vErrors.push(err198);
 }
 errors++;
 }
-if(!pattern8.test(data72)){
-const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data72};
+}
+if(data72.serverName !== undefined){
+let data73 = data72.serverName;
+if(typeof data73 === "string"){
+if(func2(data73) > 253){
+const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data73};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2569,9 +2572,8 @@ vErrors.push(err199);
 }
 errors++;
 }
-}
-else {
-const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data72};
+if(!pattern8.test(data73)){
+const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data73};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2581,11 +2583,8 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data71.caFile !== undefined){
-let data73 = data71.caFile;
-if(typeof data73 === "string"){
-if(func2(data73) < 1){
-const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data73};
+else {
+const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data73};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2595,8 +2594,11 @@ vErrors.push(err201);
 errors++;
 }
 }
-else {
-const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data73};
+if(data72.caFile !== undefined){
+let data74 = data72.caFile;
+if(typeof data74 === "string"){
+if(func2(data74) < 1){
+const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data74};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2606,9 +2608,8 @@ vErrors.push(err202);
 errors++;
 }
 }
-}
 else {
-const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data71};
+const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data74};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2618,11 +2619,9 @@ vErrors.push(err203);
 errors++;
 }
 }
-if(data61.connectTimeout !== undefined){
-let data74 = data61.connectTimeout;
-if(typeof data74 === "string"){
-if(!(formats4(data74))){
-const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data74};
+}
+else {
+const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data72};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2632,8 +2631,11 @@ vErrors.push(err204);
 errors++;
 }
 }
-else {
-const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data74};
+if(data62.connectTimeout !== undefined){
+let data75 = data62.connectTimeout;
+if(typeof data75 === "string"){
+if(!(formats4(data75))){
+const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data75};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2643,11 +2645,8 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data61.idleTimeout !== undefined){
-let data75 = data61.idleTimeout;
-if(typeof data75 === "string"){
-if(!(formats4(data75))){
-const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data75};
+else {
+const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data75};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2657,8 +2656,11 @@ vErrors.push(err206);
 errors++;
 }
 }
-else {
-const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data75};
+if(data62.idleTimeout !== undefined){
+let data76 = data62.idleTimeout;
+if(typeof data76 === "string"){
+if(!(formats4(data76))){
+const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data76};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2668,12 +2670,8 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data61.pool !== undefined){
-let data76 = data61.pool;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-for(const key19 in data76){
-if(!((((key19 === "maxConnections") || (key19 === "maxConcurrent")) || (key19 === "maxPending")) || (key19 === "queueTimeout"))){
-const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data76};
+else {
+const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data76};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2683,10 +2681,12 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data76.maxConnections !== undefined){
-let data77 = data76.maxConnections;
-if(!((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77)))){
-const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data77};
+if(data62.pool !== undefined){
+let data77 = data62.pool;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key19 in data77){
+if(!((((key19 === "maxConnections") || (key19 === "maxConcurrent")) || (key19 === "maxPending")) || (key19 === "queueTimeout"))){
+const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data77};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2695,9 +2695,11 @@ vErrors.push(err209);
 }
 errors++;
 }
-if(typeof data77 == "number"){
-if(data77 < 1 || isNaN(data77)){
-const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data77};
+}
+if(data77.maxConnections !== undefined){
+let data78 = data77.maxConnections;
+if(!((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78)))){
+const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data78};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2706,12 +2708,9 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-}
-if(data76.maxConcurrent !== undefined){
-let data78 = data76.maxConcurrent;
-if(!((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78)))){
-const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data78};
+if(typeof data78 == "number"){
+if(data78 < 1 || isNaN(data78)){
+const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data78};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2720,9 +2719,12 @@ vErrors.push(err211);
 }
 errors++;
 }
-if(typeof data78 == "number"){
-if(data78 < 1 || isNaN(data78)){
-const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data78};
+}
+}
+if(data77.maxConcurrent !== undefined){
+let data79 = data77.maxConcurrent;
+if(!((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79)))){
+const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data79};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2731,12 +2733,9 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-}
-if(data76.maxPending !== undefined){
-let data79 = data76.maxPending;
-if(!((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79)))){
-const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data79};
+if(typeof data79 == "number"){
+if(data79 < 1 || isNaN(data79)){
+const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data79};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2745,9 +2744,12 @@ vErrors.push(err213);
 }
 errors++;
 }
-if(typeof data79 == "number"){
-if(data79 < 0 || isNaN(data79)){
-const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data79};
+}
+}
+if(data77.maxPending !== undefined){
+let data80 = data77.maxPending;
+if(!((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80)))){
+const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data80};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2756,13 +2758,9 @@ vErrors.push(err214);
 }
 errors++;
 }
-}
-}
-if(data76.queueTimeout !== undefined){
-let data80 = data76.queueTimeout;
-if(typeof data80 === "string"){
-if(!(formats4(data80))){
-const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data80};
+if(typeof data80 == "number"){
+if(data80 < 0 || isNaN(data80)){
+const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data80};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2772,8 +2770,12 @@ vErrors.push(err215);
 errors++;
 }
 }
-else {
-const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data80};
+}
+if(data77.queueTimeout !== undefined){
+let data81 = data77.queueTimeout;
+if(typeof data81 === "string"){
+if(!(formats4(data81))){
+const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data81};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2783,9 +2785,8 @@ vErrors.push(err216);
 errors++;
 }
 }
-}
 else {
-const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data76};
+const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data81};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2795,13 +2796,9 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data61.loadBalancing !== undefined){
-let data81 = data61.loadBalancing;
-const _errs220 = errors;
-let valid39 = false;
-const _errs221 = errors;
-if(typeof data81 !== "string"){
-const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data81};
+}
+else {
+const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data77};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2810,8 +2807,14 @@ vErrors.push(err218);
 }
 errors++;
 }
-if("round-robin" !== data81){
-const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data81};
+}
+if(data62.loadBalancing !== undefined){
+let data82 = data62.loadBalancing;
+const _errs222 = errors;
+let valid39 = false;
+const _errs223 = errors;
+if(typeof data82 !== "string"){
+const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data82};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2820,12 +2823,8 @@ vErrors.push(err219);
 }
 errors++;
 }
-var _valid5 = _errs221 === errors;
-valid39 = valid39 || _valid5;
-if(!valid39){
-const _errs223 = errors;
-if(typeof data81 !== "string"){
-const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data81};
+if("round-robin" !== data82){
+const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data82};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2834,8 +2833,12 @@ vErrors.push(err220);
 }
 errors++;
 }
-if("least-request" !== data81){
-const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data81};
+var _valid5 = _errs223 === errors;
+valid39 = valid39 || _valid5;
+if(!valid39){
+const _errs225 = errors;
+if(typeof data82 !== "string"){
+const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data82};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2844,11 +2847,8 @@ vErrors.push(err221);
 }
 errors++;
 }
-var _valid5 = _errs223 === errors;
-valid39 = valid39 || _valid5;
-}
-if(!valid39){
-const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data81};
+if("least-request" !== data82){
+const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data82};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2857,24 +2857,11 @@ vErrors.push(err222);
 }
 errors++;
 }
-else {
-errors = _errs220;
-if(vErrors !== null){
-if(_errs220){
-vErrors.length = _errs220;
+var _valid5 = _errs225 === errors;
+valid39 = valid39 || _valid5;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data61.outlierDetection !== undefined){
-let data82 = data61.outlierDetection;
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-for(const key20 in data82){
-if(!(((((key20 === "consecutiveFailures") || (key20 === "baseEjectionTime")) || (key20 === "maxEjectionTime")) || (key20 === "decayInterval")) || (key20 === "maxEjectionPercent"))){
-const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data82};
+if(!valid39){
+const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data82};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2883,11 +2870,24 @@ vErrors.push(err223);
 }
 errors++;
 }
+else {
+errors = _errs222;
+if(vErrors !== null){
+if(_errs222){
+vErrors.length = _errs222;
 }
-if(data82.consecutiveFailures !== undefined){
-let data83 = data82.consecutiveFailures;
-if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
-const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data83};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data62.outlierDetection !== undefined){
+let data83 = data62.outlierDetection;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+for(const key20 in data83){
+if(!(((((key20 === "consecutiveFailures") || (key20 === "baseEjectionTime")) || (key20 === "maxEjectionTime")) || (key20 === "decayInterval")) || (key20 === "maxEjectionPercent"))){
+const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data83};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2896,9 +2896,11 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(typeof data83 == "number"){
-if(data83 < 1 || isNaN(data83)){
-const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data83};
+}
+if(data83.consecutiveFailures !== undefined){
+let data84 = data83.consecutiveFailures;
+if(!((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84)))){
+const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data84};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2907,13 +2909,9 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-}
-if(data82.baseEjectionTime !== undefined){
-let data84 = data82.baseEjectionTime;
-if(typeof data84 === "string"){
-if(!(formats4(data84))){
-const err226 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data84};
+if(typeof data84 == "number"){
+if(data84 < 1 || isNaN(data84)){
+const err226 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data84};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2923,8 +2921,12 @@ vErrors.push(err226);
 errors++;
 }
 }
-else {
-const err227 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data84};
+}
+if(data83.baseEjectionTime !== undefined){
+let data85 = data83.baseEjectionTime;
+if(typeof data85 === "string"){
+if(!(formats4(data85))){
+const err227 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data85};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2934,11 +2936,8 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data82.maxEjectionTime !== undefined){
-let data85 = data82.maxEjectionTime;
-if(typeof data85 === "string"){
-if(!(formats4(data85))){
-const err228 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data85};
+else {
+const err228 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data85};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2948,8 +2947,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data85};
+if(data83.maxEjectionTime !== undefined){
+let data86 = data83.maxEjectionTime;
+if(typeof data86 === "string"){
+if(!(formats4(data86))){
+const err229 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data86};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2959,11 +2961,8 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data82.decayInterval !== undefined){
-let data86 = data82.decayInterval;
-if(typeof data86 === "string"){
-if(!(formats4(data86))){
-const err230 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data86};
+else {
+const err230 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data86};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2973,8 +2972,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data86};
+if(data83.decayInterval !== undefined){
+let data87 = data83.decayInterval;
+if(typeof data87 === "string"){
+if(!(formats4(data87))){
+const err231 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data87};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2984,11 +2986,8 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data82.maxEjectionPercent !== undefined){
-let data87 = data82.maxEjectionPercent;
-if(typeof data87 == "number"){
-if(data87 > 100 || isNaN(data87)){
-const err232 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data87};
+else {
+const err232 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data87};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2997,8 +2996,12 @@ vErrors.push(err232);
 }
 errors++;
 }
-if(data87 < 0 || isNaN(data87)){
-const err233 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data87};
+}
+if(data83.maxEjectionPercent !== undefined){
+let data88 = data83.maxEjectionPercent;
+if(typeof data88 == "number"){
+if(data88 > 100 || isNaN(data88)){
+const err233 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data88};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3007,9 +3010,8 @@ vErrors.push(err233);
 }
 errors++;
 }
-}
-else {
-const err234 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data87};
+if(data88 < 0 || isNaN(data88)){
+const err234 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data88};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3019,9 +3021,8 @@ vErrors.push(err234);
 errors++;
 }
 }
-}
 else {
-const err235 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data82};
+const err235 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data88};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3031,11 +3032,9 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data61.healthCheck !== undefined){
-let data88 = data61.healthCheck;
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-if(data88.path === undefined){
-const err236 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data88};
+}
+else {
+const err236 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data83};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3044,9 +3043,12 @@ vErrors.push(err236);
 }
 errors++;
 }
-for(const key21 in data88){
-if(!(((((key21 === "path") || (key21 === "interval")) || (key21 === "timeout")) || (key21 === "unhealthyThreshold")) || (key21 === "healthyThreshold"))){
-const err237 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data88};
+}
+if(data62.healthCheck !== undefined){
+let data89 = data62.healthCheck;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.path === undefined){
+const err237 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data89};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3055,12 +3057,9 @@ vErrors.push(err237);
 }
 errors++;
 }
-}
-if(data88.path !== undefined){
-let data89 = data88.path;
-if(typeof data89 === "string"){
-if(!pattern2.test(data89)){
-const err238 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data89};
+for(const key21 in data89){
+if(!(((((key21 === "path") || (key21 === "interval")) || (key21 === "timeout")) || (key21 === "unhealthyThreshold")) || (key21 === "healthyThreshold"))){
+const err238 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data89};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3070,8 +3069,11 @@ vErrors.push(err238);
 errors++;
 }
 }
-else {
-const err239 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data89};
+if(data89.path !== undefined){
+let data90 = data89.path;
+if(typeof data90 === "string"){
+if(!pattern2.test(data90)){
+const err239 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data90};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3081,11 +3083,8 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data88.interval !== undefined){
-let data90 = data88.interval;
-if(typeof data90 === "string"){
-if(!(formats4(data90))){
-const err240 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data90};
+else {
+const err240 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data90};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3095,8 +3094,11 @@ vErrors.push(err240);
 errors++;
 }
 }
-else {
-const err241 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data90};
+if(data89.interval !== undefined){
+let data91 = data89.interval;
+if(typeof data91 === "string"){
+if(!(formats4(data91))){
+const err241 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data91};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3106,11 +3108,8 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data88.timeout !== undefined){
-let data91 = data88.timeout;
-if(typeof data91 === "string"){
-if(!(formats4(data91))){
-const err242 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data91};
+else {
+const err242 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data91};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3120,8 +3119,11 @@ vErrors.push(err242);
 errors++;
 }
 }
-else {
-const err243 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data91};
+if(data89.timeout !== undefined){
+let data92 = data89.timeout;
+if(typeof data92 === "string"){
+if(!(formats4(data92))){
+const err243 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data92};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3131,10 +3133,8 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data88.unhealthyThreshold !== undefined){
-let data92 = data88.unhealthyThreshold;
-if(!((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92)))){
-const err244 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data92};
+else {
+const err244 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data92};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3143,9 +3143,11 @@ vErrors.push(err244);
 }
 errors++;
 }
-if(typeof data92 == "number"){
-if(data92 < 1 || isNaN(data92)){
-const err245 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data92};
+}
+if(data89.unhealthyThreshold !== undefined){
+let data93 = data89.unhealthyThreshold;
+if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
+const err245 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data93};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3154,12 +3156,9 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-}
-if(data88.healthyThreshold !== undefined){
-let data93 = data88.healthyThreshold;
-if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
-const err246 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data93};
+if(typeof data93 == "number"){
+if(data93 < 1 || isNaN(data93)){
+const err246 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data93};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3168,9 +3167,12 @@ vErrors.push(err246);
 }
 errors++;
 }
-if(typeof data93 == "number"){
-if(data93 < 1 || isNaN(data93)){
-const err247 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data93};
+}
+}
+if(data89.healthyThreshold !== undefined){
+let data94 = data89.healthyThreshold;
+if(!((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94)))){
+const err247 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data94};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3179,11 +3181,9 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err248 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data88};
+if(typeof data94 == "number"){
+if(data94 < 1 || isNaN(data94)){
+const err248 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data94};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3194,8 +3194,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err249 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data61};
+const err249 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data89};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3207,7 +3208,7 @@ errors++;
 }
 }
 else {
-const err250 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data60};
+const err250 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data62};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3217,12 +3218,9 @@ vErrors.push(err250);
 errors++;
 }
 }
-if(data.drain !== undefined){
-let data94 = data.drain;
-if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
-for(const key22 in data94){
-if(!((key22 === "delay") || (key22 === "timeout"))){
-const err251 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data94};
+}
+else {
+const err251 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data61};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3232,11 +3230,12 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data94.delay !== undefined){
-let data95 = data94.delay;
-if(typeof data95 === "string"){
-if(!(formats4(data95))){
-const err252 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data95};
+if(data.drain !== undefined){
+let data95 = data.drain;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+for(const key22 in data95){
+if(!((key22 === "delay") || (key22 === "timeout"))){
+const err252 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data95};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3246,8 +3245,11 @@ vErrors.push(err252);
 errors++;
 }
 }
-else {
-const err253 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data95};
+if(data95.delay !== undefined){
+let data96 = data95.delay;
+if(typeof data96 === "string"){
+if(!(formats4(data96))){
+const err253 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data96};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3257,11 +3259,8 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data94.timeout !== undefined){
-let data96 = data94.timeout;
-if(typeof data96 === "string"){
-if(!(formats4(data96))){
-const err254 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data96};
+else {
+const err254 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data96};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3271,8 +3270,11 @@ vErrors.push(err254);
 errors++;
 }
 }
-else {
-const err255 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data96};
+if(data95.timeout !== undefined){
+let data97 = data95.timeout;
+if(typeof data97 === "string"){
+if(!(formats4(data97))){
+const err255 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data97};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3282,9 +3284,8 @@ vErrors.push(err255);
 errors++;
 }
 }
-}
 else {
-const err256 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data94};
+const err256 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data97};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3294,12 +3295,9 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data.memory !== undefined){
-let data97 = data.memory;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key23 in data97){
-if(!(key23 === "replayBuffers")){
-const err257 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data97};
+}
+else {
+const err257 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data95};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3309,13 +3307,12 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(data97.replayBuffers !== undefined){
-let data98 = data97.replayBuffers;
-const _errs262 = errors;
-let valid44 = false;
-const _errs263 = errors;
-if(!((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98)))){
-const err258 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data98};
+if(data.memory !== undefined){
+let data98 = data.memory;
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+for(const key23 in data98){
+if(!(key23 === "replayBuffers")){
+const err258 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data98};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3324,9 +3321,14 @@ vErrors.push(err258);
 }
 errors++;
 }
-if(typeof data98 == "number"){
-if(data98 < 0 || isNaN(data98)){
-const err259 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data98};
+}
+if(data98.replayBuffers !== undefined){
+let data99 = data98.replayBuffers;
+const _errs264 = errors;
+let valid44 = false;
+const _errs265 = errors;
+if(!((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99)))){
+const err259 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data99};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3335,14 +3337,9 @@ vErrors.push(err259);
 }
 errors++;
 }
-}
-var _valid6 = _errs263 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
-const _errs265 = errors;
-if(typeof data98 === "string"){
-if(!(formats10(data98))){
-const err260 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data98};
+if(typeof data99 == "number"){
+if(data99 < 0 || isNaN(data99)){
+const err260 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data99};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3352,8 +3349,13 @@ vErrors.push(err260);
 errors++;
 }
 }
-else {
-const err261 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data98};
+var _valid6 = _errs265 === errors;
+valid44 = valid44 || _valid6;
+if(!valid44){
+const _errs267 = errors;
+if(typeof data99 === "string"){
+if(!(formats10(data99))){
+const err261 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data99};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3362,11 +3364,9 @@ vErrors.push(err261);
 }
 errors++;
 }
-var _valid6 = _errs265 === errors;
-valid44 = valid44 || _valid6;
 }
-if(!valid44){
-const err262 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data98};
+else {
+const err262 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data99};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3375,11 +3375,24 @@ vErrors.push(err262);
 }
 errors++;
 }
+var _valid6 = _errs267 === errors;
+valid44 = valid44 || _valid6;
+}
+if(!valid44){
+const err263 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data99};
+if(vErrors === null){
+vErrors = [err263];
+}
 else {
-errors = _errs262;
+vErrors.push(err263);
+}
+errors++;
+}
+else {
+errors = _errs264;
 if(vErrors !== null){
-if(_errs262){
-vErrors.length = _errs262;
+if(_errs264){
+vErrors.length = _errs264;
 }
 else {
 vErrors = null;
@@ -3389,22 +3402,7 @@ vErrors = null;
 }
 }
 else {
-const err263 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data97};
-if(vErrors === null){
-vErrors = [err263];
-}
-else {
-vErrors.push(err263);
-}
-errors++;
-}
-}
-if(data.log !== undefined){
-let data99 = data.log;
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-for(const key24 in data99){
-if(!(key24 === "level")){
-const err264 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data99};
+const err264 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data98};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3414,13 +3412,12 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data99.level !== undefined){
-let data100 = data99.level;
-const _errs271 = errors;
-let valid46 = false;
-const _errs272 = errors;
-if(typeof data100 !== "string"){
-const err265 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data100};
+if(data.log !== undefined){
+let data100 = data.log;
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+for(const key24 in data100){
+if(!(key24 === "level")){
+const err265 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data100};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3429,8 +3426,14 @@ vErrors.push(err265);
 }
 errors++;
 }
-if("fatal" !== data100){
-const err266 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data100};
+}
+if(data100.level !== undefined){
+let data101 = data100.level;
+const _errs273 = errors;
+let valid46 = false;
+const _errs274 = errors;
+if(typeof data101 !== "string"){
+const err266 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data101};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3439,12 +3442,8 @@ vErrors.push(err266);
 }
 errors++;
 }
-var _valid7 = _errs272 === errors;
-valid46 = valid46 || _valid7;
-if(!valid46){
-const _errs274 = errors;
-if(typeof data100 !== "string"){
-const err267 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data100};
+if("fatal" !== data101){
+const err267 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data101};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3453,8 +3452,12 @@ vErrors.push(err267);
 }
 errors++;
 }
-if("error" !== data100){
-const err268 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data100};
+var _valid7 = _errs274 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs276 = errors;
+if(typeof data101 !== "string"){
+const err268 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data101};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3463,12 +3466,8 @@ vErrors.push(err268);
 }
 errors++;
 }
-var _valid7 = _errs274 === errors;
-valid46 = valid46 || _valid7;
-if(!valid46){
-const _errs276 = errors;
-if(typeof data100 !== "string"){
-const err269 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data100};
+if("error" !== data101){
+const err269 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data101};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3477,8 +3476,12 @@ vErrors.push(err269);
 }
 errors++;
 }
-if("warn" !== data100){
-const err270 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data100};
+var _valid7 = _errs276 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs278 = errors;
+if(typeof data101 !== "string"){
+const err270 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data101};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3487,12 +3490,8 @@ vErrors.push(err270);
 }
 errors++;
 }
-var _valid7 = _errs276 === errors;
-valid46 = valid46 || _valid7;
-if(!valid46){
-const _errs278 = errors;
-if(typeof data100 !== "string"){
-const err271 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data100};
+if("warn" !== data101){
+const err271 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data101};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3501,8 +3500,12 @@ vErrors.push(err271);
 }
 errors++;
 }
-if("info" !== data100){
-const err272 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data100};
+var _valid7 = _errs278 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs280 = errors;
+if(typeof data101 !== "string"){
+const err272 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data101};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3511,12 +3514,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-var _valid7 = _errs278 === errors;
-valid46 = valid46 || _valid7;
-if(!valid46){
-const _errs280 = errors;
-if(typeof data100 !== "string"){
-const err273 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data100};
+if("info" !== data101){
+const err273 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data101};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3525,8 +3524,12 @@ vErrors.push(err273);
 }
 errors++;
 }
-if("debug" !== data100){
-const err274 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data100};
+var _valid7 = _errs280 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs282 = errors;
+if(typeof data101 !== "string"){
+const err274 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data101};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3535,12 +3538,8 @@ vErrors.push(err274);
 }
 errors++;
 }
-var _valid7 = _errs280 === errors;
-valid46 = valid46 || _valid7;
-if(!valid46){
-const _errs282 = errors;
-if(typeof data100 !== "string"){
-const err275 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data100};
+if("debug" !== data101){
+const err275 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data101};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3549,8 +3548,12 @@ vErrors.push(err275);
 }
 errors++;
 }
-if("trace" !== data100){
-const err276 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data100};
+var _valid7 = _errs282 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs284 = errors;
+if(typeof data101 !== "string"){
+const err276 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data101};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3559,12 +3562,8 @@ vErrors.push(err276);
 }
 errors++;
 }
-var _valid7 = _errs282 === errors;
-valid46 = valid46 || _valid7;
-if(!valid46){
-const _errs284 = errors;
-if(typeof data100 !== "string"){
-const err277 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data100};
+if("trace" !== data101){
+const err277 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data101};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3573,8 +3572,12 @@ vErrors.push(err277);
 }
 errors++;
 }
-if("silent" !== data100){
-const err278 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data100};
+var _valid7 = _errs284 === errors;
+valid46 = valid46 || _valid7;
+if(!valid46){
+const _errs286 = errors;
+if(typeof data101 !== "string"){
+const err278 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data101};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3583,16 +3586,8 @@ vErrors.push(err278);
 }
 errors++;
 }
-var _valid7 = _errs284 === errors;
-valid46 = valid46 || _valid7;
-}
-}
-}
-}
-}
-}
-if(!valid46){
-const err279 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data100};
+if("silent" !== data101){
+const err279 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data101};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3601,11 +3596,29 @@ vErrors.push(err279);
 }
 errors++;
 }
+var _valid7 = _errs286 === errors;
+valid46 = valid46 || _valid7;
+}
+}
+}
+}
+}
+}
+if(!valid46){
+const err280 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data101};
+if(vErrors === null){
+vErrors = [err280];
+}
 else {
-errors = _errs271;
+vErrors.push(err280);
+}
+errors++;
+}
+else {
+errors = _errs273;
 if(vErrors !== null){
-if(_errs271){
-vErrors.length = _errs271;
+if(_errs273){
+vErrors.length = _errs273;
 }
 else {
 vErrors = null;
@@ -3615,24 +3628,24 @@ vErrors = null;
 }
 }
 else {
-const err280 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data99};
+const err281 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data100};
 if(vErrors === null){
-vErrors = [err280];
+vErrors = [err281];
 }
 else {
-vErrors.push(err280);
+vErrors.push(err281);
 }
 errors++;
 }
 }
 }
 else {
-const err281 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err282 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
 if(vErrors === null){
-vErrors = [err281];
+vErrors = [err282];
 }
 else {
-vErrors.push(err281);
+vErrors.push(err282);
 }
 errors++;
 }

@@ -26,6 +26,8 @@ export interface ListenerPolicy {
   name: string;
   address: HostPort;
   limits: ListenerLimits;
+  /** Client-supplied x-forwarded-* are kept (x-forwarded-for appended to) instead of overwritten. */
+  trustForwarded: boolean;
   routes: RoutePolicy[];
 }
 

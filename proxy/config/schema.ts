@@ -100,6 +100,8 @@ const ListenerLimits = Strict({
 const Listener = Strict({
   name: Name,
   address: Address,
+  /** Keep the client's x-forwarded-proto/-host and append to its x-forwarded-for: only behind a proxy that sets them. */
+  trustForwarded: Opt(Type.Boolean()),
   limits: Opt(ListenerLimits),
   routes: Type.Array(Route),
 });

@@ -27,6 +27,8 @@ export interface Generation {
   readonly policy: Policy;
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly routers: ReadonlyMap<string, Router<CompiledRoute>>;
+  /** Listeners whose clients' x-forwarded-* headers are trusted. */
+  readonly trustForwarded: ReadonlySet<string>;
   readonly routes: readonly CompiledRoute[];
 }
 
@@ -306,11 +308,22 @@ export class Runtime {
       routes.push(...compiled);
       routers.set(listener.name, new Router(compiled));
     }
-    return { id, users, policy, upstreams, routers, routes };
+    const trustForwarded = new Set(policy.listeners.filter((l) => l.trustForwarded).map((l) => l.name));
+    return { id, users, policy, upstreams, routers, routes, trustForwarded };
   }
 
   private newListener(name: string, address: ListenerPolicy['address'], limits: ListenerPolicy['limits']): DataPlaneListener {
-    return new DataPlaneListener(name, address, limits, () => this.current.routers.get(name), this.metrics, this.log, this.accessLog, this.replayMemory);
+    return new DataPlaneListener(
+      name,
+      address,
+      limits,
+      () => this.current.routers.get(name),
+      () => this.current.trustForwarded.has(name),
+      this.metrics,
+      this.log,
+      this.accessLog,
+      this.replayMemory,
+    );
   }
 
   private async bind({ name, address, limits }: ListenerPolicy): Promise<void> {

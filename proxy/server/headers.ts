@@ -1,14 +1,19 @@
 /**
  * Header rules at the proxy boundary (RFC 9110 §7.6.1): connection-specific headers stop here, in both directions,
- * along with any header the Connection field names; x-forwarded-* and x-request-id are added on the way in.
- * Proxy-Authorization is meant for the proxy the client talks to (RFC 9110 §11.7.2), which is this one: it stops here
- * too, so a credential for Breakwater never reaches an upstream.
+ * along with any header the Connection field names; Via is appended in both directions (§7.6.3); x-forwarded-* and
+ * x-request-id are set on the way in. Proxy-Authorization is meant for the proxy the client talks to (RFC 9110
+ * §11.7.2), which is this one: it stops here too, so a credential for Breakwater never reaches an upstream.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Headers } from '../policies/exchange.js';
 
 const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'proxy-authorization', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
+/** Set by Breakwater alone unless the listener trusts its clients to have set them (a proxy in front of it). */
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+/** RFC 9110 §7.6.3: the protocol version the message was received with, and who received it. */
+const VIA_HTTP_11 = '1.1 breakwater';
+const VIA_HTTP_10 = '1.0 breakwater';
 
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
@@ -22,25 +27,36 @@ function connectionListed(value: string | string[] | undefined): Set<string> | u
   return names.length > 0 ? new Set(names) : undefined;
 }
 
+/** Appends one element to a comma-separated list field (Via, x-forwarded-for), however it arrived. */
+function appendToList(existing: string | string[] | undefined, value: string): string {
+  if (existing === undefined || existing === '') return value;
+  return `${Array.isArray(existing) ? existing.join(', ') : existing}, ${value}`;
+}
+
 export interface ForwardContext {
   remoteAddress: string | undefined;
   /** Generated when the client sent none; also echoed on the response. */
   requestId: string;
+  /** The client's request version ("1.1", "1.0"), for Via. */
+  httpVersion: string;
+  /** The client is a proxy that sets x-forwarded-* itself: its values are kept, x-forwarded-for appended to. */
+  trustForwarded: boolean;
 }
 
 /** Headers to send upstream. Host is left to the endpoint's own authority; the client's is kept in x-forwarded-host. */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: ForwardContext): Headers {
   const listed = connectionListed(incoming.connection);
+  const trusted = ctx.trustForwarded;
   const out: Headers = {};
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || name === 'host' || listed?.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || name === 'host' || listed?.has(name) || (!trusted && FORWARDED.has(name))) continue;
     out[name] = incoming[name];
   }
-  const forwardedFor = incoming['x-forwarded-for'];
   const client = ctx.remoteAddress ?? 'unknown';
-  out['x-forwarded-for'] = forwardedFor ? `${Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor}, ${client}` : client;
+  out['x-forwarded-for'] = trusted ? appendToList(out['x-forwarded-for'], client) : client;
   out['x-forwarded-proto'] ??= 'http';
   if (incoming.host !== undefined) out['x-forwarded-host'] ??= incoming.host;
+  out.via = appendToList(out.via, ctx.httpVersion === '1.0' ? VIA_HTTP_10 : VIA_HTTP_11);
   out['x-request-id'] = ctx.requestId;
   return out;
 }
@@ -63,7 +79,7 @@ export function requestIdOf(incoming: IncomingHttpHeaders): string {
   return typeof given === 'string' && given !== '' && given.length <= 200 ? given : randomUUID();
 }
 
-/** Headers to send back to the client: the upstream's, minus connection-specific ones. */
+/** Headers to send back to the client: the upstream's, minus connection-specific ones, Via appended. */
 export function clientResponseHeaders(upstream: Headers): Headers {
   const listed = connectionListed(upstream.connection);
   const out: Headers = {};
@@ -71,5 +87,7 @@ export function clientResponseHeaders(upstream: Headers): Headers {
     if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     out[name] = upstream[name];
   }
+  // Breakwater asks upstreams in HTTP/1.1; undici does not say which version they answered with.
+  out.via = appendToList(out.via, VIA_HTTP_11);
   return out;
 }

@@ -44,6 +44,8 @@ export class DataPlaneListener {
     limits: ListenerLimits,
     /** The router of the current policy generation for this listener. */
     private readonly router: () => Router<CompiledRoute> | undefined,
+    /** Whether the current policy generation trusts this listener's clients' x-forwarded-* headers. */
+    private readonly trustForwarded: () => boolean,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly accessLog: AccessLog,
@@ -129,7 +131,12 @@ export class DataPlaneListener {
     route.users.enter();
     scope.hold(route.users.leave);
     scope.armDeadline(started, route.policy.timeoutMs, route.deadlineMessage);
-    const headers = upstreamRequestHeaders(req.headers, { remoteAddress: req.socket.remoteAddress, requestId });
+    const headers = upstreamRequestHeaders(req.headers, {
+      remoteAddress: req.socket.remoteAddress,
+      requestId,
+      httpVersion: req.httpVersion,
+      trustForwarded: this.trustForwarded(),
+    });
     const exchange: Exchange = {
       method,
       path: url,

@@ -39,6 +39,13 @@ export interface Exchange {
   /** Its lifetime: the deadline, aborts (client gone, deadline) and the release of everything it holds. */
   readonly scope: RequestScope;
   readonly trace: ExchangeTrace;
+  /** Takes the upstream's interim (1xx) responses, ahead of the final one; without it they are dropped. */
+  readonly informational?: InformationalSink;
+}
+
+/** Where interim responses go; the client's response is one, so passing it on allocates nothing per request. */
+export interface InformationalSink {
+  informational(status: number, headers: Headers): void;
 }
 
 export interface ExchangeTrace {

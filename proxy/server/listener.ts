@@ -4,7 +4,7 @@
  * stack, and the answer streamed back with backpressure. The listener's limits (listener-limits.ts) see each
  * connection and request first.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort, ListenerLimits } from '../config/policy.js';
@@ -18,6 +18,7 @@ import type { AccessLog, RouteAccessLog } from '../telemetry/access-log.js';
 import type { CounterCell } from '../telemetry/hot-counter.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { boundAddress } from './bound-address.js';
+import { ClientResponse } from './client-response.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { ListenerLimiter, serverOptions } from './listener-limits.js';
 import type { ReplayMemory } from './replay-memory.js';
@@ -52,9 +53,12 @@ export class DataPlaneListener {
     /** The process-wide bound on request bodies kept for replay. */
     private readonly replayMemory: ReplayMemory,
   ) {
-    this.server = createServer(serverOptions(limits), (req, res) => {
-      if (this.limiter.admit(req, res)) void this.handle(req, res);
-    });
+    this.server = createServer<typeof IncomingMessage, typeof ClientResponse>(
+      { ...serverOptions(limits), ServerResponse: ClientResponse },
+      (req, res) => {
+        if (this.limiter.admit(req, res)) void this.handle(req, res);
+      },
+    );
     this.limiter = new ListenerLimiter(this.server, name, limits, metrics.listenerRejections(name), log);
   }
 
@@ -102,7 +106,7 @@ export class DataPlaneListener {
     this.server.closeAllConnections();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ClientResponse): Promise<void> {
     const started = clock.time();
     this.inflight++;
     const method = req.method ?? 'GET';
@@ -146,6 +150,7 @@ export class DataPlaneListener {
       idempotent: IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined,
       scope,
       trace: { attempts: 0, endpoints: [] },
+      informational: res,
     };
     let ended = false;
     let status = 0;
@@ -212,7 +217,7 @@ export class DataPlaneListener {
    * spread on this path: a spread literal here left ~500 bytes per request surviving into V8's old generation
    * (--trace-gc-nvp), and fast-fail answers arrive by the thousand.
    */
-  private sendLocal(res: ServerResponse, status: number, payload: object, headers: Headers): void {
+  private sendLocal(res: ClientResponse, status: number, payload: object, headers: Headers): void {
     const body = JSON.stringify(payload);
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(body));

@@ -48,7 +48,7 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
     exchange.trace.attempts++;
     exchange.trace.endpoints.push(endpoint.address);
 
-    const relay = new ResponseRelay();
+    const relay = new ResponseRelay(exchange.informational);
     const tryEnd = perTryTimeoutMs === undefined ? Infinity : clock.time() + perTryTimeoutMs;
     const timer =
       tryEnd < scope.deadline

@@ -1,11 +1,13 @@
 /**
  * How an endpoint's pool opens connections. The pool's origin gives the Host header; the socket goes to the
  * endpoint's own address, and, when the upstream uses TLS, verifies the upstream's server name against its CA.
+ * An unsolicited 100 (Continue) on its connections is consumed instead of failing the request.
  */
 import { isIP } from 'node:net';
 import { buildConnector } from 'undici';
 import type { UpstreamPolicy } from '../config/policy.js';
 import type { EndpointAddress } from '../config/formats.js';
+import { consumeUnsolicitedContinue } from './unsolicited-continue.js';
 
 export function endpointConnector(target: EndpointAddress, policy: UpstreamPolicy): buildConnector.connector {
   const tls = policy.tls;
@@ -18,5 +20,11 @@ export function endpointConnector(target: EndpointAddress, policy: UpstreamPolic
   });
   const port = String(target.port);
   // Whatever undici derives from the origin or a request's Host header, the address and the name verified stay these.
-  return (options, callback) => connect({ ...options, hostname: target.host, host: target.host, port, servername }, callback);
+  return (options, callback) =>
+    connect({ ...options, hostname: target.host, host: target.host, port, servername }, (err, socket) => {
+      // undici attaches its parser to the socket in this callback, before it returns.
+      if (err) return callback(err, null);
+      callback(null, socket);
+      consumeUnsolicitedContinue(socket);
+    });
 }

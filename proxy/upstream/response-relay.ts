@@ -5,7 +5,7 @@
  * Readable stream first; on a bare proxy that measured about a fifth of the CPU per request.
  */
 import { util, type Dispatcher } from 'undici';
-import type { BodySink, ResponseBody, UpstreamResponse } from '../policies/exchange.js';
+import type { BodySink, InformationalSink, ResponseBody, UpstreamResponse } from '../policies/exchange.js';
 
 /** Chunks kept while nobody has taken the body yet, before the upstream socket is paused. */
 const HOLD_BYTES = 64 * 1024;
@@ -30,6 +30,8 @@ export class ResponseRelay implements ResponseBody {
   private ended = false;
   private failure: Error | undefined;
   private bodiless = false;
+
+  constructor(private readonly informational?: InformationalSink) {}
 
   /** Sends the request; resolves with status and headers as soon as they arrive, the body following through this. */
   send(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Promise<UpstreamResponse> {
@@ -83,7 +85,11 @@ export class ResponseRelay implements ResponseBody {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200) return true; // 1xx: informational, the real response follows
+    if (statusCode < 200) {
+      // Interim (103 Early Hints and the like): passed on while the attempt is live, the final response follows.
+      if (this.informational && this.settle) this.informational.informational(statusCode, util.parseHeaders(rawHeaders));
+      return true;
+    }
     if (!this.settle) return true; // aborted while the head was on its way
     this.bodiless = statusCode === 204 || statusCode === 304;
     this.resumeRequest = resume;

@@ -159,6 +159,23 @@ t.test('1xx informational responses are skipped; the final response resolves', a
   t.equal((await pending).status, 204);
 });
 
+t.test('1xx responses go to the informational sink, headers parsed, while the attempt is live', async (t) => {
+  const fake = fakeDispatcher();
+  const received: Array<[number, Record<string, unknown>]> = [];
+  const relay = new ResponseRelay({ informational: (status, headers) => received.push([status, headers]) });
+  const pending = relay.send(fake.dispatcher, { method: 'GET', path: '/' });
+  relay.onConnect(() => {});
+  relay.onHeaders(103, [Buffer.from('Link'), Buffer.from('</a.css>; rel=preload')], () => {});
+  relay.onHeaders(200, [], () => {});
+  t.equal((await pending).status, 200);
+  t.same(received, [[103, { link: '</a.css>; rel=preload' }]]);
+
+  const aborted = new ResponseRelay({ informational: () => t.fail('nothing is passed on for an aborted attempt') });
+  aborted.send(fake.dispatcher, { method: 'GET', path: '/' }).catch(() => {});
+  aborted.abort(new Error('deadline'));
+  aborted.onHeaders(103, [Buffer.from('Link'), Buffer.from('</b.css>')], () => {});
+});
+
 t.test('an abort before the head fails the attempt at once, even while it waits for a connection', async (t) => {
   const fake = fakeDispatcher();
   const relay = new ResponseRelay();

@@ -23,6 +23,7 @@ import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './he
 import { ListenerLimiter, serverOptions } from './listener-limits.js';
 import type { ReplayMemory } from './replay-memory.js';
 import { hasBody, readRequestBody } from './request-body.js';
+import { answeredAtTarget } from './request-target.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const NO_BODY: RequestBody = { kind: 'none' };
@@ -107,6 +108,8 @@ export class DataPlaneListener {
   }
 
   private async handle(req: IncomingMessage, res: ClientResponse): Promise<void> {
+    // Request-target forms and Max-Forwards (request-target.ts): a few requests are Breakwater's own to answer.
+    if (answeredAtTarget(req, res, this.draining)) return;
     const started = clock.time();
     this.inflight++;
     const method = req.method ?? 'GET';

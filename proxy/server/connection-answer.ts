@@ -58,7 +58,7 @@ function writeWhenFirst(socket: HttpSocket, answer: ConnectionAnswer, own: Serve
   }
   const body = JSON.stringify({ error: answer.error, detail: answer.detail });
   socket.end(
-    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-breakwater-attempts: 0\r\nconnection: close\r\n\r\n${body}`,
   );
   // Once written, the descriptor is freed even if the client never closes its side.
   socket.destroySoon();

@@ -75,7 +75,7 @@ export class ListenerLimiter {
     if (hasDuplicateHost(req.rawHeaders)) {
       this.rejected('bad-request').inc();
       const body = JSON.stringify({ error: 'bad request', detail: 'the request has more than one Host header' });
-      res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-breakwater-attempts': '0', connection: 'close' });
       res.end(body);
       return false;
     }

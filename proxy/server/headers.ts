@@ -79,8 +79,11 @@ export function requestIdOf(incoming: IncomingHttpHeaders): string {
   return typeof given === 'string' && given !== '' && given.length <= 200 ? given : randomUUID();
 }
 
-/** Headers to send back to the client: the upstream's, minus connection-specific ones, Via appended. */
-export function clientResponseHeaders(upstream: Headers): Headers {
+/**
+ * Headers to send back to the client: the upstream's, minus connection-specific ones, Via appended when the response
+ * was relayed (`relayed` false: Breakwater produced it, a fallback or an injected fault, and is its origin).
+ */
+export function clientResponseHeaders(upstream: Headers, relayed = true): Headers {
   const listed = connectionListed(upstream.connection);
   const out: Headers = {};
   for (const name in upstream) {
@@ -88,6 +91,6 @@ export function clientResponseHeaders(upstream: Headers): Headers {
     out[name] = upstream[name];
   }
   // Breakwater asks upstreams in HTTP/1.1; undici does not say which version they answered with.
-  out.via = appendToList(out.via, VIA_HTTP_11);
+  if (relayed) out.via = appendToList(out.via, VIA_HTTP_11);
   return out;
 }

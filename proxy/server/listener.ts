@@ -199,7 +199,7 @@ export class DataPlaneListener {
       return;
     }
     status = response.status;
-    const answer = clientResponseHeaders(response.headers);
+    const answer = clientResponseHeaders(response.headers, exchange.trace.local === undefined);
     answer['x-breakwater-attempts'] = String(exchange.trace.attempts);
     answer['x-request-id'] = requestId;
     if (this.draining) answer.connection = 'close';

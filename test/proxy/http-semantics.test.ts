@@ -160,6 +160,7 @@ t.test('HTTP semantics at the proxy boundary', async (t) => {
     const aborted = await http(`${edge}/fault`);
     t.equal(aborted.status, 503);
     t.equal(aborted.headers['x-breakwater-attempts'], '0', 'injected fault');
+    t.equal(aborted.headers.via, undefined, 'no Via on what Breakwater produced itself');
 
     const failed = await http(`${edge}/dead`);
     t.equal(failed.status, 503, 'connect failure');
@@ -171,5 +172,6 @@ t.test('HTTP semantics at the proxy boundary', async (t) => {
     });
     t.same(JSON.parse(fallback.body), { fallback: true });
     t.equal(fallback.headers['x-breakwater-attempts'], '0', 'fallback');
+    t.equal(fallback.headers.via, undefined);
   });
 });

@@ -32,6 +32,7 @@ t.test('HTTP semantics at the proxy boundary', async (t) => {
       {
         name: 'edge',
         address: '127.0.0.1:0',
+        limits: { headersTimeout: '500ms', maxHeaderSize: '4KiB' },
         routes: [
           { name: 'aborted', match: { pathPrefix: '/fault' }, upstream: 'scripted', fault: { abort: { percent: 100, status: 503 } } },
           { name: 'broken', match: { pathPrefix: '/dead' }, upstream: 'dead' },
@@ -156,6 +157,15 @@ t.test('HTTP semantics at the proxy boundary', async (t) => {
     const malformed = await rawExchange(edge, 'GET /app HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
     t.match(malformed, /^HTTP\/1\.1 400 /);
     t.match(malformed, /x-breakwater-attempts: 0/i, 'malformed request');
+    const twoHosts = await rawExchange(edge, 'GET /app HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n');
+    t.match(twoHosts, /^HTTP\/1\.1 400 /);
+    t.match(twoHosts, /x-breakwater-attempts: 0/i, 'two Host headers');
+    const oversized = await rawExchange(edge, `GET /app HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(5000)}\r\n\r\n`);
+    t.match(oversized, /^HTTP\/1\.1 431 /);
+    t.match(oversized, /x-breakwater-attempts: 0/i, 'head over maxHeaderSize');
+    const unfinished = await rawExchange(edge, 'GET /app HTTP/1.1\r\nHost: x\r\n');
+    t.match(unfinished, /^HTTP\/1\.1 408 /);
+    t.match(unfinished, /x-breakwater-attempts: 0/i, 'head not complete within headersTimeout');
 
     const aborted = await http(`${edge}/fault`);
     t.equal(aborted.status, 503);

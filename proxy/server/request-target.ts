@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { requestIdOf } from './headers.js';
-import { hasBody } from './request-body.js';
+import { answerLocally } from './local-answer.js';
 
 /**
  * What Breakwater relays and answers. TRACE is left out: answering it as the final recipient would mean echoing the
@@ -67,15 +67,7 @@ function parseMaxForwards(value: string | string[] | undefined): number | undefi
 }
 
 function answer(req: IncomingMessage, res: ServerResponse, draining: boolean, status: number, headers: OutgoingHttpHeaders, payload?: object): void {
-  const body = payload === undefined ? '' : JSON.stringify(payload);
-  if (payload !== undefined) headers['content-type'] = 'application/json';
-  headers['content-length'] = String(Buffer.byteLength(body));
   headers['x-breakwater-attempts'] = '0';
   headers['x-request-id'] = requestIdOf(req.headers);
-  // As for every local answer: a body still arriving is not waited for, the connection closes after the answer.
-  const unreadBody = !req.complete && hasBody(req);
-  if (draining || unreadBody) headers.connection = 'close';
-  res.writeHead(status, headers);
-  res.end(body);
-  if (unreadBody) res.socket?.destroySoon();
+  answerLocally(req, res, status, headers, payload, draining);
 }

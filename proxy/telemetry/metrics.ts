@@ -5,6 +5,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { Bulkhead, type BulkheadLimits } from '../policies/bulkhead.js';
 import { clock } from '../runtime/clock.js';
+import { EVENT_LOOP_LAG_GAUGES, registerEventLoopLag } from './event-loop-lag.js';
 import { HotCounter } from './hot-counter.js';
 import { HotHistogram } from './hot-histogram.js';
 
@@ -19,14 +20,19 @@ export interface ExportedUpstream {
 
 export const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
 
-/** prom-client names these gauges *_total, which the Prometheus exposition rules reserve for counters. */
 /**
  * How often the nodejs_eventloop_lag_* histogram samples the loop. prom-client's 10 ms default is a timer waking an
  * idle sidecar 100 times a second, about half its idle CPU; at 100 ms a stall of that length is still always seen and
  * shorter ones in proportion to their length, which keeps the percentiles a fair sample of the delay a request meets.
  */
 const EVENT_LOOP_SAMPLE_MS = 100;
+/**
+ * collectDefaultMetrics() cannot leave out its event-loop gauges, which count the sampling period as lag; they are
+ * replaced by event-loop-lag.ts, and the timer prom-client starts for them is given a period that never comes.
+ */
+const UNUSED_SAMPLE_MS = 2 ** 31 - 1;
 
+/** prom-client names these gauges *_total, which the Prometheus exposition rules reserve for counters. */
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export class Metrics {
@@ -210,8 +216,9 @@ export class Metrics {
   }
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
-    for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name);
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: UNUSED_SAMPLE_MS });
+    for (const name of [...MISNAMED_DEFAULTS, ...Object.keys(EVENT_LOOP_LAG_GAUGES)]) this.registry.removeSingleMetric(name);
+    registerEventLoopLag(this.registry, EVENT_LOOP_SAMPLE_MS);
     this.configReloads.inc({ result: 'success' }, 0);
     this.configReloads.inc({ result: 'failure' }, 0);
   }

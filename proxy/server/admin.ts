@@ -3,6 +3,7 @@
  * changes state answers loopback clients only. /config never shows secrets.
  */
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/policy.js';
@@ -62,8 +63,8 @@ export function buildAdmin(runtime: () => Runtime | undefined, metrics: Metrics)
     return reply.code(ready ? 200 : 503).send({ ready, generation: rt?.generation.id });
   });
   app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    const { chunks, bytes } = await metrics.scrape();
+    return reply.header('content-type', metrics.registry.contentType).header('content-length', bytes).send(Readable.from(chunks));
   });
   app.get('/config', async (_req, reply) => {
     const rt = runtime();

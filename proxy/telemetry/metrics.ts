@@ -6,8 +6,12 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { Bulkhead, type BulkheadLimits } from '../policies/bulkhead.js';
 import { clock } from '../runtime/clock.js';
 import { EVENT_LOOP_LAG_GAUGES, registerEventLoopLag } from './event-loop-lag.js';
+import type { Exposition } from './exposition.js';
 import { HotCounter } from './hot-counter.js';
+import { HotGauge } from './hot-gauge.js';
 import { HotHistogram } from './hot-histogram.js';
+import { ScrapedGauge } from './scraped-gauge.js';
+import { SharedRender } from './shared-render.js';
 
 type BulkheadScope = 'upstream' | 'route';
 
@@ -37,6 +41,7 @@ const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_request
 
 export class Metrics {
   readonly registry = new Registry();
+  private readonly exposition = new SharedRender(this.registry);
 
   readonly requests = new HotCounter({
     name: 'breakwater_requests_total',
@@ -87,7 +92,7 @@ export class Metrics {
     labelNames: ['route', 'kind'] as const,
     registers: [this.registry],
   });
-  readonly circuitState = new Gauge({
+  readonly circuitState = new HotGauge({
     name: 'breakwater_circuit_state',
     help: 'Circuit breaker state per route: 1 for the current state, 0 for the others.',
     labelNames: ['route', 'state'] as const,
@@ -112,25 +117,19 @@ export class Metrics {
    */
   private readonly bulkheads = new Map<string, { labels: { scope: BulkheadScope; name: string }; bulkhead: Bulkhead }>();
   private readonly upstreams = new Map<string, ExportedUpstream>();
-  readonly bulkheadActive = new Gauge({
+  readonly bulkheadActive = new ScrapedGauge({
     name: 'breakwater_bulkhead_active',
     help: 'Requests holding a bulkhead slot.',
     labelNames: ['scope', 'name'] as const,
     registers: [this.registry],
-    collect: () => {
-      this.bulkheadActive.reset();
-      for (const { labels, bulkhead } of this.bulkheads.values()) this.bulkheadActive.set(labels, bulkhead.active);
-    },
+    read: () => this.bulkheadSeries((bulkhead) => bulkhead.active),
   });
-  readonly bulkheadQueued = new Gauge({
+  readonly bulkheadQueued = new ScrapedGauge({
     name: 'breakwater_bulkhead_queued',
     help: 'Requests waiting for a bulkhead slot.',
     labelNames: ['scope', 'name'] as const,
     registers: [this.registry],
-    collect: () => {
-      this.bulkheadQueued.reset();
-      for (const { labels, bulkhead } of this.bulkheads.values()) this.bulkheadQueued.set(labels, bulkhead.queued);
-    },
+    read: () => this.bulkheadSeries((bulkhead) => bulkhead.queued),
   });
   readonly bulkheadRejected = new HotCounter({
     name: 'breakwater_bulkhead_rejected_total',
@@ -138,18 +137,12 @@ export class Metrics {
     labelNames: ['scope', 'name', 'reason'] as const,
     registers: [this.registry],
   });
-  readonly endpointHealthy = new Gauge({
+  readonly endpointHealthy = new ScrapedGauge({
     name: 'breakwater_endpoint_healthy',
     help: 'Whether an endpoint receives traffic (1) or is ejected or failing its health check (0).',
     labelNames: ['upstream', 'endpoint'] as const,
     registers: [this.registry],
-    collect: () => {
-      this.endpointHealthy.reset();
-      const now = clock.time();
-      for (const { name, endpoints } of this.upstreams.values()) {
-        for (const e of endpoints) this.endpointHealthy.set({ upstream: name, endpoint: e.address }, e.available(now) ? 1 : 0);
-      }
-    },
+    read: () => this.endpointSeries(),
   });
   readonly endpointEjections = new Counter({
     name: 'breakwater_endpoint_ejections_total',
@@ -180,6 +173,22 @@ export class Metrics {
     help: 'Which policy version runs: 1 at start, +1 for each applied reload.',
     registers: [this.registry],
   });
+
+  private *bulkheadSeries(read: (bulkhead: Bulkhead) => number): Generator<readonly [{ scope: BulkheadScope; name: string }, number]> {
+    for (const { labels, bulkhead } of this.bulkheads.values()) yield [labels, read(bulkhead)];
+  }
+
+  private *endpointSeries(): Generator<readonly [{ upstream: string; endpoint: string }, number]> {
+    const now = clock.time();
+    for (const { name, endpoints } of this.upstreams.values()) {
+      for (const e of endpoints) yield [{ upstream: name, endpoint: e.address }, e.available(now) ? 1 : 0];
+    }
+  }
+
+  /** The text a scrape answers with, rendered without holding the event loop (see exposition.ts, shared-render.ts). */
+  scrape(): Promise<Exposition> {
+    return this.exposition.render();
+  }
 
   /** A bulkhead whose rejections are counted under `scope` and `name`; its slots show once exported. */
   bulkhead(scope: BulkheadScope, name: string, limits: BulkheadLimits, label: string): Bulkhead {

@@ -1,12 +1,14 @@
 /**
  * The Prometheus text exposition of a registry, rendered a slice at a time. prom-client's registry.metrics() renders
  * every series in one turn of the event loop, and with thousands of routes (tens of thousands of series) that turn held
- * every proxied request for as long. Here rendering yields to the event loop (setImmediate) whenever it has run for
- * SLICE_MS, so a request waits for at most one slice; the rendered text is kept as Buffers, encoded a slice at a time.
+ * every proxied request for as long. Here rendering yields to the event loop (setImmediate) once it has run for
+ * SLICE_MS or rendered SLICE_CHARS, so a request waits for at most one slice; the text is kept as Buffers, each slice
+ * encoded in its own turn.
  *
  * The text is prom-client's, less the blank line between families: same HELP and TYPE lines, label order, escaping and
- * number format. A metric that can list its own sample lines (HotCounter, HotHistogram) is read by those, so a family
- * of many series is cut into slices too; any other metric is read through get(), one call per family.
+ * number format. A metric that writes its own sample lines (HotCounter, HotHistogram, HotGauge, ScrapedGauge) is read
+ * line by line, so a family of many series is cut into slices too; any other metric is read through get(), which lists
+ * its series in one call: those are the families with few series.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Registry } from 'prom-client';

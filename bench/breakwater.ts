@@ -105,10 +105,11 @@ export async function startBreakwater(
   scratchDir: string,
   config: object,
   cpus: string | undefined,
+  nodeOptions = chartNodeOptions(),
 ): Promise<BreakwaterInstance> {
   const configFile = join(scratchDir, `${name}.yaml`);
   writeFileSync(configFile, stringify(config));
-  const started = startProcess(name, process.execPath, [CLI, '--config', configFile], { cpus, env: { NODE_OPTIONS: chartNodeOptions() } });
+  const started = startProcess(name, process.execPath, [CLI, '--config', configFile], { cpus, env: { NODE_OPTIONS: nodeOptions } });
   const [egress, admin] = await Promise.all(
     ['egress', 'admin'].map((listener) =>
       started.waitForLine((line) => listeningAddress(line, listener) !== undefined, READY_TIMEOUT_MS),

@@ -14,6 +14,7 @@ import { validatePolicyFile } from './policy-validator.js';
 import type { ListenerLimitsFile, PolicyFile, RouteFile, UpstreamFile, RetryCondition } from './schema.js';
 import type { Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy, ListenerLimits } from './policy.js';
 import { upstreamTls, upstreamTlsProblems } from './upstream-tls.js';
+import { documentValue, YamlValueError } from './yaml-value.js';
 
 /** The schema check: ajv's standalone code, generated from schema.ts by generate-validator.ts. */
 const validateSchema = validatePolicyFile as { (data: unknown): data is PolicyFile; errors?: ErrorObject[] | null };
@@ -31,7 +32,7 @@ export function parsePolicy(text: string, source: string): Policy {
       }),
     );
   }
-  const raw: unknown = doc.toJS();
+  const raw = policyValue(doc, lines, source);
   const locate = (path: (string | number)[]) => lineOf(doc, lines, path);
   const valid = validateSchema(raw);
   const problems = valid ? [] : schemaProblems(validateSchema.errors ?? [], locate);
@@ -45,6 +46,16 @@ export function parsePolicy(text: string, source: string): Policy {
   }
   if (problems.length > 0 || !valid) throw new PolicyError(source, problems);
   return normalize(raw, source, caFiles);
+}
+
+/** The document's value, or a PolicyError naming the line of an alias that cannot be used (see yaml-value.ts). */
+function policyValue(doc: Document.Parsed, lines: LineCounter, source: string): unknown {
+  try {
+    return documentValue(doc, lines);
+  } catch (err) {
+    if (err instanceof YamlValueError) throw new PolicyError(source, [err.message]);
+    throw err;
+  }
 }
 
 export async function loadPolicyFile(file: string): Promise<Policy> {

@@ -1,8 +1,10 @@
 /**
  * The admin server (fastify). Read-only endpoints may face the pod network for probes and scraping; anything that
- * changes state answers loopback clients only. /config never shows secrets.
+ * changes state answers loopback clients only. /config never shows secrets, and to callers from outside the pod
+ * shows no header values, fallback bodies or file paths either (config-view.ts).
  */
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/policy.js';
@@ -10,19 +12,7 @@ import { clock } from '../runtime/clock.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { boundAddress } from './bound-address.js';
-
-const SECRET_KEY = /authorization|cookie|token|secret|password|api[-_]?key/i;
-
-/** Copies a policy document with the values of secret-looking keys replaced. */
-export function redact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redact);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && typeof v !== 'object' ? '[redacted]' : redact(v);
-    return out;
-  }
-  return value;
-}
+import { configView, REDACTED } from './config-view.js';
 
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
@@ -62,13 +52,19 @@ export function buildAdmin(runtime: () => Runtime | undefined, metrics: Metrics)
     return reply.code(ready ? 200 : 503).send({ ready, generation: rt?.generation.id });
   });
   app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    const { chunks, bytes } = await metrics.scrape();
+    return reply.header('content-type', metrics.registry.contentType).header('content-length', bytes).send(Readable.from(chunks));
   });
-  app.get('/config', async (_req, reply) => {
+  app.get('/config', async (req, reply) => {
     const rt = runtime();
     if (!rt) return reply.code(503).send({ error: 'starting' });
-    return { generation: rt.generation.id, source: rt.policyFile, listeners: rt.listenerAddresses(), policy: redact(rt.generation.policy.document) };
+    const audience = isLoopback(req.socket.remoteAddress) ? 'loopback' : 'remote';
+    return {
+      generation: rt.generation.id,
+      source: audience === 'loopback' ? rt.policyFile : REDACTED,
+      listeners: rt.listenerAddresses(),
+      policy: configView(rt.generation.policy.document, audience),
+    };
   });
   app.get('/breakers', async (_req, reply) => {
     const rt = runtime();

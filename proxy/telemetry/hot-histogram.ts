@@ -2,21 +2,26 @@
  * A Prometheus histogram for the request path, on HotCounter's pattern: prom-client validates and hashes the label set
  * on every observe(), even through labels(), so here each series is a few plain numbers that the request path bumps
  * and a scrape reads. It joins prom-client's Registry as a metric of its own (name, help, type, get, reset) and
- * exports exactly the series prom-client's Histogram would: cumulative _bucket{le} including +Inf, _sum and _count.
+ * exports exactly the series prom-client's Histogram would: cumulative _bucket{le} including +Inf, _sum and _count,
+ * writing their sample lines itself so that a scrape renders thousands of series a slice at a time (see exposition.ts).
  */
 import type { LabelValues, Metric, Registry } from 'prom-client';
+import { formatLabels, formatValue, type SampleLines } from './exposition.js';
 
 export class HistogramCell {
   /** Observations per bucket (not cumulative); the last slot is +Inf. */
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
+  /** The labels formatted once, for the sample lines: `{a="x",b="y"}`, or '' for none. */
+  readonly labelText: string;
 
   constructor(
     readonly labels: LabelValues<string>,
     private readonly bounds: readonly number[],
   ) {
     this.counts = new Float64Array(bounds.length + 1);
+    this.labelText = formatLabels(labels);
   }
 
   observe(value: number): void {
@@ -43,7 +48,7 @@ interface ExportedValue {
   metricName: string;
 }
 
-export class HotHistogram<T extends string> {
+export class HotHistogram<T extends string> implements SampleLines {
   readonly name: string;
   readonly help: string;
   /** As on prom-client's metrics: what dashboards and alert rules may aggregate by (besides le). */
@@ -67,6 +72,21 @@ export class HotHistogram<T extends string> {
     let cell = this.cells.get(key);
     if (!cell) this.cells.set(key, (cell = new HistogramCell(labels, this.buckets)));
     return cell;
+  }
+
+  *sampleLines(): Generator<string> {
+    const bucket = `${this.name}_bucket{le="`;
+    for (const cell of this.cells.values()) {
+      // prom-client puts le first: `{le="0.1",route="a"}`.
+      const rest = cell.labelText === '' ? '"}' : `",${cell.labelText.slice(1)}`;
+      let cumulative = 0;
+      let lines = '';
+      this.buckets.forEach((le, index) => {
+        cumulative += cell.counts[index]!;
+        lines += `${bucket}${le}${rest} ${cumulative}\n`;
+      });
+      yield `${lines}${bucket}+Inf${rest} ${cell.count}\n${this.name}_sum${cell.labelText} ${formatValue(cell.sum)}\n${this.name}_count${cell.labelText} ${cell.count}\n`;
+    }
   }
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {

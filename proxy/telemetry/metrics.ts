@@ -5,8 +5,13 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { Bulkhead, type BulkheadLimits } from '../policies/bulkhead.js';
 import { clock } from '../runtime/clock.js';
+import { EVENT_LOOP_LAG_GAUGES, registerEventLoopLag } from './event-loop-lag.js';
+import type { Exposition } from './exposition.js';
 import { HotCounter, type CounterCell } from './hot-counter.js';
+import { HotGauge } from './hot-gauge.js';
 import { HotHistogram } from './hot-histogram.js';
+import { ScrapedGauge } from './scraped-gauge.js';
+import { SharedRender } from './shared-render.js';
 
 type BulkheadScope = 'upstream' | 'route';
 
@@ -23,18 +28,24 @@ export const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
 export const LISTENER_REJECT_REASONS = ['headers-timeout', 'body-timeout', 'max-connections', 'header-too-large', 'bad-request'] as const;
 export type ListenerRejectReason = (typeof LISTENER_REJECT_REASONS)[number];
 
-/** prom-client names these gauges *_total, which the Prometheus exposition rules reserve for counters. */
 /**
  * How often the nodejs_eventloop_lag_* histogram samples the loop. prom-client's 10 ms default is a timer waking an
  * idle sidecar 100 times a second, about half its idle CPU; at 100 ms a stall of that length is still always seen and
  * shorter ones in proportion to their length, which keeps the percentiles a fair sample of the delay a request meets.
  */
 const EVENT_LOOP_SAMPLE_MS = 100;
+/**
+ * collectDefaultMetrics() cannot leave out its event-loop gauges, which count the sampling period as lag; they are
+ * replaced by event-loop-lag.ts, and the timer prom-client starts for them is given a period that never comes.
+ */
+const UNUSED_SAMPLE_MS = 2 ** 31 - 1;
 
+/** prom-client names these gauges *_total, which the Prometheus exposition rules reserve for counters. */
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export class Metrics {
   readonly registry = new Registry();
+  private readonly exposition = new SharedRender(this.registry);
 
   readonly requests = new HotCounter({
     name: 'breakwater_requests_total',
@@ -93,7 +104,7 @@ export class Metrics {
     labelNames: ['route', 'kind'] as const,
     registers: [this.registry],
   });
-  readonly circuitState = new Gauge({
+  readonly circuitState = new HotGauge({
     name: 'breakwater_circuit_state',
     help: 'Circuit breaker state per route: 1 for the current state, 0 for the others.',
     labelNames: ['route', 'state'] as const,
@@ -118,25 +129,19 @@ export class Metrics {
    */
   private readonly bulkheads = new Map<string, { labels: { scope: BulkheadScope; name: string }; bulkhead: Bulkhead }>();
   private readonly upstreams = new Map<string, ExportedUpstream>();
-  readonly bulkheadActive = new Gauge({
+  readonly bulkheadActive = new ScrapedGauge({
     name: 'breakwater_bulkhead_active',
     help: 'Requests holding a bulkhead slot.',
     labelNames: ['scope', 'name'] as const,
     registers: [this.registry],
-    collect: () => {
-      this.bulkheadActive.reset();
-      for (const { labels, bulkhead } of this.bulkheads.values()) this.bulkheadActive.set(labels, bulkhead.active);
-    },
+    read: () => this.bulkheadSeries((bulkhead) => bulkhead.active),
   });
-  readonly bulkheadQueued = new Gauge({
+  readonly bulkheadQueued = new ScrapedGauge({
     name: 'breakwater_bulkhead_queued',
     help: 'Requests waiting for a bulkhead slot.',
     labelNames: ['scope', 'name'] as const,
     registers: [this.registry],
-    collect: () => {
-      this.bulkheadQueued.reset();
-      for (const { labels, bulkhead } of this.bulkheads.values()) this.bulkheadQueued.set(labels, bulkhead.queued);
-    },
+    read: () => this.bulkheadSeries((bulkhead) => bulkhead.queued),
   });
   readonly bulkheadRejected = new HotCounter({
     name: 'breakwater_bulkhead_rejected_total',
@@ -144,18 +149,12 @@ export class Metrics {
     labelNames: ['scope', 'name', 'reason'] as const,
     registers: [this.registry],
   });
-  readonly endpointHealthy = new Gauge({
+  readonly endpointHealthy = new ScrapedGauge({
     name: 'breakwater_endpoint_healthy',
     help: 'Whether an endpoint receives traffic (1) or is ejected or failing its health check (0).',
     labelNames: ['upstream', 'endpoint'] as const,
     registers: [this.registry],
-    collect: () => {
-      this.endpointHealthy.reset();
-      const now = clock.time();
-      for (const { name, endpoints } of this.upstreams.values()) {
-        for (const e of endpoints) this.endpointHealthy.set({ upstream: name, endpoint: e.address }, e.available(now) ? 1 : 0);
-      }
-    },
+    read: () => this.endpointSeries(),
   });
   readonly endpointEjections = new Counter({
     name: 'breakwater_endpoint_ejections_total',
@@ -199,6 +198,22 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private *bulkheadSeries(read: (bulkhead: Bulkhead) => number): Generator<readonly [{ scope: BulkheadScope; name: string }, number]> {
+    for (const { labels, bulkhead } of this.bulkheads.values()) yield [labels, read(bulkhead)];
+  }
+
+  private *endpointSeries(): Generator<readonly [{ upstream: string; endpoint: string }, number]> {
+    const now = clock.time();
+    for (const { name, endpoints } of this.upstreams.values()) {
+      for (const e of endpoints) yield [{ upstream: name, endpoint: e.address }, e.available(now) ? 1 : 0];
+    }
+  }
+
+  /** The text a scrape answers with, rendered without holding the event loop (see exposition.ts, shared-render.ts). */
+  scrape(): Promise<Exposition> {
+    return this.exposition.render();
+  }
+
   /** A bulkhead whose rejections are counted under `scope` and `name`; its slots show once exported. */
   bulkhead(scope: BulkheadScope, name: string, limits: BulkheadLimits, label: string): Bulkhead {
     const rejected = this.bulkheadRejected.cellsBy({ scope, name }, 'reason');
@@ -241,8 +256,9 @@ export class Metrics {
   }
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
-    for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name);
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: UNUSED_SAMPLE_MS });
+    for (const name of [...MISNAMED_DEFAULTS, ...Object.keys(EVENT_LOOP_LAG_GAUGES)]) this.registry.removeSingleMetric(name);
+    registerEventLoopLag(this.registry, EVENT_LOOP_SAMPLE_MS);
     this.configReloads.inc({ result: 'success' }, 0);
     this.configReloads.inc({ result: 'failure' }, 0);
   }

@@ -1,7 +1,7 @@
 /**
  * Admin safety, driven in-process with fastify's inject(): read-only endpoints answer anyone, POST /reload answers
- * loopback clients only (tested with a spoofed remote address instead of real non-loopback traffic), and /config
- * never shows secret-looking values.
+ * loopback clients only (tested with a spoofed remote address instead of real non-loopback traffic), /config never
+ * shows secret-looking values, and to non-loopback callers no header values, fallback bodies or file paths.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,11 +17,23 @@ import { Metrics } from '../../proxy/telemetry/metrics.js';
 import { withTestDefaults } from '../helpers/breakwater.js';
 
 const SECRETS = ['Bearer s3cr3t-match', 'session=s3cr3t-cookie', 's3cr3t-token'];
+/** Values loopback callers see and no one else: none has a secret-looking key. */
+const INTERNAL = { matchHeader: 'internal-shared-value', fallbackHeader: 'fallback-header-value', fallbackJson: 'fallback-json-value' };
+
+interface ConfigView {
+  source: string;
+  policy: {
+    listeners: Array<{ routes: Array<{ name: string; match: Record<string, unknown>; fallback: Record<string, unknown> }> }>;
+    upstreams: Array<{ name: string; tls?: Record<string, unknown> }>;
+  };
+}
 
 t.test('admin server', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'breakwater-admin-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const policyFile = join(dir, 'policy.yaml');
+  const caFile = join(dir, 'internal-ca.pem');
+  writeFileSync(caFile, '');
   writeFileSync(
     policyFile,
     stringify(
@@ -33,15 +45,22 @@ t.test('admin server', async (t) => {
             routes: [
               {
                 name: 'api',
-                match: { pathPrefix: '/api', headers: { authorization: SECRETS[0]!, 'x-tenant': 'blue' } },
+                match: { pathPrefix: '/api', headers: { authorization: SECRETS[0]!, 'x-tenant': 'blue', 'x-internal-auth': INTERNAL.matchHeader } },
                 upstream: 'backend',
                 circuitBreaker: {},
-                fallback: { status: 503, headers: { 'set-cookie': SECRETS[1]!, 'x-api-token': SECRETS[2]! } },
+                fallback: {
+                  status: 503,
+                  headers: { 'set-cookie': SECRETS[1]!, 'x-api-token': SECRETS[2]!, 'x-served-by': INTERNAL.fallbackHeader },
+                  json: { note: INTERNAL.fallbackJson },
+                },
               },
             ],
           },
         ],
-        upstreams: [{ name: 'backend', endpoints: ['127.0.0.1:9'] }],
+        upstreams: [
+          { name: 'backend', endpoints: ['127.0.0.1:9'] },
+          { name: 'internal-tls', endpoints: ['https://127.0.0.1:9'], tls: { serverName: 'internal.example', caFile } },
+        ],
       }),
     ),
   );
@@ -88,8 +107,35 @@ t.test('admin server', async (t) => {
     t.equal(res.statusCode, 200);
     for (const secret of SECRETS) t.notOk(res.body.includes(secret), `"${secret}" is not shown`);
     const route = (JSON.parse(res.body) as { policy: { listeners: Array<{ routes: Array<Record<string, Record<string, unknown>>> }> } }).policy.listeners[0]!.routes[0]!;
-    t.same(route.match!.headers, { authorization: '[redacted]', 'x-tenant': 'blue' }, 'other header values stay readable');
-    t.same(route.fallback!.headers, { 'set-cookie': '[redacted]', 'x-api-token': '[redacted]' });
+    t.same(route.match!.headers, { authorization: '[redacted]', 'x-tenant': 'blue', 'x-internal-auth': INTERNAL.matchHeader }, 'other header values stay readable');
+    t.same(route.fallback!.headers, { 'set-cookie': '[redacted]', 'x-api-token': '[redacted]', 'x-served-by': INTERNAL.fallbackHeader });
+  });
+
+  await t.test('GET /config shows loopback callers every value that is not secret-looking', async (t) => {
+    for (const remoteAddress of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+      const res = await app.inject({ method: 'GET', url: '/config', remoteAddress });
+      for (const secret of SECRETS) t.notOk(res.body.includes(secret), `${remoteAddress}: "${secret}" is not shown`);
+      const view = JSON.parse(res.body) as ConfigView;
+      t.equal(view.source, policyFile, `${remoteAddress}: the policy file is named`);
+      t.same(view.policy.listeners[0]!.routes[0]!.fallback.json, { note: INTERNAL.fallbackJson });
+      t.same(view.policy.upstreams[1]!.tls, { serverName: 'internal.example', caFile });
+    }
+  });
+
+  await t.test('GET /config from outside the pod shows no header values, fallback bodies or file paths', async (t) => {
+    for (const remoteAddress of ['10.0.0.7', '::ffff:10.0.0.7', '2001:db8::7']) {
+      const res = await app.inject({ method: 'GET', url: '/config', remoteAddress });
+      t.equal(res.statusCode, 200);
+      for (const value of [...SECRETS, ...Object.values(INTERNAL), 'blue', caFile, dir]) {
+        t.notOk(res.body.includes(value), `${remoteAddress}: "${value}" is not shown`);
+      }
+      const view = JSON.parse(res.body) as ConfigView;
+      const route = view.policy.listeners[0]!.routes[0]!;
+      t.same(route.match, { pathPrefix: '/api', headers: { authorization: '[redacted]', 'x-tenant': '[redacted]', 'x-internal-auth': '[redacted]' } }, 'header names and the rest of the match stay');
+      t.same(route.fallback, { status: 503, headers: { 'set-cookie': '[redacted]', 'x-api-token': '[redacted]', 'x-served-by': '[redacted]' }, json: '[redacted]' });
+      t.same(view.policy.upstreams[1], { name: 'internal-tls', endpoints: ['https://127.0.0.1:9'], tls: { serverName: 'internal.example', caFile: '[redacted]' } });
+      t.equal(view.source, '[redacted]', 'the policy file path is not shown');
+    }
   });
 });
 

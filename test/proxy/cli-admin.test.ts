@@ -97,7 +97,7 @@ t.test('BREAKWATER_CONFIG, /healthz, /readyz, /config and /metrics', async (t) =
   const backend = await startBackend({ name: 'b' });
   t.teardown(() => backend.stop());
   const bw = await startBreakwater({
-    listeners: [{ name: 'egress', address: '127.0.0.1:0', routes: [{ name: 'api', upstream: 'backend', match: { headers: { authorization: 'Bearer topsecret' } } }] }],
+    listeners: [{ name: 'egress', address: '127.0.0.1:0', routes: [{ name: 'api', upstream: 'backend', match: { headers: { authorization: 'Bearer topsecret', 'x-tenant': 'blue' } } }] }],
     upstreams: [{ name: 'backend', endpoints: [backend.address] }],
   });
   t.teardown(() => bw.stop());
@@ -111,8 +111,10 @@ t.test('BREAKWATER_CONFIG, /healthz, /readyz, /config and /metrics', async (t) =
   const text = await config.body.text();
   t.match(text, /"generation":1/);
   t.notMatch(text, /topsecret/, '/config never prints secrets');
+  t.match(text, /"x-tenant":"blue"/, 'a caller on loopback sees header values that are not secret-looking');
+  t.match(text, /"source":"[^"]+policy\.yaml"/, 'and the policy file');
 
-  const res = await request(`${bw.url}/api/data`, { headers: { authorization: 'Bearer topsecret' } });
+  const res = await request(`${bw.url}/api/data`, { headers: { authorization: 'Bearer topsecret', 'x-tenant': 'blue' } });
   await res.body.dump();
   const metrics = await bw.metrics();
   for (const name of [

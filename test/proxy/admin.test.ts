@@ -4,7 +4,7 @@
  * shows secret-looking values, and to non-loopback callers no header values, fallback bodies or file paths.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { buildAdmin } from '../../proxy/server/admin.js';
 import { createLoggers } from '../../proxy/telemetry/logger.js';
 import { Metrics } from '../../proxy/telemetry/metrics.js';
 import { withTestDefaults } from '../helpers/breakwater.js';
+import { makeCertificates } from '../helpers/tls-fixture.js';
 
 const SECRETS = ['Bearer s3cr3t-match', 'session=s3cr3t-cookie', 's3cr3t-token'];
 /** Values loopback callers see and no one else: none has a secret-looking key. */
@@ -32,8 +33,11 @@ t.test('admin server', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'breakwater-admin-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const policyFile = join(dir, 'policy.yaml');
+  // A real certificate: the policy check reads caFile. Its path is what /config must not show outside the pod.
+  const certs = makeCertificates(['internal.example']);
+  t.teardown(() => certs.remove());
   const caFile = join(dir, 'internal-ca.pem');
-  writeFileSync(caFile, '');
+  copyFileSync(certs.caFile, caFile);
   writeFileSync(
     policyFile,
     stringify(

@@ -20,7 +20,8 @@ interface Waiter {
   grant: () => void;
   timer: Timer;
   done: boolean;
-  stopListening: () => void;
+  /** Told when the request is stopped while it waits: it leaves the queue. */
+  abort(reason: Error): void;
 }
 
 export class Bulkhead {
@@ -42,32 +43,31 @@ export class Bulkhead {
    * the scope's reason when the request is aborted (its client left, its deadline passed) while it waits: the waiter
    * leaves the queue then, so an abandoned request never takes a slot.
    */
-  acquire(scope: Pick<RequestScope, 'onAbort'>): Promise<void> | undefined {
+  acquire(scope: Pick<RequestScope, 'onAbort' | 'offAbort'>): Promise<void> | undefined {
     if (this.active < this.limits.maxConcurrent && this.queued === 0) {
       this.active++;
       return undefined; // the fast path allocates nothing
     }
     if (this.queued >= this.limits.maxPending) return Promise.reject(this.reject('queue-full'));
     return new Promise<void>((resolve, reject) => {
-      const leave = (err: Error) => {
-        waiter.done = true;
-        waiter.timer.cancel();
-        waiter.stopListening();
-        this.queued--;
-        reject(err);
-      };
       const waiter: Waiter = {
         done: false,
         grant: () => {
-          waiter.stopListening();
+          scope.offAbort(waiter);
           resolve();
         },
-        timer: clock.after(this.limits.queueTimeoutMs, () => leave(this.reject('queue-timeout'))),
-        stopListening: noop,
+        timer: clock.after(this.limits.queueTimeoutMs, () => waiter.abort(this.reject('queue-timeout'))),
+        abort: (err) => {
+          waiter.done = true;
+          waiter.timer.cancel();
+          scope.offAbort(waiter);
+          this.queued--;
+          reject(err);
+        },
       };
       this.queue.push(waiter);
       this.queued++;
-      waiter.stopListening = scope.onAbort(leave);
+      scope.onAbort(waiter);
     });
   }
 
@@ -118,5 +118,3 @@ export function bulkheadLayer(bulkhead: Bulkhead): Layer {
     return waiting ? waiting.then(held) : held();
   };
 }
-
-function noop(): void {}

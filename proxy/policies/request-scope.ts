@@ -10,7 +10,10 @@
 import { clock, type Timer } from '../runtime/clock.js';
 import { ProxyError } from './exchange.js';
 
-export type AbortListener = (reason: ProxyError) => void;
+/** Whatever waits or works on the request's behalf: told once, with the reason, when the request is stopped. */
+export interface AbortListener {
+  abort(reason: ProxyError): void;
+}
 
 export class RequestScope {
   /** Absolute time (clock.time()) after which nothing may run for this request; Infinity without a deadline. */
@@ -18,17 +21,18 @@ export class RequestScope {
   /** Why the request was stopped early (client gone, deadline), once; undefined while it may go on. */
   reason: ProxyError | undefined;
   private ended = false;
+  /** The first release on its own: most requests hold one or two things, and need no array for them. */
+  private release: (() => void) | undefined;
   private releases: Array<() => void> | undefined;
   private listeners: AbortListener[] | undefined;
   private deadlineTimer: Timer | undefined;
+  private deadlineMessage = '';
 
   /** Sets the deadline `timeoutMs` after `from`, and aborts the request with a `deadline` error when it passes. */
   armDeadline(from: number, timeoutMs: number, message: string): void {
     this.deadline = from + timeoutMs;
-    this.deadlineTimer = clock.at(this.deadline, () => {
-      this.deadlineTimer = undefined;
-      this.abort(new ProxyError('deadline', message));
-    });
+    this.deadlineMessage = message;
+    this.deadlineTimer = clock.at(this.deadline, RequestScope.deadlinePassed, this);
   }
 
   /**
@@ -41,7 +45,8 @@ export class RequestScope {
       release();
       throw this.reason ?? new ProxyError('client-gone', 'the request ended while it waited');
     }
-    (this.releases ??= []).push(release);
+    if (this.release === undefined) this.release = release;
+    else (this.releases ??= []).push(release);
   }
 
   /** Throws the reason the request was stopped, if it was. */
@@ -49,19 +54,16 @@ export class RequestScope {
     if (this.reason) throw this.reason;
   }
 
-  /** Calls `listener` once if the request is aborted; the returned function stops listening. */
-  onAbort(listener: AbortListener): () => void {
-    if (this.reason) {
-      listener(this.reason);
-      return noop;
-    }
+  /** Tells `listener` once if the request is stopped (at once if it already was), until offAbort(listener). */
+  onAbort(listener: AbortListener): void {
+    if (this.reason) return listener.abort(this.reason);
     (this.listeners ??= []).push(listener);
-    return () => {
-      const listeners = this.listeners;
-      if (!listeners) return;
-      const index = listeners.indexOf(listener);
-      if (index !== -1) listeners.splice(index, 1);
-    };
+  }
+
+  offAbort(listener: AbortListener): void {
+    const listeners = this.listeners;
+    const index = listeners ? listeners.indexOf(listener) : -1;
+    if (index !== -1) listeners!.splice(index, 1);
   }
 
   /** Stops the request: every waiter and attempt is told why, once. */
@@ -70,22 +72,24 @@ export class RequestScope {
     this.reason = reason;
     const listeners = this.listeners;
     this.listeners = undefined;
-    if (listeners) for (const listener of listeners) listener(reason);
+    if (listeners) for (const listener of listeners) listener.abort(reason);
   }
 
   /** Waits `ms`, or rejects with the reason as soon as the request is aborted. */
   sleep(ms: number): Promise<void> {
     if (this.reason) return Promise.reject(this.reason);
     return new Promise((resolve, reject) => {
-      let stop: () => void = noop;
+      const waiting: AbortListener = {
+        abort: (reason) => {
+          clearTimeout(timer);
+          reject(reason);
+        },
+      };
       const timer = setTimeout(() => {
-        stop();
+        this.offAbort(waiting);
         resolve();
       }, ms);
-      stop = this.onAbort((reason) => {
-        clearTimeout(timer);
-        reject(reason);
-      });
+      this.onAbort(waiting);
     });
   }
 
@@ -96,14 +100,21 @@ export class RequestScope {
     this.deadlineTimer?.cancel();
     this.deadlineTimer = undefined;
     this.listeners = undefined;
+    const first = this.release;
     const releases = this.releases;
+    this.release = undefined;
     this.releases = undefined;
+    first?.();
     if (releases) for (const release of releases) release();
+  }
+
+  /** The deadline timer's callback (one function for every request; the scope is its argument). */
+  static deadlinePassed(scope: RequestScope): void {
+    scope.deadlineTimer = undefined;
+    scope.abort(new ProxyError('deadline', scope.deadlineMessage));
   }
 
   get isEnded(): boolean {
     return this.ended;
   }
 }
-
-function noop(): void {}

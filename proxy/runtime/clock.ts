@@ -19,7 +19,9 @@ class Entry implements Timer {
 
   constructor(
     readonly at: number,
-    readonly fn: () => void,
+    readonly fn: (target: never) => void,
+    /** Passed to fn: a per-request timer then needs no closure of its own. */
+    readonly target: unknown,
     private readonly owner: Clock,
   ) {}
 
@@ -43,9 +45,9 @@ export class Clock {
     return this.now();
   }
 
-  /** Runs fn at (or within one tick after) the absolute time `at`. */
-  at(at: number, fn: () => void): Timer {
-    const entry = new Entry(at, fn, this);
+  /** Runs fn at (or within one tick after) the absolute time `at`, with `target` as its argument. */
+  at<T>(at: number, fn: (target: T) => void, target?: T): Timer {
+    const entry = new Entry(at, fn as (target: never) => void, target, this);
     if (this.interval === undefined) {
       this.cursor = Math.floor(this.now() / TICK_MS);
       this.interval = setInterval(() => this.advance(), TICK_MS);
@@ -98,7 +100,7 @@ export class Clock {
         const entry = slot[i];
         if (entry === undefined || entry.at > now) continue; // gone, or due on a later turn of the wheel
         this.unlink(entry);
-        entry.fn();
+        entry.fn(entry.target as never);
       }
     }
     if (this.pending === 0) {

@@ -56,9 +56,10 @@ export function readRequestBody(req: IncomingMessage, limit: number, memory: Rep
     const onClose = () => {
       if (!req.complete) onError();
     };
-    const stopListening = scope.onAbort(fail);
+    const listener = { abort: fail };
+    scope.onAbort(listener);
     const detach = () => {
-      stopListening();
+      scope.offAbort(listener);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);

@@ -55,7 +55,7 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
         ? clock.at(tryEnd, () => relay.abort(new ProxyError('timeout', `no response from ${endpoint.address} within the per-try timeout`)))
         : undefined;
     // Kept past the head: an abort then cuts the body being relayed (a no-op once it has ended).
-    const stopListening = scope.onAbort((reason) => relay.abort(reason));
+    scope.onAbort(relay);
     endpoint.inflight++;
     try {
       const response = await relay.send(endpoint.pool, {
@@ -80,7 +80,7 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
       else if (failure.kind === 'deadline') events.timedOut('deadline');
       else if ((err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT') events.timedOut('connect');
       events.attempted(failure.kind);
-      stopListening();
+      scope.offAbort(relay);
       throw failure;
     } finally {
       timer?.cancel();

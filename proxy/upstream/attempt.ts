@@ -66,7 +66,8 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
         // The route deadline bounds the body: no idle timer of undici's beside it.
         bodyTimeout: 0,
       });
-      upstream.report(endpoint, response.status >= 500 ? 'upstream-error' : 'ok');
+      if (response.status >= 500) upstream.report(endpoint, 'upstream-error');
+      else relay.reportBodyTo(upstream, endpoint);
       events.attempted(`${Math.floor(response.status / 100)}xx`);
       return response;
     } catch (err) {

@@ -5,7 +5,10 @@
  * Readable stream first; on a bare proxy that measured about a fifth of the CPU per request.
  */
 import { util, type Dispatcher } from 'undici';
-import type { BodySink, InformationalSink, ResponseBody, UpstreamResponse } from '../policies/exchange.js';
+import { ProxyError, type BodySink, type InformationalSink, type ResponseBody, type UpstreamResponse } from '../policies/exchange.js';
+import { classifyError, type Outcome } from '../policies/outcome.js';
+import type { Endpoint } from './endpoint.js';
+import type { Upstream } from './upstream.js';
 
 /** Chunks kept while nobody has taken the body yet, before the upstream socket is paused. */
 const HOLD_BYTES = 64 * 1024;
@@ -30,6 +33,9 @@ export class ResponseRelay implements ResponseBody {
   private ended = false;
   private failure: Error | undefined;
   private bodiless = false;
+  /** Whose passive health hears how the body ended (reportBodyTo); cleared once told. */
+  private healthOf: Upstream | undefined;
+  private endpoint: Endpoint | undefined;
 
   constructor(private readonly informational?: InformationalSink) {}
 
@@ -55,7 +61,20 @@ export class ResponseRelay implements ResponseBody {
       settle.reject(reason);
     }
     this.abortRequest?.(reason);
+    // A deadline says the endpoint was slow; the client leaving or a discard says nothing (the outcome table).
+    this.tellHealth(reason instanceof ProxyError ? reason.kind : undefined);
     if (this.sink) this.fail(reason);
+  }
+
+  /**
+   * The endpoint's passive health hears of a response below 500 when its body has ended, not at its head: a body
+   * that fails midway counts as the failure it is.
+   */
+  reportBodyTo(upstream: Upstream, endpoint: Endpoint): void {
+    this.healthOf = upstream;
+    this.endpoint = endpoint;
+    if (this.ended) this.tellHealth('ok');
+    else if (this.failure) this.tellHealth(classifyError(this.failure));
   }
 
   pipeTo(sink: BodySink, failed: (err: Error) => void): void {
@@ -114,6 +133,7 @@ export class ResponseRelay implements ResponseBody {
 
   onComplete(): void {
     this.ended = true;
+    this.tellHealth('ok');
     this.sink?.end();
   }
 
@@ -130,7 +150,16 @@ export class ResponseRelay implements ResponseBody {
     this.failure = err;
     this.held = [];
     // Cut on purpose (the client left, the body was discarded): nobody is waiting for the rest.
-    if (this.sink && !this.reason) this.fail(err);
+    if (this.reason) return;
+    this.tellHealth(classifyError(err));
+    if (this.sink) this.fail(err);
+  }
+
+  private tellHealth(outcome: Outcome | undefined): void {
+    const upstream = this.healthOf;
+    if (upstream === undefined) return;
+    this.healthOf = undefined;
+    if (outcome !== undefined) upstream.report(this.endpoint!, outcome);
   }
 
   /** Counts bytes read only to be thrown away; past the limit, cutting the connection is cheaper than draining. */

@@ -5,6 +5,7 @@
  */
 import { connect } from 'node:net';
 import t from 'tap';
+import { request } from 'undici';
 import { http, metricValue, startBreakwater } from '../helpers/breakwater.js';
 import { rawExchange } from '../helpers/raw-http.js';
 import { startScriptedUpstream } from '../helpers/scripted-upstream.js';
@@ -117,4 +118,28 @@ t.test('a retry budget spent before a reload that does not touch it stays spent 
   await bw.waitForLog((l) => l.msg === 'policy reloaded', 5000, from);
   t.equal((await http(`${bw.url}/fail/after`)).headers['x-breakwater-attempts'], '1', 'still spent: the reload did not refill it');
   t.equal(metricValue(await bw.metrics(), 'breakwater_retries_skipped_total', { route: 'api', reason: 'budget' }), 3);
+});
+
+t.test("a body that fails after its head counts against the endpoint's health, not as a success", async (t) => {
+  const upstreams = await Promise.all([startScriptedUpstream(), startScriptedUpstream()]);
+  t.teardown(() => Promise.all(upstreams.map((u) => u.close())));
+  for (const upstream of upstreams) {
+    upstream.on('/cut', (a) => {
+      a.res.writeHead(200, { 'content-length': '1000' });
+      a.res.write('x'.repeat(100), () => a.res.socket?.resetAndDestroy());
+    });
+  }
+  const bw = await startBreakwater({
+    listeners: listener([{ name: 'api', match: { pathPrefix: '/' }, upstream: 'backend', timeout: '5s' }]),
+    upstreams: [{ name: 'backend', endpoints: upstreams.map((u) => u.address), outlierDetection: { consecutiveFailures: 1, maxEjectionPercent: 50 } }],
+  });
+  t.teardown(() => bw.stop());
+  await http(`${bw.url}/cut`).catch(() => undefined); // the client sees the body cut off (tested above)
+  await bw.waitForLog((l) => l.msg === 'request' && l.path === '/cut');
+  const view = (await (await request(`${bw.admin}/endpoints`)).body.json()) as { upstreams: Array<{ endpoints: Array<{ ejections: number }> }> };
+  t.same(
+    view.upstreams[0]!.endpoints.map((e) => e.ejections).sort(),
+    [0, 1],
+    'the endpoint that cut its body was ejected (consecutiveFailures: 1); a 200 head alone would have counted as a success',
+  );
 });

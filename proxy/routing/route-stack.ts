@@ -75,7 +75,7 @@ export function buildRoute(
   let breaker: RouteBreaker | undefined;
   let publishBreaker: (() => void) | undefined;
   if (policy.circuitBreaker) {
-    const keep = carried.breaker && JSON.stringify(carried.breaker.policy) === JSON.stringify(policy.circuitBreaker);
+    const keep = carried.breaker && sameSettings(carried.breaker.policy, policy.circuitBreaker);
     breaker = keep ? carried.breaker! : newBreaker(policy, metrics, log);
     if (!keep) publishBreaker = () => setCircuitGauges(metrics, route, 'closed');
     layers.push(circuitBreakerLayer(breaker, policy.fallback));
@@ -85,7 +85,7 @@ export function buildRoute(
   if (policy.retry.attempts > 1) {
     const retried = metrics.retries.cellsBy({ route }, 'reason');
     // The budget's window of recent requests and retries survives a reload that does not change the budget.
-    const sameBudget = carried.retryBudget && JSON.stringify(carried.retryBudget.policy) === JSON.stringify(policy.retry.budget);
+    const sameBudget = carried.retryBudget && sameSettings(carried.retryBudget.policy, policy.retry.budget);
     retryBudget = sameBudget ? carried.retryBudget! : new RetryBudget(policy.retry.budget);
     layers.push(
       retryLayer(policy.retry, retryBudget, {
@@ -135,6 +135,11 @@ export function buildRoute(
       if (routeBulkhead) metrics.exportBulkhead('route', route, routeBulkhead);
     },
   };
+}
+
+/** State built from settings is carried across a reload while its settings (normalized, in key order) are unchanged. */
+function sameSettings(carried: object, next: object | undefined): boolean {
+  return JSON.stringify(carried) === JSON.stringify(next);
 }
 
 function setCircuitGauges(metrics: Metrics, route: string, current: (typeof CIRCUIT_STATES)[number]): void {

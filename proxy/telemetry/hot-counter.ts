@@ -5,8 +5,9 @@
  * cell's labels formatted once, so a scrape reads every count made before it and renders thousands of series a slice
  * at a time (see exposition.ts).
  */
-import type { LabelValues, Metric, Registry } from 'prom-client';
-import { formatLabels, type SampleLines } from './exposition.js';
+import type { LabelValues } from 'prom-client';
+import { formatLabels } from './exposition.js';
+import { RenderedMetric, type ExportedValue, type RenderedMetricConfiguration } from './rendered-metric.js';
 
 export class CounterCell {
   value = 0;
@@ -25,27 +26,12 @@ export class CounterCell {
   }
 }
 
-export interface HotCounterConfiguration<T extends string> {
-  name: string;
-  help: string;
-  labelNames: readonly T[];
-  registers: Registry[];
-}
-
-export class HotCounter<T extends string> implements SampleLines {
-  readonly name: string;
-  readonly help: string;
-  /** As on prom-client's metrics: what dashboards and alert rules may aggregate by. */
-  readonly labelNames: readonly T[];
-  readonly type = 'counter';
-  readonly aggregator = 'sum';
+export class HotCounter<T extends string> extends RenderedMetric<T> {
   private readonly cells = new Map<string, CounterCell>();
 
-  constructor(config: HotCounterConfiguration<T>) {
-    this.name = config.name;
-    this.help = config.help;
-    this.labelNames = config.labelNames;
-    for (const registry of config.registers) registry.registerMetric(this as unknown as Metric);
+  constructor(config: RenderedMetricConfiguration<T>) {
+    super(config, 'counter');
+    this.register(config.registers);
   }
 
   /** The cell of one label set, exported from the start (at 0); look it up once and keep it, the lookup builds a key. */
@@ -70,9 +56,8 @@ export class HotCounter<T extends string> implements SampleLines {
     for (const cell of this.cells.values()) yield `${cell.series}${cell.value}\n`;
   }
 
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: { labels: LabelValues<string>; value: number }[] }> {
-    const values = [...this.cells.values()].map((cell) => ({ labels: cell.labels, value: cell.value }));
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  protected values(): ExportedValue[] {
+    return [...this.cells.values()].map((cell) => ({ labels: cell.labels, value: cell.value }));
   }
 
   /** Registry.resetMetrics(): every series back to zero. */

@@ -4,8 +4,9 @@
  * it is set, so a scrape renders thousands of series a slice at a time (see exposition.ts). prom-client's Gauge lists
  * every series in one call, which at 10,000 routes held the event loop for tens of milliseconds.
  */
-import type { LabelValues, Metric, Registry } from 'prom-client';
-import { formatLabels, formatValue, type SampleLines } from './exposition.js';
+import type { LabelValues } from 'prom-client';
+import { formatLabels, formatValue } from './exposition.js';
+import { RenderedMetric, type ExportedValue, type RenderedMetricConfiguration } from './rendered-metric.js';
 
 interface GaugeSeries {
   readonly labels: LabelValues<string>;
@@ -14,27 +15,12 @@ interface GaugeSeries {
   value: number;
 }
 
-export interface HotGaugeConfiguration<T extends string> {
-  name: string;
-  help: string;
-  labelNames: readonly T[];
-  registers: Registry[];
-}
-
-export class HotGauge<T extends string> implements SampleLines {
-  readonly name: string;
-  readonly help: string;
-  /** As on prom-client's metrics: what dashboards and alert rules may aggregate by. */
-  readonly labelNames: readonly T[];
-  readonly type = 'gauge';
-  readonly aggregator = 'sum';
+export class HotGauge<T extends string> extends RenderedMetric<T> {
   private readonly series = new Map<string, GaugeSeries>();
 
-  constructor(config: HotGaugeConfiguration<T>) {
-    this.name = config.name;
-    this.help = config.help;
-    this.labelNames = config.labelNames;
-    for (const registry of config.registers) registry.registerMetric(this as unknown as Metric);
+  constructor(config: RenderedMetricConfiguration<T>) {
+    super(config, 'gauge');
+    this.register(config.registers);
   }
 
   set(labels: LabelValues<T>, value: number): void {
@@ -53,9 +39,8 @@ export class HotGauge<T extends string> implements SampleLines {
     for (const { series, value } of this.series.values()) yield `${series}${formatValue(value)}\n`;
   }
 
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: { labels: LabelValues<string>; value: number }[] }> {
-    const values = [...this.series.values()].map(({ labels, value }) => ({ labels, value }));
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  protected values(): ExportedValue[] {
+    return [...this.series.values()].map(({ labels, value }) => ({ labels, value }));
   }
 
   /** Registry.resetMetrics(): every series back to zero. */

@@ -5,8 +5,9 @@
  * exports exactly the series prom-client's Histogram would: cumulative _bucket{le} including +Inf, _sum and _count,
  * writing their sample lines itself so that a scrape renders thousands of series a slice at a time (see exposition.ts).
  */
-import type { LabelValues, Metric, Registry } from 'prom-client';
-import { formatLabels, formatValue, type SampleLines } from './exposition.js';
+import type { LabelValues } from 'prom-client';
+import { formatLabels, formatValue } from './exposition.js';
+import { RenderedMetric, type ExportedValue, type RenderedMetricConfiguration } from './rendered-metric.js';
 
 export class HistogramCell {
   /** Observations per bucket (not cumulative); the last slot is +Inf. */
@@ -34,36 +35,19 @@ export class HistogramCell {
   }
 }
 
-export interface HotHistogramConfiguration<T extends string> {
-  name: string;
-  help: string;
-  labelNames: readonly T[];
+export interface HotHistogramConfiguration<T extends string> extends RenderedMetricConfiguration<T> {
   buckets: readonly number[];
-  registers: Registry[];
 }
 
-interface ExportedValue {
-  labels: LabelValues<string>;
-  value: number;
-  metricName: string;
-}
-
-export class HotHistogram<T extends string> implements SampleLines {
-  readonly name: string;
-  readonly help: string;
-  /** As on prom-client's metrics: what dashboards and alert rules may aggregate by (besides le). */
-  readonly labelNames: readonly T[];
-  readonly type = 'histogram';
-  readonly aggregator = 'sum';
+/** Its labelNames are what dashboards may aggregate by besides le. */
+export class HotHistogram<T extends string> extends RenderedMetric<T> {
   private readonly buckets: readonly number[];
   private readonly cells = new Map<string, HistogramCell>();
 
   constructor(config: HotHistogramConfiguration<T>) {
-    this.name = config.name;
-    this.help = config.help;
-    this.labelNames = config.labelNames;
+    super(config, 'histogram');
     this.buckets = [...config.buckets].sort((a, b) => a - b);
-    for (const registry of config.registers) registry.registerMetric(this as unknown as Metric);
+    this.register(config.registers);
   }
 
   /** The cell of one label set; look it up once and keep it, the lookup builds a key. */
@@ -89,7 +73,7 @@ export class HotHistogram<T extends string> implements SampleLines {
     }
   }
 
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {
+  protected values(): ExportedValue[] {
     const values: ExportedValue[] = [];
     const bucket = `${this.name}_bucket`;
     for (const cell of this.cells.values()) {
@@ -104,7 +88,7 @@ export class HotHistogram<T extends string> implements SampleLines {
         { labels: cell.labels, value: cell.count, metricName: `${this.name}_count` },
       );
     }
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+    return values;
   }
 
   /** Registry.resetMetrics(): every series back to zero. */

@@ -27,8 +27,6 @@ export interface Generation {
   readonly policy: Policy;
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly routers: ReadonlyMap<string, Router<CompiledRoute>>;
-  /** Listeners whose clients' x-forwarded-* headers are trusted. */
-  readonly trustForwarded: ReadonlySet<string>;
   readonly routes: readonly CompiledRoute[];
 }
 
@@ -172,7 +170,7 @@ export class Runtime {
     const replaced = new Map<string, DataPlaneListener>();
     try {
       for (const l of moved) {
-        const listener = this.newListener(l.name, l.address, l.limits);
+        const listener = this.newListener(l);
         await listener.listen();
         bound.push(listener);
       }
@@ -201,8 +199,8 @@ export class Runtime {
     }
 
     this.current = next; // the swap: requests from here on use the new generation
-    // A kept listener takes its new limits in place; rebinding would refuse connections meanwhile.
-    for (const l of policy.listeners) this.listeners.get(l.name)!.applyLimits(l.limits);
+    // A kept listener takes its new settings in place; rebinding would refuse connections meanwhile.
+    for (const l of policy.listeners) this.listeners.get(l.name)!.applySettings(l);
     this.publish(next);
     this.metrics.configReloads.inc({ result: 'success' });
     this.log.info({ trigger, generation: next.id, listeners: this.listenerAddresses() }, 'policy reloaded');
@@ -308,17 +306,14 @@ export class Runtime {
       routes.push(...compiled);
       routers.set(listener.name, new Router(compiled));
     }
-    const trustForwarded = new Set(policy.listeners.filter((l) => l.trustForwarded).map((l) => l.name));
-    return { id, users, policy, upstreams, routers, routes, trustForwarded };
+    return { id, users, policy, upstreams, routers, routes };
   }
 
-  private newListener(name: string, address: ListenerPolicy['address'], limits: ListenerPolicy['limits']): DataPlaneListener {
+  private newListener(settings: ListenerPolicy): DataPlaneListener {
+    const name = settings.name;
     return new DataPlaneListener(
-      name,
-      address,
-      limits,
+      settings,
       () => this.current.routers.get(name),
-      () => this.current.trustForwarded.has(name),
       this.metrics,
       this.log,
       this.accessLog,
@@ -326,9 +321,9 @@ export class Runtime {
     );
   }
 
-  private async bind({ name, address, limits }: ListenerPolicy): Promise<void> {
-    const listener = this.newListener(name, address, limits);
+  private async bind(settings: ListenerPolicy): Promise<void> {
+    const listener = this.newListener(settings);
     await listener.listen();
-    this.listeners.set(name, listener);
+    this.listeners.set(settings.name, listener);
   }
 }

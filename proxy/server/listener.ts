@@ -7,7 +7,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { HostPort, ListenerLimits } from '../config/policy.js';
+import type { HostPort, ListenerPolicy } from '../config/policy.js';
+
 import { clientGone, ProxyError, type Exchange, type Headers, type Outcome, type RequestBody, type UpstreamResponse } from '../policies/exchange.js';
 import { classifyError, outcomeOfStatus } from '../policies/outcome.js';
 import { RequestScope } from '../policies/request-scope.js';
@@ -26,6 +27,9 @@ import { answerLocally } from './local-answer.js';
 import { readRequestBody } from './request-body.js';
 import { answeredAtTarget } from './request-target.js';
 
+/** What a listener takes from its policy; a reload applies it again (applySettings). */
+type ListenerSettings = Pick<ListenerPolicy, 'name' | 'address' | 'limits' | 'trustForwarded'>;
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const NO_BODY: RequestBody = { kind: 'none' };
 
@@ -41,20 +45,25 @@ export class DataPlaneListener {
   private noRouteCount: CounterCell | undefined;
   private readonly limiter: ListenerLimiter;
 
+  readonly name: string;
+  readonly address: HostPort;
+  /** Whether this listener's clients' x-forwarded-* headers are trusted (listeners[].trustForwarded). */
+  private trustForwarded: boolean;
+
   constructor(
-    readonly name: string,
-    readonly address: HostPort,
-    limits: ListenerLimits,
+    settings: ListenerSettings,
     /** The router of the current policy generation for this listener. */
     private readonly router: () => Router<CompiledRoute> | undefined,
-    /** Whether the current policy generation trusts this listener's clients' x-forwarded-* headers. */
-    private readonly trustForwarded: () => boolean,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly accessLog: AccessLog,
     /** The process-wide bound on request bodies kept for replay. */
     private readonly replayMemory: ReplayMemory,
   ) {
+    const { name, limits } = settings;
+    this.name = name;
+    this.address = settings.address;
+    this.trustForwarded = settings.trustForwarded;
     this.server = createServer<typeof IncomingMessage, typeof ClientResponse>(
       { ...serverOptions(limits), ServerResponse: ClientResponse },
       (req, res) => {
@@ -64,9 +73,10 @@ export class DataPlaneListener {
     this.limiter = new ListenerLimiter(this.server, name, limits, metrics.listenerRejections(name), log);
   }
 
-  /** A reload's limits for this listener, applied without rebinding (see ListenerLimiter.apply). */
-  applyLimits(limits: ListenerLimits): void {
-    this.limiter.apply(limits);
+  /** A reload's settings for this listener, applied without rebinding (see ListenerLimiter.apply). */
+  applySettings(settings: ListenerSettings): void {
+    this.limiter.apply(settings.limits);
+    this.trustForwarded = settings.trustForwarded;
   }
 
   listen(): Promise<string> {
@@ -143,7 +153,7 @@ export class DataPlaneListener {
       remoteAddress: req.socket.remoteAddress,
       requestId,
       httpVersion: req.httpVersion,
-      trustForwarded: this.trustForwarded(),
+      trustForwarded: this.trustForwarded,
     });
     const exchange: Exchange = {
       method,

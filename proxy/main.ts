@@ -4,7 +4,7 @@ import { PolicyError } from './config/policy-error.js';
 import { tuneGarbageCollector } from './runtime/gc-tuning.js';
 import { Runtime } from './runtime/runtime.js';
 import { PolicyWatcher } from './runtime/policy-watcher.js';
-import { startAdmin } from './server/admin.js';
+import { startAdmin } from './admin/admin.js';
 import { createLoggers } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 

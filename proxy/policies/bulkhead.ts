@@ -2,9 +2,9 @@
  * Bulkhead: at most `maxConcurrent` requests hold a slot, at most `maxPending` wait for one (each no longer than
  * `queueTimeout`), the rest are turned away at once. One hanging dependency then fills only its own compartment.
  */
-import { clock, type Timer } from '../runtime/clock.js';
-import { ProxyError, type Layer } from './exchange.js';
-import type { RequestScope } from './request-scope.js';
+import { clock, type Timer } from '../core/clock.js';
+import { ProxyError, type Layer } from '../core/exchange.js';
+import type { RequestScope } from '../core/request-scope.js';
 
 export interface BulkheadLimits {
   maxConcurrent: number;

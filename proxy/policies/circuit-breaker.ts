@@ -7,10 +7,10 @@
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { BreakerPolicy, FallbackPolicy } from '../config/policy.js';
-import { clock } from '../runtime/clock.js';
+import { clock } from '../core/clock.js';
 import type { FailureKind } from '../config/schema.js';
-import { ProxyError, type Exchange, type Layer, type Send, type UpstreamResponse } from './exchange.js';
-import { OUTCOMES } from './outcome.js';
+import { ProxyError, type Exchange, type Layer, type Send, type UpstreamResponse } from '../core/exchange.js';
+import { OUTCOMES } from '../core/outcome.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 

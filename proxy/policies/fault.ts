@@ -3,7 +3,7 @@
  * application. Injected faults are marked on the exchange so logs and metrics never mistake them for real ones.
  */
 import type { FaultPolicy } from '../config/policy.js';
-import type { Layer } from './exchange.js';
+import type { Layer } from '../core/exchange.js';
 
 export function faultLayer(fault: FaultPolicy, injected: (kind: 'delay' | 'abort') => void, random: () => number = Math.random): Layer {
   return (next) => async (exchange) => {

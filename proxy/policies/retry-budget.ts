@@ -1,4 +1,4 @@
-import { clock, type Clock } from '../runtime/clock.js';
+import { clock, type Clock } from '../core/clock.js';
 
 const BUCKETS = 10;
 

@@ -3,10 +3,10 @@
  * budget and the deadline allow; exponential backoff with jitter; Retry-After on 429/503 honoured when it fits.
  */
 import type { RetryPolicy } from '../config/policy.js';
-import { clock } from '../runtime/clock.js';
+import { clock } from '../core/clock.js';
 import { backoffDelay, retryAfterMs } from './backoff.js';
-import { discard, ProxyError, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from './exchange.js';
-import { OUTCOMES } from './outcome.js';
+import { discard, ProxyError, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from '../core/exchange.js';
+import { OUTCOMES } from '../core/outcome.js';
 import type { RetryBudget } from './retry-budget.js';
 
 export interface RetryEvents {

@@ -8,9 +8,9 @@
  */
 import type { Logger } from 'pino';
 import type { RoutePolicy } from '../config/policy.js';
-import { bulkheadLayer, type Bulkhead } from '../policies/bulkhead.js';
+import { Bulkhead, bulkheadLayer } from '../policies/bulkhead.js';
 import { circuitBreakerLayer, RouteBreaker } from '../policies/circuit-breaker.js';
-import { compose, type Layer, type Outcome, type Send, type UnreplayableReason } from '../policies/exchange.js';
+import { compose, type Layer, type Outcome, type Send, type UnreplayableReason } from '../core/exchange.js';
 import { faultLayer } from '../policies/fault.js';
 import { retryLayer } from '../policies/retry.js';
 import { RetryBudget } from '../policies/retry-budget.js';
@@ -67,7 +67,7 @@ export function buildRoute(
     routeBulkhead =
       carried.routeBulkhead?.limits.maxConcurrent === policy.maxConcurrent
         ? carried.routeBulkhead
-        : metrics.bulkhead('route', route, { maxConcurrent: policy.maxConcurrent, maxPending: 0, queueTimeoutMs: 0 }, `route "${route}"`);
+        : new Bulkhead({ maxConcurrent: policy.maxConcurrent, maxPending: 0, queueTimeoutMs: 0 }, metrics.bulkheadEvents('route', route), `route "${route}"`);
     layers.push(bulkheadLayer(routeBulkhead));
   }
   layers.push(bulkheadLayer(upstream.bulkhead));

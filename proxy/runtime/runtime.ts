@@ -17,7 +17,7 @@ import type { Loggers } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { Upstream } from '../upstream/upstream.js';
 import { ReplayMemory } from '../server/replay-memory.js';
-import { clock } from './clock.js';
+import { clock } from '../core/clock.js';
 import { GenerationUsers } from './generation-users.js';
 
 export interface Generation {

@@ -5,7 +5,7 @@
  * handing it to the exchange as its InformationalSink costs nothing.
  */
 import { ServerResponse, type IncomingMessage } from 'node:http';
-import type { Headers, InformationalSink } from '../policies/exchange.js';
+import type { Headers, InformationalSink } from '../core/exchange.js';
 import { clientResponseHeaders } from './headers.js';
 
 export class ClientResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> implements InformationalSink {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Headers } from '../policies/exchange.js';
+import type { Headers } from '../core/exchange.js';
 
 const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'proxy-authorization', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
 /** Set by Breakwater alone unless the listener trusts its clients to have set them (a proxy in front of it). */

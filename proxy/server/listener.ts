@@ -9,12 +9,12 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort, ListenerPolicy } from '../config/policy.js';
 
-import { clientGone, ProxyError, type Exchange, type Headers, type Outcome, type RequestBody, type UpstreamResponse } from '../policies/exchange.js';
-import { classifyError, outcomeOfStatus } from '../policies/outcome.js';
-import { RequestScope } from '../policies/request-scope.js';
+import { clientGone, ProxyError, type Exchange, type Headers, type Outcome, type RequestBody, type UpstreamResponse } from '../core/exchange.js';
+import { classifyError, outcomeOfStatus } from '../core/outcome.js';
+import { RequestScope } from '../core/request-scope.js';
 import type { CompiledRoute } from '../routing/route-stack.js';
 import type { Router } from '../routing/router.js';
-import { clock } from '../runtime/clock.js';
+import { clock } from '../core/clock.js';
 import type { AccessLog, RouteAccessLog } from '../telemetry/access-log.js';
 import type { CounterCell } from '../telemetry/hot-counter.js';
 import type { Metrics } from '../telemetry/metrics.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { clientGone, type RequestBody } from '../policies/exchange.js';
-import type { RequestScope } from '../policies/request-scope.js';
+import { clientGone, type RequestBody } from '../core/exchange.js';
+import type { RequestScope } from '../core/request-scope.js';
 import type { ReplayMemory } from './replay-memory.js';
 
 const NONE: RequestBody = { kind: 'none' };

@@ -4,7 +4,7 @@
  * the route's constant fields serialised once, instead of going through pino's walk over an arbitrary object: on a
  * proxy answering in ~100 us, that walk and its garbage were a fifth of the CPU per request.
  */
-import type { Outcome, RetrySkipReason } from '../policies/exchange.js';
+import type { Outcome, RetrySkipReason } from '../core/exchange.js';
 
 export interface AccessEntry {
   method: string;

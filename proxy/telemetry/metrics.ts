@@ -3,8 +3,7 @@
  * upstream and endpoint names) or small fixed sets (status class, outcome, reason), so series stay bounded.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { Bulkhead, type BulkheadLimits } from '../policies/bulkhead.js';
-import { clock } from '../runtime/clock.js';
+import { clock } from '../core/clock.js';
 import { EVENT_LOOP_LAG_GAUGES, registerEventLoopLag } from './event-loop-lag.js';
 import type { Exposition } from './exposition.js';
 import { HotCounter, type CounterCell } from './hot-counter.js';
@@ -15,10 +14,16 @@ import { SharedRender } from './shared-render.js';
 
 type BulkheadScope = 'upstream' | 'route';
 
+/** What the bulkhead gauges read from a bulkhead at each scrape. */
+export interface BulkheadOccupancy {
+  readonly active: number;
+  readonly queued: number;
+}
+
 /** What the gauges read, when scraped, from an upstream of the generation that serves. */
 export interface ExportedUpstream {
   readonly name: string;
-  readonly bulkhead: Bulkhead;
+  readonly bulkhead: BulkheadOccupancy;
   readonly endpoints: readonly { readonly address: string; available(now: number): boolean }[];
 }
 
@@ -127,7 +132,7 @@ export class Metrics {
    * acquire, release or health change, and only what is exported here shows: a generation built by a reload that is
    * then refused never replaces the running one's series.
    */
-  private readonly bulkheads = new Map<string, { labels: { scope: BulkheadScope; name: string }; bulkhead: Bulkhead }>();
+  private readonly bulkheads = new Map<string, { labels: { scope: BulkheadScope; name: string }; bulkhead: BulkheadOccupancy }>();
   private readonly upstreams = new Map<string, ExportedUpstream>();
   readonly bulkheadActive = new ScrapedGauge({
     name: 'breakwater_bulkhead_active',
@@ -198,7 +203,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  private *bulkheadSeries(read: (bulkhead: Bulkhead) => number): Generator<readonly [{ scope: BulkheadScope; name: string }, number]> {
+  private *bulkheadSeries(read: (bulkhead: BulkheadOccupancy) => number): Generator<readonly [{ scope: BulkheadScope; name: string }, number]> {
     for (const { labels, bulkhead } of this.bulkheads.values()) yield [labels, read(bulkhead)];
   }
 
@@ -214,10 +219,10 @@ export class Metrics {
     return this.exposition.render();
   }
 
-  /** A bulkhead whose rejections are counted under `scope` and `name`; its slots show once exported. */
-  bulkhead(scope: BulkheadScope, name: string, limits: BulkheadLimits, label: string): Bulkhead {
+  /** Counts a bulkhead's rejections under `scope` and `name`; its slots show once exported. */
+  bulkheadEvents(scope: BulkheadScope, name: string): { rejected(reason: 'queue-full' | 'queue-timeout'): void } {
     const rejected = this.bulkheadRejected.cellsBy({ scope, name }, 'reason');
-    return new Bulkhead(limits, { rejected: (reason) => rejected(reason).inc() }, label);
+    return { rejected: (reason) => rejected(reason).inc() };
   }
 
   /** The rejection counters of one listener, every reason's series present from the start at 0. */
@@ -228,7 +233,7 @@ export class Metrics {
   }
 
   /** Exports a bulkhead's slots under `scope` and `name`, in place of any bulkhead exported there before. */
-  exportBulkhead(scope: BulkheadScope, name: string, bulkhead: Bulkhead): void {
+  exportBulkhead(scope: BulkheadScope, name: string, bulkhead: BulkheadOccupancy): void {
     this.bulkheads.set(`${scope}/${name}`, { labels: { scope, name }, bulkhead });
   }
 
@@ -250,7 +255,7 @@ export class Metrics {
   }
 
   /** Stops exporting a bulkhead that is gone, unless another has taken its name meanwhile. */
-  forgetBulkhead(scope: BulkheadScope, name: string, bulkhead: Bulkhead): void {
+  forgetBulkhead(scope: BulkheadScope, name: string, bulkhead: BulkheadOccupancy): void {
     const key = `${scope}/${name}`;
     if (this.bulkheads.get(key)?.bulkhead === bulkhead) this.bulkheads.delete(key);
   }

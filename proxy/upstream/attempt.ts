@@ -3,10 +3,10 @@
  * deadline on the shared clock (aborting the attempt, not just walking away from it), maps failures to their cause,
  * and feeds passive health.
  */
-import { clock } from '../runtime/clock.js';
+import { clock } from '../core/clock.js';
 import type { Dispatcher } from 'undici';
-import { ProxyError, type ErrorKind, type Exchange, type Send } from '../policies/exchange.js';
-import { classifyError } from '../policies/outcome.js';
+import { ProxyError, type ErrorKind, type Exchange, type Send } from '../core/exchange.js';
+import { classifyError } from '../core/outcome.js';
 import { ResponseRelay } from './response-relay.js';
 import type { Upstream } from './upstream.js';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { UpstreamPolicy } from '../config/policy.js';
-import { clock } from '../runtime/clock.js';
+import { clock } from '../core/clock.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Endpoint } from './endpoint.js';
 

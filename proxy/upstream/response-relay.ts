@@ -5,8 +5,8 @@
  * Readable stream first; on a bare proxy that measured about a fifth of the CPU per request.
  */
 import { util, type Dispatcher } from 'undici';
-import { ProxyError, type BodySink, type InformationalSink, type ResponseBody, type UpstreamResponse } from '../policies/exchange.js';
-import { classifyError, type Outcome } from '../policies/outcome.js';
+import { ProxyError, type BodySink, type InformationalSink, type ResponseBody, type UpstreamResponse } from '../core/exchange.js';
+import { classifyError, type Outcome } from '../core/outcome.js';
 import type { Endpoint } from './endpoint.js';
 import type { Upstream } from './upstream.js';
 

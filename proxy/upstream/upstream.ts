@@ -5,9 +5,9 @@
 import type { Logger } from 'pino';
 import type { UpstreamPolicy } from '../config/policy.js';
 import { DnsDiscovery, type DnsDiscoveryOptions } from '../discovery/dns.js';
-import type { Bulkhead } from '../policies/bulkhead.js';
-import { OUTCOMES, type Outcome } from '../policies/outcome.js';
-import { clock } from '../runtime/clock.js';
+import { Bulkhead } from '../policies/bulkhead.js';
+import { OUTCOMES, type Outcome } from '../core/outcome.js';
+import { clock } from '../core/clock.js';
 import type { ExportedUpstream, Metrics } from '../telemetry/metrics.js';
 import { LeastRequest, RoundRobin, type Balancer } from './balancer.js';
 import { Endpoint } from './endpoint.js';
@@ -40,10 +40,9 @@ export class Upstream implements ExportedUpstream {
   ) {
     this.balancer = policy.loadBalancing === 'least-request' ? new LeastRequest() : new RoundRobin();
     this.outliers = new OutlierDetector(policy.name, policy.outlierDetection, metrics, log);
-    this.bulkhead = metrics.bulkhead(
-      'upstream',
-      policy.name,
+    this.bulkhead = new Bulkhead(
       { maxConcurrent: policy.pool.maxConcurrent, maxPending: policy.pool.maxPending, queueTimeoutMs: policy.pool.queueTimeoutMs },
+      metrics.bulkheadEvents('upstream', policy.name),
       `upstream "${policy.name}"`,
     );
     this.setEndpoints(policy.endpoints);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { stringify } from 'yaml';
 import { Runtime } from '../../proxy/runtime/runtime.js';
-import { buildAdmin } from '../../proxy/server/admin.js';
+import { buildAdmin } from '../../proxy/admin/admin.js';
 import { createLoggers } from '../../proxy/telemetry/logger.js';
 import { Metrics } from '../../proxy/telemetry/metrics.js';
 import { withTestDefaults } from '../helpers/breakwater.js';
@@ -145,7 +145,7 @@ t.test('admin server', async (t) => {
 
 t.test('the admin server loads none of fastify\'s schema compilers', async (t) => {
   // In a fresh process, so that nothing else this test file imports has loaded them.
-  const admin = new URL('../../dist/proxy/server/admin.js', import.meta.url).href;
+  const admin = new URL('../../dist/proxy/admin/admin.js', import.meta.url).href;
   const script = `
     import { createRequire } from 'node:module';
     const { buildAdmin } = await import(${JSON.stringify(admin)});

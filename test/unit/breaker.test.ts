@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
 import type { BreakerPolicy, FallbackPolicy } from '../../proxy/config/policy.js';
 import { circuitBreakerLayer, RouteBreaker, type BreakerState } from '../../proxy/policies/circuit-breaker.js';
-import { ProxyError, type Exchange, type Send, type UpstreamResponse } from '../../proxy/policies/exchange.js';
-import { RequestScope } from '../../proxy/policies/request-scope.js';
+import { ProxyError, type Exchange, type Send, type UpstreamResponse } from '../../proxy/core/exchange.js';
+import { RequestScope } from '../../proxy/core/request-scope.js';
 
 const POLICY: BreakerPolicy = {
   errorThresholdPercentage: 50,

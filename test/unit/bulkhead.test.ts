@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Bulkhead, type BulkheadEvents } from '../../proxy/policies/bulkhead.js';
-import { clientGone, ProxyError } from '../../proxy/policies/exchange.js';
-import { RequestScope } from '../../proxy/policies/request-scope.js';
+import { clientGone, ProxyError } from '../../proxy/core/exchange.js';
+import { RequestScope } from '../../proxy/core/request-scope.js';
 
 const scope = () => new RequestScope();
 

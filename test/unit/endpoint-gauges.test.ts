@@ -4,7 +4,7 @@
 import t from 'tap';
 import { parsePrometheusText } from '../../chaos/prometheus-text.js';
 import { parsePolicy } from '../../proxy/config/load.js';
-import { clock } from '../../proxy/runtime/clock.js';
+import { clock } from '../../proxy/core/clock.js';
 import { createLoggers } from '../../proxy/telemetry/logger.js';
 import { Metrics } from '../../proxy/telemetry/metrics.js';
 import { Upstream } from '../../proxy/upstream/upstream.js';

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { Bulkhead } from '../../proxy/policies/bulkhead.js';
 import { createLoggers } from '../../proxy/telemetry/logger.js';
 import { Metrics } from '../../proxy/telemetry/metrics.js';
 import { Endpoint } from '../../proxy/upstream/endpoint.js';
@@ -29,7 +30,7 @@ type OutlierPolicy = ConstructorParameters<typeof OutlierDetector>[1];
 function detector(given: Partial<OutlierPolicy> & Pick<OutlierPolicy, 'consecutiveFailures' | 'baseEjectionTimeMs' | 'maxEjectionPercent'>, exported: Endpoint[] = []) {
   const policy: OutlierPolicy = { maxEjectionTimeMs: 3_600_000, decayIntervalMs: 3_600_000, ...given };
   const metrics = new Metrics();
-  const bulkhead = metrics.bulkhead('upstream', 'up', { maxConcurrent: 1, maxPending: 0, queueTimeoutMs: 0 }, 'upstream "up"');
+  const bulkhead = new Bulkhead({ maxConcurrent: 1, maxPending: 0, queueTimeoutMs: 0 }, metrics.bulkheadEvents('upstream', 'up'), 'upstream "up"');
   metrics.exportUpstream({ name: 'up', bulkhead, endpoints: exported });
   return { metrics, detector: new OutlierDetector('up', policy, metrics, createLoggers('silent').log) };
 }

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { backoffDelay, retryAfterMs } from '../../proxy/policies/backoff.js';
 import { RetryBudget } from '../../proxy/policies/retry-budget.js';
-import { Clock } from '../../proxy/runtime/clock.js';
-import { classifyError } from '../../proxy/policies/outcome.js';
+import { Clock } from '../../proxy/core/clock.js';
+import { classifyError } from '../../proxy/core/outcome.js';
 
 t.test('backoff grows exponentially to the cap, and each jitter stays in its range', async (t) => {
   const policy = { baseMs: 50, maxMs: 1000, jitter: 'none' as const };

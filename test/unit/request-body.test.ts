@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { clientGone, ProxyError } from '../../proxy/policies/exchange.js';
-import { RequestScope } from '../../proxy/policies/request-scope.js';
+import { clientGone, ProxyError } from '../../proxy/core/exchange.js';
+import { RequestScope } from '../../proxy/core/request-scope.js';
 import { ReplayMemory } from '../../proxy/server/replay-memory.js';
 import { readRequestBody } from '../../proxy/server/request-body.js';
 

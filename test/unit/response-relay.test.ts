@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import t from 'tap';
 import type { Dispatcher } from 'undici';
-import type { BodySink } from '../../proxy/policies/exchange.js';
+import type { BodySink } from '../../proxy/core/exchange.js';
 import { ResponseRelay } from '../../proxy/upstream/response-relay.js';
 
 /** Plays undici's side of the handler contract by hand, so each callback order can be driven exactly. */

@@ -8,10 +8,10 @@ import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/policy.js';
-import { clock } from '../runtime/clock.js';
+import { clock } from '../core/clock.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { boundAddress } from './bound-address.js';
+import { boundAddress } from '../server/bound-address.js';
 import { configView, REDACTED } from './config-view.js';
 
 export function isLoopback(address: string | undefined): boolean {
@@ -31,7 +31,7 @@ const NO_SCHEMA_COMPILERS = {
 
 function noSchemaCompiler(kind: string): () => never {
   return () => {
-    throw new Error(`admin routes take no ${kind} schemas: fastify's schema compilers are not loaded (proxy/server/admin.ts)`);
+    throw new Error(`admin routes take no ${kind} schemas: fastify's schema compilers are not loaded (proxy/admin/admin.ts)`);
   };
 }
 

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { OUTCOMES, type OutcomeRule } from './outcome.js';
 
-export const TABLE_START = '<!-- outcome-table:start (generated from proxy/policies/outcome.ts by npm run generate) -->';
+export const TABLE_START = '<!-- outcome-table:start (generated from proxy/core/outcome.ts by npm run generate) -->';
 export const TABLE_END = '<!-- outcome-table:end -->';
 
 const RETRIED: Record<OutcomeRule['retriedOn'], string> = {

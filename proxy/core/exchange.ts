@@ -4,8 +4,7 @@
  * cockatiel's policies, undici's interceptors).
  */
 import type { Readable } from 'node:stream';
-import type { ErrorKind, Outcome } from './outcome.js';
-import { OUTCOMES } from './outcome.js';
+import type { Outcome } from './outcome.js';
 import type { RequestScope } from './request-scope.js';
 
 export type { ErrorKind, Outcome } from './outcome.js';
@@ -88,31 +87,6 @@ export type Send = (exchange: Exchange) => Promise<UpstreamResponse>;
 
 /** A resilience policy: wraps "send this request" in one concern. */
 export type Layer = (next: Send) => Send;
-
-/** A failure Breakwater maps to its own response; `status` follows the cause, never a generic 500. */
-export class ProxyError extends Error {
-  readonly kind: ErrorKind;
-  readonly status: number;
-  /** Extra response headers (Retry-After, x-breakwater-*). */
-  readonly headers: Headers;
-  constructor(kind: ErrorKind, message: string, headers: Headers = {}, options?: { cause?: unknown }) {
-    // An expected outcome (a deadline, an open circuit, a full bulkhead) is answered and counted, never debugged from
-    // a stack; capturing one per rejection was a large share of the fast-fail path's allocations.
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(message, options);
-    Error.stackTraceLimit = stackTraceLimit;
-    this.name = 'ProxyError';
-    this.kind = kind;
-    this.headers = headers;
-    this.status = OUTCOMES[kind].client as number;
-  }
-}
-
-/** The client closed its connection: whatever is in flight for it stops. */
-export function clientGone(): ProxyError {
-  return new ProxyError('client-gone', 'the client closed the connection');
-}
 
 /** Frees an upstream response the caller will not forward, so its connection goes back to the pool. */
 export function discard(response: UpstreamResponse): void {

@@ -8,7 +8,7 @@
  * The route deadline lives here too: one timer on the shared clock per request, from the arrival of its head.
  */
 import { clock, type Timer } from './clock.js';
-import { ProxyError } from './exchange.js';
+import { ProxyError } from './proxy-error.js';
 
 /** Whatever waits or works on the request's behalf: told once, with the reason, when the request is stopped. */
 export interface AbortListener {

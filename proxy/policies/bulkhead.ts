@@ -3,7 +3,8 @@
  * `queueTimeout`), the rest are turned away at once. One hanging dependency then fills only its own compartment.
  */
 import { clock, type Timer } from '../core/clock.js';
-import { ProxyError, type Layer } from '../core/exchange.js';
+import type { Layer } from '../core/exchange.js';
+import { ProxyError } from '../core/proxy-error.js';
 import type { RequestScope } from '../core/request-scope.js';
 
 export interface BulkheadLimits {

@@ -9,7 +9,8 @@ import CircuitBreaker from 'opossum';
 import type { BreakerPolicy, FallbackPolicy } from '../config/policy.js';
 import { clock } from '../core/clock.js';
 import type { FailureKind } from '../config/schema.js';
-import { ProxyError, type Exchange, type Layer, type Send, type UpstreamResponse } from '../core/exchange.js';
+import type { Exchange, Layer, Send, UpstreamResponse } from '../core/exchange.js';
+import { ProxyError } from '../core/proxy-error.js';
 import { OUTCOMES } from '../core/outcome.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';

@@ -5,7 +5,8 @@
 import type { RetryPolicy } from '../config/policy.js';
 import { clock } from '../core/clock.js';
 import { backoffDelay, retryAfterMs } from './backoff.js';
-import { discard, ProxyError, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from '../core/exchange.js';
+import { discard, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from '../core/exchange.js';
+import { ProxyError } from '../core/proxy-error.js';
 import { OUTCOMES } from '../core/outcome.js';
 import type { RetryBudget } from './retry-budget.js';
 

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort, ListenerPolicy } from '../config/policy.js';
 
-import { clientGone, ProxyError, type Exchange, type Headers, type Outcome, type RequestBody, type UpstreamResponse } from '../core/exchange.js';
+import type { Exchange, Headers, Outcome, RequestBody, UpstreamResponse } from '../core/exchange.js';
+import { clientGone, ProxyError } from '../core/proxy-error.js';
 import { classifyError, outcomeOfStatus } from '../core/outcome.js';
 import { RequestScope } from '../core/request-scope.js';
 import type { CompiledRoute } from '../routing/route-stack.js';

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { clientGone, type RequestBody } from '../core/exchange.js';
+import type { RequestBody } from '../core/exchange.js';
+import { clientGone } from '../core/proxy-error.js';
 import type { RequestScope } from '../core/request-scope.js';
 import type { ReplayMemory } from './replay-memory.js';
 

@@ -5,7 +5,8 @@
  */
 import { clock } from '../core/clock.js';
 import type { Dispatcher } from 'undici';
-import { ProxyError, type ErrorKind, type Exchange, type Send } from '../core/exchange.js';
+import type { ErrorKind, Exchange, Send } from '../core/exchange.js';
+import { ProxyError } from '../core/proxy-error.js';
 import { classifyError } from '../core/outcome.js';
 import { ResponseRelay } from './response-relay.js';
 import type { Upstream } from './upstream.js';

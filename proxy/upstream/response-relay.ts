@@ -5,7 +5,8 @@
  * Readable stream first; on a bare proxy that measured about a fifth of the CPU per request.
  */
 import { util, type Dispatcher } from 'undici';
-import { ProxyError, type BodySink, type InformationalSink, type ResponseBody, type UpstreamResponse } from '../core/exchange.js';
+import type { BodySink, InformationalSink, ResponseBody, UpstreamResponse } from '../core/exchange.js';
+import { ProxyError } from '../core/proxy-error.js';
 import { classifyError, type Outcome } from '../core/outcome.js';
 import type { Endpoint } from './endpoint.js';
 import type { Upstream } from './upstream.js';

@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap';
 import type { BreakerPolicy, FallbackPolicy } from '../../proxy/config/policy.js';
 import { circuitBreakerLayer, RouteBreaker, type BreakerState } from '../../proxy/policies/circuit-breaker.js';
-import { ProxyError, type Exchange, type Send, type UpstreamResponse } from '../../proxy/core/exchange.js';
+import type { Exchange, Send, UpstreamResponse } from '../../proxy/core/exchange.js';
+import { ProxyError } from '../../proxy/core/proxy-error.js';
 import { RequestScope } from '../../proxy/core/request-scope.js';
 
 const POLICY: BreakerPolicy = {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Bulkhead, type BulkheadEvents } from '../../proxy/policies/bulkhead.js';
-import { clientGone, ProxyError } from '../../proxy/core/exchange.js';
+import { clientGone, ProxyError } from '../../proxy/core/proxy-error.js';
 import { RequestScope } from '../../proxy/core/request-scope.js';
 
 const scope = () => new RequestScope();

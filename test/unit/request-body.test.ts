@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { clientGone, ProxyError } from '../../proxy/core/exchange.js';
+import { clientGone, ProxyError } from '../../proxy/core/proxy-error.js';
 import { RequestScope } from '../../proxy/core/request-scope.js';
 import { ReplayMemory } from '../../proxy/server/replay-memory.js';
 import { readRequestBody } from '../../proxy/server/request-body.js';

@@ -7,7 +7,7 @@ export interface BenchOptions {
   outDir: string;
   /** --soak [DURATION]: run only the memory soak, this long (10 min by default, seconds in a smoke run). */
   soakS?: number;
-  /** --rate N: the soak's open-loop rate; by default half the measured maximum (bench/soak.ts). */
+  /** --rate N: the soak's open-loop rate; by default half the measured maximum (bench/soak/memory-soak.ts). */
   soakRps?: number;
   /** --hostile [DURATION]: run only the hostile soak, this long (10 min by default, seconds in a smoke run). */
   hostileS?: number;

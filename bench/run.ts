@@ -1,29 +1,31 @@
 // `npm run bench [-- --smoke] [-- --out DIR]`: starts the upstream and every target, measures them
-// interleaved, runs the Breakwater scenarios and scale cases, and writes <date>.json and <date>.md.
-// `npm run bench -- --soak [DURATION]` runs only the memory soak and writes <date>.soak.json and .md;
-// `npm run bench -- --hostile [DURATION]` only the hostile soak, <date>.hostile.json and .md.
+// interleaved, runs the Breakwater scenarios and scale cases, and writes compare.json and compare.md.
+// `npm run bench -- --soak [DURATION]` runs only the memory soak and writes soak.json and .md;
+// `npm run bench -- --hostile [DURATION]` only the hostile soak, hostile.json and .md.
+// One file pair per mode, replaced by each run (the date is inside): bench/results holds the latest run of each mode,
+// and git and bench/HISTORY.md hold the ones before.
 // Every process it starts is ended on exit, on SIGINT/SIGTERM and on error.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { breakwaterUnavailableReason, chartNodeOptions } from './breakwater.js';
-import { killAllProcessesNow, setProcessLogDirectory, stopAllProcesses } from './children.js';
-import { compareTargets } from './compare-targets.js';
-import { evaluateGoals, withComparisons } from './goals.js';
-import { measureHostile } from './hostile.js';
-import { evaluateHostileGoals } from './hostile-goals.js';
-import { nodeClosedLoop } from './node-load.js';
+import { breakwaterUnavailableReason, chartNodeOptions } from './targets/breakwater.js';
+import { killAllProcessesNow, setProcessLogDirectory, stopAllProcesses } from './harness/children.js';
+import { compareTargets } from './compare/interleaved-rounds.js';
+import { evaluateGoals, withComparisons } from './compare/goals.js';
+import { measureHostile } from './hostile/hostile-soak.js';
+import { evaluateHostileGoals } from './hostile/goals.js';
+import { nodeClosedLoop } from './load/node-load.js';
 import { parseOptions, settingsFor } from './options.js';
-import { machineCpuTicks, stealPercent } from './proc-stats.js';
-import { renderHostileMarkdown, renderMarkdown, renderSoakMarkdown } from './report-markdown.js';
-import type { BenchReport, HostileReport, SoakReport } from './results.js';
-import { measureScale } from './scale.js';
-import { measureScenarios } from './scenarios.js';
-import { evaluateSoakGoals, measureSoak } from './soak.js';
-import { startTargets } from './targets.js';
-import { commandAvailable, INSTALL_HINT } from './tools.js';
-import { startMainUpstream, startNodeUpstream } from './upstream.js';
-import { wrkGenerator } from './wrk.js';
+import { machineCpuTicks, stealPercent } from './harness/proc-stats.js';
+import { renderHostileMarkdown, renderMarkdown, renderSoakMarkdown } from './report/markdown.js';
+import type { BenchReport, HostileReport, SoakReport } from './report/results.js';
+import { measureScale } from './compare/scale.js';
+import { measureScenarios } from './compare/scenarios.js';
+import { evaluateSoakGoals, measureSoak } from './soak/memory-soak.js';
+import { startTargets } from './targets/comparison-targets.js';
+import { commandAvailable, INSTALL_HINT } from './harness/tools.js';
+import { startMainUpstream, startNodeUpstream } from './targets/upstream.js';
+import { wrkGenerator } from './load/wrk.js';
 
 /** 127.0.0.1 ... 127.0.0.200: the upstream answers on all of them for the 200-endpoint scale case. */
 const UPSTREAM_HOSTS = Array.from({ length: 200 }, (_, index) => `127.0.0.${index + 1}`);
@@ -79,9 +81,9 @@ async function main(argv: readonly string[]): Promise<void> {
       stealPercent: stealPercent(cpuTicksBefore, machineCpuTicks()),
     },
   });
-  const write = (suffix: string, json: object, markdown: string): void => {
+  const write = (mode: 'compare' | 'soak' | 'hostile', json: object, markdown: string): void => {
     // A smoke run must never overwrite the committed results of a real one.
-    const baseName = `${new Date().toISOString().slice(0, 10)}${suffix}${options.smoke ? '.smoke' : ''}`;
+    const baseName = `${mode}${options.smoke ? '.smoke' : ''}`;
     mkdirSync(options.outDir, { recursive: true });
     writeFileSync(join(options.outDir, `${baseName}.json`), `${JSON.stringify(json, null, 2)}\n`);
     writeFileSync(join(options.outDir, `${baseName}.md`), markdown);
@@ -97,7 +99,7 @@ async function main(argv: readonly string[]): Promise<void> {
       notes: options.smoke ? ['smoke run: a few seconds of everything; checks the harness, not the proxy'] : [],
       goals: evaluateHostileGoals(measured.hostile),
     };
-    write('.hostile', report, renderHostileMarkdown(report));
+    write('hostile', report, renderHostileMarkdown(report));
     for (const goal of report.goals) log(`${goal.met === null ? 'n/a' : goal.met ? 'met' : 'NOT met'}: ${goal.goal}: ${goal.value}`);
     return;
   }
@@ -126,7 +128,7 @@ async function main(argv: readonly string[]): Promise<void> {
       soak,
       goals: evaluateSoakGoals(soak),
     };
-    write('.soak', report, renderSoakMarkdown(report));
+    write('soak', report, renderSoakMarkdown(report));
     return;
   }
   const nodeUpstream =
@@ -180,7 +182,7 @@ async function main(argv: readonly string[]): Promise<void> {
     scale,
     goals: evaluateGoals(targets, scenarios, scale),
   };
-  write('', report, renderMarkdown(report));
+  write('compare', report, renderMarkdown(report));
 }
 
 let shuttingDown = false;

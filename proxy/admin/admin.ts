@@ -21,7 +21,7 @@ export function isLoopback(address: string | undefined): boolean {
 
 /**
  * The admin routes declare no schemas, so fastify's default compilers (ajv with its formats, fast-json-stringify) would
- * be loaded and never used: ~100 files, about 2 MB of heap. Naming builders keeps fastify from requiring them; a route
+ * be loaded and never used, a hundred files and their heap. Naming builders keeps fastify from requiring them; a route
  * given a schema later fails at start-up with this message rather than going unchecked.
  */
 const NO_SCHEMA_COMPILERS = {

@@ -1,7 +1,8 @@
 /**
  * Writes policy-validator.ts: ajv's standalone code for the policy schema. Checking a policy then loads neither
- * ajv's compiler nor TypeBox, which cost each check in the child ~0.3 s of CPU and a proxy that checked a small
- * policy in-process 7-9 MB of RSS (fastify generates its own config validator the same way). After changing schema.ts or formats.ts, run `npm run generate`;
+ * ajv's compiler nor TypeBox, whose loading would dominate the CPU of a check in the child and the memory a small
+ * in-process check adds to the proxy (fastify generates its own config validator the same way). After changing
+ * schema.ts or formats.ts, run `npm run generate`;
  * test/unit/policy-validator.test.ts fails while the committed file is stale.
  */
 import { writeFileSync } from 'node:fs';

@@ -8,8 +8,8 @@
  * within what the operator set (NODE_OPTIONS=--max-old-space-size): a file too large to check is refused like any bad
  * file, and the running proxy keeps serving. A process, not a worker thread: V8 applies --max-old-space-size to every
  * isolate of a process and ignores a worker's resourceLimits then (nodejs/node#43991), and a process that runs out of
- * heap aborts as a whole. A small file is checked in-process instead: starting the child costs ~0.25 s of CPU, while
- * parsing 16 KiB holds the loop for ~10-20 ms and leaves little garbage.
+ * heap aborts as a whole. A small file is checked in-process instead: starting a child costs far more CPU than
+ * parsing 16 KiB, which holds the loop for only milliseconds and leaves little garbage.
  */
 import { fork } from 'node:child_process';
 import { stat } from 'node:fs/promises';

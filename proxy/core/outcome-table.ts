@@ -1,6 +1,6 @@
 /**
- * Renders the outcome table (outcome.ts) as the README's Markdown table: `npm run generate` writes it between the
- * README's outcome-table markers, and test/unit/outcome.test.ts fails while the README's copy is stale.
+ * Renders the outcome table (outcome.ts) as Markdown: `npm run generate` writes it between the outcome-table markers
+ * of docs/outcomes.md, and test/unit/outcome.test.ts fails while that copy is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -41,7 +41,7 @@ export function outcomeTableMarkdown(): string {
   ].join('\n');
 }
 
-/** The README text with its outcome table replaced by the current one. */
+/** The document's text with its outcome table replaced by the current one. */
 export function withOutcomeTable(readme: string): string {
   const start = readme.indexOf(TABLE_START);
   const end = readme.indexOf(TABLE_END);

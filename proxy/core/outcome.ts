@@ -1,7 +1,7 @@
 /**
  * One classification of what became of a request or an attempt. Retries, the circuit breaker, outlier detection,
  * metrics and the access log all read this table, so a failure is never a success to one of them and a failure to
- * another; the README's outcome table is rendered from it (test/unit/outcome.test.ts keeps the two equal).
+ * another; the outcome table in docs/outcomes.md is rendered from it (test/unit/outcome.test.ts keeps the two equal).
  */
 
 /** What became of a request, one bounded label value. */
@@ -37,7 +37,7 @@ export interface OutcomeRule {
   endpointFailure: boolean | null;
   /** What the client is told: an HTTP status Breakwater answers with, or the upstream's own. */
   client: number | 'upstream';
-  /** One line for the README. */
+  /** One line for docs/outcomes.md. */
   meaning: string;
 }
 

@@ -9,7 +9,7 @@ export class ProxyError extends Error {
   readonly headers: Record<string, string>;
   constructor(kind: ErrorKind, message: string, headers: Record<string, string> = {}, options?: { cause?: unknown }) {
     // An expected outcome (a deadline, an open circuit, a full bulkhead) is answered and counted, never debugged from
-    // a stack; capturing one per rejection was a large share of the fast-fail path's allocations.
+    // a stack, and capturing one per rejection would be much of what the fast-fail path allocates.
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     super(message, options);

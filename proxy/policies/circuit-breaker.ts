@@ -58,8 +58,8 @@ export class RouteBreaker {
   ) {}
 
   /**
-   * Builds opossum's rolling window (its buckets, listeners and closures: ~7 KB of heap) on the route's first call, so
-   * the breaker of a route this application never calls costs about a hundred bytes. Reading state must not call this.
+   * Builds opossum's rolling window (its buckets, listeners and closures, kilobytes of heap) on the route's first call,
+   * so the breaker of a route this application never calls costs next to nothing. Reading state must not call this.
    */
   private ensureCircuit(): CircuitBreaker<[Exchange, Send], UpstreamResponse> {
     if (!this.circuit) {

@@ -1,6 +1,6 @@
 /**
  * A Prometheus counter for the request path. prom-client hashes the label set on every inc(), even through a bound
- * child, and that showed in profiles; here each series is a plain number that the request path bumps. It joins
+ * child, a cost paid on every request; here each series is a plain number that the request path bumps. It joins
  * prom-client's Registry as a metric of its own (name, help, type, get, reset) and writes its sample lines itself, each
  * cell's labels formatted once, so a scrape reads every count made before it and renders thousands of series a slice
  * at a time (see exposition.ts).

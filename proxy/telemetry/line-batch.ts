@@ -1,8 +1,8 @@
 /**
  * Collects log lines and hands them to the destination joined, `minLength` characters at a time. sonic-boom's own
  * minLength batching appends each line to one growing string and measures that string's byte length on every write,
- * which flattens the whole pending batch each time: with ~300-character access lines and 4 KiB batches that copied
- * about 3 KB per request. Joining the lines once per batch copies each line once.
+ * which flattens the whole pending batch each time, copying each line over and over as the batch grows. Joining the
+ * lines once per batch copies each line once.
  */
 export interface LineDestination {
   write(data: string): unknown;

@@ -43,8 +43,8 @@ export interface Loggers {
 /**
  * JSON lines on stdout, written in batches of 4 KiB rather than one write(2) per line (LineBatch), and flushed at
  * least every 100 ms so a person (or a test) tailing the output never waits long. The batches are written
- * synchronously (pino's own default): an asynchronous fs.write hands every batch to libuv's thread pool, which
- * measured 8.5 us of CPU per line against 3.2 us, and the pool's threads share the proxy's core. sonic-boom (pino's
+ * synchronously (pino's own default): an asynchronous fs.write hands every batch to libuv's thread pool, which costs
+ * more CPU per line than the write itself, on threads that share the proxy's core. sonic-boom (pino's
  * destination) still does the writing: partial writes, EAGAIN on a full pipe. Level from BREAKWATER_LOG_LEVEL, else
  * the policy file.
  */

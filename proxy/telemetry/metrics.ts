@@ -35,8 +35,9 @@ export type ListenerRejectReason = (typeof LISTENER_REJECT_REASONS)[number];
 
 /**
  * How often the nodejs_eventloop_lag_* histogram samples the loop. prom-client's 10 ms default is a timer waking an
- * idle sidecar 100 times a second, about half its idle CPU; at 100 ms a stall of that length is still always seen and
- * shorter ones in proportion to their length, which keeps the percentiles a fair sample of the delay a request meets.
+ * idle sidecar 100 times a second, a large share of its idle CPU; at 100 ms a stall of that length is still always
+ * seen and shorter ones in proportion to their length, which keeps the percentiles a fair sample of the delay a
+ * request meets.
  */
 const EVENT_LOOP_SAMPLE_MS = 100;
 /**

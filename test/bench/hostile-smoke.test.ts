@@ -2,7 +2,7 @@
 // hostile client beside normal traffic) must write a report in which normal traffic was answered, every hostile
 // client connected, reloads were counted and the bulkhead gauges were read, during the load and after it.
 import t from 'tap';
-import type { HostileReport } from '../../bench/results.js';
+import type { HostileReport } from '../../bench/report/results.js';
 import { runBench } from './run-bench.js';
 
 /** A 4 s load plus start, a settle of at most 10 s and stop: well under this. */
@@ -13,7 +13,7 @@ const SMOKE_SUCCESS_MIN = 0.99;
 const isPositive = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0;
 
 t.test('--smoke --hostile writes a hostile soak report', async (t) => {
-  const report = await runBench<HostileReport>(t, ['--smoke', '--hostile'], '.hostile.smoke', RUN_DEADLINE_MS);
+  const report = await runBench<HostileReport>(t, ['--smoke', '--hostile'], 'hostile.smoke', RUN_DEADLINE_MS);
   if (!report) return;
   t.equal(report.smoke, true);
   const { hostile, settings } = report;

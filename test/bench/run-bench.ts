@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Runs the harness to completion (SIGINT at `deadlineMs`) and returns the JSON report whose name ends in `suffix`. */
-export async function runBench<T>(t: Test, args: readonly string[], suffix: string, deadlineMs: number): Promise<T | undefined> {
+/** Runs the harness to completion (SIGINT at `deadlineMs`) and returns the JSON report `baseName`.json. */
+export async function runBench<T>(t: Test, args: readonly string[], baseName: string, deadlineMs: number): Promise<T | undefined> {
   const outDir = t.testdir();
   const child = spawn(process.execPath, ['dist/bench/run.js', ...args, '--out', outDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -23,8 +23,8 @@ export async function runBench<T>(t: Test, args: readonly string[], suffix: stri
   t.equal(code, 0, `bench ${args.join(' ')} exits 0 within ${deadlineMs} ms`, { stderr });
 
   const files = readdirSync(outDir);
-  const jsonFile = files.find((name) => name.endsWith(`${suffix}.json`));
-  t.ok(jsonFile, `a <date>${suffix}.json is written (found: ${files.join(', ')})`);
-  t.ok(files.some((name) => name.endsWith(`${suffix}.md`)), `a <date>${suffix}.md is written`);
-  return jsonFile ? (JSON.parse(readFileSync(join(outDir, jsonFile), 'utf8')) as T) : undefined;
+  const jsonFile = `${baseName}.json`;
+  t.ok(files.includes(jsonFile), `${jsonFile} is written (found: ${files.join(', ')})`);
+  t.ok(files.includes(`${baseName}.md`), `${baseName}.md is written`);
+  return files.includes(jsonFile) ? (JSON.parse(readFileSync(join(outDir, jsonFile), 'utf8')) as T) : undefined;
 }

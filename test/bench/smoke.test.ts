@@ -4,7 +4,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { BenchReport, SoakReport } from '../../bench/results.js';
+import type { BenchReport, SoakReport } from '../../bench/report/results.js';
 import { runBench } from './run-bench.js';
 
 const RUN_DEADLINE_MS = 150_000;
@@ -16,7 +16,7 @@ const isPositive = (value: unknown): boolean => typeof value === 'number' && Num
 const isSkipReason = (value: unknown): boolean => typeof value === 'string' && value.trim().length > 0;
 
 t.test('--smoke writes a report with figures or a skip reason for everything', async (t) => {
-  const report = await runBench<BenchReport>(t, ['--smoke'], '.smoke', RUN_DEADLINE_MS);
+  const report = await runBench<BenchReport>(t, ['--smoke'], 'compare.smoke', RUN_DEADLINE_MS);
   if (!report) return;
   t.equal(report.smoke, true);
   const chartValues = parse(readFileSync('charts/breakwater/values.yaml', 'utf8')) as { breakwater: { nodeOptions: string } };
@@ -78,7 +78,7 @@ t.test('--smoke writes a report with figures or a skip reason for everything', a
 });
 
 t.test('--smoke --soak writes a soak report with memory per window and a growth verdict', async (t) => {
-  const report = await runBench<SoakReport>(t, ['--smoke', '--soak'], '.soak.smoke', RUN_DEADLINE_MS);
+  const report = await runBench<SoakReport>(t, ['--smoke', '--soak'], 'soak.smoke', RUN_DEADLINE_MS);
   if (!report) return;
   t.equal(report.smoke, true);
   const { soak } = report;

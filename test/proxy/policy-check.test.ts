@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { stringify } from 'yaml';
-import { realisticRoute } from '../../bench/breakwater.js';
+import { realisticRoute } from '../../bench/targets/breakwater.js';
 import { Runtime } from '../../proxy/runtime/runtime.js';
 import { DataPlaneListener } from '../../proxy/server/listener.js';
 import { createLoggers } from '../../proxy/telemetry/logger.js';

@@ -134,9 +134,19 @@ t.test('listener limits: a limit that would switch a check off, or refuse every 
   t.match(problems, /listeners\[0\]\.limits\.maxBodySize: unknown key/);
 });
 
-t.test('the policy example in the README loads, listener limits included', async (t) => {
+/** Every YAML block of the README's policy section: the example, and the key reference while it is YAML. */
+function readmePolicyBlocks(): string[] {
   const readme = readFileSync('README.md', 'utf8');
-  const start = readme.indexOf('```yaml\n', readme.indexOf('## The policy file')) + '```yaml\n'.length;
-  const policy = parsePolicy(readme.slice(start, readme.indexOf('```', start)), 'README.md');
-  t.same(policy.listeners[0]!.limits, { headersTimeoutMs: 10_000, requestBodyTimeoutMs: 30_000, idleTimeoutMs: 65_000, maxConnections: 4096, maxHeaderSizeBytes: 16 * 1024 });
+  const sectionStart = readme.indexOf('## The policy file');
+  const section = readme.slice(sectionStart, readme.indexOf('\n## ', sectionStart + 1));
+  return [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!);
+}
+
+t.test('the policy examples in the README load, listener limits included', async (t) => {
+  const blocks = readmePolicyBlocks();
+  t.ok(blocks.length > 0, 'the policy section has a YAML example');
+  for (const block of blocks) {
+    const policy = parsePolicy(block, 'README.md');
+    t.same(policy.listeners[0]!.limits, { headersTimeoutMs: 10_000, requestBodyTimeoutMs: 30_000, idleTimeoutMs: 65_000, maxConnections: 4096, maxHeaderSizeBytes: 16 * 1024 });
+  }
 });

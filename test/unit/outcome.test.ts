@@ -3,12 +3,12 @@ import t from 'tap';
 import { classifyError, OUTCOMES } from '../../proxy/core/outcome.js';
 import { outcomeTableMarkdown, TABLE_END, TABLE_START } from '../../proxy/core/outcome-table.js';
 
-t.test('the README states the outcome table the code uses (npm run generate rewrites it)', async (t) => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
-  t.ok(start !== -1 && end > start, 'the README has the outcome-table markers');
-  t.equal(readme.slice(start + TABLE_START.length, end).trim(), outcomeTableMarkdown(), 'README outcome table is stale: run npm run generate');
+t.test('docs/outcomes.md states the outcome table the code uses (npm run generate rewrites it)', async (t) => {
+  const doc = readFileSync(new URL('../../docs/outcomes.md', import.meta.url), 'utf8');
+  const start = doc.indexOf(TABLE_START);
+  const end = doc.indexOf(TABLE_END);
+  t.ok(start !== -1 && end > start, 'docs/outcomes.md has the outcome-table markers');
+  t.equal(doc.slice(start + TABLE_START.length, end).trim(), outcomeTableMarkdown(), 'docs/outcomes.md outcome table is stale: run npm run generate');
 });
 
 t.test('a client leaving is neutral everywhere; deterministic failures are never retried', async (t) => {

@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/policy.js';
 import { clock } from '../core/clock.js';
+import { BREAKER_STATE, type RouteBreaker } from '../policies/circuit-breaker.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { boundAddress } from '../server/bound-address.js';
@@ -69,7 +70,11 @@ export function buildAdmin(runtime: () => Runtime | undefined, metrics: Metrics)
   app.get('/breakers', async (_req, reply) => {
     const rt = runtime();
     if (!rt) return reply.code(503).send({ error: 'starting' });
-    return { breakers: rt.generation.routes.filter((r) => r.breaker).map((r) => ({ listener: r.policy.listener, ...r.breaker!.snapshot() })) };
+    const breakers = rt.generation.routes.flatMap((r) => {
+      const breaker = r.shared.get(BREAKER_STATE)?.state.value as RouteBreaker | undefined;
+      return breaker ? [{ listener: r.policy.listener, ...breaker.snapshot() }] : [];
+    });
+    return { breakers };
   });
   app.get('/endpoints', async (_req, reply) => {
     const rt = runtime();

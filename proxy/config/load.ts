@@ -345,6 +345,12 @@ function normalizeRoute(r: RouteFile, listener: string): RoutePolicy {
           abort: r.fault.abort,
         }
       : undefined,
+    hedge: r.hedge
+      ? {
+          ...(r.hedge.delay.startsWith('p') ? { percentile: Number(r.hedge.delay.slice(1)) } : { delayMs: parseDuration(r.hedge.delay)! }),
+          maxAttempts: r.hedge.maxAttempts ?? 2,
+        }
+      : undefined,
     fingerprint: JSON.stringify(r),
   };
 }

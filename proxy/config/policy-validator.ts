@@ -4,12 +4,12 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import { policyFormats } from './formats.js';
 export const validatePolicyFile = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}},"hedge":{"additionalProperties":false,"type":"object","required":["delay"],"properties":{"delay":{"anyOf":[{"format":"duration","type":"string"},{"pattern":"^p(50|[5-9][0-9](\\.[0-9]+)?)$","type":"string"}]},"maxAttempts":{"minimum":2,"maximum":5,"type":"integer"}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
 const formats0 = policyFormats.address;
 const formats4 = policyFormats.duration;
 const formats10 = policyFormats.size;
-const formats30 = policyFormats.endpoint;
-const formats36 = policyFormats.authority;
+const formats32 = policyFormats.endpoint;
+const formats38 = policyFormats.authority;
 const func2 = ucs2lengthModule.default;
 const func3 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
@@ -17,7 +17,8 @@ const pattern2 = new RegExp("^/", "u");
 const pattern4 = new RegExp("^[A-Za-z]+$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
 const pattern6 = new RegExp("^(.*)$", "u");
-const pattern8 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
+const pattern7 = new RegExp("^p(50|[5-9][0-9](\\.[0-9]+)?)$", "u");
+const pattern9 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2179,9 +2180,11 @@ vErrors.push(err167);
 errors++;
 }
 }
-}
-else {
-const err168 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
+if(data14.hedge !== undefined){
+let data61 = data14.hedge;
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+if(data61.delay === undefined){
+const err168 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/required",keyword:"required",params:{missingProperty: "delay"},message:"must have required property '"+"delay"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data61};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2190,10 +2193,9 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-}
-else {
-const err169 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data13};
+for(const key16 in data61){
+if(!((key16 === "delay") || (key16 === "maxAttempts"))){
+const err169 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data61};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2203,9 +2205,14 @@ vErrors.push(err169);
 errors++;
 }
 }
-}
-else {
-const err170 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
+if(data61.delay !== undefined){
+let data62 = data61.delay;
+const _errs179 = errors;
+let valid32 = false;
+const _errs180 = errors;
+if(typeof data62 === "string"){
+if(!(formats4(data62))){
+const err170 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/anyOf/0/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.anyOf[0],data:data62};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2215,9 +2222,8 @@ vErrors.push(err170);
 errors++;
 }
 }
-}
 else {
-const err171 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
+const err171 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.anyOf[0],data:data62};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2226,12 +2232,13 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-if(data.upstreams !== undefined){
-let data61 = data.upstreams;
-if(Array.isArray(data61)){
-if(data61.length < 1){
-const err172 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data61};
+var _valid5 = _errs180 === errors;
+valid32 = valid32 || _valid5;
+if(!valid32){
+const _errs182 = errors;
+if(typeof data62 === "string"){
+if(!pattern7.test(data62)){
+const err172 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^p(50|[5-9][0-9](\\.[0-9]+)?)$"},message:"must match pattern \""+"^p(50|[5-9][0-9](\\.[0-9]+)?)$"+"\"",schema:"^p(50|[5-9][0-9](\\.[0-9]+)?)$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.anyOf[1],data:data62};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2240,12 +2247,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-const len5 = data61.length;
-for(let i5=0; i5<len5; i5++){
-let data62 = data61[i5];
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-if(data62.name === undefined){
-const err173 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data62};
+}
+else {
+const err173 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.anyOf[1],data:data62};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2254,9 +2258,11 @@ vErrors.push(err173);
 }
 errors++;
 }
-for(const key16 in data62){
-if(!(func3.call(schema11.properties.upstreams.items.properties, key16))){
-const err174 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data62};
+var _valid5 = _errs182 === errors;
+valid32 = valid32 || _valid5;
+}
+if(!valid32){
+const err174 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data62};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2265,12 +2271,22 @@ vErrors.push(err174);
 }
 errors++;
 }
+else {
+errors = _errs179;
+if(vErrors !== null){
+if(_errs179){
+vErrors.length = _errs179;
 }
-if(data62.name !== undefined){
-let data63 = data62.name;
-if(typeof data63 === "string"){
-if(func2(data63) > 63){
-const err175 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data63};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data61.maxAttempts !== undefined){
+let data63 = data61.maxAttempts;
+if(!((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63)))){
+const err175 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data63};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2279,8 +2295,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(!pattern0.test(data63)){
-const err176 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data63};
+if(typeof data63 == "number"){
+if(data63 > 5 || isNaN(data63)){
+const err176 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5},message:"must be <= 5",schema:5,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data63};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2289,9 +2306,8 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-else {
-const err177 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data63};
+if(data63 < 2 || isNaN(data63)){
+const err177 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data63};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2301,11 +2317,10 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data62.endpoints !== undefined){
-let data64 = data62.endpoints;
-if(Array.isArray(data64)){
-if(data64.length < 1){
-const err178 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data64};
+}
+}
+else {
+const err178 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data61};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2314,12 +2329,10 @@ vErrors.push(err178);
 }
 errors++;
 }
-const len6 = data64.length;
-for(let i6=0; i6<len6; i6++){
-let data65 = data64[i6];
-if(typeof data65 === "string"){
-if(!(formats30(data65))){
-const err179 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data65};
+}
+}
+else {
+const err179 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2329,8 +2342,9 @@ vErrors.push(err179);
 errors++;
 }
 }
+}
 else {
-const err180 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data65};
+const err180 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data13};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2342,7 +2356,7 @@ errors++;
 }
 }
 else {
-const err181 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data64};
+const err181 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2352,11 +2366,9 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data62.dns !== undefined){
-let data66 = data62.dns;
-if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
-if(data66.name === undefined){
-const err182 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data66};
+}
+else {
+const err182 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2365,8 +2377,12 @@ vErrors.push(err182);
 }
 errors++;
 }
-if(data66.port === undefined){
-const err183 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data66};
+}
+if(data.upstreams !== undefined){
+let data64 = data.upstreams;
+if(Array.isArray(data64)){
+if(data64.length < 1){
+const err183 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data64};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2375,9 +2391,12 @@ vErrors.push(err183);
 }
 errors++;
 }
-for(const key17 in data66){
-if(!((((key17 === "name") || (key17 === "port")) || (key17 === "refresh")) || (key17 === "timeout"))){
-const err184 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data66};
+const len5 = data64.length;
+for(let i5=0; i5<len5; i5++){
+let data65 = data64[i5];
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+if(data65.name === undefined){
+const err184 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data65};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2386,12 +2405,9 @@ vErrors.push(err184);
 }
 errors++;
 }
-}
-if(data66.name !== undefined){
-let data67 = data66.name;
-if(typeof data67 === "string"){
-if(func2(data67) > 253){
-const err185 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data67};
+for(const key17 in data65){
+if(!(func3.call(schema11.properties.upstreams.items.properties, key17))){
+const err185 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data65};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2400,8 +2416,12 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(!pattern8.test(data67)){
-const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data67};
+}
+if(data65.name !== undefined){
+let data66 = data65.name;
+if(typeof data66 === "string"){
+if(func2(data66) > 63){
+const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data66};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2410,9 +2430,8 @@ vErrors.push(err186);
 }
 errors++;
 }
-}
-else {
-const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data67};
+if(!pattern0.test(data66)){
+const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data66};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2422,10 +2441,8 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(data66.port !== undefined){
-let data68 = data66.port;
-if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
-const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data68};
+else {
+const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data66};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2434,9 +2451,12 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(typeof data68 == "number"){
-if(data68 > 65535 || isNaN(data68)){
-const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data68};
+}
+if(data65.endpoints !== undefined){
+let data67 = data65.endpoints;
+if(Array.isArray(data67)){
+if(data67.length < 1){
+const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data67};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2445,8 +2465,12 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data68 < 1 || isNaN(data68)){
-const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data68};
+const len6 = data67.length;
+for(let i6=0; i6<len6; i6++){
+let data68 = data67[i6];
+if(typeof data68 === "string"){
+if(!(formats32(data68))){
+const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data68};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2456,12 +2480,8 @@ vErrors.push(err190);
 errors++;
 }
 }
-}
-if(data66.refresh !== undefined){
-let data69 = data66.refresh;
-if(typeof data69 === "string"){
-if(!(formats4(data69))){
-const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data69};
+else {
+const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data68};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2471,8 +2491,9 @@ vErrors.push(err191);
 errors++;
 }
 }
+}
 else {
-const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data69};
+const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data67};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2482,11 +2503,11 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(data66.timeout !== undefined){
-let data70 = data66.timeout;
-if(typeof data70 === "string"){
-if(!(formats4(data70))){
-const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data70};
+if(data65.dns !== undefined){
+let data69 = data65.dns;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+if(data69.name === undefined){
+const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2495,9 +2516,8 @@ vErrors.push(err193);
 }
 errors++;
 }
-}
-else {
-const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data70};
+if(data69.port === undefined){
+const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2506,10 +2526,9 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-}
-else {
-const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data66};
+for(const key18 in data69){
+if(!((((key18 === "name") || (key18 === "port")) || (key18 === "refresh")) || (key18 === "timeout"))){
+const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2519,11 +2538,11 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data62.host !== undefined){
-let data71 = data62.host;
-if(typeof data71 === "string"){
-if(!(formats36(data71))){
-const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data71};
+if(data69.name !== undefined){
+let data70 = data69.name;
+if(typeof data70 === "string"){
+if(func2(data70) > 253){
+const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data70};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2532,9 +2551,8 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-else {
-const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data71};
+if(!pattern9.test(data70)){
+const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data70};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2544,12 +2562,8 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data62.tls !== undefined){
-let data72 = data62.tls;
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-for(const key18 in data72){
-if(!((key18 === "serverName") || (key18 === "caFile"))){
-const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data72};
+else {
+const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data70};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2559,11 +2573,10 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data72.serverName !== undefined){
-let data73 = data72.serverName;
-if(typeof data73 === "string"){
-if(func2(data73) > 253){
-const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data73};
+if(data69.port !== undefined){
+let data71 = data69.port;
+if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
+const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data71};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2572,8 +2585,9 @@ vErrors.push(err199);
 }
 errors++;
 }
-if(!pattern8.test(data73)){
-const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data73};
+if(typeof data71 == "number"){
+if(data71 > 65535 || isNaN(data71)){
+const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data71};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2582,9 +2596,8 @@ vErrors.push(err200);
 }
 errors++;
 }
-}
-else {
-const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data73};
+if(data71 < 1 || isNaN(data71)){
+const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data71};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2594,11 +2607,12 @@ vErrors.push(err201);
 errors++;
 }
 }
-if(data72.caFile !== undefined){
-let data74 = data72.caFile;
-if(typeof data74 === "string"){
-if(func2(data74) < 1){
-const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data74};
+}
+if(data69.refresh !== undefined){
+let data72 = data69.refresh;
+if(typeof data72 === "string"){
+if(!(formats4(data72))){
+const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data72};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2609,7 +2623,7 @@ errors++;
 }
 }
 else {
-const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data74};
+const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data72};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2619,9 +2633,11 @@ vErrors.push(err203);
 errors++;
 }
 }
-}
-else {
-const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data72};
+if(data69.timeout !== undefined){
+let data73 = data69.timeout;
+if(typeof data73 === "string"){
+if(!(formats4(data73))){
+const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data73};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2631,11 +2647,8 @@ vErrors.push(err204);
 errors++;
 }
 }
-if(data62.connectTimeout !== undefined){
-let data75 = data62.connectTimeout;
-if(typeof data75 === "string"){
-if(!(formats4(data75))){
-const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data75};
+else {
+const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data73};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2645,8 +2658,9 @@ vErrors.push(err205);
 errors++;
 }
 }
+}
 else {
-const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data75};
+const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2656,11 +2670,11 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data62.idleTimeout !== undefined){
-let data76 = data62.idleTimeout;
-if(typeof data76 === "string"){
-if(!(formats4(data76))){
-const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data76};
+if(data65.host !== undefined){
+let data74 = data65.host;
+if(typeof data74 === "string"){
+if(!(formats38(data74))){
+const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data74};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2671,7 +2685,7 @@ errors++;
 }
 }
 else {
-const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data76};
+const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data74};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2681,12 +2695,12 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data62.pool !== undefined){
-let data77 = data62.pool;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-for(const key19 in data77){
-if(!((((key19 === "maxConnections") || (key19 === "maxConcurrent")) || (key19 === "maxPending")) || (key19 === "queueTimeout"))){
-const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data77};
+if(data65.tls !== undefined){
+let data75 = data65.tls;
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+for(const key19 in data75){
+if(!((key19 === "serverName") || (key19 === "caFile"))){
+const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data75};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2696,10 +2710,11 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data77.maxConnections !== undefined){
-let data78 = data77.maxConnections;
-if(!((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78)))){
-const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data78};
+if(data75.serverName !== undefined){
+let data76 = data75.serverName;
+if(typeof data76 === "string"){
+if(func2(data76) > 253){
+const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data76};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2708,9 +2723,8 @@ vErrors.push(err210);
 }
 errors++;
 }
-if(typeof data78 == "number"){
-if(data78 < 1 || isNaN(data78)){
-const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data78};
+if(!pattern9.test(data76)){
+const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data76};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2720,11 +2734,8 @@ vErrors.push(err211);
 errors++;
 }
 }
-}
-if(data77.maxConcurrent !== undefined){
-let data79 = data77.maxConcurrent;
-if(!((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79)))){
-const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data79};
+else {
+const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data76};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2733,9 +2744,12 @@ vErrors.push(err212);
 }
 errors++;
 }
-if(typeof data79 == "number"){
-if(data79 < 1 || isNaN(data79)){
-const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data79};
+}
+if(data75.caFile !== undefined){
+let data77 = data75.caFile;
+if(typeof data77 === "string"){
+if(func2(data77) < 1){
+const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data77};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2745,11 +2759,8 @@ vErrors.push(err213);
 errors++;
 }
 }
-}
-if(data77.maxPending !== undefined){
-let data80 = data77.maxPending;
-if(!((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80)))){
-const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data80};
+else {
+const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data77};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2758,9 +2769,10 @@ vErrors.push(err214);
 }
 errors++;
 }
-if(typeof data80 == "number"){
-if(data80 < 0 || isNaN(data80)){
-const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data80};
+}
+}
+else {
+const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data75};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2770,12 +2782,11 @@ vErrors.push(err215);
 errors++;
 }
 }
-}
-if(data77.queueTimeout !== undefined){
-let data81 = data77.queueTimeout;
-if(typeof data81 === "string"){
-if(!(formats4(data81))){
-const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data81};
+if(data65.connectTimeout !== undefined){
+let data78 = data65.connectTimeout;
+if(typeof data78 === "string"){
+if(!(formats4(data78))){
+const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data78};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2786,7 +2797,7 @@ errors++;
 }
 }
 else {
-const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data81};
+const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data78};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2796,9 +2807,11 @@ vErrors.push(err217);
 errors++;
 }
 }
-}
-else {
-const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data77};
+if(data65.idleTimeout !== undefined){
+let data79 = data65.idleTimeout;
+if(typeof data79 === "string"){
+if(!(formats4(data79))){
+const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data79};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2808,13 +2821,8 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data62.loadBalancing !== undefined){
-let data82 = data62.loadBalancing;
-const _errs222 = errors;
-let valid39 = false;
-const _errs223 = errors;
-if(typeof data82 !== "string"){
-const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data82};
+else {
+const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data79};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2823,8 +2831,13 @@ vErrors.push(err219);
 }
 errors++;
 }
-if("round-robin" !== data82){
-const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data82};
+}
+if(data65.pool !== undefined){
+let data80 = data65.pool;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+for(const key20 in data80){
+if(!((((key20 === "maxConnections") || (key20 === "maxConcurrent")) || (key20 === "maxPending")) || (key20 === "queueTimeout"))){
+const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data80};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2833,12 +2846,11 @@ vErrors.push(err220);
 }
 errors++;
 }
-var _valid5 = _errs223 === errors;
-valid39 = valid39 || _valid5;
-if(!valid39){
-const _errs225 = errors;
-if(typeof data82 !== "string"){
-const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data82};
+}
+if(data80.maxConnections !== undefined){
+let data81 = data80.maxConnections;
+if(!((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81)))){
+const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data81};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2847,8 +2859,9 @@ vErrors.push(err221);
 }
 errors++;
 }
-if("least-request" !== data82){
-const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data82};
+if(typeof data81 == "number"){
+if(data81 < 1 || isNaN(data81)){
+const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data81};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2857,11 +2870,12 @@ vErrors.push(err222);
 }
 errors++;
 }
-var _valid5 = _errs225 === errors;
-valid39 = valid39 || _valid5;
 }
-if(!valid39){
-const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data82};
+}
+if(data80.maxConcurrent !== undefined){
+let data82 = data80.maxConcurrent;
+if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
+const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data82};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2870,24 +2884,9 @@ vErrors.push(err223);
 }
 errors++;
 }
-else {
-errors = _errs222;
-if(vErrors !== null){
-if(_errs222){
-vErrors.length = _errs222;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data62.outlierDetection !== undefined){
-let data83 = data62.outlierDetection;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-for(const key20 in data83){
-if(!(((((key20 === "consecutiveFailures") || (key20 === "baseEjectionTime")) || (key20 === "maxEjectionTime")) || (key20 === "decayInterval")) || (key20 === "maxEjectionPercent"))){
-const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data83};
+if(typeof data82 == "number"){
+if(data82 < 1 || isNaN(data82)){
+const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data82};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2897,10 +2896,11 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data83.consecutiveFailures !== undefined){
-let data84 = data83.consecutiveFailures;
-if(!((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84)))){
-const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data84};
+}
+if(data80.maxPending !== undefined){
+let data83 = data80.maxPending;
+if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
+const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data83};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2909,9 +2909,9 @@ vErrors.push(err225);
 }
 errors++;
 }
-if(typeof data84 == "number"){
-if(data84 < 1 || isNaN(data84)){
-const err226 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data84};
+if(typeof data83 == "number"){
+if(data83 < 0 || isNaN(data83)){
+const err226 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data83};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2922,11 +2922,11 @@ errors++;
 }
 }
 }
-if(data83.baseEjectionTime !== undefined){
-let data85 = data83.baseEjectionTime;
-if(typeof data85 === "string"){
-if(!(formats4(data85))){
-const err227 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data85};
+if(data80.queueTimeout !== undefined){
+let data84 = data80.queueTimeout;
+if(typeof data84 === "string"){
+if(!(formats4(data84))){
+const err227 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data84};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2937,7 +2937,7 @@ errors++;
 }
 }
 else {
-const err228 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data85};
+const err228 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data84};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2947,11 +2947,9 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data83.maxEjectionTime !== undefined){
-let data86 = data83.maxEjectionTime;
-if(typeof data86 === "string"){
-if(!(formats4(data86))){
-const err229 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data86};
+}
+else {
+const err229 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data80};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2961,8 +2959,13 @@ vErrors.push(err229);
 errors++;
 }
 }
-else {
-const err230 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data86};
+if(data65.loadBalancing !== undefined){
+let data85 = data65.loadBalancing;
+const _errs233 = errors;
+let valid41 = false;
+const _errs234 = errors;
+if(typeof data85 !== "string"){
+const err230 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data85};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2971,12 +2974,8 @@ vErrors.push(err230);
 }
 errors++;
 }
-}
-if(data83.decayInterval !== undefined){
-let data87 = data83.decayInterval;
-if(typeof data87 === "string"){
-if(!(formats4(data87))){
-const err231 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data87};
+if("round-robin" !== data85){
+const err231 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data85};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2985,9 +2984,12 @@ vErrors.push(err231);
 }
 errors++;
 }
-}
-else {
-const err232 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data87};
+var _valid6 = _errs234 === errors;
+valid41 = valid41 || _valid6;
+if(!valid41){
+const _errs236 = errors;
+if(typeof data85 !== "string"){
+const err232 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data85};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2996,12 +2998,8 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-if(data83.maxEjectionPercent !== undefined){
-let data88 = data83.maxEjectionPercent;
-if(typeof data88 == "number"){
-if(data88 > 100 || isNaN(data88)){
-const err233 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data88};
+if("least-request" !== data85){
+const err233 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data85};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3010,8 +3008,11 @@ vErrors.push(err233);
 }
 errors++;
 }
-if(data88 < 0 || isNaN(data88)){
-const err234 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data88};
+var _valid6 = _errs236 === errors;
+valid41 = valid41 || _valid6;
+}
+if(!valid41){
+const err234 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data85};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3020,9 +3021,24 @@ vErrors.push(err234);
 }
 errors++;
 }
+else {
+errors = _errs233;
+if(vErrors !== null){
+if(_errs233){
+vErrors.length = _errs233;
 }
 else {
-const err235 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data88};
+vErrors = null;
+}
+}
+}
+}
+if(data65.outlierDetection !== undefined){
+let data86 = data65.outlierDetection;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+for(const key21 in data86){
+if(!(((((key21 === "consecutiveFailures") || (key21 === "baseEjectionTime")) || (key21 === "maxEjectionTime")) || (key21 === "decayInterval")) || (key21 === "maxEjectionPercent"))){
+const err235 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data86};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3032,9 +3048,10 @@ vErrors.push(err235);
 errors++;
 }
 }
-}
-else {
-const err236 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data83};
+if(data86.consecutiveFailures !== undefined){
+let data87 = data86.consecutiveFailures;
+if(!((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87)))){
+const err236 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data87};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3043,12 +3060,9 @@ vErrors.push(err236);
 }
 errors++;
 }
-}
-if(data62.healthCheck !== undefined){
-let data89 = data62.healthCheck;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-if(data89.path === undefined){
-const err237 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data89};
+if(typeof data87 == "number"){
+if(data87 < 1 || isNaN(data87)){
+const err237 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data87};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3057,9 +3071,13 @@ vErrors.push(err237);
 }
 errors++;
 }
-for(const key21 in data89){
-if(!(((((key21 === "path") || (key21 === "interval")) || (key21 === "timeout")) || (key21 === "unhealthyThreshold")) || (key21 === "healthyThreshold"))){
-const err238 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data89};
+}
+}
+if(data86.baseEjectionTime !== undefined){
+let data88 = data86.baseEjectionTime;
+if(typeof data88 === "string"){
+if(!(formats4(data88))){
+const err238 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data88};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3069,11 +3087,8 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data89.path !== undefined){
-let data90 = data89.path;
-if(typeof data90 === "string"){
-if(!pattern2.test(data90)){
-const err239 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data90};
+else {
+const err239 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data88};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3083,8 +3098,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-else {
-const err240 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data90};
+if(data86.maxEjectionTime !== undefined){
+let data89 = data86.maxEjectionTime;
+if(typeof data89 === "string"){
+if(!(formats4(data89))){
+const err240 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data89};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3094,11 +3112,8 @@ vErrors.push(err240);
 errors++;
 }
 }
-if(data89.interval !== undefined){
-let data91 = data89.interval;
-if(typeof data91 === "string"){
-if(!(formats4(data91))){
-const err241 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data91};
+else {
+const err241 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data89};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3108,8 +3123,11 @@ vErrors.push(err241);
 errors++;
 }
 }
-else {
-const err242 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data91};
+if(data86.decayInterval !== undefined){
+let data90 = data86.decayInterval;
+if(typeof data90 === "string"){
+if(!(formats4(data90))){
+const err242 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data90};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3119,11 +3137,8 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data89.timeout !== undefined){
-let data92 = data89.timeout;
-if(typeof data92 === "string"){
-if(!(formats4(data92))){
-const err243 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data92};
+else {
+const err243 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data90};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3133,8 +3148,11 @@ vErrors.push(err243);
 errors++;
 }
 }
-else {
-const err244 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data92};
+if(data86.maxEjectionPercent !== undefined){
+let data91 = data86.maxEjectionPercent;
+if(typeof data91 == "number"){
+if(data91 > 100 || isNaN(data91)){
+const err244 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data91};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3143,11 +3161,8 @@ vErrors.push(err244);
 }
 errors++;
 }
-}
-if(data89.unhealthyThreshold !== undefined){
-let data93 = data89.unhealthyThreshold;
-if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
-const err245 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data93};
+if(data91 < 0 || isNaN(data91)){
+const err245 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data91};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3156,9 +3171,9 @@ vErrors.push(err245);
 }
 errors++;
 }
-if(typeof data93 == "number"){
-if(data93 < 1 || isNaN(data93)){
-const err246 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data93};
+}
+else {
+const err246 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data91};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3169,10 +3184,8 @@ errors++;
 }
 }
 }
-if(data89.healthyThreshold !== undefined){
-let data94 = data89.healthyThreshold;
-if(!((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94)))){
-const err247 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data94};
+else {
+const err247 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data86};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3181,9 +3194,12 @@ vErrors.push(err247);
 }
 errors++;
 }
-if(typeof data94 == "number"){
-if(data94 < 1 || isNaN(data94)){
-const err248 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data94};
+}
+if(data65.healthCheck !== undefined){
+let data92 = data65.healthCheck;
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+if(data92.path === undefined){
+const err248 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data92};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3192,11 +3208,9 @@ vErrors.push(err248);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err249 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data89};
+for(const key22 in data92){
+if(!(((((key22 === "path") || (key22 === "interval")) || (key22 === "timeout")) || (key22 === "unhealthyThreshold")) || (key22 === "healthyThreshold"))){
+const err249 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data92};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3206,9 +3220,11 @@ vErrors.push(err249);
 errors++;
 }
 }
-}
-else {
-const err250 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data62};
+if(data92.path !== undefined){
+let data93 = data92.path;
+if(typeof data93 === "string"){
+if(!pattern2.test(data93)){
+const err250 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data93};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3218,9 +3234,8 @@ vErrors.push(err250);
 errors++;
 }
 }
-}
 else {
-const err251 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data61};
+const err251 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data93};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3230,12 +3245,11 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data.drain !== undefined){
-let data95 = data.drain;
-if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-for(const key22 in data95){
-if(!((key22 === "delay") || (key22 === "timeout"))){
-const err252 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data95};
+if(data92.interval !== undefined){
+let data94 = data92.interval;
+if(typeof data94 === "string"){
+if(!(formats4(data94))){
+const err252 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data94};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3245,11 +3259,8 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data95.delay !== undefined){
-let data96 = data95.delay;
-if(typeof data96 === "string"){
-if(!(formats4(data96))){
-const err253 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data96};
+else {
+const err253 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data94};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3259,8 +3270,11 @@ vErrors.push(err253);
 errors++;
 }
 }
-else {
-const err254 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data96};
+if(data92.timeout !== undefined){
+let data95 = data92.timeout;
+if(typeof data95 === "string"){
+if(!(formats4(data95))){
+const err254 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data95};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3270,11 +3284,8 @@ vErrors.push(err254);
 errors++;
 }
 }
-if(data95.timeout !== undefined){
-let data97 = data95.timeout;
-if(typeof data97 === "string"){
-if(!(formats4(data97))){
-const err255 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data97};
+else {
+const err255 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data95};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3284,8 +3295,10 @@ vErrors.push(err255);
 errors++;
 }
 }
-else {
-const err256 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data97};
+if(data92.unhealthyThreshold !== undefined){
+let data96 = data92.unhealthyThreshold;
+if(!((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96)))){
+const err256 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data96};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3294,10 +3307,9 @@ vErrors.push(err256);
 }
 errors++;
 }
-}
-}
-else {
-const err257 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data95};
+if(typeof data96 == "number"){
+if(data96 < 1 || isNaN(data96)){
+const err257 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data96};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3307,12 +3319,11 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(data.memory !== undefined){
-let data98 = data.memory;
-if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
-for(const key23 in data98){
-if(!(key23 === "replayBuffers")){
-const err258 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data98};
+}
+if(data92.healthyThreshold !== undefined){
+let data97 = data92.healthyThreshold;
+if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
+const err258 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data97};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3321,14 +3332,9 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-if(data98.replayBuffers !== undefined){
-let data99 = data98.replayBuffers;
-const _errs264 = errors;
-let valid44 = false;
-const _errs265 = errors;
-if(!((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99)))){
-const err259 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data99};
+if(typeof data97 == "number"){
+if(data97 < 1 || isNaN(data97)){
+const err259 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data97};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3337,9 +3343,11 @@ vErrors.push(err259);
 }
 errors++;
 }
-if(typeof data99 == "number"){
-if(data99 < 0 || isNaN(data99)){
-const err260 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data99};
+}
+}
+}
+else {
+const err260 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data92};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3349,13 +3357,9 @@ vErrors.push(err260);
 errors++;
 }
 }
-var _valid6 = _errs265 === errors;
-valid44 = valid44 || _valid6;
-if(!valid44){
-const _errs267 = errors;
-if(typeof data99 === "string"){
-if(!(formats10(data99))){
-const err261 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data99};
+}
+else {
+const err261 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data65};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3365,8 +3369,9 @@ vErrors.push(err261);
 errors++;
 }
 }
+}
 else {
-const err262 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data99};
+const err262 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data64};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3375,11 +3380,13 @@ vErrors.push(err262);
 }
 errors++;
 }
-var _valid6 = _errs267 === errors;
-valid44 = valid44 || _valid6;
 }
-if(!valid44){
-const err263 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data99};
+if(data.drain !== undefined){
+let data98 = data.drain;
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+for(const key23 in data98){
+if(!((key23 === "delay") || (key23 === "timeout"))){
+const err263 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data98};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3388,21 +3395,12 @@ vErrors.push(err263);
 }
 errors++;
 }
-else {
-errors = _errs264;
-if(vErrors !== null){
-if(_errs264){
-vErrors.length = _errs264;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err264 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data98};
+if(data98.delay !== undefined){
+let data99 = data98.delay;
+if(typeof data99 === "string"){
+if(!(formats4(data99))){
+const err264 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data99};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3412,12 +3410,8 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data100 = data.log;
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-for(const key24 in data100){
-if(!(key24 === "level")){
-const err265 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data100};
+else {
+const err265 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data99};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3427,13 +3421,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data100.level !== undefined){
-let data101 = data100.level;
-const _errs273 = errors;
-let valid46 = false;
-const _errs274 = errors;
-if(typeof data101 !== "string"){
-const err266 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data101};
+if(data98.timeout !== undefined){
+let data100 = data98.timeout;
+if(typeof data100 === "string"){
+if(!(formats4(data100))){
+const err266 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data100};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3442,8 +3434,9 @@ vErrors.push(err266);
 }
 errors++;
 }
-if("fatal" !== data101){
-const err267 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data101};
+}
+else {
+const err267 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data100};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3452,12 +3445,10 @@ vErrors.push(err267);
 }
 errors++;
 }
-var _valid7 = _errs274 === errors;
-valid46 = valid46 || _valid7;
-if(!valid46){
-const _errs276 = errors;
-if(typeof data101 !== "string"){
-const err268 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data101};
+}
+}
+else {
+const err268 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data98};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3466,8 +3457,13 @@ vErrors.push(err268);
 }
 errors++;
 }
-if("error" !== data101){
-const err269 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data101};
+}
+if(data.memory !== undefined){
+let data101 = data.memory;
+if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
+for(const key24 in data101){
+if(!(key24 === "replayBuffers")){
+const err269 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data101};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3476,12 +3472,14 @@ vErrors.push(err269);
 }
 errors++;
 }
-var _valid7 = _errs276 === errors;
-valid46 = valid46 || _valid7;
-if(!valid46){
-const _errs278 = errors;
-if(typeof data101 !== "string"){
-const err270 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data101};
+}
+if(data101.replayBuffers !== undefined){
+let data102 = data101.replayBuffers;
+const _errs275 = errors;
+let valid46 = false;
+const _errs276 = errors;
+if(!((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102)))){
+const err270 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data102};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3490,8 +3488,9 @@ vErrors.push(err270);
 }
 errors++;
 }
-if("warn" !== data101){
-const err271 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data101};
+if(typeof data102 == "number"){
+if(data102 < 0 || isNaN(data102)){
+const err271 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data102};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3500,12 +3499,14 @@ vErrors.push(err271);
 }
 errors++;
 }
-var _valid7 = _errs278 === errors;
+}
+var _valid7 = _errs276 === errors;
 valid46 = valid46 || _valid7;
 if(!valid46){
-const _errs280 = errors;
-if(typeof data101 !== "string"){
-const err272 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data101};
+const _errs278 = errors;
+if(typeof data102 === "string"){
+if(!(formats10(data102))){
+const err272 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data102};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3514,8 +3515,9 @@ vErrors.push(err272);
 }
 errors++;
 }
-if("info" !== data101){
-const err273 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data101};
+}
+else {
+const err273 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data102};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3524,12 +3526,11 @@ vErrors.push(err273);
 }
 errors++;
 }
-var _valid7 = _errs280 === errors;
+var _valid7 = _errs278 === errors;
 valid46 = valid46 || _valid7;
+}
 if(!valid46){
-const _errs282 = errors;
-if(typeof data101 !== "string"){
-const err274 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data101};
+const err274 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data102};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3538,87 +3539,11 @@ vErrors.push(err274);
 }
 errors++;
 }
-if("debug" !== data101){
-const err275 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data101};
-if(vErrors === null){
-vErrors = [err275];
-}
 else {
-vErrors.push(err275);
-}
-errors++;
-}
-var _valid7 = _errs282 === errors;
-valid46 = valid46 || _valid7;
-if(!valid46){
-const _errs284 = errors;
-if(typeof data101 !== "string"){
-const err276 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data101};
-if(vErrors === null){
-vErrors = [err276];
-}
-else {
-vErrors.push(err276);
-}
-errors++;
-}
-if("trace" !== data101){
-const err277 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data101};
-if(vErrors === null){
-vErrors = [err277];
-}
-else {
-vErrors.push(err277);
-}
-errors++;
-}
-var _valid7 = _errs284 === errors;
-valid46 = valid46 || _valid7;
-if(!valid46){
-const _errs286 = errors;
-if(typeof data101 !== "string"){
-const err278 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data101};
-if(vErrors === null){
-vErrors = [err278];
-}
-else {
-vErrors.push(err278);
-}
-errors++;
-}
-if("silent" !== data101){
-const err279 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data101};
-if(vErrors === null){
-vErrors = [err279];
-}
-else {
-vErrors.push(err279);
-}
-errors++;
-}
-var _valid7 = _errs286 === errors;
-valid46 = valid46 || _valid7;
-}
-}
-}
-}
-}
-}
-if(!valid46){
-const err280 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data101};
-if(vErrors === null){
-vErrors = [err280];
-}
-else {
-vErrors.push(err280);
-}
-errors++;
-}
-else {
-errors = _errs273;
+errors = _errs275;
 if(vErrors !== null){
-if(_errs273){
-vErrors.length = _errs273;
+if(_errs275){
+vErrors.length = _errs275;
 }
 else {
 vErrors = null;
@@ -3628,7 +3553,86 @@ vErrors = null;
 }
 }
 else {
-const err281 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data100};
+const err275 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data101};
+if(vErrors === null){
+vErrors = [err275];
+}
+else {
+vErrors.push(err275);
+}
+errors++;
+}
+}
+if(data.log !== undefined){
+let data103 = data.log;
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+for(const key25 in data103){
+if(!(key25 === "level")){
+const err276 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data103};
+if(vErrors === null){
+vErrors = [err276];
+}
+else {
+vErrors.push(err276);
+}
+errors++;
+}
+}
+if(data103.level !== undefined){
+let data104 = data103.level;
+const _errs284 = errors;
+let valid48 = false;
+const _errs285 = errors;
+if(typeof data104 !== "string"){
+const err277 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data104};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+}
+if("fatal" !== data104){
+const err278 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data104};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+var _valid8 = _errs285 === errors;
+valid48 = valid48 || _valid8;
+if(!valid48){
+const _errs287 = errors;
+if(typeof data104 !== "string"){
+const err279 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data104};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
+}
+errors++;
+}
+if("error" !== data104){
+const err280 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data104};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+var _valid8 = _errs287 === errors;
+valid48 = valid48 || _valid8;
+if(!valid48){
+const _errs289 = errors;
+if(typeof data104 !== "string"){
+const err281 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data104};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3637,15 +3641,162 @@ vErrors.push(err281);
 }
 errors++;
 }
-}
-}
-else {
-const err282 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if("warn" !== data104){
+const err282 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data104};
 if(vErrors === null){
 vErrors = [err282];
 }
 else {
 vErrors.push(err282);
+}
+errors++;
+}
+var _valid8 = _errs289 === errors;
+valid48 = valid48 || _valid8;
+if(!valid48){
+const _errs291 = errors;
+if(typeof data104 !== "string"){
+const err283 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data104};
+if(vErrors === null){
+vErrors = [err283];
+}
+else {
+vErrors.push(err283);
+}
+errors++;
+}
+if("info" !== data104){
+const err284 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data104};
+if(vErrors === null){
+vErrors = [err284];
+}
+else {
+vErrors.push(err284);
+}
+errors++;
+}
+var _valid8 = _errs291 === errors;
+valid48 = valid48 || _valid8;
+if(!valid48){
+const _errs293 = errors;
+if(typeof data104 !== "string"){
+const err285 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data104};
+if(vErrors === null){
+vErrors = [err285];
+}
+else {
+vErrors.push(err285);
+}
+errors++;
+}
+if("debug" !== data104){
+const err286 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data104};
+if(vErrors === null){
+vErrors = [err286];
+}
+else {
+vErrors.push(err286);
+}
+errors++;
+}
+var _valid8 = _errs293 === errors;
+valid48 = valid48 || _valid8;
+if(!valid48){
+const _errs295 = errors;
+if(typeof data104 !== "string"){
+const err287 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data104};
+if(vErrors === null){
+vErrors = [err287];
+}
+else {
+vErrors.push(err287);
+}
+errors++;
+}
+if("trace" !== data104){
+const err288 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data104};
+if(vErrors === null){
+vErrors = [err288];
+}
+else {
+vErrors.push(err288);
+}
+errors++;
+}
+var _valid8 = _errs295 === errors;
+valid48 = valid48 || _valid8;
+if(!valid48){
+const _errs297 = errors;
+if(typeof data104 !== "string"){
+const err289 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data104};
+if(vErrors === null){
+vErrors = [err289];
+}
+else {
+vErrors.push(err289);
+}
+errors++;
+}
+if("silent" !== data104){
+const err290 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data104};
+if(vErrors === null){
+vErrors = [err290];
+}
+else {
+vErrors.push(err290);
+}
+errors++;
+}
+var _valid8 = _errs297 === errors;
+valid48 = valid48 || _valid8;
+}
+}
+}
+}
+}
+}
+if(!valid48){
+const err291 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data104};
+if(vErrors === null){
+vErrors = [err291];
+}
+else {
+vErrors.push(err291);
+}
+errors++;
+}
+else {
+errors = _errs284;
+if(vErrors !== null){
+if(_errs284){
+vErrors.length = _errs284;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err292 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data103};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+}
+}
+}
+else {
+const err293 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
 }
 errors++;
 }

@@ -92,6 +92,13 @@ export interface FaultPolicy {
   abort?: { percent: number; status: number };
 }
 
+/** Exactly one of `delayMs` and `percentile` (of the route's recent attempt latencies, e.g. 95). */
+export interface HedgePolicy {
+  delayMs?: number;
+  percentile?: number;
+  maxAttempts: number;
+}
+
 export interface RoutePolicy {
   name: string;
   listener: string;
@@ -103,6 +110,7 @@ export interface RoutePolicy {
   fallback?: FallbackPolicy;
   maxConcurrent?: number;
   fault?: FaultPolicy;
+  hedge?: HedgePolicy;
   /** Canonical text of the route's settings: equal fingerprints keep their breaker state across a reload. */
   fingerprint: string;
 }

@@ -72,6 +72,11 @@ const Fallback = Strict({
   headers: Opt(Type.Record(Type.String(), Type.String())),
 });
 
+const Hedge = Strict({
+  delay: Type.Union([Duration, Type.String({ pattern: '^p(50|[5-9][0-9](\\.[0-9]+)?)$' })]),
+  maxAttempts: Opt(Type.Integer({ minimum: 2, maximum: 5 })),
+});
+
 const Fault = Strict({
   delay: Opt(Strict({ percent: Percent, duration: Duration })),
   abort: Opt(Strict({ percent: Percent, status: Type.Integer({ minimum: 200, maximum: 599 }) })),
@@ -87,6 +92,7 @@ const Route = Strict({
   fallback: Opt(Fallback),
   maxConcurrent: Opt(Type.Integer({ minimum: 1 })),
   fault: Opt(Fault),
+  hedge: Opt(Hedge),
 });
 
 const ListenerLimits = Strict({

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Outcome } from './outcome.js';
-import type { RequestScope } from './request-scope.js';
+import type { Scope } from './request-scope.js';
 
 export type { ErrorKind, Outcome } from './outcome.js';
 
@@ -36,7 +36,7 @@ export interface Exchange {
   /** Safe to send twice: an idempotent method, or an Idempotency-Key header. */
   readonly idempotent: boolean;
   /** Its lifetime: the deadline, aborts (client gone, deadline) and the release of everything it holds. */
-  readonly scope: RequestScope;
+  readonly scope: Scope;
   readonly trace: ExchangeTrace;
   /** Takes the upstream's interim (1xx) responses, ahead of the final one; without it they are dropped. */
   readonly informational?: InformationalSink;

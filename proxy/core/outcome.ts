@@ -20,7 +20,8 @@ export type Outcome =
   | 'no-endpoint'
   | 'fault-abort'
   | 'no-route'
-  | 'client-gone';
+  | 'client-gone'
+  | 'cancelled';
 
 /** The outcomes Breakwater answers itself (a ProxyError), as opposed to forwarding an upstream status. */
 export type ErrorKind = Exclude<Outcome, 'ok' | 'upstream-error' | 'fault-abort' | 'no-route'>;
@@ -57,6 +58,7 @@ export const OUTCOMES: Readonly<Record<Outcome, OutcomeRule>> = {
   'fault-abort': { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 'upstream', meaning: 'an abort injected by `fault.abort`, with its configured status' },
   'no-route': { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 404, meaning: 'no route of the listener matched' },
   'client-gone': { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 499, meaning: 'the client left: whatever was in flight stops, slots are released, nothing more is sent upstream' },
+  cancelled: { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 499, meaning: 'an attempt Breakwater cut itself: a hedged attempt that another one beat (an attempt result, never a request outcome)' },
 };
 
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNABORTED']);

@@ -5,7 +5,8 @@
 import { clock, type Timer } from '../core/clock.js';
 import type { Layer } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
-import type { RequestScope } from '../core/request-scope.js';
+import type { Scope } from '../core/request-scope.js';
+import type { PolicyPart } from './part.js';
 
 export interface BulkheadLimits {
   maxConcurrent: number;
@@ -44,7 +45,7 @@ export class Bulkhead {
    * the scope's reason when the request is aborted (its client left, its deadline passed) while it waits: the waiter
    * leaves the queue then, so an abandoned request never takes a slot.
    */
-  acquire(scope: Pick<RequestScope, 'onAbort' | 'offAbort'>): Promise<void> | undefined {
+  acquire(scope: Pick<Scope, 'onAbort' | 'offAbort'>): Promise<void> | undefined {
     if (this.active < this.limits.maxConcurrent && this.queued === 0) {
       this.active++;
       return undefined; // the fast path allocates nothing
@@ -119,3 +120,28 @@ export function bulkheadLayer(bulkhead: Bulkhead): Layer {
     return waiting ? waiting.then(held) : held();
   };
 }
+
+/** A route's own compartment (`maxConcurrent`): no queue, the excess is turned away at once. */
+export const routeBulkheadPart: PolicyPart = {
+  name: 'route-bulkhead',
+  build({ policy, metrics, shared }) {
+    if (policy.maxConcurrent === undefined) return undefined;
+    const route = policy.name;
+    const limits: BulkheadLimits = { maxConcurrent: policy.maxConcurrent, maxPending: 0, queueTimeoutMs: 0 };
+    const bulkhead = shared('route-bulkhead', limits, () => {
+      const built = new Bulkhead(limits, metrics.bulkheadEvents('route', route), `route "${route}"`);
+      return {
+        value: built,
+        activate: () => metrics.exportBulkhead('route', route, built),
+        dispose: () => metrics.forgetBulkhead('route', route, built),
+      };
+    });
+    return bulkheadLayer(bulkhead);
+  },
+};
+
+/** The upstream's pool limits (`upstream.pool`), shared by every route to it; the upstream owns the bulkhead. */
+export const upstreamBulkheadPart: PolicyPart = {
+  name: 'upstream-bulkhead',
+  build: ({ upstreamBulkhead }) => bulkheadLayer(upstreamBulkhead),
+};

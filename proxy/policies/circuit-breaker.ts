@@ -12,6 +12,7 @@ import type { FailureKind } from '../config/schema.js';
 import type { Exchange, Layer, Send, UpstreamResponse } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
 import { OUTCOMES } from '../core/outcome.js';
+import type { PolicyPart } from './part.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
@@ -236,3 +237,35 @@ export function circuitBreakerLayer(breaker: RouteBreaker, fallback: FallbackPol
     }
   };
 }
+
+/** The key of a route's breaker among its shared state (the admin API reads it there). */
+export const BREAKER_STATE = 'circuit-breaker';
+
+export const circuitBreakerPart: PolicyPart = {
+  name: 'circuit-breaker',
+  build({ policy, metrics, log, shared }) {
+    const settings = policy.circuitBreaker;
+    if (!settings) return undefined;
+    const route = policy.name;
+    const breaker = shared(BREAKER_STATE, settings, () => {
+      const shortCircuited = metrics.shortCircuited.cell({ route });
+      const built: RouteBreaker = new RouteBreaker(route, settings, {
+        transition: (from, to) => {
+          metrics.showCircuitState(route, built, to);
+          metrics.circuitTransitions.inc({ route, from, to });
+          log.warn({ route, from, to }, `circuit ${to.replace('_', '-')}`);
+        },
+        shortCircuited: () => shortCircuited.inc(),
+      });
+      return {
+        value: built,
+        activate: () => metrics.exportCircuit(route, built, built.state),
+        dispose: () => {
+          built.shutdown();
+          metrics.forgetCircuit(route, built);
+        },
+      };
+    });
+    return circuitBreakerLayer(breaker, policy.fallback);
+  },
+};

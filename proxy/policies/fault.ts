@@ -4,6 +4,7 @@
  */
 import type { FaultPolicy } from '../config/policy.js';
 import type { Layer } from '../core/exchange.js';
+import type { PolicyPart } from './part.js';
 
 export function faultLayer(fault: FaultPolicy, injected: (kind: 'delay' | 'abort') => void, random: () => number = Math.random): Layer {
   return (next) => async (exchange) => {
@@ -26,3 +27,8 @@ export function faultLayer(fault: FaultPolicy, injected: (kind: 'delay' | 'abort
     return next(exchange);
   };
 }
+
+export const faultPart: PolicyPart = {
+  name: 'fault',
+  build: ({ policy, metrics }) => policy.fault && faultLayer(policy.fault, (kind) => metrics.faultsInjected.inc({ route: policy.name, kind })),
+};

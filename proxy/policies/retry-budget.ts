@@ -1,4 +1,5 @@
 import { clock, type Clock } from '../core/clock.js';
+import type { RouteContext } from './part.js';
 
 const BUCKETS = 10;
 
@@ -54,4 +55,10 @@ export class RetryBudget {
     }
     this.bucketEnd += Math.ceil((now - this.bucketEnd + 1) / this.bucketMs) * this.bucketMs;
   }
+}
+
+/** The route's budget, one for the retries and the hedges of a route; its window survives a reload that keeps it. */
+export function sharedRetryBudget({ policy, shared }: RouteContext): RetryBudget {
+  const settings = policy.retry.budget;
+  return shared('retry-budget', settings, () => ({ value: new RetryBudget(settings) }));
 }

@@ -8,7 +8,8 @@ import { backoffDelay, retryAfterMs } from './backoff.js';
 import { discard, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
 import { OUTCOMES } from '../core/outcome.js';
-import type { RetryBudget } from './retry-budget.js';
+import type { PolicyPart } from './part.js';
+import { sharedRetryBudget, type RetryBudget } from './retry-budget.js';
 
 export interface RetryEvents {
   /** A retry is about to happen, caused by `reason` (a status code, or a failure kind). */
@@ -80,3 +81,20 @@ function whyNotRetry(exchange: Exchange, error: ProxyError | undefined, delay: n
   if (!budget.tryWithdraw()) return 'budget';
   return undefined;
 }
+
+export const retryPart: PolicyPart = {
+  name: 'retry',
+  build(route) {
+    const { policy, metrics } = route;
+    if (policy.retry.attempts <= 1) return undefined;
+    const name = policy.name;
+    const retried = metrics.retries.cellsBy({ route: name }, 'reason');
+    return retryLayer(policy.retry, sharedRetryBudget(route), {
+      retried: (reason) => retried(reason).inc(),
+      skipped: (reason) => {
+        metrics.retriesSkipped.inc({ route: name, reason });
+        if (reason === 'budget') metrics.retryBudgetExhausted.inc({ route: name });
+      },
+    });
+  },
+};

@@ -133,7 +133,7 @@ export class Runtime {
       l.stopAccepting();
       l.closeAllConnections();
     }
-    for (const route of this.current?.routes ?? []) route.breaker?.shutdown();
+    for (const route of this.current?.routes ?? []) for (const { state } of route.shared.values()) state.dispose?.();
     await Promise.all([...(this.current?.upstreams.values() ?? [])].map((u) => u.destroy()));
   }
 
@@ -250,19 +250,13 @@ export class Runtime {
   }
 
   /**
-   * Closes what `gone` holds and `stays` does not share: upstream pools after their requests finish, breakers, and
-   * the state gauges of a removed route's breaker and bulkhead (a dashboard would otherwise show them forever).
+   * Closes what `gone` holds and `stays` does not share: upstream pools after their requests finish, and the routes'
+   * shared state (breakers, bulkheads), whose gauges a dashboard would otherwise show forever.
    */
   private async disposeUnshared(gone: Generation, stays: Generation): Promise<void> {
-    const kept = new Set<unknown>(stays.routes.flatMap((r) => [r.breaker, r.routeBulkhead]));
-    const routesWithBreakers = new Set(stays.routes.filter((r) => r.breaker).map((r) => r.policy.name));
+    const kept = new Set(stays.routes.flatMap((r) => [...r.shared.values()].map((c) => c.state)));
     for (const route of gone.routes) {
-      const name = route.policy.name;
-      if (route.breaker && !kept.has(route.breaker)) {
-        route.breaker.shutdown();
-        if (!routesWithBreakers.has(name)) this.metrics.forgetCircuit(name);
-      }
-      if (route.routeBulkhead && !kept.has(route.routeBulkhead)) this.metrics.forgetBulkhead('route', name, route.routeBulkhead);
+      for (const { state } of route.shared.values()) if (!kept.has(state)) state.dispose?.();
     }
     const keptUpstreams = new Set(stays.upstreams.values());
     await Promise.all([...gone.upstreams.values()].filter((u) => !keptUpstreams.has(u)).map((u) => u.close()));
@@ -297,11 +291,7 @@ export class Runtime {
     for (const listener of policy.listeners) {
       const compiled = listener.routes.map((route) => {
         const old = oldRoutes.get(`${listener.name}/${route.name}`);
-        return buildRoute(route, upstreams.get(route.upstream)!, telemetry, users, {
-          breaker: old?.breaker,
-          routeBulkhead: old?.routeBulkhead,
-          retryBudget: old?.retryBudget,
-        });
+        return buildRoute(route, upstreams.get(route.upstream)!, telemetry, users, old?.shared);
       });
       routes.push(...compiled);
       routers.set(listener.name, new Router(compiled));

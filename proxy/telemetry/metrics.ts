@@ -28,6 +28,7 @@ export interface ExportedUpstream {
 }
 
 export const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
+export type CircuitState = (typeof CIRCUIT_STATES)[number];
 
 /** Why a listener refused a connection or request before any route saw it. */
 export const LISTENER_REJECT_REASONS = ['headers-timeout', 'body-timeout', 'max-connections', 'header-too-large', 'bad-request'] as const;
@@ -84,6 +85,12 @@ export class Metrics {
     labelNames: ['route', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly hedges = new HotCounter({
+    name: 'breakwater_hedges_total',
+    help: 'Hedged attempts, by result: won (answered first), lost (cancelled or beaten), budget (due, but the retry budget was spent).',
+    labelNames: ['route', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly retryBudgetExhausted = new Counter({
     name: 'breakwater_retry_budget_exhausted_total',
     help: 'Retries refused because the route retry budget was spent.',
@@ -135,6 +142,8 @@ export class Metrics {
    */
   private readonly bulkheads = new Map<string, { labels: { scope: BulkheadScope; name: string }; bulkhead: BulkheadOccupancy }>();
   private readonly upstreams = new Map<string, ExportedUpstream>();
+  /** The breaker whose state each route's circuit gauge shows. */
+  private readonly circuits = new Map<string, object>();
   readonly bulkheadActive = new ScrapedGauge({
     name: 'breakwater_bulkhead_active',
     help: 'Requests holding a bulkhead slot.',
@@ -250,8 +259,21 @@ export class Metrics {
     this.forgetBulkhead('upstream', upstream.name, upstream.bulkhead);
   }
 
-  /** Stops exporting the circuit state of a route that no longer has a breaker (a reload removed it). */
-  forgetCircuit(route: string): void {
+  /** Shows `owner`'s state as the route's circuit state, in place of any breaker shown there before. */
+  exportCircuit(route: string, owner: object, state: CircuitState): void {
+    this.circuits.set(route, owner);
+    for (const s of CIRCUIT_STATES) this.circuitState.set({ route, state: s }, s === state ? 1 : 0);
+  }
+
+  /** A breaker changed state; shown only while it is the route's exported one, not an old generation's. */
+  showCircuitState(route: string, owner: object, state: CircuitState): void {
+    if (this.circuits.get(route) === owner) this.exportCircuit(route, owner, state);
+  }
+
+  /** Stops exporting the circuit state of a breaker that is gone, unless another has taken the route meanwhile. */
+  forgetCircuit(route: string, owner: object): void {
+    if (this.circuits.get(route) !== owner) return;
+    this.circuits.delete(route);
     for (const state of CIRCUIT_STATES) this.circuitState.remove({ route, state });
   }
 

@@ -1,0 +1,160 @@
+/**
+ * Hedged requests: when an idempotent request's attempt has no answer after `delay`, another attempt goes to another
+ * endpoint; the first answer wins and the others are cancelled upstream. The delay is fixed, or a percentile of the
+ * route's own recent attempt latencies, so it follows the route as it is now (Envoy hedges only on a per-try timeout).
+ * Each hedge spends the route's retry budget, so hedging cannot add more load than retries may, and is counted in
+ * `x-breakwater-attempts`. Hedges are attempts: this layer sits inside the retries, over the attempt.
+ */
+import type { HedgePolicy } from '../config/policy.js';
+import { clock, type Timer } from '../core/clock.js';
+import { discard, type Exchange, type Layer, type Send, type UpstreamResponse } from '../core/exchange.js';
+import { ProxyError } from '../core/proxy-error.js';
+import type { ForkedScope } from '../core/request-scope.js';
+import { LatencyWindow } from './latency-window.js';
+import type { PolicyPart } from './part.js';
+import { sharedRetryBudget, type RetryBudget } from './retry-budget.js';
+
+/** What became of a hedge: it answered first, another attempt did, or the budget allowed none. */
+export type HedgeResult = 'won' | 'lost' | 'budget';
+
+export interface HedgeOptions {
+  budget: RetryBudget;
+  /** Whether this layer counts requests towards the budget (the retry layer does when the route retries). */
+  recordsRequests: boolean;
+  /** The route's recent attempt latencies; the source of a percentile delay. */
+  latencies: LatencyWindow;
+  hedged(result: HedgeResult): void;
+}
+
+export function hedgeLayer(policy: HedgePolicy, options: HedgeOptions): Layer {
+  const { budget, latencies } = options;
+  return (next) => (exchange) => {
+    if (options.recordsRequests) budget.recordRequest();
+    const delayMs = policy.delayMs ?? latencies.percentile(policy.percentile!);
+    // Sent twice only when that is safe and possible: an idempotent request whose body is kept for replay.
+    if (delayMs === undefined || !exchange.idempotent || exchange.body.kind === 'stream') return timed(next, exchange, latencies);
+    return new HedgeRace(exchange, next, delayMs, policy.maxAttempts, options).run();
+  };
+}
+
+/** One attempt whose latency to its response head feeds the window. */
+function timed(next: Send, exchange: Exchange, latencies: LatencyWindow): Promise<UpstreamResponse> {
+  const started = clock.time();
+  const response = next(exchange);
+  response.then(() => latencies.record(clock.time() - started), () => undefined);
+  return response;
+}
+
+/** The attempts of one hedged request, each in its own fork of the request's scope so the losers can be cut alone. */
+class HedgeRace {
+  private readonly scopes: ForkedScope[] = [];
+  private inFlight = 0;
+  private settled = false;
+  private timer: Timer | undefined;
+  /** A 5xx that came while another attempt was still out: the answer if none does better. */
+  private fallback: { response: UpstreamResponse } | { error: unknown } | undefined;
+  private resolve!: (response: UpstreamResponse) => void;
+  private reject!: (error: unknown) => void;
+
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly next: Send,
+    private readonly delayMs: number,
+    private readonly maxAttempts: number,
+    private readonly options: HedgeOptions,
+  ) {}
+
+  run(): Promise<UpstreamResponse> {
+    return new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.launch();
+    });
+  }
+
+  private launch(): void {
+    const scope = this.exchange.scope.fork();
+    const first = this.scopes.length === 0;
+    this.scopes.push(scope);
+    this.inFlight++;
+    const started = clock.time();
+    // Only the first attempt passes interim responses on: the client must not see two 100 Continues.
+    const attempt: Exchange = { ...this.exchange, scope, informational: first ? this.exchange.informational : undefined };
+    this.next(attempt).then(
+      (response) => this.answered(scope, response, clock.time() - started),
+      (error: unknown) => this.failed(error),
+    );
+    if (this.scopes.length < this.maxAttempts) this.timer = clock.at(started + this.delayMs, HedgeRace.hedgeDue, this);
+  }
+
+  /** The shared clock's callback (one function for every race; the race is its argument). */
+  static hedgeDue(race: HedgeRace): void {
+    race.timer = undefined;
+    if (race.settled || race.exchange.scope.reason || clock.time() >= race.exchange.scope.deadline) return;
+    if (!race.options.budget.tryWithdraw()) return race.options.hedged('budget');
+    race.launch();
+  }
+
+  private answered(scope: ForkedScope, response: UpstreamResponse, latencyMs: number): void {
+    this.inFlight--;
+    if (this.settled) return discard(response);
+    this.options.latencies.record(latencyMs);
+    if (response.status < 500 || this.inFlight === 0) return this.win(scope, response);
+    this.keepFallback({ response });
+  }
+
+  private failed(error: unknown): void {
+    this.inFlight--;
+    if (this.settled) return;
+    // The request itself was stopped (client gone, deadline): every attempt was, and that is the answer.
+    if (this.exchange.scope.reason || this.inFlight === 0) {
+      const fallback = this.fallback;
+      if (fallback && 'response' in fallback && !this.exchange.scope.reason) return this.win(undefined, fallback.response);
+      this.settle();
+      return this.reject(this.exchange.scope.reason ?? error);
+    }
+    this.keepFallback({ error });
+  }
+
+  private keepFallback(fallback: NonNullable<HedgeRace['fallback']>): void {
+    if (this.fallback && 'response' in this.fallback) {
+      // A response beats an error as the answer of last resort; of two responses, the newer one is kept.
+      if (!('response' in fallback)) return;
+      discard(this.fallback.response);
+    }
+    this.fallback = fallback;
+  }
+
+  private win(winner: ForkedScope | undefined, response: UpstreamResponse): void {
+    const fallback = this.fallback;
+    if (fallback && 'response' in fallback && fallback.response !== response) discard(fallback.response);
+    this.settle();
+    for (let i = 0; i < this.scopes.length; i++) {
+      const scope = this.scopes[i]!;
+      if (scope !== winner) scope.abort(new ProxyError('cancelled', 'another hedged attempt answered first'));
+      if (i > 0) this.options.hedged(scope === winner ? 'won' : 'lost');
+    }
+    this.resolve(response);
+  }
+
+  private settle(): void {
+    this.settled = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+}
+
+export const hedgePart: PolicyPart = {
+  name: 'hedge',
+  build(route) {
+    const { policy, metrics, shared } = route;
+    if (!policy.hedge) return undefined;
+    const hedges = metrics.hedges.cellsBy({ route: policy.name }, 'result');
+    return hedgeLayer(policy.hedge, {
+      budget: sharedRetryBudget(route),
+      recordsRequests: policy.retry.attempts <= 1,
+      latencies: shared('hedge-latencies', {}, () => ({ value: new LatencyWindow() })),
+      hedged: (result) => hedges(result).inc(),
+    });
+  },
+};

@@ -132,7 +132,7 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const nodeUpstream =
-    upstream.kind === 'node' ? upstream : await startNodeUpstream('scenario-upstream', ['127.0.0.1'], upstreamCpus);
+    upstream.kind === 'node' ? upstream : await startNodeUpstream('scenario-upstream', ['127.0.0.1', '127.0.0.2'], upstreamCpus);
 
   log(`upstream: ${upstream.kind} at ${upstream.address}; load generator: ${settings.generator}`);
   const slots = await startTargets({

@@ -1,4 +1,5 @@
-// Breakwater-only behaviour costs: fast-fail (breaker open, bulkhead full), one retry, at the client.
+// Breakwater-only behaviour costs: fast-fail (breaker open, bulkhead full), one retry, and what hedging does to the
+// tail with one slow endpoint of two, at the client.
 import type { ClosedLoopGenerator, LoadResult } from '../load/load-types.js';
 import { freePort } from '../harness/free-port.js';
 import { breakwaterConfig, pooledUpstream, realisticRoute, startBreakwater, type RouteConfig } from '../targets/breakwater.js';
@@ -7,17 +8,23 @@ import type { ScenarioResult } from '../report/results.js';
 
 export interface ScenarioEnvironment {
   scratchDir: string;
-  /** host:port of the Node upstream (it has /slow and /flaky). */
+  /** host:port of the Node upstream (it has /slow, /flaky and /lopsided), on 127.0.0.1 and 127.0.0.2. */
   nodeUpstream: string;
   proxyCpus: string | undefined;
   breakwaterUnavailable: string | undefined;
 }
+
+const SLOW_ENDPOINT_MS = 50;
+const HEDGE_DELAY = '5ms';
+const SLOW_HOST = '127.0.0.2';
 
 const SCENARIOS = [
   { name: 'retry-baseline', label: 'c=1, no retry needed (baseline for the retry row)' },
   { name: 'retry-once', label: 'c=1, one 503 attempt then 200 (backoff 0-1 ms)' },
   { name: 'fast-fail-breaker', label: 'c=1, circuit open (refused endpoint)' },
   { name: 'fast-fail-bulkhead', label: 'c=1, bulkhead full (2 slow calls hold it)' },
+  { name: 'slow-endpoint', label: `c=1, one endpoint of two ${SLOW_ENDPOINT_MS} ms slow, no hedging` },
+  { name: 'slow-endpoint-hedged', label: `c=1, the same with hedge: { delay: ${HEDGE_DELAY} }` },
 ] as const;
 type ScenarioName = (typeof SCENARIOS)[number]['name'];
 
@@ -45,6 +52,16 @@ function scenarioRoutes(): RouteConfig[] {
     retryOnce,
     dead,
     { name: 'bulkhead', match: { pathPrefix: '/slow' }, upstream: 'bulkhead', timeout: '60s' },
+    // Both over the same two endpoints; a budget that allows every request its hedge isolates the mechanism.
+    { name: 'lopsided', match: { pathPrefix: '/plain/' }, upstream: 'lopsided', timeout: '3s' },
+    {
+      name: 'hedged',
+      match: { pathPrefix: '/hedged/' },
+      upstream: 'lopsided',
+      timeout: '3s',
+      hedge: { delay: HEDGE_DELAY },
+      retry: { attempts: 1, budget: { ratio: 1, minPerSecond: 100_000 } },
+    },
   ];
 }
 
@@ -73,6 +90,7 @@ async function runScenarios(
   const config = breakwaterConfig(scenarioRoutes(), [
     pooledUpstream('scenario', [env.nodeUpstream]),
     pooledUpstream('dead', [deadEndpoint]),
+    pooledUpstream('lopsided', [env.nodeUpstream, env.nodeUpstream.replace(/^127\.0\.0\.1:/, `${SLOW_HOST}:`)]),
     pooledUpstream('bulkhead', [env.nodeUpstream], {
       maxConnections: BULKHEAD_SLOTS,
       maxConcurrent: BULKHEAD_SLOTS,
@@ -133,6 +151,12 @@ async function measureAll(
     outcomes.set('fast-fail-bulkhead', (error as Error).message);
   } finally {
     holders.abort();
+  }
+  log('scenario: one slow endpoint of two, without and with hedging');
+  const lopsided = `lopsided?slow=${SLOW_HOST}&ms=${SLOW_ENDPOINT_MS}`;
+  for (const [name, prefix] of [['slow-endpoint', '/plain/'], ['slow-endpoint-hedged', '/hedged/']] as const) {
+    await c1(`${prefix}${lopsided}`, settings.warmupS);
+    outcomes.set(name, figures(await c1(`${prefix}${lopsided}`), `round robin: every other first attempt meets the ${SLOW_ENDPOINT_MS} ms endpoint`));
   }
   return outcomes;
 }

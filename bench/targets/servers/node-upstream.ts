@@ -2,6 +2,8 @@
 //   GET /big          1 MiB response (body streaming)
 //   GET /slow?ms=N    answers after N ms (holds bulkhead slots)
 //   GET /flaky        503 and 200 in turn (one failed attempt, then success)
+//   GET /lopsided?slow=HOST&ms=N   answers after N ms when it arrived at address HOST, at once elsewhere (one slow
+//                     endpoint of several)
 //   GET /trickle?chunks=N&ms=M   N chunks of 1 KiB, one every M ms (a response body that takes its time)
 //   anything else     200 "ok", request body read and dropped
 // Only the path's last segment counts ("/queued/slow" is "/slow"), so a proxy route's prefix may come before it.
@@ -28,6 +30,10 @@ function respond(req: IncomingMessage, res: ServerResponse): void {
     res.on('close', () => clearTimeout(timer));
   } else if (resource === '/trickle') {
     trickle(res, Math.max(1, Math.min(MAX_TRICKLE_CHUNKS, Number(url.searchParams.get('chunks') ?? '10'))), Math.min(MAX_SLOW_MS, Number(url.searchParams.get('ms') ?? '100')));
+  } else if (resource === '/lopsided') {
+    const delayMs = req.socket.localAddress === url.searchParams.get('slow') ? Math.min(MAX_SLOW_MS, Number(url.searchParams.get('ms') ?? '100')) : 0;
+    const timer = setTimeout(() => res.end('lopsided\n'), delayMs);
+    res.on('close', () => clearTimeout(timer));
   } else if (resource === '/flaky') {
     res.statusCode = flakyCalls++ % 2 === 0 ? 503 : 200;
     res.end('flaky\n');

@@ -139,9 +139,3 @@ export const routeBulkheadPart: PolicyPart = {
     return bulkheadLayer(bulkhead);
   },
 };
-
-/** The upstream's pool limits (`upstream.pool`), shared by every route to it; the upstream owns the bulkhead. */
-export const upstreamBulkheadPart: PolicyPart = {
-  name: 'upstream-bulkhead',
-  build: ({ upstreamBulkhead }) => bulkheadLayer(upstreamBulkhead),
-};

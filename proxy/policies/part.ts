@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import type { RoutePolicy } from '../config/policy.js';
 import type { Layer } from '../core/exchange.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { Bulkhead } from './bulkhead.js';
 
 export interface PolicyPart {
   readonly name: string;
@@ -17,8 +16,8 @@ export interface PolicyPart {
 
 export interface RouteContext {
   readonly policy: RoutePolicy;
-  /** The bulkhead of the route's upstream, which the upstream owns. */
-  readonly upstreamBulkhead: Bulkhead;
+  /** The layer of the bulkhead of the route's upstream (`upstream.pool`), which the upstream owns. */
+  readonly upstreamBulkhead: Layer;
   readonly metrics: Metrics;
   readonly log: Logger;
   /**

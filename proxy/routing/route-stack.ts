@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { RoutePolicy } from '../config/policy.js';
 import { compose, type Layer, type Outcome, type Send, type UnreplayableReason } from '../core/exchange.js';
-import { routeBulkheadPart, upstreamBulkheadPart } from '../policies/bulkhead.js';
+import { bulkheadLayer, routeBulkheadPart } from '../policies/bulkhead.js';
 import { circuitBreakerPart } from '../policies/circuit-breaker.js';
 import { faultPart } from '../policies/fault.js';
 import { hedgePart } from '../policies/hedge.js';
@@ -20,7 +20,10 @@ import type { CounterCell } from '../telemetry/hot-counter.js';
 import { statusClass, type Metrics } from '../telemetry/metrics.js';
 import { attemptSend } from '../upstream/attempt.js';
 import type { Upstream } from '../upstream/upstream.js';
-import type { GenerationUsers } from '../runtime/generation-users.js';
+import type { GenerationUsers } from '../core/generation-users.js';
+
+/** The upstream's pool limits, shared by every route to it. */
+const upstreamBulkheadPart: PolicyPart = { name: 'upstream-bulkhead', build: (route) => route.upstreamBulkhead };
 
 /** The route stack, outermost first. */
 export const POLICY_PARTS: readonly PolicyPart[] = [faultPart, routeBulkheadPart, upstreamBulkheadPart, circuitBreakerPart, retryPart, hedgePart];
@@ -63,7 +66,7 @@ export function buildRoute(
   const shared = new Map<string, CarriedState>();
   const context: RouteContext = {
     policy,
-    upstreamBulkhead: upstream.bulkhead,
+    upstreamBulkhead: bulkheadLayer(upstream.bulkhead),
     metrics,
     log,
     shared<T>(key: string, settings: object, create: () => SharedState<T>): T {

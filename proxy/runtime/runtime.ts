@@ -18,7 +18,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { Upstream } from '../upstream/upstream.js';
 import { ReplayMemory } from '../server/replay-memory.js';
 import { clock } from '../core/clock.js';
-import { GenerationUsers } from './generation-users.js';
+import { GenerationUsers } from '../core/generation-users.js';
 
 export interface Generation {
   readonly id: number;

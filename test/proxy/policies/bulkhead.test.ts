@@ -1,7 +1,8 @@
 import t from 'tap';
-import { Bulkhead, type BulkheadEvents } from '../../../proxy/policies/bulkhead.js';
+import { Bulkhead, bulkheadLayer, type BulkheadEvents } from '../../../proxy/policies/bulkhead.js';
 import { clientGone, ProxyError } from '../../../proxy/core/proxy-error.js';
 import { RequestScope } from '../../../proxy/core/request-scope.js';
+import { fakeExchange, fakeUpstream, settle } from '../../helpers/fake-send.js';
 
 const scope = () => new RequestScope();
 
@@ -108,4 +109,85 @@ t.test('a waiter whose request is aborted leaves the queue: the slot goes to the
   b.release();
   t.equal(b.active, 0);
   t.equal(b.queued, 0);
+});
+
+/** A bulkhead layer over an upstream that answers 200, with the bulkhead and upstream to inspect. */
+function layered(limits: { maxConcurrent: number; maxPending: number; queueTimeoutMs?: number }) {
+  const { events, rejected } = recorder();
+  const bulkhead = new Bulkhead({ queueTimeoutMs: 60_000, ...limits }, events, 'route "r"');
+  const upstream = fakeUpstream(200);
+  return { bulkhead, upstream, rejected, send: bulkheadLayer(bulkhead)(upstream.send) };
+}
+
+t.test('the layer holds the slot until the request ends, not until the upstream answers', async (t) => {
+  const { bulkhead, send } = layered({ maxConcurrent: 1, maxPending: 1 });
+  const first = fakeExchange();
+  t.equal(await settle(send(first)), 200);
+  t.equal(bulkhead.active, 1, 'still held while the response body is relayed');
+  first.scope.end();
+  t.equal(bulkhead.active, 0);
+  first.scope.end();
+  t.equal(bulkhead.active, 0, 'released once');
+});
+
+t.test('the layer queues a request until a slot frees, and turns away what the queue cannot take', async (t) => {
+  const { bulkhead, upstream, rejected, send } = layered({ maxConcurrent: 1, maxPending: 1 });
+  const holder = fakeExchange();
+  await send(holder);
+  const waiting = fakeExchange();
+  const queued = send(waiting);
+  t.equal(bulkhead.queued, 1);
+  t.equal(await settle(send(fakeExchange())), 'bulkhead-rejected', 'the queue is full');
+  t.same(rejected, ['queue-full']);
+  t.equal(upstream.calls, 1, 'neither the queued nor the rejected request reached the upstream');
+  holder.scope.end();
+  t.equal(await settle(queued), 200, 'the freed slot went to the waiter');
+  t.equal(upstream.calls, 2);
+  t.equal(bulkhead.active, 1);
+  waiting.scope.end();
+  t.equal(bulkhead.active, 0);
+});
+
+t.test('a failed attempt keeps its slot until the request ends, then frees it once', async (t) => {
+  const { bulkhead, upstream, send } = layered({ maxConcurrent: 1, maxPending: 0 });
+  upstream.script = new ProxyError('connect-failure', 'refused');
+  const failing = fakeExchange();
+  t.equal(await settle(send(failing)), 'connect-failure');
+  t.equal(bulkhead.active, 1);
+  failing.scope.end();
+  t.equal(bulkhead.active, 0);
+});
+
+t.test('a request aborted while queued is never sent, and ending it releases nothing', async (t) => {
+  const { bulkhead, upstream, send } = layered({ maxConcurrent: 1, maxPending: 2 });
+  const holder = fakeExchange();
+  await send(holder);
+  const leaving = fakeExchange();
+  const gone = send(leaving);
+  const staying = fakeExchange();
+  const next = send(staying);
+  leaving.scope.abort(clientGone());
+  t.equal(await settle(gone), 'client-gone');
+  leaving.scope.end();
+  t.equal(bulkhead.active, 1, 'the abandoned request held no slot, so its end released none');
+  holder.scope.end();
+  t.equal(await settle(next), 200);
+  t.equal(bulkhead.active, 1, 'the slot passed to the request still waiting');
+  staying.scope.end();
+  t.equal(bulkhead.active, 0);
+  t.equal(bulkhead.queued, 0);
+  t.equal(upstream.calls, 2, 'the aborted request was never sent');
+});
+
+t.test('a slot granted to a request that already ended goes back at once', async (t) => {
+  const { bulkhead, upstream, send } = layered({ maxConcurrent: 1, maxPending: 1 });
+  const holder = fakeExchange();
+  await send(holder);
+  const ended = fakeExchange();
+  const pending = send(ended);
+  ended.scope.end(); // ended without an abort (nothing told the waiter): the grant must not leak the slot
+  holder.scope.end();
+  t.equal(await settle(pending), 'client-gone');
+  t.equal(bulkhead.active, 0, 'the slot was released straight away');
+  t.equal(upstream.calls, 1, 'the ended request was not sent');
 });

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Clock } from '../../../proxy/core/clock.js';
+import { within } from '../../helpers/wait-for.js';
 
 t.test('the shared clock fires timers in order, never early, and cancels', async (t) => {
   const clock = new Clock();
@@ -48,4 +49,28 @@ t.test('cancelled timers never fire, even cancelled by another callback of the s
   t.same(fired.filter((f) => f.startsWith('t')).sort(), ['t2', 't3', 't5', 't6', 't7', 't8'], 'every live timer fired once, no cancelled one');
   t.equal(fired.filter((f) => f === 'x' || f === 'y').length, 1, 'of two timers cancelling each other, one fired');
   t.equal(fired.at(-1), 'sentinel', 'the later tick ran after the earlier one');
+});
+
+t.test('after() counts from the clock\'s own now; a time already past fires on the next tick', async (t) => {
+  let now = 1000;
+  const clock = new Clock(() => now);
+  t.equal(clock.time(), 1000);
+  const fired: string[] = [];
+  const until = (at: number) => within(new Promise<void>((resolve) => clock.at(at, resolve)), 2000, `the clock to reach ${at}`);
+  clock.after(50, () => fired.push('after 50'));
+  clock.at(900, () => fired.push('past'));
+  now = 1049;
+  await until(1045);
+  t.same(fired, ['past'], 'due at 1050: not yet at 1049');
+  now = 1050;
+  await until(1050);
+  t.same(fired, ['past', 'after 50']);
+});
+
+t.test('the wheel starts again for a timer set after it ran dry', async (t) => {
+  const clock = new Clock();
+  await within(new Promise<void>((resolve) => clock.after(5, resolve)), 2000, 'the first timer');
+  await within(new Promise<void>((resolve) => clock.after(5, resolve)), 2000, 'a timer set once nothing was pending');
+  await within(clock.sleep(5), 2000, 'sleep');
+  t.pass('every timer fired');
 });

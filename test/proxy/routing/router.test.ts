@@ -36,3 +36,31 @@ t.test('the router keeps first-match-wins order across its segment index', async
   t.equal(many.match('GET', '/svc999/items', {})?.name, 'r999');
   t.equal(many.match('GET', '/svc1000', {}), undefined);
 });
+
+t.test('a prefix ending in a slash matches below it only; a header listed more than once matches any of its values', async (t) => {
+  t.ok(matches({ pathPrefix: '/api/' }, 'GET', '/api/x', {}));
+  t.notOk(matches({ pathPrefix: '/api/' }, 'GET', '/api', {}));
+  t.ok(matches({ pathPrefix: '/', headers: [['x-tenant', 'blue']] }, 'GET', '/', { 'x-tenant': ['red', 'blue'] }));
+  t.notOk(matches({ pathPrefix: '/', headers: [['x-tenant', 'blue']] }, 'GET', '/', {}), 'a missing header does not match');
+  t.notOk(
+    matches({ pathPrefix: '/', headers: [['x-tenant', 'blue'], ['x-canary', '1']] }, 'GET', '/', { 'x-tenant': 'blue' }),
+    'every listed header must match',
+  );
+  t.ok(matches({}, 'DELETE', '/anything', {}), 'no conditions: everything matches');
+});
+
+t.test('the router checks methods and headers of indexed routes in order, falling through to later ones', async (t) => {
+  const route = (name: string, match: Record<string, unknown>) => ({ name, policy: { match } });
+  const router = new Router([
+    route('orders-blue', { pathPrefix: '/orders', headers: [['x-tenant', 'blue']] }),
+    route('orders-read', { pathPrefix: '/orders', methods: new Set(['GET', 'HEAD']) }),
+    route('root', { path: '/' }),
+  ]);
+  const name = (method: string, path: string, headers = {}) => router.match(method, path, headers)?.name;
+  t.equal(name('POST', '/orders/1', { 'x-tenant': 'blue' }), 'orders-blue');
+  t.equal(name('GET', '/orders/1', { 'x-tenant': 'red' }), 'orders-read');
+  t.equal(name('POST', '/orders/1', { 'x-tenant': 'red' }), undefined, 'no route matched');
+  t.equal(name('GET', '/'), 'root', 'an exact "/" is a route for any-path lookups');
+  t.equal(name('GET', '/other'), undefined);
+  t.equal(new Router([]).match('GET', '/', {}), undefined, 'a listener without routes matches nothing');
+});

@@ -67,3 +67,35 @@ t.test('least request: the less busy of two random picks; a retry avoids what wa
   t.equal(retry.pick(all, 'untried', ['10.0.0.1:80', '10.0.0.2:80'], NOW)!.address, '10.0.0.3:80');
   t.equal(retry.pick(all, 'untried', all.map((e) => e.address), NOW), undefined);
 });
+
+t.test('least request: one endpoint needs one draw; a tie keeps the first pick; the second pick is never the first', async (t) => {
+  const draws: number[] = [];
+  const lr = new LeastRequest(() => {
+    const draw = draws.shift();
+    if (draw === undefined) throw new Error('drew more random numbers than expected');
+    return draw;
+  });
+  const single = endpoints(1);
+  draws.push(0.9);
+  t.equal(lr.pick(single, 'untried', [], NOW)!.address, '10.0.0.1:80');
+  t.same(draws, [], 'one draw for one endpoint');
+
+  const two = endpoints(2);
+  draws.push(0, 0);
+  t.equal(lr.pick(two, 'untried', [], NOW)!.address, '10.0.0.1:80', 'equal load: the first pick stays');
+  two[0]!.inflight = 2;
+  draws.push(0, 0);
+  t.equal(lr.pick(two, 'untried', [], NOW)!.address, '10.0.0.2:80', 'the same draw twice still compares two endpoints');
+});
+
+t.test('least request: unavailable endpoints are skipped unless any will do', async (t) => {
+  const all = endpoints(3);
+  all[0]!.ejectedUntil = NOW + 1;
+  all[1]!.checkHealthy = false;
+  const lr = new LeastRequest(() => 0);
+  t.equal(lr.pick(all, 'untried', [], NOW)!.address, '10.0.0.3:80', 'the only available endpoint');
+  all[2]!.ejectedUntil = NOW + 1;
+  t.equal(lr.pick(all, 'available', [], NOW), undefined);
+  t.equal(lr.pick(all, 'any', [], NOW)!.address, '10.0.0.1:80', 'panic mode takes any');
+  t.equal(lr.pick(all, 'untried', [], NOW + 1)!.address, '10.0.0.1:80', 'an ejection ends at its time');
+});

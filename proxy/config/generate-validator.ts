@@ -3,7 +3,7 @@
  * ajv's compiler nor TypeBox, whose loading would dominate the CPU of a check in the child and the memory a small
  * in-process check adds to the proxy (fastify generates its own config validator the same way). After changing
  * schema.ts or formats.ts, run `npm run generate`;
- * test/unit/policy-validator.test.ts fails while the committed file is stale.
+ * test/proxy/config/policy-validator.test.ts fails while the committed file is stale.
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';

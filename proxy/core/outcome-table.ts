@@ -1,6 +1,6 @@
 /**
  * Renders the outcome table (outcome.ts) as Markdown: `npm run generate` writes it between the outcome-table markers
- * of docs/outcomes.md, and test/unit/outcome.test.ts fails while that copy is stale.
+ * of docs/outcomes.md, and test/proxy/core/outcome.test.ts fails while that copy is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';

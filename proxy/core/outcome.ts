@@ -1,7 +1,7 @@
 /**
  * One classification of what became of a request or an attempt. Retries, the circuit breaker, outlier detection,
  * metrics and the access log all read this table, so a failure is never a success to one of them and a failure to
- * another; the outcome table in docs/outcomes.md is rendered from it (test/unit/outcome.test.ts keeps the two equal).
+ * another; the outcome table in docs/outcomes.md is rendered from it (test/proxy/core/outcome.test.ts keeps the two equal).
  */
 
 /** What became of a request, one bounded label value. */

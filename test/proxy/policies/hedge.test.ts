@@ -2,8 +2,9 @@ import t from 'tap';
 import { Clock, clock } from '../../../proxy/core/clock.js';
 import type { Exchange, Send, UpstreamResponse } from '../../../proxy/core/exchange.js';
 import { ProxyError } from '../../../proxy/core/proxy-error.js';
-import { RequestScope, type AbortListener } from '../../../proxy/core/request-scope.js';
+import type { AbortListener } from '../../../proxy/core/request-scope.js';
 import { hedgeLayer, type HedgeResult } from '../../../proxy/policies/hedge.js';
+import { fakeExchange } from '../../helpers/fake-send.js';
 import { LatencyWindow, MIN_SAMPLES } from '../../../proxy/policies/latency-window.js';
 import { RetryBudget } from '../../../proxy/policies/retry-budget.js';
 
@@ -52,19 +53,6 @@ function fakeUpstream(): { send: Send; attempts: HeldAttempt[]; next(n: number):
   return { send, attempts, next };
 }
 
-function exchange(overrides: Partial<Exchange> = {}): Exchange {
-  return {
-    method: 'GET',
-    path: '/',
-    headers: {},
-    body: { kind: 'none' },
-    idempotent: true,
-    scope: new RequestScope(),
-    trace: { attempts: 0, endpoints: [] },
-    ...overrides,
-  };
-}
-
 function hedged(policy: { delayMs?: number; percentile?: number; maxAttempts?: number }, budget = new RetryBudget({ ratio: 1, minPerSecond: 100, windowMs: 10_000 }), latencies = new LatencyWindow()) {
   const results: HedgeResult[] = [];
   const layer = hedgeLayer({ maxAttempts: 2, ...policy }, { budget, recordsRequests: true, latencies, hedged: (r) => results.push(r) });
@@ -74,7 +62,7 @@ function hedged(policy: { delayMs?: number; percentile?: number; maxAttempts?: n
 t.test('a slow first attempt is hedged after the delay; the hedge answers first and the first attempt is cancelled', async (t) => {
   const upstream = fakeUpstream();
   const { layer, results } = hedged({ delayMs: 20 });
-  const ex = exchange();
+  const ex = fakeExchange();
   const response = layer(upstream.send)(ex);
   const first = await upstream.next(0);
   const hedge = await upstream.next(1);
@@ -91,7 +79,7 @@ t.test('a slow first attempt is hedged after the delay; the hedge answers first 
 t.test('an attempt that answers within the delay is never hedged', async (t) => {
   const upstream = fakeUpstream();
   const { layer, results } = hedged({ delayMs: 200 });
-  const response = layer(upstream.send)(exchange());
+  const response = layer(upstream.send)(fakeExchange());
   (await upstream.next(0)).answer(200);
   t.equal((await response).status, 200);
   t.equal(upstream.attempts.length, 1);
@@ -99,7 +87,7 @@ t.test('an attempt that answers within the delay is never hedged', async (t) => 
 });
 
 t.test('a non-idempotent request or a streamed body is never hedged', async (t) => {
-  for (const ex of [exchange({ method: 'POST', idempotent: false }), exchange({ body: { kind: 'stream', stream: undefined as never, reason: 'too-large' } })]) {
+  for (const ex of [fakeExchange({ method: 'POST', idempotent: false }), fakeExchange({ body: { kind: 'stream', stream: undefined as never, reason: 'too-large' } })]) {
     const upstream = fakeUpstream();
     const { layer } = hedged({ delayMs: 1 });
     const response = layer(upstream.send)(ex);
@@ -116,7 +104,7 @@ t.test('a spent retry budget stops the hedge, and says so', async (t) => {
   const upstream = fakeUpstream();
   const budget = new RetryBudget({ ratio: 0, minPerSecond: 0, windowMs: 10_000 });
   const { layer, results } = hedged({ delayMs: 5 }, budget);
-  const response = layer(upstream.send)(exchange());
+  const response = layer(upstream.send)(fakeExchange());
   const first = await upstream.next(0);
   await t.resolves(waitFor(() => results.length > 0), 'the hedge came due');
   t.same(results, ['budget']);
@@ -128,7 +116,7 @@ t.test('a spent retry budget stops the hedge, and says so', async (t) => {
 t.test('a 5xx while a hedge is out waits for it; a 5xx from every attempt is the answer', async (t) => {
   const upstream = fakeUpstream();
   const { layer } = hedged({ delayMs: 5 });
-  const response = layer(upstream.send)(exchange());
+  const response = layer(upstream.send)(fakeExchange());
   const first = await upstream.next(0);
   const hedge = await upstream.next(1);
   first.answer(503);
@@ -136,7 +124,7 @@ t.test('a 5xx while a hedge is out waits for it; a 5xx from every attempt is the
   t.equal((await response).status, 200, 'the hedge beats an earlier 5xx');
 
   const again = fakeUpstream();
-  const second = layer(again.send)(exchange());
+  const second = layer(again.send)(fakeExchange());
   (await again.next(0)).answer(502);
   t.equal((await second).status, 502, 'a 5xx with nothing else out is final (the retry layer decides on it)');
 });
@@ -144,11 +132,11 @@ t.test('a 5xx while a hedge is out waits for it; a 5xx from every attempt is the
 t.test('the client leaving aborts every attempt and rejects with its reason', async (t) => {
   const upstream = fakeUpstream();
   const { layer } = hedged({ delayMs: 5 });
-  const ex = exchange();
+  const ex = fakeExchange();
   const response = layer(upstream.send)(ex);
   const first = await upstream.next(0);
   const hedge = await upstream.next(1);
-  (ex.scope as RequestScope).abort(new ProxyError('client-gone', 'gone'));
+  ex.scope.abort(new ProxyError('client-gone', 'gone'));
   const error = (await response.catch((err: unknown) => err)) as ProxyError;
   t.equal(error.kind, 'client-gone', 'the request rejects with its own reason');
   t.equal(first.aborted?.kind, 'client-gone');

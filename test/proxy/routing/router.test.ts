@@ -1,0 +1,66 @@
+import t from 'tap';
+import { matches, Router } from '../../../proxy/routing/router.js';
+
+t.test('route matching: exact path, segment-aware prefix, methods, headers', async (t) => {
+  t.ok(matches({ pathPrefix: '/api' }, 'GET', '/api', {}));
+  t.ok(matches({ pathPrefix: '/api' }, 'GET', '/api/orders', {}));
+  t.notOk(matches({ pathPrefix: '/api' }, 'GET', '/apis', {}));
+  t.ok(matches({ pathPrefix: '/' }, 'GET', '/anything', {}));
+  t.ok(matches({ path: '/health' }, 'GET', '/health', {}));
+  t.notOk(matches({ path: '/health' }, 'GET', '/health/x', {}));
+  t.notOk(matches({ pathPrefix: '/', methods: new Set(['POST']) }, 'GET', '/', {}));
+  t.ok(matches({ pathPrefix: '/', headers: [['x-tenant', 'blue']] }, 'GET', '/', { 'x-tenant': 'blue' }));
+  t.notOk(matches({ pathPrefix: '/', headers: [['x-tenant', 'blue']] }, 'GET', '/', { 'x-tenant': 'red' }));
+});
+
+t.test('the router keeps first-match-wins order across its segment index', async (t) => {
+  const route = (name: string, match: Record<string, unknown>) => ({ name, policy: { match } });
+  const router = new Router([
+    route('health', { path: '/health' }),
+    route('orders-post', { pathPrefix: '/api/orders', methods: new Set(['POST']) }),
+    route('catch-all-get', { pathPrefix: '/', methods: new Set(['GET']) }),
+    route('api', { pathPrefix: '/api' }),
+    route('ap', { pathPrefix: '/ap' }),
+    route('rest', { pathPrefix: '/' }),
+  ]);
+  const name = (method: string, path: string) => router.match(method, path, {})?.name;
+  t.equal(name('GET', '/health'), 'health');
+  t.equal(name('POST', '/health/x'), 'rest', 'an exact path does not match below it');
+  t.equal(name('POST', '/api/orders/7'), 'orders-post');
+  t.equal(name('GET', '/api/orders'), 'catch-all-get', 'an earlier any-path route still wins over a later indexed one');
+  t.equal(name('PUT', '/api/x'), 'api');
+  t.equal(name('PUT', '/ap'), 'ap');
+  t.equal(name('PUT', '/apx'), 'rest');
+  t.equal(name('PUT', '//x'), 'rest');
+  const many = new Router(Array.from({ length: 1000 }, (_, i) => route(`r${i}`, { pathPrefix: `/svc${i}` })));
+  t.equal(many.match('GET', '/svc999/items', {})?.name, 'r999');
+  t.equal(many.match('GET', '/svc1000', {}), undefined);
+});
+
+t.test('a prefix ending in a slash matches below it only; a header listed more than once matches any of its values', async (t) => {
+  t.ok(matches({ pathPrefix: '/api/' }, 'GET', '/api/x', {}));
+  t.notOk(matches({ pathPrefix: '/api/' }, 'GET', '/api', {}));
+  t.ok(matches({ pathPrefix: '/', headers: [['x-tenant', 'blue']] }, 'GET', '/', { 'x-tenant': ['red', 'blue'] }));
+  t.notOk(matches({ pathPrefix: '/', headers: [['x-tenant', 'blue']] }, 'GET', '/', {}), 'a missing header does not match');
+  t.notOk(
+    matches({ pathPrefix: '/', headers: [['x-tenant', 'blue'], ['x-canary', '1']] }, 'GET', '/', { 'x-tenant': 'blue' }),
+    'every listed header must match',
+  );
+  t.ok(matches({}, 'DELETE', '/anything', {}), 'no conditions: everything matches');
+});
+
+t.test('the router checks methods and headers of indexed routes in order, falling through to later ones', async (t) => {
+  const route = (name: string, match: Record<string, unknown>) => ({ name, policy: { match } });
+  const router = new Router([
+    route('orders-blue', { pathPrefix: '/orders', headers: [['x-tenant', 'blue']] }),
+    route('orders-read', { pathPrefix: '/orders', methods: new Set(['GET', 'HEAD']) }),
+    route('root', { path: '/' }),
+  ]);
+  const name = (method: string, path: string, headers = {}) => router.match(method, path, headers)?.name;
+  t.equal(name('POST', '/orders/1', { 'x-tenant': 'blue' }), 'orders-blue');
+  t.equal(name('GET', '/orders/1', { 'x-tenant': 'red' }), 'orders-read');
+  t.equal(name('POST', '/orders/1', { 'x-tenant': 'red' }), undefined, 'no route matched');
+  t.equal(name('GET', '/'), 'root', 'an exact "/" is a route for any-path lookups');
+  t.equal(name('GET', '/other'), undefined);
+  t.equal(new Router([]).match('GET', '/', {}), undefined, 'a listener without routes matches nothing');
+});

@@ -4,21 +4,7 @@
  * Helm chart's values.schema.json. Editors know no custom formats, so each format becomes its pattern.
  */
 import { FORMAT_PATTERNS } from '../proxy/config/formats.js';
-import { policySchema, type JsonSchema } from './schema-walk.js';
-
-type Transform = (node: JsonSchema) => JsonSchema;
-
-function mapSchema(node: JsonSchema, transform: Transform): JsonSchema {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(transform(node))) {
-    if (key === 'properties' || key === 'patternProperties') {
-      out[key] = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, mapSchema(v, transform)]));
-    } else if (key === 'items') out[key] = mapSchema(value as JsonSchema, transform);
-    else if (key === 'anyOf') out[key] = (value as JsonSchema[]).map((v) => mapSchema(v, transform));
-    else out[key] = value;
-  }
-  return out as JsonSchema;
-}
+import { mapSchema, policySchema, type Transform } from './schema-walk.js';
 
 /** Annotations for the generators only, and formats as patterns. */
 const portable: Transform = (node) => {

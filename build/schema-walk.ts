@@ -57,3 +57,18 @@ export function normalizedName(property: Property): string {
 export function isOmitted(property: Property): boolean {
   return property.schema['x-normalized']?.omit === true;
 }
+
+export type Transform = (node: JsonSchema) => JsonSchema;
+
+/** A copy of the schema with every node rewritten by `transform`, each before its children. */
+export function mapSchema(node: JsonSchema, transform: Transform): JsonSchema {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(transform(node))) {
+    if (key === 'properties' || key === 'patternProperties') {
+      out[key] = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, mapSchema(v, transform)]));
+    } else if (key === 'items') out[key] = mapSchema(value as JsonSchema, transform);
+    else if (key === 'anyOf') out[key] = (value as JsonSchema[]).map((v) => mapSchema(v, transform));
+    else out[key] = value;
+  }
+  return out as JsonSchema;
+}

@@ -2,7 +2,7 @@
  * The string formats the policy schema names (`format: duration` and the like): how each is checked, and how a
  * failure is explained. The generated validator (policy-validator.ts) calls these same predicates.
  */
-import { DURATION, parseDuration } from './duration.js';
+import { DURATION, DURATION_HINT, parseDuration } from './duration.js';
 import type { HostPort } from './policy.js';
 import { parseSize, SIZE } from './size.js';
 
@@ -74,7 +74,7 @@ export const FORMAT_PATTERNS: Record<keyof typeof policyFormats, string> = {
 };
 
 export const FORMAT_HINTS: Record<keyof typeof policyFormats, string> = {
-  duration: 'must be a duration such as 250ms, 3s or 1m',
+  duration: DURATION_HINT,
   durationOrPercentile: 'must be a duration such as 50ms or a latency percentile such as p95 or p99.9',
   size: 'must be a size in bytes or such as 64KiB, 1MiB',
   address: 'must be host:port, such as 127.0.0.1:15001',

@@ -18,6 +18,7 @@ import { schemaProblem } from './schema-problem.js';
 import { upstreamTls, upstreamTlsProblems } from './upstream-tls.js';
 import { documentValue, YamlValueError } from './yaml-value.js';
 
+/** Every default, as the schema states it (generated/policy-defaults.ts): none is written down here. */
 const D = POLICY_DEFAULTS;
 
 /** Parses and validates policy text; throws PolicyError listing every problem. */

@@ -1,6 +1,6 @@
 /**
  * The string formats the policy schema names (`format: duration` and the like): how each is checked, and how a
- * failure is explained. The generated validator (policy-validator.ts) calls these same predicates.
+ * failure is explained. The generated validator (generated/policy-validator.js) calls these same predicates.
  */
 import { DURATION, DURATION_HINT, parseDuration } from './duration.js';
 import type { HostPort } from './policy.js';

@@ -104,7 +104,9 @@ function schemaProblems(errors: ErrorObject[], locate: (path: (string | number)[
       out.push(line);
     }
   }
-  return out;
+  // ajv reports unknown keys of an object before its known keys' problems: in file order they read top-down.
+  const lineNumber = (problem: string) => Number(/^line (\d+)/.exec(problem)?.[1] ?? 0);
+  return out.sort((a, b) => lineNumber(a) - lineNumber(b));
 }
 
 interface Problem {

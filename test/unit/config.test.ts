@@ -152,6 +152,12 @@ t.test('config errors say where and what is expected: YAML syntax by line and co
   t.same(problems(minimal(', timeout: 3')), [`line 1: listeners[0].routes[0].timeout: ${duration}`], 'a number');
   t.same(problems(minimal(', timeout: 3 seconds')), [`line 1: listeners[0].routes[0].timeout: ${duration}`], 'a string that is not one');
   t.same(problems(minimal(', retry: { attempts: 2, maxReplayBody: lots }')), ['line 1: listeners[0].routes[0].retry.maxReplayBody: must be a size in bytes or such as 64KiB, 1MiB']);
+  const twoLines = 'listeners:\n  - name: e\n    address: 127.0.0.1:0\n    routes:\n      - name: r\n        upstream: u\n        timeout: 3\n        retyr: {}\nupstreams: [{ name: u, endpoints: ["127.0.0.1:1"] }]\n';
+  t.same(
+    problems(twoLines),
+    [`line 7: listeners[0].routes[0].timeout: ${duration}`, 'line 8: listeners[0].routes[0].retyr: unknown key; did you mean `retry`?'],
+    'in file order',
+  );
 });
 
 t.test('hedge: a delay or a latency percentile, at most maxAttempts in flight, spending the retry budget', async (t) => {

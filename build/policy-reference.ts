@@ -24,6 +24,7 @@ function range(schema: JsonSchema): string {
 }
 
 function typeText(schema: JsonSchema): string {
+  if (schema.title) return schema.title;
   if (schema['x-unit'] === 'Ms') return 'duration';
   if (schema['x-unit'] === 'Bytes') return 'size';
   if (schema.format) return FORMATS[schema.format] ?? schema.format;
@@ -36,8 +37,6 @@ function typeText(schema: JsonSchema): string {
     case 'integer':
     case 'number':
       return `${schema.type}${range(schema)}`;
-    case 'string':
-      return schema.pattern === '^/' ? 'path' : schema.maxLength === 63 ? 'name' : 'string';
     case undefined:
       return 'any';
     default:

@@ -3,6 +3,8 @@ import { PolicyFileSchema, type Normalized } from '../proxy/config/schema.js';
 
 export interface JsonSchema {
   type?: string;
+  /** A short name of the value's kind (path, host name), for the README. */
+  title?: string;
   description?: string;
   default?: unknown;
   properties?: Record<string, JsonSchema>;

@@ -54,14 +54,14 @@ const Size = (description: string, options: Options = {}) =>
   Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'size' })], { 'x-unit': 'Bytes', ...annotations(description, options) });
 const Address = (description: string, options: Options = {}) =>
   Type.String({ format: 'address', ...annotations(description, { normalized: { type: 'HostPort' }, ...options }) });
-const Name = (description: string) => Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 63, description });
+const Name = (description: string) => Type.String({ title: 'name', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 63, description });
 const HostName = (description: string) =>
-  Type.String({ pattern: '^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$', maxLength: 253, description });
+  Type.String({ title: 'host name', pattern: '^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$', maxLength: 253, description });
 const Percent = (description: string, options: Options = {}) => Type.Number({ minimum: 0, maximum: 100, ...annotations(description, options) });
 const Int = (minimum: number, description: string, options: Options & { maximum?: number } = {}) =>
   Type.Integer({ minimum, ...(options.maximum === undefined ? {} : { maximum: options.maximum }), ...annotations(description, options) });
 const Status = (description: string, options: Options = {}) => Int(200, description, { maximum: 599, ...options });
-const Path = (description: string, options: Options = {}) => Type.String({ pattern: '^/', ...annotations(description, options) });
+const Path = (description: string, options: Options = {}) => Type.String({ title: 'path', pattern: '^/', ...annotations(description, options) });
 const OneOf = (values: readonly string[], description: string, options: Options = {}) =>
   Type.Union(values.map((v) => Type.Literal(v)), annotations(description, options));
 const Opt = <T extends TSchema>(schema: T) => Type.Optional(schema);

@@ -1,5 +1,9 @@
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+/** Also the published JSON Schema's pattern for durations, so editors check them as the proxy does. */
+export const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+
+/** What a duration looks like, in every message about one that is not. */
+export const DURATION_HINT = 'must be a duration such as 250ms, 3s or 1m';
 
 /** Parses "250ms", "3s", "1.5m" into milliseconds; undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {

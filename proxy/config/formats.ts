@@ -1,10 +1,10 @@
 /**
  * The string formats the policy schema names (`format: duration` and the like): how each is checked, and how a
- * failure is explained. The generated validator (policy-validator.ts) calls these same predicates.
+ * failure is explained. The generated validator (generated/policy-validator.js) calls these same predicates.
  */
-import { parseDuration } from './duration.js';
+import { DURATION, DURATION_HINT, parseDuration } from './duration.js';
 import type { HostPort } from './policy.js';
-import { parseSize } from './size.js';
+import { parseSize, SIZE } from './size.js';
 
 const ENDPOINT = /^(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
@@ -27,8 +27,10 @@ export function parseEndpoint(text: string): EndpointAddress | undefined {
   return { scheme: m[1] as EndpointAddress['scheme'], host: m[2]!.replace(/^\[|\]$/g, ''), port, authority: `${m[2]}:${m[3]}` };
 }
 
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
+
 export function parseHostPort(text: string): HostPort | undefined {
-  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(text);
+  const match = HOST_PORT.exec(text);
   if (!match) return undefined;
   const port = Number(match[2]);
   if (port > 65535) return undefined;
@@ -37,6 +39,14 @@ export function parseHostPort(text: string): HostPort | undefined {
 }
 
 const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/;
+const PERCENTILE = /^p(\d{1,2}(?:\.\d+)?)$/;
+
+/** A latency percentile as written for hedge.delay ("p95", "p99.9") as a number (95, 99.9); undefined when not one. */
+export function parsePercentile(text: string): number | undefined {
+  const match = PERCENTILE.exec(text);
+  const value = match ? Number(match[1]) : 0;
+  return value > 0 && value < 100 ? value : undefined;
+}
 
 export const policyFormats = {
   duration: (s: string): boolean => parseDuration(s) !== undefined,
@@ -47,10 +57,25 @@ export const policyFormats = {
     const m = AUTHORITY.exec(s);
     return m !== null && (m[2] === undefined || (Number(m[2]) > 0 && Number(m[2]) <= 65535));
   },
+  durationOrPercentile: (s: string): boolean => parseDuration(s) !== undefined || parsePercentile(s) !== undefined,
+};
+
+/**
+ * Each format as a JSON Schema pattern, for the published schema: editors know no custom formats, but check patterns.
+ * A pattern is the format's shape only (a port above 65535 passes it); `breakwater validate` checks the rest.
+ */
+export const FORMAT_PATTERNS: Record<keyof typeof policyFormats, string> = {
+  duration: DURATION.source,
+  size: SIZE.source,
+  address: HOST_PORT.source,
+  endpoint: ENDPOINT.source,
+  authority: AUTHORITY.source,
+  durationOrPercentile: `${DURATION.source}|${PERCENTILE.source}`,
 };
 
 export const FORMAT_HINTS: Record<keyof typeof policyFormats, string> = {
-  duration: 'must be a duration such as 250ms, 3s or 1m',
+  duration: DURATION_HINT,
+  durationOrPercentile: 'must be a duration such as 50ms or a latency percentile such as p95 or p99.9',
   size: 'must be a size in bytes or such as 64KiB, 1MiB',
   address: 'must be host:port, such as 127.0.0.1:15001',
   endpoint: 'must be host:port or http(s)://host:port with a port from 1 to 65535',

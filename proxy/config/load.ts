@@ -9,15 +9,17 @@ import { parseDuration } from './duration.js';
 import { PolicyError } from './policy-error.js';
 import { parseSize } from './size.js';
 import { CaFiles } from './ca-file.js';
-import { FORMAT_HINTS, parseHostPort } from './formats.js';
-import { validatePolicyFile } from './policy-validator.js';
-import type { ListenerLimitsFile, PolicyFile, RouteFile, UpstreamFile, RetryCondition } from './schema.js';
-import type { Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy, ListenerLimits } from './policy.js';
+import { parseHostPort, parsePercentile } from './formats.js';
+import { POLICY_DEFAULTS } from './generated/policy-defaults.js';
+import { validatePolicyFile as validateSchema } from './generated/policy-validator.js';
+import type { HedgeFile, ListenerLimitsFile, PolicyFile, RouteFile, UpstreamFile, RetryCondition } from './generated/policy-types.js';
+import type { Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy, ListenerLimits, HedgePolicy } from './policy.js';
+import { schemaProblem } from './schema-problem.js';
 import { upstreamTls, upstreamTlsProblems } from './upstream-tls.js';
 import { documentValue, YamlValueError } from './yaml-value.js';
 
-/** The schema check: ajv's standalone code, generated from schema.ts by generate-validator.ts. */
-const validateSchema = validatePolicyFile as { (data: unknown): data is PolicyFile; errors?: ErrorObject[] | null };
+/** Every default, as the schema states it (generated/policy-defaults.ts): none is written down here. */
+const D = POLICY_DEFAULTS;
 
 /** Parses and validates policy text; throws PolicyError listing every problem. */
 export function parsePolicy(text: string, source: string): Policy {
@@ -27,8 +29,8 @@ export function parsePolicy(text: string, source: string): Policy {
     throw new PolicyError(
       source,
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return `${pos ? `line ${pos.line}:${pos.col}: ` : ''}invalid YAML: ${e.message.split('\n')[0]}`;
+        const { line, col } = lines.linePos(e.pos[0]);
+        return `line ${line}, column ${col}: invalid YAML: ${e.message.split('\n')[0]}`;
       }),
     );
   }
@@ -94,44 +96,17 @@ function schemaProblems(errors: ErrorObject[], locate: (path: (string | number)[
   // A union (anyOf) failing reports each branch; the branch errors say little, so keep the union's own message.
   const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   for (const error of errors) {
-    const path = error.instancePath
-      .split('/')
-      .slice(1)
-      .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
-    let message: string;
-    if (error.keyword === 'additionalProperties') {
-      const key = String((error.params as { additionalProperty: string }).additionalProperty);
-      path.push(key);
-      message = 'unknown key';
-    } else if (error.keyword === 'required') {
-      path.push(String((error.params as { missingProperty: string }).missingProperty));
-      message = 'is required';
-    } else if (error.keyword === 'format') {
-      message = FORMAT_HINTS[(error.params as { format: keyof typeof FORMAT_HINTS }).format] ?? error.message ?? 'bad format';
-    } else if (unionPaths.has(error.instancePath) && error.keyword !== 'anyOf') {
-      continue;
-    } else if (error.keyword === 'anyOf') {
-      message = unionHint(error) ?? 'is not one of the allowed values';
-    } else if (error.keyword === 'pattern') {
-      message = 'has characters that are not allowed here';
-    } else {
-      message = error.message ?? 'is invalid';
-    }
+    if (unionPaths.has(error.instancePath) && error.keyword !== 'anyOf') continue;
+    const { path, message } = schemaProblem(error);
     const line = `${locate(path)}${formatPath(path)}: ${message}`;
     if (!seen.has(line)) {
       seen.add(line);
       out.push(line);
     }
   }
-  return out;
-}
-
-function unionHint(error: ErrorObject): string | undefined {
-  const branches = (error.parentSchema as { anyOf?: Array<{ const?: unknown; type?: string }> } | undefined)?.anyOf;
-  if (!branches) return undefined;
-  const literals = branches.filter((b) => b.const !== undefined).map((b) => JSON.stringify(b.const));
-  const others = branches.filter((b) => b.const === undefined).map((b) => (b.type === 'integer' ? 'a status code' : b.type));
-  return `must be one of ${[...literals, ...others].join(', ')}`;
+  // ajv reports unknown keys of an object before its known keys' problems: in file order they read top-down.
+  const lineNumber = (problem: string) => Number(/^line (\d+)/.exec(problem)?.[1] ?? 0);
+  return out.sort((a, b) => lineNumber(a) - lineNumber(b));
 }
 
 interface Problem {
@@ -160,8 +135,8 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
         problems.push({ path: ['upstreams', i, 'outlierDetection', key], message: 'must be longer than 0' });
       }
     }
-    if (od?.maxEjectionTime !== undefined && parseDuration(od.maxEjectionTime)! < ms(od.baseEjectionTime, DEFAULT_BASE_EJECTION_MS)) {
-      problems.push({ path: ['upstreams', i, 'outlierDetection', 'maxEjectionTime'], message: 'must not be shorter than baseEjectionTime (default 30s)' });
+    if (od?.maxEjectionTime !== undefined && parseDuration(od.maxEjectionTime)! < ms(od.baseEjectionTime, D.upstreams.outlierDetection.baseEjectionTimeMs)) {
+      problems.push({ path: ['upstreams', i, 'outlierDetection', 'maxEjectionTime'], message: `must not be shorter than baseEjectionTime (default ${D.upstreams.outlierDetection.baseEjectionTimeMs / 1000}s)` });
     }
   });
   const addresses = new Map<string, string>();
@@ -207,6 +182,11 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
       if (route.fallback?.json !== undefined && route.fallback.body !== undefined) {
         problems.push({ path: [...at, 'fallback'], message: 'use either json or body, not both' });
       }
+      const hedgeDelayMs = route.hedge ? parseDuration(route.hedge.delay) : undefined;
+      if (hedgeDelayMs === 0) problems.push({ path: [...at, 'hedge', 'delay'], message: 'must be longer than 0' });
+      if (hedgeDelayMs !== undefined && hedgeDelayMs >= ms(route.timeout, D.listeners.routes.timeoutMs)) {
+        problems.push({ path: [...at, 'hedge', 'delay'], message: 'must be shorter than the route timeout, or no hedge is ever sent' });
+      }
       if (route.fallback && !route.circuitBreaker) {
         problems.push({ path: [...at, 'fallback'], message: 'a fallback needs a circuitBreaker on the same route' });
       }
@@ -232,14 +212,16 @@ function limitsProblems(limits: ListenerLimitsFile | undefined, at: (string | nu
 }
 
 const ms = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : parseDuration(text)!);
+const bytes = (size: string | number | undefined, fallback: number): number => (size === undefined ? fallback : parseSize(size)!);
 
 function normalizeLimits(limits: ListenerLimitsFile | undefined): ListenerLimits {
+  const d = D.listeners.limits;
   return {
-    headersTimeoutMs: ms(limits?.headersTimeout, 10_000),
-    requestBodyTimeoutMs: ms(limits?.requestBodyTimeout, 30_000),
-    idleTimeoutMs: ms(limits?.idleTimeout, 65_000),
-    maxConnections: limits?.maxConnections ?? 4096,
-    maxHeaderSizeBytes: limits?.maxHeaderSize === undefined ? 16 * 1024 : parseSize(limits.maxHeaderSize)!,
+    headersTimeoutMs: ms(limits?.headersTimeout, d.headersTimeoutMs),
+    requestBodyTimeoutMs: ms(limits?.requestBodyTimeout, d.requestBodyTimeoutMs),
+    idleTimeoutMs: ms(limits?.idleTimeout, d.idleTimeoutMs),
+    maxConnections: limits?.maxConnections ?? d.maxConnections,
+    maxHeaderSizeBytes: bytes(limits?.maxHeaderSize, d.maxHeaderSizeBytes),
   };
 }
 
@@ -247,34 +229,33 @@ function normalize(file: PolicyFile, source: string, caFiles: CaFiles): Policy {
   return {
     source,
     document: file,
-    admin: { address: parseHostPort(file.admin?.address ?? '127.0.0.1:9901')! },
+    admin: { address: parseHostPort(file.admin?.address ?? D.admin.address)! },
     listeners: file.listeners.map((l) => ({
       name: l.name,
       address: parseHostPort(l.address)!,
       limits: normalizeLimits(l.limits),
-      trustForwarded: l.trustForwarded ?? false,
+      trustForwarded: l.trustForwarded ?? D.listeners.trustForwarded,
       routes: l.routes.map((r) => normalizeRoute(r, l.name)),
     })),
     upstreams: file.upstreams.map((u) => normalizeUpstream(u, caFiles)),
-    drain: { delayMs: ms(file.drain?.delay, 5000), timeoutMs: ms(file.drain?.timeout, 30_000) },
-    log: { level: process.env.BREAKWATER_LOG_LEVEL ?? file.log?.level ?? 'info' },
-    memory: { replayBuffersBytes: file.memory?.replayBuffers === undefined ? 64 * 1024 * 1024 : parseSize(file.memory.replayBuffers)! },
+    drain: { delayMs: ms(file.drain?.delay, D.drain.delayMs), timeoutMs: ms(file.drain?.timeout, D.drain.timeoutMs) },
+    log: { level: process.env.BREAKWATER_LOG_LEVEL ?? file.log?.level ?? D.log.level },
+    memory: { replayBuffersBytes: bytes(file.memory?.replayBuffers, D.memory.replayBuffersBytes) },
   };
 }
 
-/** With no `retry` block a route makes one attempt; with one, these are the defaults (Envoy's and Linkerd's). */
-const DEFAULT_RETRY_ON: RetryCondition[] = ['connect-failure', 'reset', 502, 503, 504];
-
 function normalizeRetry(retry: RouteFile['retry']): RetryPolicy {
-  const on = retry?.on ?? DEFAULT_RETRY_ON;
+  const d = D.listeners.routes.retry;
+  const on: readonly RetryCondition[] = retry?.on ?? d.on;
   const statuses = new Set<number>();
   for (const c of on) {
     if (typeof c === 'number') statuses.add(c);
     else if (c === '5xx') for (let s = 500; s < 600; s++) statuses.add(s);
     else if (c === 'gateway-error') [502, 503, 504].forEach((s) => statuses.add(s));
   }
+  const baseMs = ms(retry?.backoff?.base, d.backoff.baseMs);
   return {
-    attempts: retry?.attempts ?? 1,
+    attempts: retry?.attempts ?? d.attempts,
     perTryTimeoutMs: retry?.perTryTimeout === undefined ? undefined : parseDuration(retry.perTryTimeout),
     on: {
       statuses,
@@ -283,28 +264,29 @@ function normalizeRetry(retry: RouteFile['retry']): RetryPolicy {
       timeout: on.includes('timeout'),
     },
     backoff: {
-      baseMs: ms(retry?.backoff?.base, 25),
-      maxMs: ms(retry?.backoff?.max, Math.max(250, ms(retry?.backoff?.base, 25))),
-      jitter: retry?.backoff?.jitter ?? 'full',
+      baseMs,
+      maxMs: ms(retry?.backoff?.max, Math.max(d.backoff.maxMs, baseMs)),
+      jitter: retry?.backoff?.jitter ?? d.backoff.jitter,
     },
     budget: {
-      ratio: retry?.budget?.ratio ?? 0.2,
-      minPerSecond: retry?.budget?.minPerSecond ?? 10,
-      windowMs: ms(retry?.budget?.window, 10_000),
+      ratio: retry?.budget?.ratio ?? d.budget.ratio,
+      minPerSecond: retry?.budget?.minPerSecond ?? d.budget.minPerSecond,
+      windowMs: ms(retry?.budget?.window, d.budget.windowMs),
     },
-    maxReplayBodyBytes: retry?.maxReplayBody === undefined ? 64 * 1024 : parseSize(retry.maxReplayBody)!,
+    maxReplayBodyBytes: bytes(retry?.maxReplayBody, d.maxReplayBodyBytes),
   };
 }
 
 function normalizeBreaker(cb: NonNullable<RouteFile['circuitBreaker']>): BreakerPolicy {
+  const d = D.listeners.routes.circuitBreaker;
   return {
-    errorThresholdPercentage: cb.errorThresholdPercentage ?? 50,
-    volumeThreshold: cb.volumeThreshold ?? 10,
-    windowMs: ms(cb.window, 10_000),
-    resetTimeoutMs: ms(cb.resetTimeout, 5000),
-    halfOpenRequests: cb.halfOpenRequests ?? 1,
+    errorThresholdPercentage: cb.errorThresholdPercentage ?? d.errorThresholdPercentage,
+    volumeThreshold: cb.volumeThreshold ?? d.volumeThreshold,
+    windowMs: ms(cb.window, d.windowMs),
+    resetTimeoutMs: ms(cb.resetTimeout, d.resetTimeoutMs),
+    halfOpenRequests: cb.halfOpenRequests ?? d.halfOpenRequests,
     consecutiveFailures: cb.consecutiveFailures,
-    failOn: cb.failOn ?? ['5xx', 'timeout', 'connect-failure', 'reset'],
+    failOn: cb.failOn ?? d.failOn,
   };
 }
 
@@ -319,7 +301,16 @@ function normalizeFallback(fb: NonNullable<RouteFile['fallback']>): FallbackPoli
     body = Buffer.from(fb.body);
     headers['content-type'] ??= 'text/plain; charset=utf-8';
   }
-  return { status: fb.status ?? 503, headers, body };
+  return { status: fb.status ?? D.listeners.routes.fallback.status, headers, body };
+}
+
+/** A hedge waits a fixed delay or the route's latency percentile: exactly one of the two is set. */
+function normalizeHedge(hedge: HedgeFile): HedgePolicy {
+  const percentile = parsePercentile(hedge.delay);
+  return {
+    ...(percentile === undefined ? { delayMs: parseDuration(hedge.delay)! } : { percentile }),
+    maxAttempts: hedge.maxAttempts ?? D.listeners.routes.hedge.maxAttempts,
+  };
 }
 
 function normalizeRoute(r: RouteFile, listener: string): RoutePolicy {
@@ -328,13 +319,13 @@ function normalizeRoute(r: RouteFile, listener: string): RoutePolicy {
     name: r.name,
     listener,
     match: {
-      pathPrefix: match.path === undefined ? (match.pathPrefix ?? '/') : undefined,
+      pathPrefix: match.path === undefined ? (match.pathPrefix ?? D.listeners.routes.match.pathPrefix) : undefined,
       path: match.path,
       methods: match.methods ? new Set(match.methods.map((m) => m.toUpperCase())) : undefined,
       headers: match.headers ? Object.entries(match.headers).map(([k, v]) => [k.toLowerCase(), v] as const) : undefined,
     },
     upstream: r.upstream,
-    timeoutMs: ms(r.timeout, 15_000),
+    timeoutMs: ms(r.timeout, D.listeners.routes.timeoutMs),
     retry: normalizeRetry(r.retry),
     circuitBreaker: r.circuitBreaker ? normalizeBreaker(r.circuitBreaker) : undefined,
     fallback: r.fallback ? normalizeFallback(r.fallback) : undefined,
@@ -345,28 +336,22 @@ function normalizeRoute(r: RouteFile, listener: string): RoutePolicy {
           abort: r.fault.abort,
         }
       : undefined,
-    hedge: r.hedge
-      ? {
-          ...(r.hedge.delay.startsWith('p') ? { percentile: Number(r.hedge.delay.slice(1)) } : { delayMs: parseDuration(r.hedge.delay)! }),
-          maxAttempts: r.hedge.maxAttempts ?? 2,
-        }
-      : undefined,
+    hedge: r.hedge ? normalizeHedge(r.hedge) : undefined,
     fingerprint: JSON.stringify(r),
   };
 }
 
-const DEFAULT_BASE_EJECTION_MS = 30_000;
-
 /** Envoy's defaults, but for maxEjectionPercent (Envoy: 10%). */
 function normalizeOutlierDetection(od: UpstreamFile['outlierDetection']): UpstreamPolicy['outlierDetection'] {
-  const baseEjectionTimeMs = ms(od?.baseEjectionTime, DEFAULT_BASE_EJECTION_MS);
+  const d = D.upstreams.outlierDetection;
+  const baseEjectionTimeMs = ms(od?.baseEjectionTime, d.baseEjectionTimeMs);
   return {
-    consecutiveFailures: od?.consecutiveFailures ?? 5,
+    consecutiveFailures: od?.consecutiveFailures ?? d.consecutiveFailures,
     baseEjectionTimeMs,
     // A base above the default cap, with no cap given, is taken as the cap (as Envoy does).
-    maxEjectionTimeMs: Math.max(baseEjectionTimeMs, ms(od?.maxEjectionTime, 300_000)),
-    decayIntervalMs: ms(od?.decayInterval, 10_000),
-    maxEjectionPercent: od?.maxEjectionPercent ?? 50,
+    maxEjectionTimeMs: Math.max(baseEjectionTimeMs, ms(od?.maxEjectionTime, d.maxEjectionTimeMs)),
+    decayIntervalMs: ms(od?.decayInterval, d.decayIntervalMs),
+    maxEjectionPercent: od?.maxEjectionPercent ?? d.maxEjectionPercent,
   };
 }
 
@@ -376,30 +361,31 @@ function serviceAuthority(name: string, port: number, tls: boolean): string {
 }
 
 function normalizeUpstream(u: UpstreamFile, caFiles: CaFiles): UpstreamPolicy {
+  const d = D.upstreams;
   const tls = upstreamTls(u, caFiles);
   return {
     name: u.name,
     endpoints: u.endpoints ?? [],
-    dns: u.dns ? { name: u.dns.name, port: u.dns.port, refreshMs: ms(u.dns.refresh, 5000), timeoutMs: ms(u.dns.timeout, 5000) } : undefined,
+    dns: u.dns ? { name: u.dns.name, port: u.dns.port, refreshMs: ms(u.dns.refresh, d.dns.refreshMs), timeoutMs: ms(u.dns.timeout, d.dns.timeoutMs) } : undefined,
     host: u.host ?? (u.dns ? serviceAuthority(u.dns.name, u.dns.port, tls !== undefined) : undefined),
     tls,
-    connectTimeoutMs: ms(u.connectTimeout, 1000),
-    idleTimeoutMs: ms(u.idleTimeout, 4000),
+    connectTimeoutMs: ms(u.connectTimeout, d.connectTimeoutMs),
+    idleTimeoutMs: ms(u.idleTimeout, d.idleTimeoutMs),
     pool: {
-      maxConnections: u.pool?.maxConnections ?? 64,
-      maxConcurrent: u.pool?.maxConcurrent ?? 1024,
-      maxPending: u.pool?.maxPending ?? 1024,
-      queueTimeoutMs: ms(u.pool?.queueTimeout, 1000),
+      maxConnections: u.pool?.maxConnections ?? d.pool.maxConnections,
+      maxConcurrent: u.pool?.maxConcurrent ?? d.pool.maxConcurrent,
+      maxPending: u.pool?.maxPending ?? d.pool.maxPending,
+      queueTimeoutMs: ms(u.pool?.queueTimeout, d.pool.queueTimeoutMs),
     },
-    loadBalancing: u.loadBalancing ?? 'round-robin',
+    loadBalancing: u.loadBalancing ?? d.loadBalancing,
     outlierDetection: normalizeOutlierDetection(u.outlierDetection),
     healthCheck: u.healthCheck
       ? {
           path: u.healthCheck.path,
-          intervalMs: ms(u.healthCheck.interval, 5000),
-          timeoutMs: ms(u.healthCheck.timeout, 1000),
-          unhealthyThreshold: u.healthCheck.unhealthyThreshold ?? 2,
-          healthyThreshold: u.healthCheck.healthyThreshold ?? 1,
+          intervalMs: ms(u.healthCheck.interval, d.healthCheck.intervalMs),
+          timeoutMs: ms(u.healthCheck.timeout, d.healthCheck.timeoutMs),
+          unhealthyThreshold: u.healthCheck.unhealthyThreshold ?? d.healthCheck.unhealthyThreshold,
+          healthyThreshold: u.healthCheck.healthyThreshold ?? d.healthCheck.healthyThreshold,
         }
       : undefined,
     // The CA's contents too: a reload after the file was replaced builds new pools that trust it.

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { CaFiles } from './ca-file.js';
 import { parseEndpoint } from './formats.js';
 import type { UpstreamPolicy } from './policy.js';
-import type { UpstreamFile } from './schema.js';
+import type { UpstreamFile } from './generated/policy-types.js';
 
 interface Problem {
   path: (string | number)[];

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { BreakerPolicy, FallbackPolicy } from '../config/policy.js';
 import { clock } from '../core/clock.js';
-import type { FailureKind } from '../config/schema.js';
+import type { FailureKind } from '../config/policy.js';
 import type { Exchange, Layer, Send, UpstreamResponse } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
 import { OUTCOMES } from '../core/outcome.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parsePolicy } from '../../../proxy/config/load.js';
+import { POLICY_DEFAULTS } from '../../../proxy/config/generated/policy-defaults.js';
 import { PolicyError } from '../../../proxy/config/policy-error.js';
 import { parseSize } from '../../../proxy/config/size.js';
 
@@ -149,4 +150,49 @@ t.test('the policy examples in the README load, listener limits included', async
     const policy = parsePolicy(block, 'README.md');
     t.same(policy.listeners[0]!.limits, { headersTimeoutMs: 10_000, requestBodyTimeoutMs: 30_000, idleTimeoutMs: 65_000, maxConnections: 4096, maxHeaderSizeBytes: 16 * 1024 });
   }
+});
+
+t.test('config errors say where and what is expected: YAML syntax by line and column, typos by the nearest key, durations by example', async (t) => {
+  const problems = (text: string) => (t.throws(() => parsePolicy(text, 'x.yaml')) as PolicyError).problems;
+  t.same(problems('listeners:\n  - name: e\n    address: a: b\n'), ['line 3, column 14: invalid YAML: Nested mappings are not allowed in compact mappings']);
+  t.same(problems(minimal(', retyr: { attempts: 2 }')), ['line 1: listeners[0].routes[0].retyr: unknown key; did you mean `retry`?']);
+  t.same(problems(minimal(', retry: { attempts: 2, backof: {} }')), ['line 1: listeners[0].routes[0].retry.backof: unknown key; did you mean `backoff`?']);
+  t.match(problems(minimal(', zzz: 1'))[0], /routes\[0\]\.zzz: unknown key; the keys here are name, match, upstream, timeout, retry,/);
+  const duration = 'must be a duration such as 250ms, 3s or 1m';
+  t.same(problems(minimal(', timeout: 3')), [`line 1: listeners[0].routes[0].timeout: ${duration}`], 'a number');
+  t.same(problems(minimal(', timeout: 3 seconds')), [`line 1: listeners[0].routes[0].timeout: ${duration}`], 'a string that is not one');
+  t.same(problems(minimal(', retry: { attempts: 2, maxReplayBody: lots }')), ['line 1: listeners[0].routes[0].retry.maxReplayBody: must be a size in bytes or such as 64KiB, 1MiB']);
+  const twoLines = 'listeners:\n  - name: e\n    address: 127.0.0.1:0\n    routes:\n      - name: r\n        upstream: u\n        timeout: 3\n        retyr: {}\nupstreams: [{ name: u, endpoints: ["127.0.0.1:1"] }]\n';
+  t.same(
+    problems(twoLines),
+    [`line 7: listeners[0].routes[0].timeout: ${duration}`, 'line 8: listeners[0].routes[0].retyr: unknown key; did you mean `retry`?'],
+    'in file order',
+  );
+});
+
+t.test('hedge: a delay or a latency percentile, at most maxAttempts in flight, spending the retry budget', async (t) => {
+  const route = (hedge: string, extra = '') => parsePolicy(minimal(`, hedge: ${hedge}${extra}`), 'x').listeners[0]!.routes[0]!;
+  t.same(route('{ delay: 50ms }').hedge, { delayMs: 50, maxAttempts: 2 });
+  t.same(route('{ delay: p99.9, maxAttempts: 3 }').hedge, { percentile: 99.9, maxAttempts: 3 });
+  t.same(route('{ delay: p95 }').retry.budget, { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 }, 'the retry budget hedges withdraw from');
+  t.equal(parsePolicy(minimal(), 'x').listeners[0]!.routes[0]!.hedge, undefined);
+  const problems = (hedge: string, extra = '') => (t.throws(() => route(hedge, extra)) as PolicyError).problems;
+  const hint = 'must be a duration such as 50ms or a latency percentile such as p95 or p99.9';
+  for (const delay of ['50', 'p100', 'p0', 'fast']) t.same(problems(`{ delay: ${delay} }`), [`line 1: listeners[0].routes[0].hedge.delay: ${hint}`], delay);
+  t.same(problems('{ delay: 50ms, maxAttempts: 6 }'), ['line 1: listeners[0].routes[0].hedge.maxAttempts: must be <= 5']);
+  t.same(problems('{ delay: 0ms }'), ['line 1: listeners[0].routes[0].hedge.delay: must be longer than 0']);
+  t.same(problems('{ delay: 2s }', ', timeout: 2s'), ['line 1: listeners[0].routes[0].hedge.delay: must be shorter than the route timeout, or no hedge is ever sent']);
+});
+
+t.test("defaults come from the schema: a bare route and upstream get the schema's defaults", async (t) => {
+  const policy = parsePolicy(minimal(', circuitBreaker: {}'), 'x');
+  const route = policy.listeners[0]!.routes[0]!;
+  const d = POLICY_DEFAULTS.listeners.routes;
+  t.equal(route.timeoutMs, d.timeoutMs);
+  t.equal(route.retry.attempts, d.retry.attempts);
+  t.same(route.retry.backoff, d.retry.backoff);
+  t.same(route.circuitBreaker!.failOn, d.circuitBreaker.failOn);
+  t.same(policy.upstreams[0]!.pool, POLICY_DEFAULTS.upstreams.pool);
+  t.same(policy.drain, POLICY_DEFAULTS.drain);
+  t.equal(policy.admin.address.text, POLICY_DEFAULTS.admin.address);
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { classifyError, OUTCOMES } from '../../../proxy/core/outcome.js';
-import { outcomeTableMarkdown, TABLE_END, TABLE_START } from '../../../proxy/core/outcome-table.js';
+import { outcomeTableMarkdown, TABLE_END, TABLE_START } from '../../../build/outcome-table.js';
 
 t.test('docs/outcomes.md states the outcome table the code uses (npm run generate rewrites it)', async (t) => {
   const doc = readFileSync(new URL('../../../docs/outcomes.md', import.meta.url), 'utf8');

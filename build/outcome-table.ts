@@ -1,10 +1,9 @@
 /**
- * Renders the outcome table (outcome.ts) as Markdown: `npm run generate` writes it between the outcome-table markers
+ * Renders the outcome table (proxy/core/outcome.ts) as Markdown: `npm run generate` writes it between the outcome-table markers
  * of docs/outcomes.md, and test/proxy/core/outcome.test.ts fails while that copy is stale.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { OUTCOMES, type OutcomeRule } from './outcome.js';
+import { OUTCOMES, type OutcomeRule } from '../proxy/core/outcome.js';
+import { replaceBetween } from './markers.js';
 
 export const TABLE_START = '<!-- outcome-table:start (generated from proxy/core/outcome.ts by npm run generate) -->';
 export const TABLE_END = '<!-- outcome-table:end -->';
@@ -43,13 +42,5 @@ export function outcomeTableMarkdown(): string {
 
 /** The document's text with its outcome table replaced by the current one. */
 export function withOutcomeTable(readme: string): string {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
-  if (start === -1 || end < start) throw new Error('README.md has no outcome-table markers');
-  return `${readme.slice(0, start + TABLE_START.length)}\n${outcomeTableMarkdown()}\n${readme.slice(end)}`;
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const file = process.argv[2] ?? 'README.md';
-  writeFileSync(file, withOutcomeTable(readFileSync(file, 'utf8')));
+  return replaceBetween(readme, TABLE_START, TABLE_END, outcomeTableMarkdown());
 }

@@ -1,0 +1,84 @@
+/**
+ * One schema error of the generated validator, worded for the person editing the file: where (the path) and what is
+ * expected there. The validator runs verbose, so each error carries the schema it broke (its parentSchema): the
+ * message names what is wanted (a duration, one of the allowed values) rather than the JSON type, and an unknown
+ * key is compared with the keys the schema has at that place.
+ */
+import type { ErrorObject } from 'ajv';
+import { FORMAT_HINTS } from './formats.js';
+
+export interface SchemaProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+interface SchemaNode {
+  format?: keyof typeof FORMAT_HINTS;
+  properties?: Record<string, unknown>;
+  anyOf?: SchemaNode[];
+  const?: unknown;
+  type?: string;
+}
+
+export function schemaProblem(error: ErrorObject): SchemaProblem {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
+  const schema = (error.parentSchema ?? {}) as SchemaNode;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String((error.params as { additionalProperty: string }).additionalProperty);
+      return { path: [...path, key], message: unknownKey(key, Object.keys(schema.properties ?? {})) };
+    }
+    case 'required':
+      return { path: [...path, String((error.params as { missingProperty: string }).missingProperty)], message: 'is required' };
+    case 'format':
+    case 'type':
+      return { path, message: (schema.format && FORMAT_HINTS[schema.format]) ?? error.message ?? 'is invalid' };
+    case 'anyOf':
+      return { path, message: unionHint(schema) };
+    case 'pattern':
+      return { path, message: 'has characters that are not allowed here' };
+    default:
+      return { path, message: error.message ?? 'is invalid' };
+  }
+}
+
+/** The allowed values of a union: its literals, a status code, a size. */
+function unionHint(schema: SchemaNode): string {
+  const branches = schema.anyOf ?? [];
+  const format = branches.find((b) => b.format !== undefined)?.format;
+  if (format) return FORMAT_HINTS[format];
+  const literals = branches.filter((b) => b.const !== undefined).map((b) => JSON.stringify(b.const));
+  const others = branches.filter((b) => b.const === undefined).map((b) => (b.type === 'integer' ? 'a status code' : b.type));
+  return literals.length + others.length > 0 ? `must be one of ${[...literals, ...others].join(', ')}` : 'is not one of the allowed values';
+}
+
+/** A key within this distance of a known one is taken for a typo of it: one or two slips, fewer in a short key. */
+const maxTypoDistance = (key: string) => (key.length <= 4 ? 1 : 2);
+
+function unknownKey(key: string, known: string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  if (best !== undefined && bestDistance <= maxTypoDistance(best)) return `unknown key; did you mean \`${best}\`?`;
+  return known.length > 0 ? `unknown key; the keys here are ${known.join(', ')}` : 'unknown key';
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of two neighbours cost 1 each. */
+export function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = d;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}

@@ -2,7 +2,7 @@
 // fails, it keeps serving drain.delay, stops accepting, lets in-flight requests finish up to drain.timeout) and exits 0.
 // The stop grace period is the chart's: drain.delay + drain.timeout + 5 s, so a SIGKILL would show as exit 137.
 import t, { type Test } from 'tap';
-import { containerTestsCanRun, podmanAsync, podmanOk, runName } from './podman.js';
+import { containerTestsCanRun, leftovers, podmanAsync, podmanOk, runName } from './podman.js';
 import type { HttpResult } from './pod.js';
 import { EGRESS_URL, startProxyPod } from './proxy-pod.js';
 
@@ -26,7 +26,7 @@ async function stopUnderLoad(t: Test, name: string, slowDelayMs: number, drain: 
   });
   t.ok(stopped, 'the requests were in flight before the stop');
   const stop = await stopped!;
-  t.equal(stop.status, 0, `podman stop: ${stop.stderr}`);
+  t.equal(stop.status, 0, 'podman stop succeeds', { stderr: stop.stderr });
   const results = (JSON.parse(lines.at(-1)!) as { results: LoadResult[] }).results;
   const exitCode = Number(podmanOk(['inspect', '--format', '{{.State.ExitCode}}', proxy]));
   const logs = pod.logs(proxy);
@@ -46,19 +46,26 @@ if (containerTestsCanRun(t)) {
 
   t.test('podman stop drains: every accepted request answers 200, then exit 0 well within drain.timeout', async (t) => {
     const drain = { delayMs: 1000, timeoutMs: 10_000 };
-    const { stop, results, exitCode, logs, inflightAtClose } = await stopUnderLoad(t, 'drain', 1500, drain);
+    const backendDelayMs = 1500;
+    const { stop, results, exitCode, logs, inflightAtClose } = await stopUnderLoad(t, 'drain', backendDelayMs, drain);
+    // A connection the kernel completes into the listen backlog just as the listener closes is reset without the proxy
+    // ever reading it: the client sees a refusal or a reset at once. Anything the proxy accepted takes at least the
+    // backend's delay, so a failure before half of it is a connection turned away, and any other failure a lost request.
+    const turnedAway = (r: LoadResult) => r.error !== undefined && (r.error === 'ECONNREFUSED' || r.ms < backendDelayMs / 2);
     const before = results.filter((r) => r.phase === 'before-stop');
-    const accepted = results.filter((r) => r.phase === 'during-stop' && r.error !== 'ECONNREFUSED');
-    const refused = results.filter((r) => r.error === 'ECONNREFUSED');
+    const accepted = results.filter((r) => r.phase === 'during-stop' && !turnedAway(r));
+    const refused = results.filter((r) => r.phase === 'during-stop' && turnedAway(r));
     t.equal(exitCode, 0, 'exit code 0 (137 would be the SIGKILL after the grace period)', { logs });
     t.same(before.filter((r) => r.status !== 200), [], `all ${before.length} requests in flight at SIGTERM answered 200`);
     t.same(accepted.filter((r) => r.status !== 200), [], `all ${accepted.length} requests accepted during drain.delay answered 200`);
-    t.ok(refused.length > 0, 'after drain.delay new connections are refused');
+    const proxied = logs.split('\n').filter((line) => line.includes('"msg":"request"') && line.includes('"status":200')).length;
+    t.equal(proxied, before.length + accepted.length, 'the proxy logged exactly the requests the client got answers to');
+    t.ok(refused.length > 0, 'after drain.delay new connections are turned away');
     t.ok(stop.ms >= drain.delayMs, `kept serving drain.delay (${drain.delayMs} ms) before closing: stopped after ${stop.ms} ms`);
     t.ok(stop.ms < drain.delayMs + drain.timeoutMs, `exited within drain.delay + drain.timeout: ${stop.ms} ms`);
     t.comment(`drain in the container: ${before.length} requests in flight at SIGTERM, ${accepted.length} more accepted during `
       + `drain.delay ${drain.delayMs} ms, ${inflightAtClose} in flight when it stopped accepting, all answered 200; `
-      + `${refused.length} refused after; exit 0 ${stop.ms} ms after podman stop (backend answers in 1500 ms)`);
+      + `${refused.length} turned away after; exit 0 ${stop.ms} ms after podman stop (backend answers in ${backendDelayMs} ms)`);
   });
 
   t.test('requests that outlast drain.timeout are cut; the container still exits 0 on time', async (t) => {
@@ -68,5 +75,9 @@ if (containerTestsCanRun(t)) {
     t.ok(stop.ms < drain.timeoutMs + 2000, `exited ${stop.ms} ms after podman stop (drain.timeout ${drain.timeoutMs} ms)`);
     t.ok(results.filter((r) => r.phase === 'before-stop').every((r) => r.status !== 200), 'the in-flight requests did not complete');
     t.comment(`drain.timeout in the container: exit 0 ${stop.ms} ms after podman stop with ${drain.timeoutMs} ms drain.timeout`);
+  });
+
+  t.test('leaves no container or network behind', async (t) => {
+    t.same(leftovers(), []);
   });
 }

@@ -4,7 +4,7 @@ import t from 'tap';
 import { render } from '../../chart/helm.js';
 import { find } from '../../chart/manifests.js';
 import { ConfigMapDir } from './configmap-dir.js';
-import { containerTestsCanRun, HARDENED_FLAGS, IMAGE, LIMIT_FLAGS, podman, podmanOk, runName } from './podman.js';
+import { containerTestsCanRun, leftovers, HARDENED_FLAGS, IMAGE, LIMIT_FLAGS, podman, podmanOk, runName } from './podman.js';
 import { BACKEND_NAME, EGRESS_URL, READYZ_URL, startProxyPod } from './proxy-pod.js';
 
 /** `podman run --rm` of the image with the chart's hardening and the given flags; status and output. */
@@ -93,5 +93,9 @@ if (containerTestsCanRun(t)) {
     // Its root filesystem is read-only with no tmpfs: anything it tried to write would have failed, and said so.
     const complaints = pod.logs(proxy).split('\n').filter((line) => /"level":(40|50|60)/.test(line));
     t.same(complaints, [], 'the proxy logged no warning or error');
+  });
+
+  t.test('leaves no container or network behind', async (t) => {
+    t.same(leftovers(), []);
   });
 }

@@ -2,9 +2,10 @@
 // (plain JavaScript: it runs on the host's node, outside the test loader). A new connection per request (agent: false),
 // so each request is either accepted by the server or refused at connect, never sent on a connection being closed.
 //   {"get": URL, "count": N, "timeoutMs": T}
-//       N requests one after another; prints one JSON line: [{status, replica, error}] (replica: x-backend-replica).
-//   {"poll": URL, "deadlineMs": D}
-//       GETs every 100 ms until one answers 200 or D ms pass; prints the last result, with the time taken, as one line.
+//       N requests one after another; prints one JSON line: [{status, replica, body, error}] (replica: x-backend-replica).
+//   {"poll": URL, "match": REGEXP, "flags": FLAGS, "deadlineMs": D}
+//       GETs every 100 ms until one answers 200 (with a body matching REGEXP, if given) or D ms pass; prints the last
+//       result, with the time taken, as one line.
 //   {"load": URL, "inflight": K, "intervalMs": I, "maxRequests": M, "timeoutMs": T}
 //       K requests at once, then {"event":"sent"} once all K are written; then one more every I ms until one is refused
 //       at connect or M were sent; then {"event":"done","results":[{phase, status, error, ms}]}.
@@ -17,8 +18,10 @@ function send(url, timeoutMs, onWritten = () => {}) {
   return new Promise((resolve) => {
     const done = (result) => resolve({ ...result, ms: Date.now() - started });
     const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => done({ status: res.statusCode, replica: res.headers['x-backend-replica'] }));
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => done({ status: res.statusCode, replica: res.headers['x-backend-replica'], body }));
       res.on('error', (err) => done({ status: res.statusCode, error: err.code ?? err.message }));
     });
     req.on('finish', onWritten);
@@ -34,11 +37,12 @@ async function get({ get: url, count = 1, timeoutMs = 5000 }) {
   console.log(JSON.stringify(results));
 }
 
-async function poll({ poll: url, deadlineMs }) {
+async function poll({ poll: url, match, flags, deadlineMs }) {
   const started = Date.now();
+  const pattern = new RegExp(match ?? '', flags);
   for (;;) {
     const result = await send(url, 1000);
-    if (result.status === 200 || Date.now() - started > deadlineMs) {
+    if ((result.status === 200 && pattern.test(result.body)) || Date.now() - started > deadlineMs) {
       console.log(JSON.stringify({ ...result, ms: Date.now() - started }));
       return;
     }
@@ -52,12 +56,12 @@ async function load({ load: url, inflight, intervalMs, maxRequests, timeoutMs })
   for (let i = 0; i < inflight; i++) {
     pending.push(send(url, timeoutMs, () => {
       if (++written === inflight) console.log(JSON.stringify({ event: 'sent' }));
-    }).then((r) => ({ phase: 'before-stop', ...r })));
+    }).then(({ body, ...r }) => ({ phase: 'before-stop', ...r })));
   }
   let refused = false;
   for (let sent = inflight; sent < maxRequests && !refused; sent++) {
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    pending.push(send(url, timeoutMs).then((r) => {
+    pending.push(send(url, timeoutMs).then(({ body, ...r }) => {
       if (r.error === 'ECONNREFUSED') refused = true;
       return { phase: 'during-stop', ...r };
     }));

@@ -21,12 +21,15 @@ export interface PodOptions {
 export interface HttpResult {
   status?: number;
   replica?: string;
+  body?: string;
   error?: string;
   ms: number;
 }
 
 export class Pod {
   private readonly containers: string[] = [];
+  private address: string | undefined;
+  private netnsPath: string | undefined;
 
   private constructor(readonly name: string) {}
 
@@ -62,12 +65,14 @@ export class Pod {
 
   /** The pod's address on its network. */
   ip(): string {
-    return podmanOk(['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', this.name]);
+    this.address ??= podmanOk(['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', this.name]);
+    return this.address;
   }
 
   /** The pod's network namespace, for nsenter. */
   private netns(): string {
-    return `/proc/${podmanOk(['inspect', '--format', '{{.State.Pid}}', this.name])}/ns/net`;
+    this.netnsPath ??= `/proc/${podmanOk(['inspect', '--format', '{{.State.Pid}}', this.name])}/ns/net`;
+    return this.netnsPath;
   }
 
   /** `count` GETs one after another from inside the pod's network namespace. */
@@ -76,11 +81,16 @@ export class Pod {
     return JSON.parse(lines.at(-1)!) as HttpResult[];
   }
 
-  /** Polls `url` from inside the pod until it answers 200; throws, saying what, when `deadlineMs` pass first. */
-  async waitFor(url: string, what: string, deadlineMs = 30_000): Promise<HttpResult> {
-    const lines = await this.client({ poll: url, deadlineMs }, () => {}, deadlineMs + 10_000);
+  /**
+   * Polls `url` from inside the pod until it answers 200, with a body matching `match` if given; throws, saying what,
+   * when `deadlineMs` pass first.
+   */
+  async waitFor(url: string, what: string, deadlineMs = 30_000, match?: RegExp): Promise<HttpResult> {
+    const lines = await this.client({ poll: url, match: match?.source, flags: match?.flags, deadlineMs }, () => {}, deadlineMs + 10_000);
     const result = JSON.parse(lines.at(-1)!) as HttpResult;
-    if (result.status !== 200) throw new Error(`${what}: ${url} not 200 after ${deadlineMs} ms: ${JSON.stringify(result)}`);
+    if (result.status !== 200 || (match && !match.test(result.body ?? ''))) {
+      throw new Error(`${what}: ${url} did not answer 200${match ? ` matching ${match}` : ''} within ${deadlineMs} ms: ${JSON.stringify(result).slice(0, 2000)}`);
+    }
     return result;
   }
 

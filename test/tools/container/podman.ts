@@ -83,3 +83,11 @@ export function runName(what: string): string {
 export const HARDENED_FLAGS = [
   '--user', '1000:1000', '--read-only', '--read-only-tmpfs=false', '--cap-drop', 'all', '--security-opt', 'no-new-privileges',
 ];
+
+/** Containers and networks of this test run (named by runName) that still exist. */
+export function leftovers(): string[] {
+  const mine = new RegExp(`^bw-test-.*-${process.pid}(-|$)`);
+  const containers = podmanOk(['ps', '--all', '--format', '{{.Names}}']).split('\n');
+  const networks = podmanOk(['network', 'ls', '--format', '{{.Name}}']).split('\n');
+  return [...containers, ...networks].filter((name) => mine.test(name));
+}

@@ -12,6 +12,7 @@ podman=(podman --runtime runc --cgroup-manager cgroupfs)
 tag=${1:-breakwater:$(node -p 'require("./package.json").version')}
 dockerfile_base=$(sed -nE 's/^ARG NODE_IMAGE=(.+)$/\1/p' Dockerfile)
 
+started=$(date +%s)
 if [[ -n "${NODE_IMAGE:-}" ]]; then
   base=$NODE_IMAGE
   origin="NODE_IMAGE from the environment"
@@ -36,8 +37,8 @@ if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then
   mounts+=(--volume /etc/ssl/certs:/etc/ssl/certs:ro)
 fi
 
-started=$(date +%s)
+base_ready=$(date +%s)
 "${podman[@]}" build --file Dockerfile --build-arg "NODE_IMAGE=$base" "${mounts[@]}" --tag "$tag" .
-seconds=$(( $(date +%s) - started ))
+built=$(date +%s)
 size=$("${podman[@]}" image inspect --format '{{.Size}}' "$tag")
-echo "image: $tag built in ${seconds} s from $base ($origin); size $(( size / 1000000 )) MB"
+echo "image: $tag from $base ($origin): base ready in $(( base_ready - started )) s, image built in $(( built - base_ready )) s; size $(( size / 1000000 )) MB"

@@ -50,6 +50,8 @@ export function podmanAsync(args: string[], timeoutMs = 60_000): Promise<PodmanR
 /** Why the container tests cannot run here, or undefined when podman and the image are present. */
 export function missingPrerequisite(): string | undefined {
   if (spawnSync('podman', ['--version'], { stdio: 'ignore' }).error) return 'podman is not installed (Debian: apt-get install podman runc)';
+  // Rootful podman: the tests make pod networks and enter pods' network namespaces with nsenter.
+  if (process.getuid?.() !== 0) return 'they need root (rootful podman, nsenter into pod network namespaces)';
   if (podman(['image', 'exists', IMAGE]).status !== 0) return `no image ${IMAGE}: build it with \`npm run image\``;
   return undefined;
 }

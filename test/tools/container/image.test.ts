@@ -4,12 +4,13 @@ import t from 'tap';
 import { render } from '../../chart/helm.js';
 import { find } from '../../chart/manifests.js';
 import { ConfigMapDir } from './configmap-dir.js';
-import { containerTestsCanRun, leftovers, HARDENED_FLAGS, IMAGE, LIMIT_FLAGS, podman, podmanOk, runName } from './podman.js';
+import { containerTestsCanRun, IMAGE, leftovers, LIMIT_FLAGS, podman, podmanOk, runName } from './podman.js';
+import { CHART_SECURITY_FLAGS } from './security-flags.js';
 import { BACKEND_NAME, EGRESS_URL, READYZ_URL, startProxyPod } from './proxy-pod.js';
 
-/** `podman run --rm` of the image with the chart's hardening and the given flags; status and output. */
+/** `podman run --rm` of the image with the chart's security context and the given flags; status and output. */
 function runOnce(flags: string[], args: string[]) {
-  return podman(['run', '--rm', '--name', runName(`once-${Date.now()}`), ...HARDENED_FLAGS, ...LIMIT_FLAGS, ...flags, IMAGE, ...args], 120_000);
+  return podman(['run', '--rm', '--name', runName(`once-${Date.now()}`), ...CHART_SECURITY_FLAGS, ...LIMIT_FLAGS, ...flags, IMAGE, ...args], 120_000);
 }
 
 if (containerTestsCanRun(t)) {

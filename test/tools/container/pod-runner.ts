@@ -13,18 +13,10 @@ import type { Container, PodSpec, Probe } from '../../chart/manifests.js';
 import type { ConfigMapDir } from './configmap-dir.js';
 import { Pod, type HttpResult } from './pod.js';
 import { podmanOk } from './podman.js';
+import { securityFlags, type SecurityContext } from './security-flags.js';
 
 export type ProbeKind = 'startupProbe' | 'readinessProbe' | 'livenessProbe';
 interface ProbeTiming { periodSeconds?: number; failureThreshold?: number }
-interface SecurityContext {
-  runAsUser?: number;
-  runAsGroup?: number;
-  runAsNonRoot?: boolean;
-  fsGroup?: number;
-  readOnlyRootFilesystem?: boolean;
-  allowPrivilegeEscalation?: boolean;
-  capabilities?: { drop?: string[]; add?: string[] };
-}
 
 export interface PodRunOptions {
   namespace: string;
@@ -142,15 +134,7 @@ function volumePaths(running: RunningPod, spec: PodSpec, opts: PodRunOptions): M
 }
 
 function containerFlags(podName: string, spec: PodSpec, c: Container, volumes: Map<string, { path: string; readOnly: boolean }>, namespace: string): string[] {
-  const sc = { ...(spec.securityContext as SecurityContext | undefined), ...(c.securityContext as SecurityContext | undefined) };
-  if (sc.runAsNonRoot && !sc.runAsUser) throw new Error(`${c.name}: runAsNonRoot needs a numeric non-zero runAsUser to verify here`);
-  const flags = ['--pull', 'never'];
-  if (sc.runAsUser !== undefined) flags.push('--user', `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}`);
-  if (sc.fsGroup !== undefined) flags.push('--group-add', String(sc.fsGroup));
-  if (sc.readOnlyRootFilesystem) flags.push('--read-only', '--read-only-tmpfs=false');
-  if (sc.allowPrivilegeEscalation === false) flags.push('--security-opt', 'no-new-privileges');
-  for (const cap of sc.capabilities?.drop ?? []) flags.push('--cap-drop', cap.toLowerCase());
-  for (const cap of sc.capabilities?.add ?? []) flags.push('--cap-add', cap.toLowerCase());
+  const flags = ['--pull', 'never', ...securityFlags(spec.securityContext as SecurityContext | undefined, c.securityContext as SecurityContext | undefined)];
   const fields: Record<string, string> = { 'metadata.name': podName, 'metadata.namespace': namespace };
   for (const env of c.env ?? []) {
     const value = env.value ?? (env.valueFrom?.fieldRef ? fields[env.valueFrom.fieldRef.fieldPath] : undefined);

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { IMAGE, LIMIT_FLAGS, podman, podmanOk } from './podman.js';
+import { CHART_SECURITY_FLAGS } from './security-flags.js';
 
 const NETNS_CLIENT = fileURLToPath(new URL('./netns-client.mjs', import.meta.url));
 
@@ -39,7 +40,7 @@ export class Pod {
     pod.startOrRemove([
       'run', '--detach', '--name', name, '--network', opts.network ?? 'none',
       ...(opts.hosts ?? []).flatMap(([host, address]) => ['--add-host', `${host}:${address}`]),
-      ...LIMIT_FLAGS, '--user', '1000:1000', '--read-only', '--cap-drop', 'all',
+      ...LIMIT_FLAGS, ...CHART_SECURITY_FLAGS,
       '--entrypoint', 'node', IMAGE, '-e', 'setInterval(() => {}, 2 ** 30)',
     ]);
     return pod;

@@ -78,14 +78,6 @@ export function runName(what: string): string {
   return `bw-test-${what}-${process.pid}`;
 }
 
-/**
- * What the chart's security context asks of every container: the image's unprivileged user, a read-only root
- * filesystem with no writable tmpfs added (the proxy must write nothing), no capabilities, no privilege escalation.
- */
-export const HARDENED_FLAGS = [
-  '--user', '1000:1000', '--read-only', '--read-only-tmpfs=false', '--cap-drop', 'all', '--security-opt', 'no-new-privileges',
-];
-
 /** Containers and networks of this test run (named by runName) that still exist. */
 export function leftovers(): string[] {
   const mine = new RegExp(`^bw-test-.*-${process.pid}(-|$)`);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse, stringify } from 'yaml';
-import { chartDir, render, renderError } from '../../chart/helm.js';
+import { chartDir, render, renderError } from './helm.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'breakwater-chart-schema-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

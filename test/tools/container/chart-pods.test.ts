@@ -4,8 +4,8 @@
 // succeeds, the chart's own `helm test` pod passes, and an edit of the mounted ConfigMap hot-reloads. Both sidecar
 // renderings run: native (Kubernetes >= 1.29) and legacy (a container whose postStart hook holds the app).
 import t, { type Test } from 'tap';
-import { NAMESPACE, RELEASE, render, type Manifest, type RenderOptions } from '../../chart/helm.js';
-import { find, podTemplate, type PodSpec } from '../../chart/manifests.js';
+import { NAMESPACE, RELEASE, render, type Manifest, type RenderOptions } from '../chart/helm.js';
+import { find, podTemplate, type PodSpec } from '../chart/manifests.js';
 import { ConfigMapDir } from './configmap-dir.js';
 import { containerTestsCanRun, leftovers, podman, podmanOk, runName } from './podman.js';
 import { runPod, type RunningPod } from './pod-runner.js';

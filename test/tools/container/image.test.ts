@@ -1,8 +1,8 @@
 // The image users build (`npm run image`, the project's Dockerfile), run for real: its user, its entrypoint, its
 // contents, its size, and the proxy in it forwarding to a demo backend container.
 import t from 'tap';
-import { render } from '../../chart/helm.js';
-import { find } from '../../chart/manifests.js';
+import { render } from '../chart/helm.js';
+import { find } from '../chart/manifests.js';
 import { ConfigMapDir } from './configmap-dir.js';
 import { containerTestsCanRun, IMAGE, leftovers, LIMIT_FLAGS, podman, podmanOk, runName } from './podman.js';
 import { CHART_SECURITY_FLAGS } from './security-flags.js';

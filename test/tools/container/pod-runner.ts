@@ -9,7 +9,7 @@
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Container, PodSpec, Probe } from '../../chart/manifests.js';
+import type { Container, PodSpec, Probe } from '../chart/manifests.js';
 import type { ConfigMapDir } from './configmap-dir.js';
 import { Pod, type HttpResult } from './pod.js';
 import { podmanOk } from './podman.js';

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../chart/helm.js';
+import { repoRoot } from '../chart/helm.js';
 
 const GLOBAL_FLAGS = ['--runtime', 'runc', '--cgroup-manager', 'cgroupfs'];
 /** runc cannot inherit these limits here ("Operation not permitted"): every container states them. */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { chartDir } from '../../chart/helm.js';
+import { chartDir } from '../chart/helm.js';
 
 export interface SecurityContext {
   runAsUser?: number;

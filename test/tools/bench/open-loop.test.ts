@@ -1,8 +1,8 @@
 // The open-loop client's achieved rate: answers that run late into the drain must lower it, or the soak would
 // count a backlogged window as one that held its rate.
 import t, { type Test } from 'tap';
-import { nodeOpenLoop } from '../../bench/load/node-load.js';
-import { startBackend } from '../helpers/demo-backend.js';
+import { nodeOpenLoop } from '../../../bench/load/node-load.js';
+import { startBackend } from '../../helpers/demo-backend.js';
 
 const RPS = 40;
 const WINDOW_S = 0.5;

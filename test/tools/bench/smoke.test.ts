@@ -4,7 +4,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { BenchReport, SoakReport } from '../../bench/report/results.js';
+import type { BenchReport, SoakReport } from '../../../bench/report/results.js';
 import { runBench } from './run-bench.js';
 
 const RUN_DEADLINE_MS = 150_000;

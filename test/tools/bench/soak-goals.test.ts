@@ -1,7 +1,7 @@
 // The soak's growth verdicts: judged only when every steady window carried its rate without failures.
 import t from 'tap';
-import type { SoakFigures, SoakWindow } from '../../bench/report/results.js';
-import { evaluateSoakGoals } from '../../bench/soak/memory-soak.js';
+import type { SoakFigures, SoakWindow } from '../../../bench/report/results.js';
+import { evaluateSoakGoals } from '../../../bench/soak/memory-soak.js';
 
 const window = (endS: number, overrides: Partial<SoakWindow> = {}): SoakWindow => ({
   endS,

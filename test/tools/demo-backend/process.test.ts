@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { request } from 'undici';
-import { startBackend } from '../helpers/demo-backend.js';
+import { startBackend } from '../../helpers/demo-backend.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/demo-backend/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../dist/demo-backend/main.js', import.meta.url));
 
 /** Runs main.js to completion (bounded), returning exit code and output. */
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {

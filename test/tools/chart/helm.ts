@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
-export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const chartDir = join(repoRoot, 'charts', 'breakwater');
 export const RELEASE = 'breakwater-demo';
 export const NAMESPACE = 'breakwater-demo';

@@ -1,9 +1,9 @@
 // The hostile soak's verdicts: bulkhead gauges stuck after the settle period fail, connection-lifetime goals are only
 // judged when the run outlasts them, and the command line selects the hostile soak on its own.
 import t from 'tap';
-import { evaluateHostileGoals, SLOWLORIS_MAX_OPEN_S } from '../../bench/hostile/goals.js';
-import { parseOptions } from '../../bench/options.js';
-import type { AttackerFigures, HostileFigures } from '../../bench/report/results.js';
+import { evaluateHostileGoals, SLOWLORIS_MAX_OPEN_S } from '../../../bench/hostile/goals.js';
+import { parseOptions } from '../../../bench/options.js';
+import type { AttackerFigures, HostileFigures } from '../../../bench/report/results.js';
 
 const attacker = (overrides: Partial<AttackerFigures> = {}): AttackerFigures => ({
   connections: 10,

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { parseDuration } from '../../proxy/config/duration.js';
+import { parseDuration } from '../../../proxy/config/duration.js';
 import { chartDir, lint, NAMESPACE, RELEASE, render, renderError, type Manifest, type RenderOptions } from './helm.js';
 import { validateManifest } from './k8s-schemas.js';
 import { allContainers, container, envValue, find, podTemplate, workloads, type PodSpec } from './manifests.js';

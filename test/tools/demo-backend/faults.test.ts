@@ -1,6 +1,6 @@
 import t from 'tap';
 import { request } from 'undici';
-import { startBackend, type RunningBackend } from '../helpers/demo-backend.js';
+import { startBackend, type RunningBackend } from '../../helpers/demo-backend.js';
 
 // One process for the file (spawns are the slow part); every test starts from the start-up state: faults off.
 let backend: RunningBackend;

@@ -1,8 +1,8 @@
 // The harness reads latency percentiles and counts from `wrk --latency` text: a format slip would
 // silently corrupt every figure, so the parser is checked against real wrk 4.1 output.
 import t from 'tap';
-import { parseWrkOutput } from '../../bench/load/wrk.js';
-import { parseOptions } from '../../bench/options.js';
+import { parseWrkOutput } from '../../../bench/load/wrk.js';
+import { parseOptions } from '../../../bench/options.js';
 
 const WRK_OUTPUT = `Running 1s test @ http://127.0.0.1:18998/
   1 threads and 4 connections

@@ -2,7 +2,7 @@
 // hostile client beside normal traffic) must write a report in which normal traffic was answered, every hostile
 // client connected, reloads were counted and the bulkhead gauges were read, during the load and after it.
 import t from 'tap';
-import type { HostileReport } from '../../bench/report/results.js';
+import type { HostileReport } from '../../../bench/report/results.js';
 import { runBench } from './run-bench.js';
 
 /** A 4 s load plus start, a settle of at most 10 s and stop: well under this. */

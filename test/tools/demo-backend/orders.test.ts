@@ -1,6 +1,6 @@
 import t from 'tap';
 import { request } from 'undici';
-import { startBackend, type RunningBackend } from '../helpers/demo-backend.js';
+import { startBackend, type RunningBackend } from '../../helpers/demo-backend.js';
 
 let backend: RunningBackend;
 t.before(async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Metric } from 'prom-client';
-import { Metrics } from '../../proxy/telemetry/metrics.js';
+import { Metrics } from '../../../proxy/telemetry/metrics.js';
 import { chartDir, RELEASE, render } from './helm.js';
 import { find } from './manifests.js';
 

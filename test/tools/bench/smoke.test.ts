@@ -9,7 +9,7 @@ import { runBench } from './run-bench.js';
 
 const RUN_DEADLINE_MS = 150_000;
 const TARGETS = ['direct', 'breakwater', 'fastify-http-proxy', 'node-undici', 'nginx', 'haproxy'];
-const SCENARIOS = ['retry-baseline', 'retry-once', 'fast-fail-breaker', 'fast-fail-bulkhead'];
+const SCENARIOS = ['retry-baseline', 'retry-once', 'fast-fail-breaker', 'fast-fail-bulkhead', 'slow-endpoint', 'slow-endpoint-hedged'];
 const SCALE_CASES = ['routes-1', 'routes-100', 'routes-1000', 'endpoints-2', 'endpoints-200'];
 
 const isPositive = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0;

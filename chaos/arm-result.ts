@@ -2,7 +2,7 @@
 import { summarize, type RequestRecord } from '../demo-client/load.js';
 import { percentile } from '../demo-client/summary.js';
 import type { ArmSpec, Experiment } from './experiment.js';
-import { appliesTo, holds, observe } from './hypothesis.js';
+import { holds, observe } from './hypothesis.js';
 import type { ArmEvent, ArmResult, TimelineBucket } from './results.js';
 import type { ArrivalSample, ProxySample } from './sampler.js';
 
@@ -19,7 +19,9 @@ export interface ArmObservations {
 const BUCKET_MS = 1000;
 const FINE_BUCKET_MS = 100;
 /** Actions that start a fault (detection is measured from the first of them). */
-const FAULT_ACTIONS = new Set(['kill', 'freeze', 'latency', 'errors', 'blackhole']);
+export const FAULT_ACTIONS: ReadonlySet<string> = new Set([
+  'kill', 'freeze', 'latency', 'errors', 'blackhole', 'crash', 'delete', 'node-failure', 'partition', 'packet-loss',
+]);
 /** Events after which the system is healed (recovery is measured from the last of them). */
 const HEAL_EVENTS = new Set(['restore', 'thaw', 'restarted']);
 
@@ -30,7 +32,7 @@ export function buildArmResult(experiment: Experiment, o: ArmObservations): ArmR
   const timeline = buildTimeline(records, o, experiment.load.durationMs);
   const fineArrivals = experiment.fineArrivals ? bucketArrivals(o.arrivals) : undefined;
   const hypothesisRecords = experiment.hypothesis.stream ? o.recordsByStream.get(experiment.hypothesis.stream)! : records;
-  const observed = observe(experiment.hypothesis, { records: hypothesisRecords, amplification, arrivals: fineArrivals });
+  const observed = observe(experiment.hypothesis, { records: hypothesisRecords, arrivals: o.arrivals, fineArrivals });
   const histogram = attemptsHistogram(records);
   return {
     arm: o.arm.name,
@@ -41,7 +43,7 @@ export function buildArmResult(experiment: Experiment, o: ArmObservations): ArmR
       timeToDetectMs: timeToDetect(records, o),
       timeToRecoverMs: timeToRecover(timeline, o.events),
     },
-    hypothesis: { passed: !appliesTo(experiment.hypothesis, o.arm.name) || holds(experiment.hypothesis, observed), observed },
+    hypothesis: { passed: holds(experiment.hypothesis, observed), observed },
     timeline,
     ...(fineArrivals ? { arrivals: fineArrivals } : {}),
     ...(histogram ? { attemptsHistogram: histogram } : {}),

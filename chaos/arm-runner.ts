@@ -6,8 +6,7 @@ import { runLoad, type RequestRecord } from '../demo-client/load.js';
 import type { ArmEnvironment, EventSink } from './arm-environment.js';
 import { buildArmResult } from './arm-result.js';
 import type { ArmSpec, Experiment } from './experiment.js';
-import { policyForArm } from './experiment-file.js';
-import { appPolicyFrom } from './policy.js';
+import { WorkerPool, type AppPolicy } from '../demo-client/load.js';
 import type { Progress } from './progress.js';
 import type { ArmEvent, ArmResult } from './results.js';
 import { Sampler } from './sampler.js';
@@ -15,9 +14,18 @@ import { Sampler } from './sampler.js';
 /** Backend arrival sampling: a killed replica's count since the last sample is lost, so sample often. */
 const ARRIVAL_PERIOD_MS = 250;
 
+/** How the arm's client calls: with resilience coded in (app), or plain with a request timeout. */
+export interface ClientSettings {
+  appPolicy?: AppPolicy;
+  requestTimeoutMs: number;
+}
+
 export interface ArmRunContext {
   experiment: Experiment;
   arm: ArmSpec;
+  client: ClientSettings;
+  /** Shown in progress lines when the run repeats the arms. */
+  label?: string;
   progress: Progress;
   /** Aborts the arm (SIGINT/SIGTERM); rollbacks and teardown still run. */
   signal: AbortSignal;
@@ -32,13 +40,14 @@ export interface ArmRun {
 
 export async function runArm(ctx: ArmRunContext): Promise<ArmRun> {
   const { experiment, arm, progress } = ctx;
+  const label = ctx.label ?? arm.name;
   const events: ArmEvent[] = [];
   let loadStart: number | undefined;
   const record: EventSink = (action, target, detail) => {
     if (loadStart === undefined) return; // start-up noise before the load is not part of the timeline
     const event: ArmEvent = { t: Math.round(performance.now() - loadStart), action, ...(target ? { target } : {}), ...(detail ? { detail } : {}) };
     events.push(event);
-    progress.line(`[${arm.name}] ${(event.t / 1000).toFixed(1)}s ${action}${target ? ` ${target}` : ''}${detail ? `: ${detail}` : ''}`);
+    progress.line(`[${label}] ${(event.t / 1000).toFixed(1)}s ${action}${target ? ` ${target}` : ''}${detail ? `: ${detail}` : ''}`);
   };
   const environment = ctx.environment(record);
   const stopLoad = new AbortController();
@@ -48,7 +57,7 @@ export async function runArm(ctx: ArmRunContext): Promise<ArmRun> {
   let loads: Promise<unknown> | undefined;
   let onInterrupt: (() => void) | undefined;
   try {
-    progress.line(`[${arm.name}] starting`);
+    progress.line(`[${label}] starting`);
     await environment.start();
     ctx.signal.throwIfAborted();
     // Freshly started processes are cold (JIT, first connections); every arm gets the same warm-up, unrecorded.
@@ -77,19 +86,20 @@ export async function runArm(ctx: ArmRunContext): Promise<ArmRun> {
       timers.push(setTimeout(fire, Math.max(0, action.atMs - (performance.now() - loadStart))));
     }
     const counts = { sent: 0, ok: 0 };
-    const endProgress = progress.loadPhase(arm.name, experiment.load.durationMs, () => counts);
-    const appPolicy = appPolicyFrom(policyForArm(experiment, arm.name));
+    const endProgress = progress.loadPhase(label, experiment.load.durationMs, () => counts);
     const recordsByStream = new Map<string, RequestRecord[]>();
+    const workers = experiment.load.workers === undefined ? undefined : new WorkerPool(experiment.load.workers);
     loads = Promise.all(experiment.load.streams.map(async (stream) => {
       const { records } = await runLoad({
         url: environment.urlFor(stream),
         rate: stream.rate,
         durationMs: experiment.load.durationMs,
-        mode: arm.base === 'app' || arm.base === 'app+proxy' ? 'app' : 'none',
+        mode: ctx.client.appPolicy ? 'app' : 'none',
         arm: arm.name,
         method: stream.method,
-        appPolicy,
+        ...(ctx.client.appPolicy ? { appPolicy: ctx.client.appPolicy } : { requestTimeoutMs: ctx.client.requestTimeoutMs }),
         signal: stopLoad.signal,
+        ...(workers ? { workers } : {}),
         onRecord: (r) => {
           counts.sent += 1;
           if (r.ok) counts.ok += 1;
@@ -114,7 +124,7 @@ export async function runArm(ctx: ArmRunContext): Promise<ArmRun> {
     stopLoad.abort();
     try {
       const undone = await environment.rollbackAll();
-      if (undone.length) progress.line(`[${arm.name}] rolled back: ${undone.join(', ')}`);
+      if (undone.length) progress.line(`[${label}] rolled back: ${undone.join(', ')}`);
     } finally {
       await sampler?.stop();
       await environment.stop();

@@ -20,6 +20,7 @@ import {
 import { ExperimentError, FieldReader } from './field-reader.js';
 import { deepMerge } from './deep-merge.js';
 import { HYPOTHESIS_METRICS } from './hypothesis.js';
+import { policyProblems } from './policy.js';
 import type { BaseArm } from './results.js';
 
 /** chaos/experiments, found from both the TypeScript sources and the compiled dist/chaos. */
@@ -73,7 +74,8 @@ function readExperiment(root: FieldReader, name: string, file: string): Experime
   ]);
   const topology = readTopology(f.get('topology')!);
   const load = readLoad(f.get('load')!, topology);
-  const arms = readArms(f.get('arms')!, f.get('policy')!);
+  const policy = readPolicy(f.get('policy')!, topology);
+  const arms = readArms(f.get('arms')!, f.get('policy')!, topology);
   const armNames = arms.map((a) => a.name);
   const hypothesis = readHypothesis(f.get('hypothesis')!, armNames, load);
   const timeline = f.get('timeline')!.list().map((a) => readAction(a, topology, load.durationMs));
@@ -86,7 +88,7 @@ function readExperiment(root: FieldReader, name: string, file: string): Experime
     hypothesis,
     topology,
     load,
-    policy: readPolicy(f.get('policy')!),
+    policy,
     arms,
     timeline: timeline.sort((a, b) => a.atMs - b.atMs),
     fineArrivals: arrivals.isPresent() ? arrivals.boolean() : false,
@@ -145,15 +147,20 @@ function readPath(reader: FieldReader): string {
 }
 
 function readLoad(reader: FieldReader, topology: Topology): LoadSpec {
-  const f = reader.object(['rate', 'duration', 'path', 'method', 'streams']);
+  const f = reader.object(['rate', 'duration', 'path', 'method', 'streams', 'clientTimeout', 'workers']);
   const rate = f.get('rate')!.number(0.1, 5000);
   const durationMs = f.get('duration')!.durationMs();
+  const clientTimeout = f.get('clientTimeout')!;
+  const timeout = {
+    ...(clientTimeout.isPresent() ? { clientTimeoutMs: clientTimeout.durationMs() } : {}),
+    ...(f.get('workers')!.isPresent() ? { workers: f.get('workers')!.integer(1, 100_000) } : {}),
+  };
   const method = f.get('method')!.isPresent() ? f.get('method')!.oneOf(['GET', 'POST'], 'method') : 'GET';
   const backendNames = topology.backends.map((b) => b.name);
   if (!f.get('streams')!.isPresent()) {
     const backend = topology.backends[0]!;
     const loadPath = f.get('path')!.isPresent() ? readPath(f.get('path')!) : '/api/data';
-    return { rate, durationMs, streams: [{ name: backend.name, backend: backend.name, path: loadPath, method, rate }] };
+    return { rate, durationMs, streams: [{ name: backend.name, backend: backend.name, path: loadPath, method, rate }], ...timeout };
   }
   const streams = f.get('streams')!.list().map((s) => {
     const sf = s.object(['name', 'backend', 'path', 'method', 'rate']);
@@ -166,16 +173,16 @@ function readLoad(reader: FieldReader, topology: Topology): LoadSpec {
     };
   });
   if (streams.length === 0) f.get('streams')!.fail('at least one stream is needed');
-  return { rate, durationMs, streams };
+  return { rate, durationMs, streams, ...timeout };
 }
 
-function readArms(reader: FieldReader, policy: FieldReader): ArmSpec[] {
+function readArms(reader: FieldReader, policy: FieldReader, topology: Topology): ArmSpec[] {
   const arms = reader.list().map((item): ArmSpec => {
     if (typeof item.value === 'string') return { name: item.value, base: item.oneOf(BASE_ARMS, 'arm') };
     const f = item.object(['name', 'base', 'policy']);
     const base: BaseArm = f.get('base')!.oneOf(BASE_ARMS, 'arm');
     const policyOverride = f.get('policy')!.isPresent() ? f.get('policy')!.record() : undefined;
-    if (policyOverride) readPolicy(new FieldReader(item.file, `${f.get('policy')!.path}(merged)`, deepMerge(policy.record(), policyOverride)));
+    if (policyOverride) readPolicy(new FieldReader(item.file, `${f.get('policy')!.path}(merged)`, deepMerge(policy.record(), policyOverride)), topology);
     return { name: f.get('name')!.string(), base, policyOverride };
   });
   if (arms.length === 0) reader.fail('at least one arm is needed');
@@ -188,8 +195,12 @@ function readArms(reader: FieldReader, policy: FieldReader): ArmSpec[] {
 }
 
 function readHypothesis(reader: FieldReader, armNames: string[], load: LoadSpec): Experiment['hypothesis'] {
-  const f = reader.object(['description', 'metric', 'op', 'value', 'arms', 'window', 'stream']);
-  const arms = f.get('arms')!.isPresent() ? f.get('arms')!.list().map((a) => a.oneOf(armNames, 'arm')) : undefined;
+  const f = reader.object(['description', 'metric', 'op', 'value', 'arms', 'baseline', 'window', 'stream']);
+  const armList = (key: string) => (f.get(key)!.isPresent() ? f.get(key)!.list().map((a) => a.oneOf(armNames, 'arm')) : undefined);
+  const arms = armList('arms');
+  const baseline = armList('baseline');
+  const both = arms?.find((name) => baseline?.includes(name));
+  if (both) f.get('baseline')!.fail(`"${both}" cannot be both protected (arms) and a baseline`);
   const windowReader = f.get('window')!;
   let window: Experiment['hypothesis']['window'];
   if (windowReader.isPresent()) {
@@ -204,71 +215,25 @@ function readHypothesis(reader: FieldReader, armNames: string[], load: LoadSpec)
     op: f.get('op')!.oneOf(['>=', '<='] as const, 'operator'),
     value: f.get('value')!.number(Number.NEGATIVE_INFINITY),
     ...(arms ? { arms } : {}),
+    ...(baseline ? { baseline } : {}),
     ...(window ? { window } : {}),
     ...(stream.isPresent() ? { stream: stream.oneOf(load.streams.map((s) => s.name), 'stream') } : {}),
   };
 }
 
-function readPolicy(reader: FieldReader): SidecarPolicy {
-  const f = reader.object(['timeout', 'retry', 'circuitBreaker', 'fallback', 'maxConcurrent', 'upstream']);
-  const policy: SidecarPolicy = { timeout: f.get('timeout')!.durationText(), upstream: {} };
-  const retry = f.get('retry')!;
-  if (retry.isPresent()) {
-    const r = retry.object(['attempts', 'perTryTimeout', 'on', 'backoff', 'budget']);
-    const b = r.get('backoff')!.object(['base', 'max', 'jitter']);
-    const budget = r.get('budget')!;
-    policy.retry = {
-      attempts: r.get('attempts')!.integer(1, 10),
-      perTryTimeout: r.get('perTryTimeout')!.durationText(),
-      on: r.get('on')!.list().map(readCondition),
-      backoff: {
-        base: b.get('base')!.durationText(),
-        max: b.get('max')!.durationText(),
-        jitter: b.get('jitter')!.oneOf(['full', 'equal', 'none'] as const, 'jitter'),
-      },
-    };
-    if (budget.isPresent()) {
-      const bf = budget.object(['ratio', 'minPerSecond']);
-      policy.retry.budget = { ratio: bf.get('ratio')!.number(0, 10), minPerSecond: bf.get('minPerSecond')!.number(0) };
-    }
-  }
-  const breaker = f.get('circuitBreaker')!;
-  if (breaker.isPresent()) {
-    const c = breaker.object([
-      'errorThresholdPercentage', 'volumeThreshold', 'window', 'resetTimeout', 'halfOpenRequests', 'consecutiveFailures', 'failOn',
-    ]);
-    const optionalInt = (key: string) => (c.get(key)!.isPresent() ? c.get(key)!.integer(1) : undefined);
-    policy.circuitBreaker = {
-      errorThresholdPercentage: c.get('errorThresholdPercentage')!.number(1, 100),
-      volumeThreshold: c.get('volumeThreshold')!.integer(1),
-      window: c.get('window')!.durationText(),
-      resetTimeout: c.get('resetTimeout')!.durationText(),
-      halfOpenRequests: optionalInt('halfOpenRequests'),
-      consecutiveFailures: optionalInt('consecutiveFailures'),
-      failOn: c.get('failOn')!.isPresent() ? c.get('failOn')!.list().map(readCondition) : undefined,
-    };
-  }
-  const fallback = f.get('fallback')!;
-  if (fallback.isPresent()) {
-    const fb = fallback.object(['status', 'json']);
-    policy.fallback = { status: fb.get('status')!.integer(200, 599), json: fb.get('json')!.value };
-  }
-  if (f.get('maxConcurrent')!.isPresent()) policy.maxConcurrent = f.get('maxConcurrent')!.integer(1);
-  if (f.get('upstream')!.isPresent()) policy.upstream = f.get('upstream')!.record();
+/** The sidecar policy, checked by Breakwater's own policy validator on the file the runner would write. */
+function readPolicy(reader: FieldReader, topology: Topology): SidecarPolicy {
+  const policy = reader.record();
+  const problems = policyProblems(policy, topology, reader.path);
+  if (problems.length === 1) throw new ExperimentError(reader.file, '', problems[0]!);
+  if (problems.length > 1) throw new ExperimentError(reader.file, '', `${problems.length} problems\n  ${problems.join('\n  ')}`);
   return policy;
 }
 
-/** A retry/failure condition: a name Breakwater knows ("5xx", "timeout") or a status code (429). */
-function readCondition(reader: FieldReader): string | number {
-  return typeof reader.value === 'number' ? reader.integer(100, 599) : reader.string();
-}
-
-/** Reads `policy` with an arm's override merged over it. */
+/** `policy` with an arm's override merged over it (validated when the experiment was read). */
 export function policyForArm(experiment: Experiment, armName: string): SidecarPolicy {
   const arm = experiment.arms.find((a) => a.name === armName);
-  if (!arm?.policyOverride) return experiment.policy;
-  const merged = deepMerge(experiment.policy as unknown as Record<string, unknown>, arm.policyOverride);
-  return readPolicy(new FieldReader(experiment.file, `arms.${armName}.policy`, merged));
+  return arm?.policyOverride ? deepMerge(experiment.policy, arm.policyOverride) : experiment.policy;
 }
 
 function readAction(reader: FieldReader, topology: Topology, durationMs: number): TimelineAction {

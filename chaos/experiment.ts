@@ -44,33 +44,18 @@ export interface LoadSpec {
   rate: number;
   durationMs: number;
   streams: LoadStream[];
+  /** The plain client's request timeout (none and proxy arms); default: the sidecar route's timeout. */
+  clientTimeoutMs?: number;
+  /** Requests the client can have in flight across all its streams (an app's worker pool); default: no limit. */
+  workers?: number;
 }
 
-/** The sidecar policy for every route, in Breakwater's policy-file format (see the shared contract). */
-export interface SidecarPolicy {
-  timeout: string;
-  retry?: {
-    attempts: number;
-    perTryTimeout: string;
-    /** Conditions ("5xx", "timeout", ...) or status codes (429). */
-    on: Array<string | number>;
-    backoff: { base: string; max: string; jitter: 'full' | 'equal' | 'none' };
-    budget?: { ratio: number; minPerSecond: number };
-  };
-  circuitBreaker?: {
-    errorThresholdPercentage: number;
-    volumeThreshold: number;
-    window: string;
-    resetTimeout: string;
-    halfOpenRequests?: number;
-    consecutiveFailures?: number;
-    failOn?: Array<string | number>;
-  };
-  fallback?: { status: number; json: unknown };
-  /** Route-level bulkhead: requests in flight on this route at most. */
-  maxConcurrent?: number;
-  upstream: Record<string, unknown>; // connectTimeout, pool, outlierDetection, healthCheck, loadBalancing
-}
+/**
+ * The sidecar policy for every route, as written in the experiment: Breakwater's route keys (timeout, retry,
+ * circuitBreaker, fallback, maxConcurrent, ...) plus `upstream` for the upstream's keys. Validated by Breakwater's own
+ * policy parser (see policy.ts); this runner reads it only through that parser.
+ */
+export type SidecarPolicy = Record<string, unknown>;
 
 export interface ArmSpec {
   name: string;
@@ -106,12 +91,17 @@ export interface HypothesisWindow {
   toMs: number;
 }
 
+export interface ExperimentHypothesis extends HypothesisSpec {
+  window?: HypothesisWindow;
+  stream?: string;
+}
+
 export interface Experiment {
   name: string;
   file: string;
   title: string;
   description?: string;
-  hypothesis: HypothesisSpec & { window?: HypothesisWindow; stream?: string };
+  hypothesis: ExperimentHypothesis;
   topology: Topology;
   load: LoadSpec;
   policy: SidecarPolicy;

@@ -1,7 +1,9 @@
-// The hypothesis check: one metric, observed per arm over the hypothesis window (default: the whole run).
+// The hypothesis check: one metric, observed for every arm over the hypothesis window (default: the whole run).
+// The protected arms must hold it and the baseline arms must not: only then does the experiment tell them apart.
 import type { RequestRecord } from '../demo-client/load.js';
 import { percentile } from '../demo-client/summary.js';
-import type { Experiment } from './experiment.js';
+import type { ExperimentHypothesis } from './experiment.js';
+import type { HypothesisSpec } from './results.js';
 
 export const HYPOTHESIS_METRICS = [
   'successRate', 'p50', 'p95', 'p99', 'max', 'fastFails', 'amplification', 'peakArrivalsPer100ms',
@@ -10,16 +12,31 @@ export const HYPOTHESIS_METRICS = [
 export interface ObservedArm {
   /** The records the hypothesis looks at (its stream, if it names one). */
   records: RequestRecord[];
-  amplification: number;
-  arrivals?: Array<{ t: number; count: number }>;
+  /** Backend arrivals, as sampled (t in ms since the load started). */
+  arrivals: Array<{ t: number; count: number }>;
+  /** Arrivals per 100 ms, when sampled that finely. */
+  fineArrivals?: Array<{ t: number; count: number }>;
 }
 
-/** The arms a hypothesis is judged on: its `arms`, or every arm but the unprotected baseline. */
-export function appliesTo(hypothesis: Experiment['hypothesis'], arm: string): boolean {
-  return hypothesis.arms ? hypothesis.arms.includes(arm) : arm !== 'none';
+export type ArmRole = 'protected' | 'baseline' | 'other';
+
+/** The baseline arms: the hypothesis's `baseline`, or `none` when that arm ran. */
+export function baselineArms(hypothesis: HypothesisSpec, armNames: readonly string[]): string[] {
+  return hypothesis.baseline ?? (armNames.includes('none') ? ['none'] : []);
 }
 
-export function observe(hypothesis: Experiment['hypothesis'], arm: ObservedArm): number {
+/** The protected arms: the hypothesis's `arms`, or every arm that is not a baseline. */
+export function protectedArms(hypothesis: HypothesisSpec, armNames: readonly string[]): string[] {
+  const baseline = baselineArms(hypothesis, armNames);
+  return (hypothesis.arms ?? armNames.filter((name) => !baseline.includes(name))).filter((name) => armNames.includes(name));
+}
+
+export function roleOf(hypothesis: HypothesisSpec, armNames: readonly string[], arm: string): ArmRole {
+  if (protectedArms(hypothesis, armNames).includes(arm)) return 'protected';
+  return baselineArms(hypothesis, armNames).includes(arm) ? 'baseline' : 'other';
+}
+
+export function observe(hypothesis: ExperimentHypothesis, arm: ObservedArm): number {
   const window = hypothesis.window;
   const inWindow = (t: number) => !window || (t >= window.fromMs && t < window.toMs);
   const records = arm.records.filter((r) => inWindow(r.start));
@@ -37,15 +54,45 @@ export function observe(hypothesis: Experiment['hypothesis'], arm: ObservedArm):
       return latencies.at(-1) ?? 0;
     case 'fastFails':
       return records.filter((r) => r.fastFail).length;
-    case 'amplification':
-      return arm.amplification;
+    case 'amplification': {
+      // Backend arrivals in the window per client request sent in it: retries of the window's calls land in it too.
+      const arrivals = arm.arrivals.filter((a) => inWindow(a.t)).reduce((sum, a) => sum + a.count, 0);
+      return records.length ? arrivals / records.length : 0;
+    }
     case 'peakArrivalsPer100ms':
-      return Math.max(0, ...(arm.arrivals ?? []).filter((a) => inWindow(a.t)).map((a) => a.count));
+      return Math.max(0, ...(arm.fineArrivals ?? []).filter((a) => inWindow(a.t)).map((a) => a.count));
     default:
       throw new Error(`unknown hypothesis metric "${hypothesis.metric}"`);
   }
 }
 
-export function holds(hypothesis: Experiment['hypothesis'], observed: number): boolean {
+export function holds(hypothesis: HypothesisSpec, observed: number): boolean {
   return hypothesis.op === '>=' ? observed >= hypothesis.value : observed <= hypothesis.value;
+}
+
+/** One repeat's verdicts per arm: did the rule hold? */
+export type RepeatVerdicts = ReadonlyMap<string, boolean>;
+
+export interface Verdict {
+  /** Every protected arm held the rule in every repeat. */
+  passed: boolean;
+  /** Every repeat told the arms apart (protected held, baseline did not); null without a baseline arm. */
+  discriminates: boolean | null;
+  /** Repeats that told the arms apart, out of `repeats`. */
+  discriminatingRepeats: number;
+  repeats: number;
+}
+
+export function verdict(hypothesis: HypothesisSpec, armNames: readonly string[], repeats: readonly RepeatVerdicts[]): Verdict {
+  const protectedNames = protectedArms(hypothesis, armNames);
+  const baseline = baselineArms(hypothesis, armNames).filter((name) => armNames.includes(name));
+  const protectedHeld = (r: RepeatVerdicts) => protectedNames.every((name) => r.get(name) === true);
+  const baselineFailed = (r: RepeatVerdicts) => baseline.every((name) => r.get(name) === false);
+  const discriminatingRepeats = repeats.filter((r) => protectedHeld(r) && baselineFailed(r)).length;
+  return {
+    passed: repeats.every(protectedHeld),
+    discriminates: baseline.length === 0 ? null : discriminatingRepeats === repeats.length,
+    discriminatingRepeats,
+    repeats: repeats.length,
+  };
 }

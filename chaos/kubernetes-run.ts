@@ -8,6 +8,7 @@ import { runExperiment } from './runner.js';
 export interface KubernetesRunOptions extends KubernetesOptions {
   experiment: Experiment;
   seed: number;
+  repeat: number;
   runDir: string;
   signal: AbortSignal;
   progress: Progress;
@@ -18,5 +19,6 @@ export function runOnKubernetes(options: KubernetesRunOptions): Promise<Experime
   return runExperiment({
     ...options,
     environment: (_arm, onEvent) => new KubernetesEnvironment(options, onEvent),
+    target: 'kubernetes',
   });
 }

@@ -46,15 +46,17 @@ export class LocalTopology {
         Array.from({ length: backend.replicas }, (_, i) => this.startReplica(backend, i, relayed)),
       ));
     }
-    await this.waitAllReady();
     if (this.options.proxyPolicy) {
       const yaml = breakwaterConfigYaml(this.options.proxyPolicy, experiment.topology, (b) => this.addressesOf(b));
-      this.breakwater = await startBreakwater(
+      // Breakwater boots while the replicas turn ready: its health checks gate them in like the Service's probes.
+      const [, breakwater] = await Promise.all([this.waitAllReady(), startBreakwater(
         this.options.registry,
         path.join(this.options.runDir, `breakwater-${this.options.armName.replace(/[^a-z0-9-]/gi, '_')}.yaml`),
         yaml,
-      );
+      )]);
+      this.breakwater = breakwater;
     } else {
+      await this.waitAllReady();
       for (const backend of experiment.topology.backends) {
         const balancer = new ServiceBalancer(
           () => this.replicas.get(backend.name)!.map((h) => ({ id: h.replica.id, address: h.address })),

@@ -15,6 +15,8 @@ export class Replica {
   private process?: StartedProcess;
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
+  /** Processes started so far: the first one stands for a pod that was already running, warmed up. */
+  private starts = 0;
 
   constructor(
     private readonly spec: BackendSpec,
@@ -38,7 +40,7 @@ export class Replica {
     this.process = await this.registry.start({
       label: `replica ${this.id}`,
       command: process.execPath,
-      args: [distFile('demo-backend', 'main.js'), ...backendArgs(this.spec, this.index, this.port, this.seed)],
+      args: [distFile('demo-backend', 'main.js'), ...backendArgs(this.spec, this.index, this.port, this.seed, this.starts++ === 0 ? 0 : this.spec.readyDelayMs)],
       ready: (line) => line.msg === 'listening' && typeof line.port === 'number',
     });
     this.port = this.process.readyLine.port as number;
@@ -105,11 +107,11 @@ function startupFaults(faults: Faults): Faults {
   return { failureRate: 0, slowRate: 0, transientRate: 0, hang: false, ...faults };
 }
 
-function backendArgs(spec: BackendSpec, index: number, port: number, seed: number): string[] {
+function backendArgs(spec: BackendSpec, index: number, port: number, seed: number, readyDelayMs: number): string[] {
   const faults = startupFaults(spec.faults);
   const args = [
     '--port', String(port), '--name', `${spec.name}-${index}`, '--seed', String(seed + index),
-    '--ready-delay', `${spec.readyDelayMs}ms`, '--log-level', 'info',
+    '--ready-delay', `${readyDelayMs}ms`, '--log-level', 'info',
     '--failure-rate', String(faults.failureRate), '--slow-rate', String(faults.slowRate),
     '--transient-rate', String(faults.transientRate),
   ];

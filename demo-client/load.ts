@@ -12,6 +12,26 @@ export { summarize } from './summary.js';
 const DEFAULT_SOCKET_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_IN_FLIGHT = 2_000;
 
+/**
+ * Request slots shared by several loads, as an application's worker or connection pool is shared by the calls to
+ * all its dependencies: a slow dependency that holds them all starves the others (what a bulkhead prevents).
+ */
+export class WorkerPool {
+  private active = 0;
+
+  constructor(readonly size: number) {}
+
+  tryAcquire(): boolean {
+    if (this.active >= this.size) return false;
+    this.active++;
+    return true;
+  }
+
+  release(): void {
+    this.active--;
+  }
+}
+
 /** Runs an open-loop load and keeps every record: for bounded runs (the `load` command, the chaos runner). */
 export async function runLoad(opts: LoadOptions): Promise<{ records: RequestRecord[]; summary: LoadSummary }> {
   const records: RequestRecord[] = [];
@@ -36,7 +56,7 @@ export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord
   try {
     const { startedAt } = await runOpenLoop({ rate: opts.rate, durationMs: opts.durationMs, signal: opts.signal }, (seq, scheduledAt) => {
       const stamp = (outcome: CallOutcome): RequestRecord => toRecord(opts.arm, seq, seq * intervalMs, performance.now() - scheduledAt, outcome);
-      if (inFlight.size >= maxInFlight) {
+      if (inFlight.size >= maxInFlight || !(opts.workers?.tryAcquire() ?? true)) {
         // Beyond the bound the client itself is the bottleneck: say so instead of queueing without limit.
         emit(stamp({ status: 0, error: 'client-overload', fastFail: false }));
         return;
@@ -44,7 +64,10 @@ export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord
       const pending: Promise<void> = caller
         .call(opts.signal)
         .then((outcome) => emit(stamp(outcome)))
-        .finally(() => inFlight.delete(pending));
+        .finally(() => {
+          inFlight.delete(pending);
+          opts.workers?.release();
+        });
       inFlight.add(pending);
     });
     await Promise.all(inFlight);
@@ -57,7 +80,9 @@ export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord
 function createCaller(opts: LoadOptions): Caller {
   const method = opts.method ?? 'GET';
   if (opts.mode === 'app') return new AppResilientCaller({ url: opts.url, method, policy: opts.appPolicy ?? DEFAULT_APP_POLICY });
-  return new PlainCaller({ url: opts.url, method, socketTimeoutMs: opts.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS });
+  return new PlainCaller({
+    url: opts.url, method, socketTimeoutMs: opts.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS, requestTimeoutMs: opts.requestTimeoutMs,
+  });
 }
 
 function toRecord(arm: string, seq: number, start: number, latencyMs: number, outcome: CallOutcome): RequestRecord {

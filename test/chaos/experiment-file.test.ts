@@ -5,7 +5,7 @@ import t from 'tap';
 import { stringify } from 'yaml';
 import { experimentsDir, listExperimentNames, loadExperiment, policyForArm, resolveExperimentFile } from '../../chaos/experiment-file.js';
 import { applyOverrides } from '../../chaos/overrides.js';
-import { appPolicyFrom, breakwaterConfigYaml } from '../../chaos/policy.js';
+import { appPolicyFrom, breakwaterConfigYaml, resolvePolicy } from '../../chaos/policy.js';
 import { parsePolicy } from '../../proxy/config/load.js';
 
 /** A valid experiment; each case below breaks one field of it. */
@@ -37,7 +37,7 @@ t.test('every shipped experiment validates, and the ten named in the issue are t
       // The generated policy file must be one Breakwater accepts, for every arm (variants included).
       const yaml = breakwaterConfigYaml(policy, experiment.topology, (b) => [`127.0.0.1:${b.length + 20000}`]);
       t.doesNotThrow(() => parsePolicy(yaml, `${name}/${arm.name}`), `${name}/${arm.name}: Breakwater accepts the policy`);
-      t.ok(appPolicyFrom(policy).timeoutMs > 0, `${name}/${arm.name}: the app policy has a timeout`);
+      t.ok(appPolicyFrom(resolvePolicy(policy, experiment.topology)).timeoutMs > 0, `${name}/${arm.name}: the app policy has a timeout`);
     }
   }
 });
@@ -78,10 +78,11 @@ t.test('arm variants merge their policy override; overrides scale the timeline w
   const file = path.join(dir, 'v.yaml');
   await writeFile(file, stringify(validExperiment()));
   const experiment = await loadExperiment(file);
-  t.equal(policyForArm(experiment, 'proxy').retry?.backoff.jitter, 'full');
-  t.equal(policyForArm(experiment, 'proxy-no-jitter').retry?.backoff.jitter, 'none');
-  t.equal(policyForArm(experiment, 'proxy-no-jitter').retry?.attempts, 3, 'the rest of the policy is kept');
-  t.same(policyForArm(experiment, 'proxy').retry?.on, ['5xx', 429]);
+  const retry = (arm: string) => resolvePolicy(policyForArm(experiment, arm), experiment.topology).route.retry;
+  t.equal(retry('proxy').backoff.jitter, 'full');
+  t.equal(retry('proxy-no-jitter').backoff.jitter, 'none');
+  t.equal(retry('proxy-no-jitter').attempts, 3, 'the rest of the policy is kept');
+  t.ok(retry('proxy').on.statuses.has(429) && retry('proxy').on.statuses.has(500), 'retry.on as Breakwater reads it');
 
   const short = applyOverrides(experiment, { durationMs: 2000, rate: 5, arms: ['proxy'] });
   t.same(short.timeline.map((a) => a.atMs), [500, 1000]);

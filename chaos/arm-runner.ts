@@ -100,6 +100,7 @@ export async function runArm(ctx: ArmRunContext): Promise<ArmRun> {
         ...(ctx.client.appPolicy ? { appPolicy: ctx.client.appPolicy } : { requestTimeoutMs: ctx.client.requestTimeoutMs }),
         signal: stopLoad.signal,
         ...(workers ? { workers } : {}),
+        ...(experiment.load.clients ? { instances: experiment.load.clients } : {}),
         onRecord: (r) => {
           counts.sent += 1;
           if (r.ok) counts.ok += 1;

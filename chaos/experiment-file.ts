@@ -147,13 +147,14 @@ function readPath(reader: FieldReader): string {
 }
 
 function readLoad(reader: FieldReader, topology: Topology): LoadSpec {
-  const f = reader.object(['rate', 'duration', 'path', 'method', 'streams', 'clientTimeout', 'workers']);
+  const f = reader.object(['rate', 'duration', 'path', 'method', 'streams', 'clientTimeout', 'workers', 'clients']);
   const rate = f.get('rate')!.number(0.1, 5000);
   const durationMs = f.get('duration')!.durationMs();
   const clientTimeout = f.get('clientTimeout')!;
   const timeout = {
     ...(clientTimeout.isPresent() ? { clientTimeoutMs: clientTimeout.durationMs() } : {}),
     ...(f.get('workers')!.isPresent() ? { workers: f.get('workers')!.integer(1, 100_000) } : {}),
+    ...(f.get('clients')!.isPresent() ? { clients: f.get('clients')!.integer(1, 64) } : {}),
   };
   const method = f.get('method')!.isPresent() ? f.get('method')!.oneOf(['GET', 'POST'], 'method') : 'GET';
   const backendNames = topology.backends.map((b) => b.name);

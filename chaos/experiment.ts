@@ -46,6 +46,8 @@ export interface LoadSpec {
   streams: LoadStream[];
   /** The plain client's request timeout (none and proxy arms); default: the sidecar route's timeout. */
   clientTimeoutMs?: number;
+  /** Client instances (pods of the calling service) the load is spread over, each with its own connections; default 1. */
+  clients?: number;
   /** Requests the client can have in flight across all its streams (an app's worker pool); default: no limit. */
   workers?: number;
 }

@@ -49,7 +49,8 @@ export async function runLoad(opts: LoadOptions): Promise<{ records: RequestReco
  */
 export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord) => void): Promise<number> {
   validateLoadOptions(opts);
-  const caller = createCaller(opts);
+  // Several client instances (pods of the calling service), each with its own connections, breaker and budget.
+  const callers = Array.from({ length: opts.instances ?? 1 }, () => createCaller(opts));
   const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const intervalMs = 1000 / opts.rate;
   const inFlight = new Set<Promise<void>>();
@@ -61,7 +62,7 @@ export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord
         emit(stamp({ status: 0, error: 'client-overload', fastFail: false }));
         return;
       }
-      const pending: Promise<void> = caller
+      const pending: Promise<void> = callers[seq % callers.length]!
         .call(opts.signal)
         .then((outcome) => emit(stamp(outcome)))
         .finally(() => {
@@ -73,7 +74,7 @@ export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord
     await Promise.all(inFlight);
     return performance.now() - startedAt;
   } finally {
-    await caller.close();
+    await Promise.all(callers.map((caller) => caller.close()));
   }
 }
 
@@ -116,6 +117,9 @@ export function validateLoadOptions(opts: LoadOptions): void {
   if (!(opts.rate > 0) || !Number.isFinite(opts.rate)) throw new Error(`load: rate must be a positive number of requests per second, got ${opts.rate}`);
   if (!(opts.durationMs > 0)) throw new Error(`load: durationMs must be > 0 (Infinity runs until aborted), got ${opts.durationMs}`);
   if (opts.mode !== 'none' && opts.mode !== 'app') throw new Error(`load: mode must be none or app, got ${JSON.stringify(opts.mode)}`);
+  if (opts.instances !== undefined && !(Number.isInteger(opts.instances) && opts.instances > 0)) {
+    throw new Error(`load: instances must be a positive whole number, got ${opts.instances}`);
+  }
   if (opts.maxInFlight !== undefined && !(Number.isInteger(opts.maxInFlight) && opts.maxInFlight > 0)) {
     throw new Error(`load: maxInFlight must be a positive whole number, got ${opts.maxInFlight}`);
   }

@@ -51,6 +51,8 @@ export interface LoadOptions {
   requestTimeoutMs?: number;
   /** Beyond this many requests in flight a request is recorded as error "client-overload"; default 2000. */
   maxInFlight?: number;
+  /** Client instances the requests are spread over in turn, each with its own connections (and app resilience); default 1. */
+  instances?: number;
   /** Slots shared with other loads (see WorkerPool); when none is free the request is recorded as "client-overload". */
   workers?: { tryAcquire(): boolean; release(): void };
   onRecord?: (r: RequestRecord) => void;

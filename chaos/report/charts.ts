@@ -73,12 +73,6 @@ function eventLayers(context: ChartContext, labelled = true): object[] {
     encoding: { x: context.time, color: colour },
   };
   if (!labelled) return [rule];
-  // A short tick from each label down to the plot ties the label to its rule.
-  const tick = {
-    data: { values: context.events.filter((event) => event.lane !== null) },
-    mark: { type: 'rule', strokeWidth: 1, strokeDash: [1, 2], y: -LABEL_LANES * LANE_PX - 4, y2: 0 },
-    encoding: { x: context.time, color: colour },
-  };
   const labels = Array.from({ length: LABEL_LANES }, (_, lane) => context.events.filter((event) => event.lane === lane))
     .map((events, lane) => ({
       data: { values: events },
@@ -86,7 +80,7 @@ function eventLayers(context: ChartContext, labelled = true): object[] {
       encoding: { x: context.time, text: { field: 'label' }, color: colour },
     }))
     .filter((layer) => layer.data.values.length > 0);
-  return [rule, tick, ...labels];
+  return [rule, ...labels];
 }
 
 /** Layers in drawing order, then the action markers on top. */

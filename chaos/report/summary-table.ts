@@ -47,14 +47,15 @@ export function baselineArmNames(result: ExperimentResult): string[] {
   return orderArms(result.arms).map((arm) => arm.arm).filter((name) => names.includes(name));
 }
 
-const ROLE_LABEL: Record<ArmRole, string> = { protected: 'must hold', baseline: 'baseline', other: 'shown' };
-
-/** How many repeats held the rule: "held", "not held", or "held 4/5". */
-function heldText(arm: ArmResult): string {
-  const repeats = arm.repeats;
-  if (!repeats || repeats.length <= 1) return arm.hypothesis.passed ? 'held' : 'not held';
-  const held = repeats.filter((r) => r.held).length;
-  return held === repeats.length ? `held ${held}/${held}` : held === 0 ? `not held 0/${repeats.length}` : `held ${held}/${repeats.length}`;
+/** The hypothesis cell: PASS/FAIL for a protected arm, held/not held for the others ("held 4/5" with repeats). */
+function hypothesisCell(role: ArmRole, arm: ArmResult): string {
+  const repeats = arm.repeats && arm.repeats.length > 1 ? arm.repeats : undefined;
+  const held = repeats ? repeats.filter((r) => r.held).length : arm.hypothesis.passed ? 1 : 0;
+  const count = repeats ? ` ${held}/${repeats.length}` : '';
+  const always = held === (repeats?.length ?? 1);
+  if (role === 'protected') return `${always ? 'PASS' : 'FAIL'}${count}`;
+  const text = held === 0 ? 'not held' : 'held';
+  return `${text}${count}${role === 'baseline' ? ' (baseline)' : ''}`;
 }
 
 function armVerdict(role: ArmRole, arm: ArmResult): ArmVerdict {
@@ -119,7 +120,7 @@ export function buildSummaryTable(result: ExperimentResult): SummaryTable {
         result.faultFromStart ? NOT_APPLICABLE : figure(arm, (s) => s.timeToDetectMs, seconds),
         result.faultFromStart ? NOT_APPLICABLE : figure(arm, (s) => s.timeToRecoverMs, seconds),
         observed,
-        `${heldText(arm)} (${ROLE_LABEL[role]})`,
+        hypothesisCell(role, arm),
       ],
     };
   });
@@ -127,7 +128,7 @@ export function buildSummaryTable(result: ExperimentResult): SummaryTable {
   const legend =
     `Latency in ms from the scheduled send; amplif. = backend requests per client request; detect/recover in s ` +
     `after the fault/heal action; observed = ${result.hypothesis.metric}; hypothesis ${formatHypothesisRule(result.hypothesis)}` +
-    ` ("must hold" = protected arm, "baseline" = must not hold for the experiment to discriminate).` +
+    ` (PASS/FAIL for the protected arms; the baseline must not hold it for the experiment to discriminate).` +
     (repeats > 1 ? ` ${repeats} repeats per arm: mean (min–max).` : '');
   return { columns: COLUMNS, rows, legend };
 }

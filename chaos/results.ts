@@ -69,6 +69,8 @@ export interface ExperimentResult {
   hypothesis: HypothesisSpec;
   seed: number;
   startedAt: string;
+  /** Where it ran: the mini-cluster, or the local fallback and why. */
+  environment?: string;
   load: { rate: number; durationMs: number };
   arms: ArmResult[];
   passed: boolean; // every applicable arm passed

@@ -20,6 +20,8 @@ export interface RunOptions {
   progress?: Progress;
   /** Defaults to the local target: processes on this machine. */
   environment?: (arm: ArmSpec, onEvent: EventSink) => ArmEnvironment;
+  /** Where the run happens, as results.json and the report state it. */
+  description?: string;
 }
 
 export async function runExperiment(options: RunOptions): Promise<ExperimentResult> {
@@ -55,6 +57,7 @@ export async function runExperiment(options: RunOptions): Promise<ExperimentResu
     },
     seed,
     startedAt,
+    ...(options.description ? { environment: options.description } : {}),
     load: { rate: experiment.load.rate, durationMs: experiment.load.durationMs },
     arms,
     passed: arms.filter((a) => appliesTo(experiment.hypothesis, a.arm)).every((a) => a.hypothesis.passed),

@@ -15,6 +15,7 @@ export function experimentFacts(result: ExperimentResult): Array<[string, string
     ['Experiment', result.name],
     ['Started', result.startedAt],
     ['Seed', result.seed.toString()],
+    ...(result.environment ? [['Environment', result.environment] as [string, string]] : []),
     ['Load', `${result.load.rate} req/s, open loop, for ${result.load.durationMs / 1000} s per arm`],
     ['Arms', orderArms(result.arms).map((arm) => arm.arm).join(', ')],
   ];

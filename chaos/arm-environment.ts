@@ -1,6 +1,7 @@
 // What an arm runs against: the local topology (processes on this machine) or a Kubernetes cluster. The arm runner
 // drives the load and the action timeline the same way for both.
 import type { LoadStream, TimelineAction } from './experiment.js';
+import type { LoadDriver } from './load-driver.js';
 import type { SamplerTargets } from './sampler.js';
 
 export interface ArmEnvironment {
@@ -14,6 +15,8 @@ export interface ArmEnvironment {
   /** Undoes every fault still active; returns what was undone. */
   rollbackAll(): Promise<string[]>;
   stop(): Promise<void>;
+  /** Where the client runs; undefined: in this process. */
+  readonly load?: LoadDriver;
 }
 
 export type EventSink = (action: string, target?: string, detail?: string) => void;

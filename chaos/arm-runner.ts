@@ -2,11 +2,11 @@
 // Rollbacks and teardown always run, whether the arm finishes, an action throws or the run is interrupted.
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { runLoad, type RequestRecord } from '../demo-client/load.js';
+import type { AppPolicy, RequestRecord } from '../demo-client/load.js';
 import type { ArmEnvironment, EventSink } from './arm-environment.js';
 import { buildArmResult } from './arm-result.js';
 import type { ArmSpec, Experiment } from './experiment.js';
-import { WorkerPool, type AppPolicy } from '../demo-client/load.js';
+import { inProcessLoad } from './load-driver.js';
 import type { Progress } from './progress.js';
 import type { ArmEvent, ArmResult } from './results.js';
 import { Sampler } from './sampler.js';
@@ -60,8 +60,9 @@ export async function runArm(ctx: ArmRunContext): Promise<ArmRun> {
     progress.line(`[${label}] starting`);
     await environment.start();
     ctx.signal.throwIfAborted();
+    const load = environment.load ?? inProcessLoad;
     // Freshly started processes are cold (JIT, first connections); every arm gets the same warm-up, unrecorded.
-    await Promise.all(experiment.load.streams.map((stream) => warmUp(environment.urlFor(stream), stream.method)));
+    await Promise.all(experiment.load.streams.map((stream) => load.warmUp(environment.urlFor(stream), stream.method)));
     const targets = environment.samplerTargets();
     loadStart = performance.now();
     if (targets) {
@@ -88,9 +89,12 @@ export async function runArm(ctx: ArmRunContext): Promise<ArmRun> {
     const counts = { sent: 0, ok: 0 };
     const endProgress = progress.loadPhase(label, experiment.load.durationMs, () => counts);
     const recordsByStream = new Map<string, RequestRecord[]>();
-    const workers = experiment.load.workers === undefined ? undefined : new WorkerPool(experiment.load.workers);
+    // One pool per arm run, shared by its streams.
+    const workers = experiment.load.workers === undefined
+      ? undefined
+      : { name: `${arm.name}-${process.pid}-${Math.round(performance.now())}`, size: experiment.load.workers };
     loads = Promise.all(experiment.load.streams.map(async (stream) => {
-      const { records } = await runLoad({
+      const { records } = await load.run({
         url: environment.urlFor(stream),
         rate: stream.rate,
         durationMs: experiment.load.durationMs,
@@ -131,16 +135,5 @@ export async function runArm(ctx: ArmRunContext): Promise<ArmRun> {
       await environment.stop();
       await loads?.catch(() => undefined); // requests still in flight end with their backends
     }
-  }
-}
-
-const WARM_UP_REQUESTS = 20;
-const WARM_UP_MS = 2000;
-
-/** Up to 20 sequential requests, for at most 2 s (a slow route gets fewer). */
-async function warmUp(url: string, method: string): Promise<void> {
-  const deadline = AbortSignal.timeout(WARM_UP_MS);
-  for (let i = 0; i < WARM_UP_REQUESTS && !deadline.aborted; i++) {
-    await fetch(url, { method, signal: deadline }).then((r) => r.arrayBuffer(), () => undefined);
   }
 }

@@ -16,8 +16,8 @@ export class BlackholeRelay {
     });
   }
 
-  listen(): Promise<string> {
-    return this.forwarder.listen();
+  listen(host?: string): Promise<string> {
+    return this.forwarder.listen(host);
   }
 
   private gate(forward: () => void): void {

@@ -9,7 +9,8 @@ export interface RunningBreakwater {
   adminUrl: string;
 }
 
-export async function startBreakwater(registry: ProcessRegistry, configFile: string, configYaml: string): Promise<RunningBreakwater> {
+/** `netns`: run it inside that network namespace (the mini-cluster's client pod). */
+export async function startBreakwater(registry: ProcessRegistry, configFile: string, configYaml: string, netns?: string): Promise<RunningBreakwater> {
   await writeFile(configFile, configYaml);
   const addresses = new Map<string, string>();
   const record = (line: Record<string, unknown>) => {
@@ -22,6 +23,7 @@ export async function startBreakwater(registry: ProcessRegistry, configFile: str
     label: 'breakwater',
     command: globalThis.process.execPath,
     args: [distFile('proxy', 'cli.js'), '--config', configFile],
+    netns,
     ready: (line) => {
       record(line);
       return addresses.has('egress') && addresses.has('admin');

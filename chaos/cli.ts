@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../proxy/config/duration.js';
+import { chooseLocalTarget } from './cluster/choose-target.js';
 import { loadExperiment, listExperimentNames, experimentsDir, resolveExperimentFile } from './experiment-file.js';
 import { ExperimentError } from './field-reader.js';
 import { applyOverrides, UsageError, type Overrides } from './overrides.js';
@@ -19,7 +20,8 @@ const USAGE = `usage: npm run chaos -- <experiment | file.yaml> [flags]
   --repeat N        run each arm N times (seeds N, N+1, ...; interleaved); the report shows mean and range
   --out DIR         run folder (default results/<timestamp>-<name>)
   --list            list the experiments with their titles
-  --target T        local (default) | kubernetes
+  --target T        cluster (default: a mini-cluster of network namespaces; falls back to local where it cannot
+                    be made, saying why) | local (processes on loopback) | kubernetes
   --namespace NS, --selector SEL, --client-url URL   kubernetes target: pods to kill, URL to load`;
 
 const EXIT = { passed: 0, failed: 1, badInput: 2, broken: 3, interrupted: 130 } as const;
@@ -30,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       duration: { type: 'string' }, rate: { type: 'string' }, arms: { type: 'string' }, seed: { type: 'string' },
-      out: { type: 'string' }, repeat: { type: 'string' }, list: { type: 'boolean' }, target: { type: 'string', default: 'local' },
+      out: { type: 'string' }, repeat: { type: 'string' }, list: { type: 'boolean' }, target: { type: 'string', default: 'cluster' },
       namespace: { type: 'string' }, selector: { type: 'string' }, 'client-url': { type: 'string' }, help: { type: 'boolean' },
     },
   });
@@ -65,7 +67,9 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const target = values.target;
-  if (target !== 'local' && target !== 'kubernetes') throw new UsageError(`--target: unknown target "${target}" (expected local or kubernetes)`);
+  if (target !== 'cluster' && target !== 'local' && target !== 'kubernetes') {
+    throw new UsageError(`--target: unknown target "${target}" (expected cluster, local or kubernetes)`);
+  }
   try {
     // Loaded only when asked for: the Kubernetes client is heavy and the local demo does not need it.
     const result = target === 'kubernetes'
@@ -75,7 +79,10 @@ async function main(argv: string[]): Promise<number> {
           selector: required('--selector', values.selector),
           clientUrl: required('--client-url', values['client-url']),
         })
-      : await runExperiment({ experiment, seed, repeat, runDir, signal: interrupt.signal, registry, progress });
+      : await runExperiment({
+          experiment, seed, repeat, runDir, signal: interrupt.signal, registry, progress,
+          ...(await chooseLocalTarget(target, { experiment, seed, runDir, registry, progress })),
+        });
     const { formatTerminalTable } = await import('./report/index.js');
     process.stdout.write(`${formatTerminalTable(result)}\n`);
     process.stdout.write(`report: ${path.join(runDir, 'report.html')} (raw data and results.json alongside)\n`);

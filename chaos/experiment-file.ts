@@ -96,7 +96,7 @@ function readExperiment(root: FieldReader, name: string, file: string): Experime
 }
 
 function readTopology(reader: FieldReader): Topology {
-  const f = reader.object(['backends', 'readinessPeriod']);
+  const f = reader.object(['backends', 'readinessPeriod', 'endpointDelay', 'nodeFailureDelay', 'gracePeriod']);
   const backends = f.get('backends')!.list().map(readBackend);
   if (backends.length === 0) f.get('backends')!.fail('at least one backend is needed');
   const names = new Set<string>();
@@ -104,8 +104,14 @@ function readTopology(reader: FieldReader): Topology {
     if (names.has(b.name)) f.get('backends')!.list()[i]!.fail(`duplicate backend name "${b.name}"`);
     names.add(b.name);
   });
-  const period = f.get('readinessPeriod')!;
-  return { backends, readinessPeriodMs: period.isPresent() ? period.durationMs() : 500 };
+  const optionalMs = (key: string, fallback: number) => (f.get(key)!.isPresent() ? f.get(key)!.durationMs() : fallback);
+  return {
+    backends,
+    readinessPeriodMs: optionalMs('readinessPeriod', 500),
+    endpointDelayMs: optionalMs('endpointDelay', 1500),
+    nodeFailureDelayMs: optionalMs('nodeFailureDelay', 40_000),
+    gracePeriodMs: optionalMs('gracePeriod', 30_000),
+  };
 }
 
 function readBackend(reader: FieldReader): BackendSpec {
@@ -253,6 +259,7 @@ function readAction(reader: FieldReader, topology: Topology, durationMs: number)
     result.delayMs = need('delay').durationMs();
     result.rate = f.get('rate')!.isPresent() ? f.get('rate')!.number(0, 1) : 1;
   }
+  if (action === 'packet-loss') result.rate = need('rate').number(0, 1);
   if (action === 'errors') {
     result.rate = need('rate').number(0, 1);
     if (f.get('status')!.isPresent()) result.status = f.get('status')!.integer(400, 599);

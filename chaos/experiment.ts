@@ -30,6 +30,12 @@ export interface Topology {
   backends: BackendSpec[];
   /** How often the local service balancer probes each replica's /readyz. */
   readinessPeriodMs: number;
+  /** Mini-cluster: how long a readiness change takes to reach the Service's rules (kube-proxy's sync). */
+  endpointDelayMs: number;
+  /** Mini-cluster: how long a failed node's pods stay Service endpoints (the node controller's grace period). */
+  nodeFailureDelayMs: number;
+  /** Mini-cluster `delete`: how long a terminating pod has between SIGTERM and SIGKILL. */
+  gracePeriodMs: number;
 }
 
 export interface LoadStream {
@@ -66,7 +72,9 @@ export interface ArmSpec {
   policyOverride?: Record<string, unknown>;
 }
 
-export type ActionName = 'kill' | 'freeze' | 'thaw' | 'latency' | 'errors' | 'blackhole' | 'restore';
+export type ActionName =
+  | 'kill' | 'crash' | 'delete' | 'freeze' | 'thaw' | 'latency' | 'errors' | 'blackhole'
+  | 'node-failure' | 'partition' | 'packet-loss' | 'restore';
 
 /** A replica selector: one replica of a backend, or all of them. */
 export interface TargetRef {
@@ -80,7 +88,7 @@ export interface TimelineAction {
   target?: TargetRef;
   /** latency: added delay; blackhole delay mode: added delay per chunk. */
   delayMs?: number;
-  /** errors: failure rate; latency: share of requests slowed. */
+  /** errors: failure rate; latency: share of requests slowed; packet-loss: share of packets dropped. */
   rate?: number;
   /** errors: the status to fail with. */
   status?: number;
@@ -113,5 +121,9 @@ export interface Experiment {
   fineArrivals: boolean;
 }
 
-export const ACTIONS: readonly ActionName[] = ['kill', 'freeze', 'thaw', 'latency', 'errors', 'blackhole', 'restore'];
+export const ACTIONS: readonly ActionName[] = [
+  'kill', 'crash', 'delete', 'freeze', 'thaw', 'latency', 'errors', 'blackhole', 'node-failure', 'partition', 'packet-loss', 'restore',
+];
+/** Faults made with network namespaces and iptables: only the mini-cluster (--target cluster) has them. */
+export const CLUSTER_ONLY_ACTIONS: readonly ActionName[] = ['node-failure', 'partition', 'packet-loss'];
 export const BASE_ARMS: readonly BaseArm[] = ['none', 'app', 'proxy', 'app+proxy'];

@@ -1,14 +1,21 @@
-// Applies timeline actions to a local topology and keeps the undo for each one. `restore` and the end of the arm
-// (success, failure or interrupt alike) run the undos, so no replica stays frozen, slowed or partitioned.
-import type { TimelineAction } from './experiment.js';
-import type { LocalTopology } from './local-topology.js';
+// Applies timeline actions to the replicas of a topology (local or mini-cluster) and keeps the undo for each one.
+// `restore` and the end of the arm (success, failure or interrupt alike) run the undos, so no replica stays frozen,
+// slowed or partitioned.
+import type { TargetRef, TimelineAction } from './experiment.js';
+import type { ReplicaHandle } from './local-topology.js';
 
 export type Rollback = { label: string; undo: () => Promise<void> | void };
+
+export interface FaultTargets {
+  handles(backend: string, replica: TargetRef['replica']): ReplicaHandle[];
+  /** `delete`: SIGTERM to SIGKILL. */
+  readonly gracePeriodMs: number;
+}
 
 export class FaultInjector {
   private rollbacks: Rollback[] = [];
 
-  constructor(private readonly topology: LocalTopology) {}
+  constructor(private readonly topology: FaultTargets) {}
 
   /** Applies one action; returns a human-readable detail for the event log. */
   async apply(action: TimelineAction): Promise<string | undefined> {
@@ -20,12 +27,16 @@ export class FaultInjector {
     const handles = this.topology.handles(target.backend, target.replica);
     switch (action.action) {
       case 'kill':
+      case 'crash':
         for (const h of handles) h.replica.kill();
         return `SIGKILL; replaced after its restart delay`;
+      case 'delete':
+        for (const h of handles) h.replica.terminate(this.topology.gracePeriodMs);
+        return `SIGTERM (grace period ${this.topology.gracePeriodMs} ms); replaced after its restart delay`;
       case 'freeze':
         for (const h of handles) {
           h.replica.freeze();
-          this.push(`thaw ${h.replica.id}`, () => h.replica.thaw());
+          this.addRollback(`thaw ${h.replica.id}`, () => h.replica.thaw());
         }
         return 'SIGSTOP';
       case 'thaw':
@@ -41,22 +52,25 @@ export class FaultInjector {
       case 'blackhole':
         for (const h of handles) {
           h.relay!.mode = action.mode === 'drop' ? { kind: 'drop' } : { kind: 'delay', delayMs: action.delayMs! };
-          this.push(`reconnect ${h.replica.id}`, () => {
+          this.addRollback(`reconnect ${h.replica.id}`, () => {
             h.relay!.mode = { kind: 'pass' };
           });
         }
         return action.mode === 'drop' ? 'traffic dropped' : `traffic delayed ${action.delayMs} ms`;
+      default:
+        throw new Error(`action "${action.action}" needs the mini-cluster (--target cluster)`);
     }
   }
 
-  private async setFaults(handles: ReturnType<LocalTopology['handles']>, faults: Record<string, unknown>): Promise<void> {
+  private async setFaults(handles: ReplicaHandle[], faults: Record<string, unknown>): Promise<void> {
     for (const h of handles) {
-      this.push(`restore faults ${h.replica.id}`, () => h.replica.restoreFaults());
+      this.addRollback(`restore faults ${h.replica.id}`, () => h.replica.restoreFaults());
       await h.replica.setFaults(faults);
     }
   }
 
-  private push(label: string, undo: Rollback['undo']): void {
+  /** Registers an undo (once per label) for `restore` and the end of the arm; other injectors share this list. */
+  addRollback(label: string, undo: Rollback['undo']): void {
     if (!this.rollbacks.some((r) => r.label === label)) this.rollbacks.push({ label, undo });
   }
 

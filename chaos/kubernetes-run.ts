@@ -19,6 +19,6 @@ export function runOnKubernetes(options: KubernetesRunOptions): Promise<Experime
   return runExperiment({
     ...options,
     environment: (_arm, onEvent) => new KubernetesEnvironment(options, onEvent),
-    target: 'kubernetes',
+    description: 'kubernetes',
   });
 }

@@ -7,6 +7,7 @@ import { BlackholeRelay } from './blackhole-relay.js';
 import { startBreakwater, type RunningBreakwater } from './breakwater-process.js';
 import { breakwaterConfigYaml } from './policy.js';
 import type { ProcessRegistry } from './processes.js';
+import { waitUntilReady } from './readiness-probe.js';
 import { Replica } from './replica.js';
 import { ServiceBalancer } from './service-balancer.js';
 
@@ -33,8 +34,11 @@ export class LocalTopology {
   readonly replicas = new Map<string, ReplicaHandle[]>();
   private readonly balancers = new Map<string, { balancer: ServiceBalancer; address: string }>();
   breakwater?: RunningBreakwater;
+  readonly gracePeriodMs: number;
 
-  constructor(private readonly options: TopologyOptions) {}
+  constructor(private readonly options: TopologyOptions) {
+    this.gracePeriodMs = options.experiment.topology.gracePeriodMs;
+  }
 
   async start(): Promise<void> {
     const { experiment } = this.options;
@@ -46,17 +50,18 @@ export class LocalTopology {
         Array.from({ length: backend.replicas }, (_, i) => this.startReplica(backend, i, relayed)),
       ));
     }
+    const allReady = () => waitUntilReady(this.allReplicas().map((h) => ({ id: h.replica.id, address: h.replica.address })), 30_000);
     if (this.options.proxyPolicy) {
       const yaml = breakwaterConfigYaml(this.options.proxyPolicy, experiment.topology, (b) => this.addressesOf(b));
       // Breakwater boots while the replicas turn ready: its health checks gate them in like the Service's probes.
-      const [, breakwater] = await Promise.all([this.waitAllReady(), startBreakwater(
+      const [, breakwater] = await Promise.all([allReady(), startBreakwater(
         this.options.registry,
         path.join(this.options.runDir, `breakwater-${this.options.armName.replace(/[^a-z0-9-]/gi, '_')}.yaml`),
         yaml,
       )]);
       this.breakwater = breakwater;
     } else {
-      await this.waitAllReady();
+      await allReady();
       for (const backend of experiment.topology.backends) {
         const balancer = new ServiceBalancer(
           () => this.replicas.get(backend.name)!.map((h) => ({ id: h.replica.id, address: h.address })),
@@ -74,20 +79,6 @@ export class LocalTopology {
     if (!relayed.has(replica.id)) return { replica, address: replica.address };
     const relay = new BlackholeRelay(() => replica.address);
     return { replica, relay, address: await relay.listen() };
-  }
-
-  /** Every arm starts from the same state: all replicas ready (their ready-delay passed). */
-  private async waitAllReady(): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (const handle of this.allReplicas()) {
-      for (;;) {
-        const ready = await fetch(`http://${handle.replica.address}/readyz`, { signal: AbortSignal.timeout(1000) })
-          .then((r) => r.ok, () => false);
-        if (ready) break;
-        if (Date.now() > deadline) throw new Error(`replica ${handle.replica.id} not ready within 30 s`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
   }
 
   allReplicas(): ReplicaHandle[] {

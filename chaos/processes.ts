@@ -21,6 +21,10 @@ export interface SpawnSpec {
   /** Further lines after `ready` (e.g. Breakwater announces several listeners) go here. */
   onLine?: (line: Record<string, unknown>) => void;
   timeoutMs?: number;
+  /** Runs the process inside this network namespace (`ip netns exec`, which execs: the PID stays the process's). */
+  netns?: string;
+  /** Gives the process a stdin pipe (child.stdin) for commands; default: no stdin. */
+  stdin?: boolean;
 }
 
 export class ProcessRegistry {
@@ -35,7 +39,8 @@ export class ProcessRegistry {
   }
 
   async start(spec: SpawnSpec): Promise<StartedProcess> {
-    const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, args] = spec.netns ? ['ip', ['netns', 'exec', spec.netns, spec.command, ...spec.args]] : [spec.command, spec.args];
+    const child = spawn(command, args, { stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     if (child.pid === undefined) {
       await new Promise((resolve) => child.once('error', resolve));
       throw new Error(`${spec.label}: could not start ${spec.command}`);

@@ -9,9 +9,18 @@ export interface ReplicaEvents {
   onEvent: (action: string, target: string, detail?: string) => void;
 }
 
+/** Where the replica listens: loopback with an OS-picked port, or a pod's own address inside its network namespace. */
+export interface ReplicaPlacement {
+  host: string;
+  port: number;
+  netns?: string;
+}
+
+const LOOPBACK: ReplicaPlacement = { host: '127.0.0.1', port: 0 };
+
 export class Replica {
   readonly id: string;
-  port = 0;
+  port: number;
   private process?: StartedProcess;
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
@@ -24,12 +33,14 @@ export class Replica {
     private readonly seed: number,
     private readonly registry: ProcessRegistry,
     private readonly events: ReplicaEvents,
+    private readonly placement: ReplicaPlacement = LOOPBACK,
   ) {
     this.id = `${spec.name}/${index}`;
+    this.port = placement.port;
   }
 
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.placement.host}:${this.port}`;
   }
 
   get pid(): number | undefined {
@@ -40,7 +51,8 @@ export class Replica {
     this.process = await this.registry.start({
       label: `replica ${this.id}`,
       command: process.execPath,
-      args: [distFile('demo-backend', 'main.js'), ...backendArgs(this.spec, this.index, this.port, this.seed, this.starts++ === 0 ? 0 : this.spec.readyDelayMs)],
+      args: [distFile('demo-backend', 'main.js'), '--host', this.placement.host, ...backendArgs(this.spec, this.index, this.port, this.seed, this.starts++ === 0 ? 0 : this.spec.readyDelayMs)],
+      netns: this.placement.netns,
       ready: (line) => line.msg === 'listening' && typeof line.port === 'number',
     });
     this.port = this.process.readyLine.port as number;
@@ -54,6 +66,23 @@ export class Replica {
     this.process = undefined;
     signal(victim.pid, 'SIGKILL');
     void victim.exited.then(() => this.scheduleRestart(restartDelayMs));
+  }
+
+  /**
+   * A pod deleted: SIGTERM (the backend drains and exits), SIGKILL if it is still there after `graceMs`; the
+   * replacement starts `restartDelayMs` after it is gone.
+   */
+  terminate(graceMs: number, restartDelayMs = this.spec.restartDelayMs): void {
+    const victim = this.process;
+    if (!victim) return;
+    this.process = undefined;
+    signal(victim.pid, 'SIGCONT'); // a frozen process cannot act on SIGTERM
+    signal(victim.pid, 'SIGTERM');
+    const killer = setTimeout(() => signal(victim.pid, 'SIGKILL'), graceMs);
+    void victim.exited.then(() => {
+      clearTimeout(killer);
+      this.scheduleRestart(restartDelayMs);
+    });
   }
 
   /** Like a Deployment, keeps trying (after the same delay) until a replacement is up or the arm ends. */

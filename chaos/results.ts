@@ -100,6 +100,8 @@ export interface ExperimentResult {
   hypothesis: HypothesisSpec;
   seed: number;
   startedAt: string;
+  /** Where it ran: the mini-cluster, or the local fallback and why. */
+  environment?: string;
   load: { rate: number; durationMs: number };
   arms: ArmResult[];
   passed: boolean; // every protected arm held the hypothesis, in every repeat
@@ -114,6 +116,4 @@ export interface ExperimentResult {
   faultFromStart?: boolean;
   /** Where the arms differ in more than where resilience lives, one line each. */
   notEquivalent?: string[];
-  /** Where it ran: local processes, the mini-cluster, Kubernetes. */
-  target?: string;
 }

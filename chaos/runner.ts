@@ -26,8 +26,8 @@ export interface RunOptions {
   progress?: Progress;
   /** Defaults to the local target: processes on this machine. `seed` is the repeat's seed. */
   environment?: (arm: ArmSpec, onEvent: EventSink, seed: number) => ArmEnvironment;
-  /** Where it runs, for the report (default "local processes"). */
-  target?: string;
+  /** Where the run happens, as results.json and the report state it. */
+  description?: string;
 }
 
 export async function runExperiment(options: RunOptions): Promise<ExperimentResult> {
@@ -77,6 +77,7 @@ export async function runExperiment(options: RunOptions): Promise<ExperimentResu
     },
     seed,
     startedAt,
+    ...(options.description ? { environment: options.description } : {}),
     load: { rate: experiment.load.rate, durationMs: experiment.load.durationMs },
     arms,
     passed: judged.passed,
@@ -84,7 +85,6 @@ export async function runExperiment(options: RunOptions): Promise<ExperimentResu
     repeats: repeat,
     faultFromStart: !experiment.timeline.some((action) => FAULT_ACTIONS.has(action.action)),
     notEquivalent: notEquivalentNotes(experiment),
-    target: options.target ?? 'local processes',
   };
   await writeFile(path.join(runDir, 'results.json'), JSON.stringify(result, null, 2) + '\n');
   // Loaded when needed: the chart renderer is heavy, and bad input or --list should answer at once.

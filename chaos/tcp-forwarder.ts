@@ -18,13 +18,14 @@ export class TcpForwarder {
     this.server = net.createServer((client) => this.accept(client));
   }
 
-  async listen(): Promise<string> {
+  /** `host`: loopback, or the host's address on the mini-cluster's pod network. */
+  async listen(host = '127.0.0.1'): Promise<string> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
+      this.server.listen(0, host, () => resolve());
     });
     this.port = (this.server.address() as net.AddressInfo).port;
-    return `127.0.0.1:${this.port}`;
+    return `${host}:${this.port}`;
   }
 
   private accept(client: net.Socket): void {

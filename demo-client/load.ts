@@ -16,7 +16,7 @@ const DEFAULT_MAX_IN_FLIGHT = 2_000;
  * Request slots shared by several loads, as an application's worker or connection pool is shared by the calls to
  * all its dependencies: a slow dependency that holds them all starves the others (what a bulkhead prevents).
  */
-export class WorkerPool {
+class WorkerPool {
   private active = 0;
 
   constructor(readonly size: number) {}
@@ -30,6 +30,16 @@ export class WorkerPool {
   release(): void {
     this.active--;
   }
+}
+
+/** Pools by name: loads given the same name share one, in this process (options cross process boundaries as JSON). */
+const workerPools = new Map<string, WorkerPool>();
+
+function workerPool(shared: { name: string; size: number } | undefined): WorkerPool | undefined {
+  if (!shared) return undefined;
+  let pool = workerPools.get(shared.name);
+  if (!pool) workerPools.set(shared.name, (pool = new WorkerPool(shared.size)));
+  return pool;
 }
 
 /** Runs an open-loop load and keeps every record: for bounded runs (the `load` command, the chaos runner). */
@@ -50,6 +60,7 @@ export async function runLoad(opts: LoadOptions): Promise<{ records: RequestReco
 export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord) => void): Promise<number> {
   validateLoadOptions(opts);
   // Several client instances (pods of the calling service), each with its own connections, breaker and budget.
+  const workers = workerPool(opts.workers);
   const callers = Array.from({ length: opts.instances ?? 1 }, () => createCaller(opts));
   const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const intervalMs = 1000 / opts.rate;
@@ -57,7 +68,7 @@ export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord
   try {
     const { startedAt } = await runOpenLoop({ rate: opts.rate, durationMs: opts.durationMs, signal: opts.signal }, (seq, scheduledAt) => {
       const stamp = (outcome: CallOutcome): RequestRecord => toRecord(opts.arm, seq, seq * intervalMs, performance.now() - scheduledAt, outcome);
-      if (inFlight.size >= maxInFlight || !(opts.workers?.tryAcquire() ?? true)) {
+      if (inFlight.size >= maxInFlight || !(workers?.tryAcquire() ?? true)) {
         // Beyond the bound the client itself is the bottleneck: say so instead of queueing without limit.
         emit(stamp({ status: 0, error: 'client-overload', fastFail: false }));
         return;
@@ -67,7 +78,7 @@ export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord
         .then((outcome) => emit(stamp(outcome)))
         .finally(() => {
           inFlight.delete(pending);
-          opts.workers?.release();
+          workers?.release();
         });
       inFlight.add(pending);
     });

@@ -53,8 +53,11 @@ export interface LoadOptions {
   maxInFlight?: number;
   /** Client instances the requests are spread over in turn, each with its own connections (and app resilience); default 1. */
   instances?: number;
-  /** Slots shared with other loads (see WorkerPool); when none is free the request is recorded as "client-overload". */
-  workers?: { tryAcquire(): boolean; release(): void };
+  /**
+   * Request slots shared with the other loads of this process that name the same pool (an app's worker pool); when
+   * none is free the request is recorded as "client-overload".
+   */
+  workers?: { name: string; size: number };
   onRecord?: (r: RequestRecord) => void;
   signal?: AbortSignal;
 }

@@ -15,7 +15,7 @@ export function experimentFacts(result: ExperimentResult): Array<[string, string
   return [
     ['Experiment', result.name],
     ['Started', result.startedAt],
-    ...(result.target ? [['Target', result.target] as [string, string]] : []),
+    ...(result.environment ? [['Environment', result.environment] as [string, string]] : []),
     repeats > 1
       ? ['Repeats', `${repeats} per arm, interleaved, seeds ${result.seed}-${result.seed + repeats - 1}; charts show the first repeat (seed ${result.seed})`]
       : ['Seed', result.seed.toString()],

@@ -76,7 +76,7 @@ export type RepeatVerdicts = ReadonlyMap<string, boolean>;
 export interface Verdict {
   /** Every protected arm held the rule in every repeat. */
   passed: boolean;
-  /** Every repeat told the arms apart (protected held, baseline did not); null without a baseline arm. */
+  /** Every repeat told the arms apart (protected held, baseline did not); null without a baseline or a protected arm. */
   discriminates: boolean | null;
   /** Repeats that told the arms apart, out of `repeats`. */
   discriminatingRepeats: number;
@@ -91,7 +91,7 @@ export function verdict(hypothesis: HypothesisSpec, armNames: readonly string[],
   const discriminatingRepeats = repeats.filter((r) => protectedHeld(r) && baselineFailed(r)).length;
   return {
     passed: repeats.every(protectedHeld),
-    discriminates: baseline.length === 0 ? null : discriminatingRepeats === repeats.length,
+    discriminates: baseline.length === 0 || protectedNames.length === 0 ? null : discriminatingRepeats === repeats.length,
     discriminatingRepeats,
     repeats: repeats.length,
   };

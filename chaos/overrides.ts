@@ -25,6 +25,7 @@ export function applyOverrides(experiment: Experiment, overrides: Overrides): Ex
   return {
     ...experiment,
     load: {
+      ...experiment.load,
       rate,
       durationMs,
       streams: experiment.load.streams.map((s) => ({ ...s, rate: s.rate * rateScale })),

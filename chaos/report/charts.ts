@@ -276,7 +276,7 @@ function planCharts(result: ExperimentResult, context: ChartContext): ChartPlan[
     plans.push({
       id: 'breaker',
       title: 'Circuit breaker state',
-      caption: 'Breaker state per 1 s bucket, for the arms that have one; blank where no sample was taken.',
+      caption: 'Breaker state per 1 s bucket, as the sidecar reports it, for the arms whose sidecar has a breaker (the app arm\'s opossum breaker is not sampled: its fast-fails show it); blank where no sample was taken.',
       spec: breakerChart(context),
     });
   }

@@ -2,6 +2,7 @@
 // one must be gone after a cluster is destroyed, and what a killed run left behind must be found and removed without
 // touching a live cluster.
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { removeLeftovers } from '../../../chaos/cluster/leftovers.js';
@@ -30,6 +31,8 @@ t.test('a cluster network is made of namespaces and one host link, and destroy r
   const made = await hostNames();
   t.same(made.namespaces.filter(ownedBy(id)).sort(), [`bw-${id}-b-0`, `bw-${id}-client`, `bw-${id}-net`], 'one namespace per pod plus the network');
   t.same(made.links.filter(ownedBy(id)), [`bw-${id}`], 'the host gets exactly one link');
+  const claim = `/run/breakwater-chaos/${id}.json`;
+  t.ok(existsSync(claim), 'the cluster is recorded as ours while it exists');
   t.match(client.ip, /^198\.18\.\d+\.10$/, 'pods get addresses from the reserved benchmarking range');
   t.equal(replica.ip, client.ip.replace(/\.10$/, '.11'));
   t.match(await iptablesSave(replica.netns), /-A INPUT -j BW-FAULTS/, 'each pod has its fault chain in its own namespace');
@@ -43,6 +46,7 @@ t.test('a cluster network is made of namespaces and one host link, and destroy r
   t.notMatch(await iptablesSave(), /BW-/, 'no rule of ours in the host namespace');
   const routes = await new Promise<string>((resolve) => execFile('ip', ['route'], (_, stdout) => resolve(stdout)));
   t.notMatch(routes, new RegExp(`bw-${id}`), 'no route left');
+  t.notOk(existsSync(claim), 'and its record is gone');
 });
 
 t.test("a killed run's namespaces and link are removed as leftovers; a live cluster's are not", { skip }, async (t) => {

@@ -70,9 +70,9 @@ export class Replica {
 
   /**
    * A pod deleted: SIGTERM (the backend drains and exits), SIGKILL if it is still there after `graceMs`; the
-   * replacement starts `restartDelayMs` after it is gone.
+   * replacement starts the restart delay after it is gone.
    */
-  terminate(graceMs: number, restartDelayMs = this.spec.restartDelayMs): void {
+  terminate(graceMs: number): void {
     const victim = this.process;
     if (!victim) return;
     this.process = undefined;
@@ -81,7 +81,7 @@ export class Replica {
     const killer = setTimeout(() => signal(victim.pid, 'SIGKILL'), graceMs);
     void victim.exited.then(() => {
       clearTimeout(killer);
-      this.scheduleRestart(restartDelayMs);
+      this.scheduleRestart(this.spec.restartDelayMs);
     });
   }
 

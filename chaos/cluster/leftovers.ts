@@ -1,27 +1,23 @@
-// Removes what a mini-cluster run that died without cleaning up (SIGKILL, a crash) left behind: namespaces and host
-// links named bw-<id>... whose creating process is gone. Names of live runs, and names not of this form, are never
-// touched. The processes still in a leftover namespace are ended first, or the namespace would outlive its name.
+// Removes what a mini-cluster run that died without cleaning up (SIGKILL, a crash) left behind: for each claim whose
+// process is gone, its host link and the namespaces named bw-<id>-..., then the claim. Clusters of live processes are
+// never touched. The processes still in a leftover namespace are ended first, or the namespace would outlive its name.
 import { signal } from '../processes.js';
+import { dropClaim, listClaims } from './claims.js';
 import { run } from './commands.js';
-import { clusterIdOf } from './names.js';
 
 export async function removeLeftovers(): Promise<string[]> {
+  const dead = (await listClaims()).filter((claim) => !isAlive(claim.pid));
+  if (dead.length === 0) return [];
   const namespaces = (await run('ip', ['netns', 'list'])).split('\n').map((line) => line.split(' ')[0]!).filter(Boolean);
-  const links = (await run('ip', ['-o', 'link', 'show'])).split('\n')
-    .map((line) => /^\d+: ([^:@]+)[@:]/.exec(line)?.[1])
-    .filter((name): name is string => name !== undefined);
-  const orphaned = (name: string) => {
-    const owner = clusterIdOf(name);
-    return owner !== undefined && !isAlive(owner.ownerPid);
-  };
   const removed: string[] = [];
-  for (const link of links.filter(orphaned)) {
-    await run('ip', ['link', 'del', link]).then(() => removed.push(link), () => undefined);
-  }
-  for (const netns of namespaces.filter(orphaned)) {
-    const pids = (await run('ip', ['netns', 'pids', netns]).catch(() => '')).split('\n').filter(Boolean).map(Number);
-    for (const pid of pids) signal(pid, 'SIGKILL');
-    await run('ip', ['netns', 'del', netns]).then(() => removed.push(netns), () => undefined);
+  for (const { id } of dead) {
+    await run('ip', ['link', 'del', `bw-${id}`]).then(() => removed.push(`bw-${id}`), () => undefined);
+    for (const netns of namespaces.filter((name) => name.startsWith(`bw-${id}-`))) {
+      const pids = (await run('ip', ['netns', 'pids', netns]).catch(() => '')).split('\n').filter(Boolean).map(Number);
+      for (const pid of pids) signal(pid, 'SIGKILL');
+      await run('ip', ['netns', 'del', netns]).then(() => removed.push(netns), () => undefined);
+    }
+    await dropClaim(id);
   }
   return removed;
 }

@@ -3,6 +3,7 @@
 // Addresses come from 198.18.0.0/15 (reserved for benchmarking, never routed on the internet): pods get
 // 198.18.<n>.0/24 and Service VIPs 198.19.<n>.0/24, with <n> claimed per cluster so concurrent clusters never overlap.
 // Every pod-side rule lives inside a pod's own namespace, so deleting the namespaces removes all of it.
+import { dropClaim, dropClaimNow, writeClaim } from './claims.js';
 import { run, runIn, runNow } from './commands.js';
 import type { ClusterNames } from './names.js';
 
@@ -47,6 +48,7 @@ export class ClusterNetwork {
 
   async create(): Promise<void> {
     const { networkNs, hostLink } = this.names;
+    await writeClaim(this.names.id); // first: whatever follows can be found and removed if this process dies
     await this.addNamespace(networkNs);
     await run('ip', ['-n', networkNs, 'link', 'add', 'br0', 'type', 'bridge']);
     await run('ip', ['-n', networkNs, 'link', 'set', 'br0', 'up']);
@@ -107,11 +109,13 @@ export class ClusterNetwork {
     if (this.linkMade) await run('ip', ['link', 'del', this.names.hostLink]).catch(() => undefined);
     this.linkMade = false;
     await Promise.all(this.namespaces.splice(0).map((netns) => run('ip', ['netns', 'del', netns]).catch(() => undefined)));
+    await dropClaim(this.names.id);
   }
 
   /** Last resort at process exit: the same removal, synchronously. */
   destroyNow(): void {
     if (this.linkMade) runNow('ip', ['link', 'del', this.names.hostLink]);
     for (const netns of this.namespaces.splice(0)) runNow('ip', ['netns', 'del', netns]);
+    dropClaimNow(this.names.id);
   }
 }

@@ -4,13 +4,13 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../proxy/config/duration.js';
-import { chooseLocalTarget } from './cluster/choose-target.js';
-import { loadExperiment, listExperimentNames, experimentsDir, resolveExperimentFile } from './experiment-file.js';
-import { ExperimentError } from './field-reader.js';
-import { applyOverrides, UsageError, type Overrides } from './overrides.js';
-import { ProcessRegistry } from './processes.js';
-import { Progress } from './progress.js';
-import { runExperiment } from './runner.js';
+import { chooseLocalTarget } from './environments/cluster/choose-target.js';
+import { loadExperiment, listExperimentNames, experimentsDir, resolveExperimentFile } from './experiment/experiment-file.js';
+import { ExperimentError } from './experiment/field-reader.js';
+import { applyOverrides, UsageError, type Overrides } from './experiment/overrides.js';
+import { ProcessRegistry } from './runner/processes.js';
+import { Progress } from './runner/progress.js';
+import { runExperiment } from './runner/runner.js';
 
 const USAGE = `usage: npm run chaos -- <experiment | file.yaml> [flags]
   --duration D      override the load duration (e.g. 5s); the action timeline scales with it
@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     // Loaded only when asked for: the Kubernetes client is heavy and the local demo does not need it.
     const result = target === 'kubernetes'
-      ? await (await import('./kubernetes-run.js')).runOnKubernetes({
+      ? await (await import('./environments/kubernetes/kubernetes-run.js')).runOnKubernetes({
           experiment, seed, repeat, runDir, signal: interrupt.signal, progress,
           namespace: required('--namespace', values.namespace),
           selector: required('--selector', values.selector),

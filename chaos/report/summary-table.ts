@@ -1,6 +1,6 @@
 // The per-arm comparison table as plain cells; terminal, Markdown and HTML only differ in how they draw it.
-import { baselineArms, protectedArms, roleOf, type ArmRole } from '../hypothesis.js';
-import { spread } from '../repeats.js';
+import { baselineArms, protectedArms, roleOf, type ArmRole } from '../experiment/hypothesis.js';
+import { spread } from '../runner/repeats.js';
 import type { ArmResult, ArmSummary, ExperimentResult } from '../results.js';
 import { orderArms } from './arms.js';
 import {

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
-import { experimentsDir, listExperimentNames, loadExperiment, policyForArm, resolveExperimentFile } from '../../chaos/experiment-file.js';
-import { applyOverrides } from '../../chaos/overrides.js';
-import { appPolicyFrom, breakwaterConfigYaml, resolvePolicy } from '../../chaos/policy.js';
+import { experimentsDir, listExperimentNames, loadExperiment, policyForArm, resolveExperimentFile } from '../../chaos/experiment/experiment-file.js';
+import { applyOverrides } from '../../chaos/experiment/overrides.js';
+import { appPolicyFrom, breakwaterConfigYaml, resolvePolicy } from '../../chaos/experiment/policy.js';
 import { parsePolicy } from '../../proxy/config/load.js';
 
 /** A valid experiment; each case below breaks one field of it. */
@@ -24,8 +24,8 @@ function validExperiment(): Record<string, unknown> {
 t.test('every shipped experiment validates', async (t) => {
   const names = await listExperimentNames();
   t.same(names, [
-    'app-plus-proxy', 'breaker-fast-fail', 'bulkhead', 'flaky-backend', 'freeze-one', 'network-delay', 'pod-kill-one',
-    'retry-storm', 'transient-429',
+    'app-plus-proxy', 'breaker-fast-fail', 'bulkhead', 'flaky-backend', 'freeze-one', 'network-delay', 'node-failure-one',
+    'pod-kill-one', 'retry-storm', 'transient-429',
   ]);
   for (const name of names) {
     const experiment = await loadExperiment(path.join(experimentsDir(), `${name}.yaml`));

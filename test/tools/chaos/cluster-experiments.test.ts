@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { experimentsDir, listExperimentNames, loadExperiment } from '../../../chaos/experiment-file.js';
+import { experimentsDir, listExperimentNames, loadExperiment } from '../../../chaos/experiment/experiment-file.js';
 import type { ExperimentResult } from '../../../chaos/results.js';
 import { exitWithin, startCli, stopCli } from '../../chaos/run-cli.js';
 import { clusterSkip, hostNames } from './cluster-fixture.js';

@@ -3,10 +3,10 @@
 // node-failure delay has passed, a partition cuts only the client pod, and restore heals each.
 import http from 'node:http';
 import t from 'tap';
-import type { EventSink } from '../../../chaos/arm-environment.js';
-import { ClusterEnvironment } from '../../../chaos/cluster/environment.js';
-import type { TimelineAction } from '../../../chaos/experiment.js';
-import { ProcessRegistry } from '../../../chaos/processes.js';
+import type { EventSink } from '../../../chaos/environments/arm-environment.js';
+import { ClusterEnvironment } from '../../../chaos/environments/cluster/environment.js';
+import type { TimelineAction } from '../../../chaos/experiment/experiment.js';
+import { ProcessRegistry } from '../../../chaos/runner/processes.js';
 import { tinyExperiment } from '../../chaos/experiment-fixture.js';
 import { isGone, waitFor } from '../../helpers/wait-for.js';
 import { clusterSkip, connectFrom } from './cluster-fixture.js';

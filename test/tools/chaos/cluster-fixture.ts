@@ -1,7 +1,7 @@
 // Shared by the mini-cluster tests: whether they can run here, and what a pod sees from inside its namespace.
 import { execFile } from 'node:child_process';
 import type { Test } from 'tap';
-import { clusterUnavailableReason } from '../../../chaos/cluster/support.js';
+import { clusterUnavailableReason } from '../../../chaos/environments/cluster/support.js';
 
 /**
  * Undefined when the mini-cluster can be made. Otherwise the reason, for `{ skip }`; in CI (env CI set) a missing

@@ -5,9 +5,9 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { removeLeftovers } from '../../../chaos/cluster/leftovers.js';
-import { newClusterNames } from '../../../chaos/cluster/names.js';
-import { ClusterNetwork } from '../../../chaos/cluster/network.js';
+import { removeLeftovers } from '../../../chaos/environments/cluster/leftovers.js';
+import { newClusterNames } from '../../../chaos/environments/cluster/names.js';
+import { ClusterNetwork } from '../../../chaos/environments/cluster/network.js';
 import { clusterSkip, connectFrom, hostNames } from './cluster-fixture.js';
 
 const skip = await clusterSkip(t);
@@ -56,8 +56,8 @@ t.test("a killed run's namespaces and link are removed as leftovers; a live clus
   await live.addPod('client');
 
   // A runner that dies by SIGKILL cannot clean up: its namespaces and host link stay behind.
-  const networkModule = fileURLToPath(new URL('../../../dist/chaos/cluster/network.js', import.meta.url));
-  const namesModule = fileURLToPath(new URL('../../../dist/chaos/cluster/names.js', import.meta.url));
+  const networkModule = fileURLToPath(new URL('../../../dist/chaos/environments/cluster/network.js', import.meta.url));
+  const namesModule = fileURLToPath(new URL('../../../dist/chaos/environments/cluster/names.js', import.meta.url));
   const child = spawn(process.execPath, ['--input-type=module', '-e', `
     const { ClusterNetwork } = await import(${JSON.stringify(networkModule)});
     const { newClusterNames } = await import(${JSON.stringify(namesModule)});

@@ -2,8 +2,8 @@
 // the ready endpoints, and a pod whose readiness fails stops getting new connections only once the change has
 // propagated (readiness failures, then the endpoint delay), never before.
 import t from 'tap';
-import { ClusterEnvironment } from '../../../chaos/cluster/environment.js';
-import { ProcessRegistry } from '../../../chaos/processes.js';
+import { ClusterEnvironment } from '../../../chaos/environments/cluster/environment.js';
+import { ProcessRegistry } from '../../../chaos/runner/processes.js';
 import { tinyExperiment } from '../../chaos/experiment-fixture.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { clusterSkip, getsFrom } from './cluster-fixture.js';

@@ -1,6 +1,6 @@
 // Command-line overrides change only what they name: the load's client settings survive a --duration or --rate.
 import t from 'tap';
-import { applyOverrides } from '../../../chaos/overrides.js';
+import { applyOverrides } from '../../../chaos/experiment/overrides.js';
 import { tinyExperiment } from '../../chaos/experiment-fixture.js';
 
 t.test('--duration and --rate keep clients, workers and the client timeout', async (t) => {

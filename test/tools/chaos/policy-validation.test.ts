@@ -4,8 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
-import { loadExperiment } from '../../../chaos/experiment-file.js';
-import { appPolicyFrom, resolvePolicy } from '../../../chaos/policy.js';
+import { loadExperiment } from '../../../chaos/experiment/experiment-file.js';
+import { appPolicyFrom, resolvePolicy } from '../../../chaos/experiment/policy.js';
 import { tinyExperimentYaml } from '../../chaos/experiment-fixture.js';
 
 async function load(dir: string, changes: (e: Record<string, any>) => void) {

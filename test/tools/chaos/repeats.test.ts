@@ -1,6 +1,6 @@
 // Repeats: each arm's figures over N runs as mean and range, and a report that says whether the run discriminated.
 import t from 'tap';
-import { combineRepeats, repeatSeed, spread } from '../../../chaos/repeats.js';
+import { combineRepeats, repeatSeed, spread } from '../../../chaos/runner/repeats.js';
 import { formatTerminalTable, writeReport } from '../../../chaos/report/index.js';
 import { verdictLine } from '../../../chaos/report/summary-table.js';
 import type { ArmResult, ExperimentResult } from '../../../chaos/results.js';

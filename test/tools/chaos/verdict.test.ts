@@ -1,6 +1,6 @@
 // The verdict asks two things of every repeat: the protected arms held the hypothesis, the baseline arms did not.
 import t from 'tap';
-import { baselineArms, holds, protectedArms, roleOf, verdict } from '../../../chaos/hypothesis.js';
+import { baselineArms, holds, protectedArms, roleOf, verdict } from '../../../chaos/experiment/hypothesis.js';
 import type { HypothesisSpec } from '../../../chaos/results.js';
 
 const rule: HypothesisSpec = { description: 'most calls succeed', metric: 'successRate', op: '>=', value: 0.9 };

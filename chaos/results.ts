@@ -74,6 +74,8 @@ export interface ArmResult {
   timeline: TimelineBucket[];
   arrivals?: Array<{ t: number; count: number }>; // backend arrivals per 100 ms
   attemptsHistogram?: Record<string, number>; // attempts per call -> count
+  /** Failed calls by cause ("HTTP 503", "timeout", "ECONNREFUSED", "fast-fail"), summed over the repeats. */
+  failures?: Record<string, number>;
   events: ArmEvent[];
   /** Per load stream (only when the experiment drives more than one route, e.g. bulkhead). */
   streams?: Record<string, LoadSummary>;

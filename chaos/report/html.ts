@@ -5,7 +5,7 @@ import type { Chart } from './charts.js';
 import { formatHypothesisRule } from './format.js';
 import { attemptsTable, eventsTable, experimentFacts, HOW_TO_READ, type TextTable } from './sections.js';
 import { baselineArmNames, buildSummaryTable, judgedArms, verdictIsGood, verdictLine } from './summary-table.js';
-import { armSettingsTable } from './sections.js';
+import { armSettingsTable, failuresTable } from './sections.js';
 
 export function escapeHtml(text: string): string {
   return text
@@ -85,6 +85,7 @@ export function renderHtml(result: ExperimentResult, charts: readonly Chart[]): 
   const events = eventsTable(result);
   const verdictClass = verdictIsGood(result) ? 'PASS' : 'FAIL';
   const settings = armSettingsTable(result);
+  const failures = failuresTable(result);
   const notes = result.notEquivalent ?? [];
   const facts = experimentFacts(result)
     .map(([label, value]) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`)
@@ -100,6 +101,7 @@ export function renderHtml(result: ExperimentResult, charts: readonly Chart[]): 
     `<p class="verdict ${verdictClass}">${escapeHtml(verdictLine(result))}</p>`,
     '<h2>Results per arm</h2>',
     summaryHtml(result),
+    ...(failures ? ['<h2>Failed calls by cause</h2>', htmlTable(failures), `<p class="legend">Calls that did not get a 2xx, by what the client saw${(result.repeats ?? 1) > 1 ? `, summed over the ${result.repeats} repeats` : ''}.</p>`] : []),
     ...(settings ? ['<h2>Arm settings</h2>', htmlTable(settings, (cell, _row, column) => (column === 3 ? { html: fileLinks(cell) } : plainCell(cell)))] : []),
     ...(notes.length > 0 ? ['<h3>Not equivalent</h3>', `<ul>${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`] : []),
     '<h2>Charts</h2>',

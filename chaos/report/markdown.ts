@@ -1,7 +1,7 @@
 // report.md: the same content as report.html without charts, for terminals, PRs and chat.
 import type { ExperimentResult } from '../results.js';
 import { formatHypothesisRule } from './format.js';
-import { armSettingsTable, attemptsTable, eventsTable, experimentFacts, HOW_TO_READ, type TextTable } from './sections.js';
+import { armSettingsTable, attemptsTable, eventsTable, experimentFacts, failuresTable, HOW_TO_READ, type TextTable } from './sections.js';
 import { baselineArmNames, buildSummaryTable, judgedArms, verdictLine } from './summary-table.js';
 
 /** Result strings are data, not markup: keep them from opening HTML tags or breaking table cells. */
@@ -21,6 +21,11 @@ function markdownTable(table: TextTable): string {
   ].join('\n');
 }
 
+function repeatsNote(result: ExperimentResult): string {
+  const repeats = result.repeats ?? 1;
+  return `Calls that did not get a 2xx, by what the client saw${repeats > 1 ? `, summed over the ${repeats} repeats` : ''}: a status, a fast-fail (open breaker, bulkhead), a timeout, or a connection error.`;
+}
+
 /** The exact settings files of each arm, as links relative to the run folder. */
 function settingsLinks(settings: TextTable): string {
   return settings.rows
@@ -33,6 +38,7 @@ export function renderMarkdown(result: ExperimentResult): string {
   const attempts = attemptsTable(result);
   const events = eventsTable(result);
   const settings = armSettingsTable(result);
+  const failures = failuresTable(result);
   const notes = result.notEquivalent ?? [];
   const baseline = baselineArmNames(result);
   const sections = [
@@ -49,6 +55,7 @@ export function renderMarkdown(result: ExperimentResult): string {
     '## Results per arm',
     markdownTable({ columns: summary.columns, rows: summary.rows.map((row) => row.cells) }),
     escapeMarkdown(summary.legend),
+    ...(failures ? ['## Failed calls by cause', markdownTable(failures), repeatsNote(result)] : []),
     ...(settings ? ['## Arm settings', markdownTable({ ...settings, rows: settings.rows.map((row) => row.slice(0, 3)) , columns: settings.columns.slice(0, 3) }) + '\n\n' + settingsLinks(settings)] : []),
     ...(notes.length > 0 ? ['### Not equivalent', notes.map((note) => `- ${escapeMarkdown(note)}`).join('\n')] : []),
     ...(attempts ? ['## Attempts per call', markdownTable(attempts)] : []),

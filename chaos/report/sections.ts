@@ -62,6 +62,17 @@ export function attemptsTable(result: ExperimentResult): TextTable | null {
   };
 }
 
+/** Failed calls by cause, one column per arm (over every repeat); null when no call failed. */
+export function failuresTable(result: ExperimentResult): TextTable | null {
+  const arms = orderArms(result.arms);
+  const causes = [...new Set(arms.flatMap((arm) => Object.keys(arm.failures ?? {})))].sort();
+  if (causes.length === 0) return null;
+  return {
+    columns: [{ header: 'cause', align: 'left' }, ...arms.map((arm) => ({ header: arm.arm, align: 'right' as const }))],
+    rows: causes.map((cause) => [cause, ...arms.map((arm) => String(arm.failures?.[cause] ?? 0))]),
+  };
+}
+
 /** Every chaos action as each arm ran it, in arm order then time. */
 export function eventsTable(result: ExperimentResult): TextTable {
   return {

@@ -34,6 +34,7 @@ export function buildArmResult(experiment: Experiment, o: ArmObservations): ArmR
   const hypothesisRecords = experiment.hypothesis.stream ? o.recordsByStream.get(experiment.hypothesis.stream)! : records;
   const observed = observe(experiment.hypothesis, { records: hypothesisRecords, arrivals: o.arrivals, fineArrivals });
   const histogram = attemptsHistogram(records);
+  const failures = failureCauses(records);
   return {
     arm: o.arm.name,
     ...(o.arm.name !== o.arm.base ? { base: o.arm.base } : {}),
@@ -47,6 +48,7 @@ export function buildArmResult(experiment: Experiment, o: ArmObservations): ArmR
     timeline,
     ...(fineArrivals ? { arrivals: fineArrivals } : {}),
     ...(histogram ? { attemptsHistogram: histogram } : {}),
+    ...(Object.keys(failures).length > 0 ? { failures } : {}),
     events: o.events,
     ...(o.recordsByStream.size > 1
       ? { streams: Object.fromEntries([...o.recordsByStream].map(([name, rs]) => [name, summarize(o.arm.name, rs, o.elapsedMs)])) }
@@ -96,6 +98,17 @@ function bucketArrivals(arrivals: ArrivalSample[]): Array<{ t: number; count: nu
     counts.set(t, (counts.get(t) ?? 0) + a.count);
   }
   return [...counts].sort(([a], [b]) => a - b).map(([t, count]) => ({ t, count }));
+}
+
+/** Why the failed calls failed, as the client saw it: what the report gives when a figure misses. */
+export function failureCauses(records: readonly RequestRecord[]): Record<string, number> {
+  const causes: Record<string, number> = {};
+  for (const r of records) {
+    if (r.ok) continue;
+    const cause = r.fastFail ? 'fast-fail' : r.status > 0 ? `HTTP ${r.status}` : (r.error ?? 'no answer');
+    causes[cause] = (causes[cause] ?? 0) + 1;
+  }
+  return causes;
 }
 
 function attemptsHistogram(records: RequestRecord[]): Record<string, number> | undefined {

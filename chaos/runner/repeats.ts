@@ -34,6 +34,10 @@ export function combineRepeats(runs: ReadonlyArray<{ seed: number; result: ArmRe
   if (runs.length === 1) return first;
   const observed = runs.map((run) => run.result.hypothesis.observed);
   const histogram: Record<string, number> = {};
+  const failures: Record<string, number> = {};
+  for (const { result } of runs) {
+    for (const [cause, count] of Object.entries(result.failures ?? {})) failures[cause] = (failures[cause] ?? 0) + count;
+  }
   for (const { result } of runs) {
     for (const [attempts, count] of Object.entries(result.attemptsHistogram ?? {})) histogram[attempts] = (histogram[attempts] ?? 0) + count;
   }
@@ -50,5 +54,6 @@ export function combineRepeats(runs: ReadonlyArray<{ seed: number; result: ArmRe
       held: result.hypothesis.passed,
     })),
     ...(Object.keys(histogram).length > 0 ? { attemptsHistogram: histogram } : {}),
+    ...(Object.keys(failures).length > 0 ? { failures } : {}),
   };
 }

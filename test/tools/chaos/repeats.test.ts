@@ -1,5 +1,6 @@
 // Repeats: each arm's figures over N runs as mean and range, and a report that says whether the run discriminated.
 import t from 'tap';
+import { failureCauses } from '../../../chaos/runner/arm-result.js';
 import { combineRepeats, repeatSeed, spread } from '../../../chaos/runner/repeats.js';
 import { formatTerminalTable, writeReport } from '../../../chaos/report/index.js';
 import { verdictLine } from '../../../chaos/report/summary-table.js';
@@ -56,6 +57,21 @@ t.test('the table shows mean (min–max) and repeat counts; the verdict says whe
 
   const failing = repeatedResult([1, 2], (arm) => arm === 'app');
   t.match(verdictLine(failing), /^Verdict: FAIL - .* for proxy/);
+});
+
+t.test('failed calls are counted by cause, summed over repeats, and tabled per arm', async (t) => {
+  const record = (ok: boolean, status: number, extra: object = {}) => ({ arm: 'none', seq: 0, start: 0, latencyMs: 1, ok, status, fastFail: false, ...extra });
+  t.same(failureCauses([
+    record(true, 200), record(false, 503), record(false, 503), record(false, 0, { error: 'timeout' }),
+    record(false, 503, { fastFail: true }), record(false, 0, { error: 'ECONNREFUSED' }),
+  ]), { 'HTTP 503': 2, timeout: 1, 'fast-fail': 1, ECONNREFUSED: 1 });
+  const base = syntheticResult({ seed: 2, arms: ['none', 'proxy'] });
+  const runs = [1, 2].map((seed) => ({ seed, result: { ...base.arms[0]!, failures: { timeout: seed } } }));
+  t.same(combineRepeats(runs).failures, { timeout: 3 });
+  const result = { ...base, arms: [combineRepeats(runs), { ...base.arms[1]!, failures: { 'fast-fail': 4 } }] };
+  const { markdown } = await writeReport(t.testdir(), result);
+  t.match(markdown, '## Failed calls by cause\n\n| cause | none | proxy |');
+  t.match(markdown, '| timeout | 3 | 0 |');
 });
 
 t.test('report: n/a for detection with the fault from the start, settings linked, breaker lanes only where there is a breaker', async (t) => {

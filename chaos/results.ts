@@ -74,11 +74,19 @@ export interface ArmResult {
   timeline: TimelineBucket[];
   arrivals?: Array<{ t: number; count: number }>; // backend arrivals per 100 ms
   attemptsHistogram?: Record<string, number>; // attempts per call -> count
-  /** Failed calls by cause ("HTTP 503", "timeout", "ECONNREFUSED", "fast-fail"), summed over the repeats. */
-  failures?: Record<string, number>;
+  /**
+   * Failed calls by cause ("HTTP 503", "timeout", "ECONNREFUSED", "fast-fail"): how many (summed over the repeats)
+   * and how long the client waited for them (p50 in ms; with repeats, the mean of the repeats' p50s).
+   */
+  failures?: Record<string, FailureCause>;
   events: ArmEvent[];
   /** Per load stream (only when the experiment drives more than one route, e.g. bulkhead). */
   streams?: Record<string, LoadSummary>;
+}
+
+export interface FailureCause {
+  calls: number;
+  p50Ms: number;
 }
 
 export interface HypothesisSpec {

@@ -85,8 +85,9 @@ export function notEquivalentNotes(experiment: Experiment): string[] {
   const appArms = experiment.arms.filter((arm) => arm.base === 'app');
   if (directArms.length > 0) {
     notes.push(
-      `Endpoint choice: ${directArms.map((a) => a.name).join(', ')} call the Service address (balanced per connection, ` +
-        `endpoints leave it when their readiness probe fails); the sidecar is given every pod address and ejects ` +
+      `Endpoint choice: ${directArms.map((a) => a.name).join(', ')} call the Service address (balanced per connection; an ` +
+        `endpoint leaves it only when the Service drops it: after failed readiness probes, or for a lost node once the ` +
+        `node is declared lost); the sidecar is given every pod address and ejects ` +
         `endpoints itself (outlier detection${upstream.healthCheck ? ', active health checks' : ''}), as an app could only with a client-side load balancer.`,
     );
   }

@@ -23,7 +23,7 @@ function markdownTable(table: TextTable): string {
 
 function repeatsNote(result: ExperimentResult): string {
   const repeats = result.repeats ?? 1;
-  return `Calls that did not get a 2xx, by what the client saw${repeats > 1 ? `, summed over the ${repeats} repeats` : ''}: a status, a fast-fail (open breaker, bulkhead), a timeout, or a connection error.`;
+  return `Calls that did not get a 2xx, by what the client saw${repeats > 1 ? `, summed over the ${repeats} repeats` : ''}: a status, a fast-fail (open breaker, bulkhead), a timeout, or a connection error; p50 = how long the client waited for them.`;
 }
 
 /** The exact settings files of each arm, as links relative to the run folder. */

@@ -1,7 +1,7 @@
 // Report content shared by report.md and report.html: facts, secondary tables and the reading guide.
 import type { ExperimentResult } from '../results.js';
 import { hasAttemptsHistogram, orderArms } from './arms.js';
-import { formatPercent } from './format.js';
+import { formatMs, formatPercent } from './format.js';
 import type { SummaryColumn } from './summary-table.js';
 
 export interface TextTable {
@@ -69,7 +69,10 @@ export function failuresTable(result: ExperimentResult): TextTable | null {
   if (causes.length === 0) return null;
   return {
     columns: [{ header: 'cause', align: 'left' }, ...arms.map((arm) => ({ header: arm.arm, align: 'right' as const }))],
-    rows: causes.map((cause) => [cause, ...arms.map((arm) => String(arm.failures?.[cause] ?? 0))]),
+    rows: causes.map((cause) => [cause, ...arms.map((arm) => {
+      const seen = arm.failures?.[cause];
+      return seen ? `${seen.calls} (p50 ${formatMs(seen.p50Ms)} ms)` : '0';
+    })]),
   };
 }
 

@@ -3,7 +3,7 @@ import { summarize, type RequestRecord } from '../../demo-client/load.js';
 import { percentile } from '../../demo-client/summary.js';
 import type { ArmSpec, Experiment } from '../experiment/experiment.js';
 import { holds, observe } from '../experiment/hypothesis.js';
-import type { ArmEvent, ArmResult, TimelineBucket } from '../results.js';
+import type { ArmEvent, ArmResult, FailureCause, TimelineBucket } from '../results.js';
 import type { ArrivalSample, ProxySample } from './sampler.js';
 
 export interface ArmObservations {
@@ -101,14 +101,14 @@ function bucketArrivals(arrivals: ArrivalSample[]): Array<{ t: number; count: nu
 }
 
 /** Why the failed calls failed, as the client saw it: what the report gives when a figure misses. */
-export function failureCauses(records: readonly RequestRecord[]): Record<string, number> {
-  const causes: Record<string, number> = {};
+export function failureCauses(records: readonly RequestRecord[]): Record<string, FailureCause> {
+  const latencies = new Map<string, number[]>();
   for (const r of records) {
     if (r.ok) continue;
     const cause = r.fastFail ? 'fast-fail' : r.status > 0 ? `HTTP ${r.status}` : (r.error ?? 'no answer');
-    causes[cause] = (causes[cause] ?? 0) + 1;
+    latencies.set(cause, [...(latencies.get(cause) ?? []), r.latencyMs]);
   }
-  return causes;
+  return Object.fromEntries([...latencies].map(([cause, ms]) => [cause, { calls: ms.length, p50Ms: percentile(ms.sort((a, b) => a - b), 50) }]));
 }
 
 function attemptsHistogram(records: RequestRecord[]): Record<string, number> | undefined {

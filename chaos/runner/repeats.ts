@@ -1,6 +1,6 @@
 // Repeats: every arm runs N times with different seeds; the comparison shows each figure's mean and range, and the
 // verdict asks every repeat to tell the arms apart.
-import type { ArmResult } from '../results.js';
+import type { ArmResult, FailureCause } from '../results.js';
 
 export interface Spread {
   mean: number;
@@ -34,9 +34,10 @@ export function combineRepeats(runs: ReadonlyArray<{ seed: number; result: ArmRe
   if (runs.length === 1) return first;
   const observed = runs.map((run) => run.result.hypothesis.observed);
   const histogram: Record<string, number> = {};
-  const failures: Record<string, number> = {};
-  for (const { result } of runs) {
-    for (const [cause, count] of Object.entries(result.failures ?? {})) failures[cause] = (failures[cause] ?? 0) + count;
+  const failures: Record<string, FailureCause> = {};
+  for (const cause of new Set(runs.flatMap(({ result }) => Object.keys(result.failures ?? {})))) {
+    const seen = runs.map(({ result }) => result.failures?.[cause]).filter((c): c is FailureCause => c !== undefined);
+    failures[cause] = { calls: seen.reduce((sum, c) => sum + c.calls, 0), p50Ms: seen.reduce((sum, c) => sum + c.p50Ms, 0) / seen.length };
   }
   for (const { result } of runs) {
     for (const [attempts, count] of Object.entries(result.attemptsHistogram ?? {})) histogram[attempts] = (histogram[attempts] ?? 0) + count;

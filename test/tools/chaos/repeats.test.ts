@@ -64,14 +64,15 @@ t.test('failed calls are counted by cause, summed over repeats, and tabled per a
   t.same(failureCauses([
     record(true, 200), record(false, 503), record(false, 503), record(false, 0, { error: 'timeout' }),
     record(false, 503, { fastFail: true }), record(false, 0, { error: 'ECONNREFUSED' }),
-  ]), { 'HTTP 503': 2, timeout: 1, 'fast-fail': 1, ECONNREFUSED: 1 });
+  ]), { 'HTTP 503': { calls: 2, p50Ms: 1 }, timeout: { calls: 1, p50Ms: 1 }, 'fast-fail': { calls: 1, p50Ms: 1 }, ECONNREFUSED: { calls: 1, p50Ms: 1 } });
   const base = syntheticResult({ seed: 2, arms: ['none', 'proxy'] });
-  const runs = [1, 2].map((seed) => ({ seed, result: { ...base.arms[0]!, failures: { timeout: seed } } }));
-  t.same(combineRepeats(runs).failures, { timeout: 3 });
-  const result = { ...base, arms: [combineRepeats(runs), { ...base.arms[1]!, failures: { 'fast-fail': 4 } }] };
+  const runs = [1, 2].map((seed) => ({ seed, result: { ...base.arms[0]!, failures: { timeout: { calls: seed, p50Ms: 2000 + seed * 1000 } } } }));
+  t.same(combineRepeats(runs).failures, { timeout: { calls: 3, p50Ms: 3500 } }, 'calls summed, p50 the mean of the repeats');
+  const result = { ...base, arms: [combineRepeats(runs), { ...base.arms[1]!, failures: { 'fast-fail': { calls: 4, p50Ms: 1.2 } } }] };
   const { markdown } = await writeReport(t.testdir(), result);
   t.match(markdown, '## Failed calls by cause\n\n| cause | none | proxy |');
-  t.match(markdown, '| timeout | 3 | 0 |');
+  t.match(markdown, '| timeout | 3 (p50 3500 ms) | 0 |');
+  t.match(markdown, '| fast-fail | 0 | 4 (p50 1.2 ms) |');
 });
 
 t.test('report: n/a for detection with the fault from the start, settings linked, breaker lanes only where there is a breaker', async (t) => {

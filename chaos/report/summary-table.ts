@@ -53,7 +53,7 @@ function hypothesisCell(role: ArmRole, arm: ArmResult): string {
   const held = repeats ? repeats.filter((r) => r.held).length : arm.hypothesis.passed ? 1 : 0;
   const count = repeats ? ` ${held}/${repeats.length}` : '';
   const always = held === (repeats?.length ?? 1);
-  if (role === 'protected') return `${always ? 'PASS' : 'FAIL'}${count}`;
+  if (role === 'protected') return always ? `PASS${count}` : repeats ? `FAIL (held${count})` : 'FAIL';
   const text = held === 0 ? 'not held' : 'held';
   return `${text}${count}${role === 'baseline' ? ' (baseline)' : ''}`;
 }

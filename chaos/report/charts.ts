@@ -76,7 +76,7 @@ function eventLayers(context: ChartContext, labelled = true): object[] {
   const labels = Array.from({ length: LABEL_LANES }, (_, lane) => context.events.filter((event) => event.lane === lane))
     .map((events, lane) => ({
       data: { values: events },
-      mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 2, y: -4 - (LABEL_LANES - 1 - lane) * LANE_PX, fontSize: 10 },
+      mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 2, y: -4 - lane * LANE_PX, fontSize: 10 },
       encoding: { x: context.time, text: { field: 'label' }, color: colour },
     }))
     .filter((layer) => layer.data.values.length > 0);

@@ -44,5 +44,5 @@ t.test('--list shows every experiment with its title', async (t) => {
   const list = startCli(['--list']);
   t.equal(await exitWithin(list, 15_000), 0);
   t.match(list.stdout(), /pod-kill-one\s+Pod kill, one of two replicas/);
-  t.equal(list.stdout().trim().split('\n').length, 10);
+  t.equal(list.stdout().trim().split('\n').length, 11);
 });

@@ -25,7 +25,7 @@ t.test('every shipped experiment validates', async (t) => {
   const names = await listExperimentNames();
   t.same(names, [
     'app-plus-proxy', 'breaker-fast-fail', 'bulkhead', 'flaky-backend', 'freeze-one', 'network-delay', 'node-failure-one',
-    'pod-kill-one', 'retry-storm', 'transient-429',
+    'pod-kill-all', 'pod-kill-one', 'retry-storm', 'transient-429',
   ]);
   for (const name of names) {
     const experiment = await loadExperiment(path.join(experimentsDir(), `${name}.yaml`));

@@ -25,7 +25,7 @@ export interface TargetContext {
 }
 
 export async function chooseLocalTarget(requested: 'cluster' | 'local', ctx: TargetContext): Promise<ChosenTarget> {
-  const reason = requested === 'cluster' ? await clusterUnavailableReason() : 'asked for with --target local';
+  const reason = requested === 'cluster' ? await clusterUnavailableReason() : '--target local';
   if (reason === undefined) {
     const removed = await removeLeftovers();
     if (removed.length) ctx.progress.line(`removed leftovers of an earlier run that died: ${removed.join(', ')}`);
@@ -36,7 +36,8 @@ export async function chooseLocalTarget(requested: 'cluster' | 'local', ctx: Tar
   }
   const clusterOnly = ctx.experiment.timeline.find((a) => CLUSTER_ONLY_ACTIONS.includes(a.action));
   if (clusterOnly) {
-    throw new UsageError(`${ctx.experiment.name}: action "${clusterOnly.action}" needs the mini-cluster, which is not available: ${reason}`);
+    const why = requested === 'local' ? ' (--target cluster)' : `, which cannot be made here: ${reason}`;
+    throw new UsageError(`${ctx.experiment.name}: action "${clusterOnly.action}" needs the mini-cluster${why}`);
   }
   if (requested === 'cluster') ctx.progress.line(`mini-cluster not available (${reason}): running on the local loopback environment`);
   return { description: `local loopback processes (${reason})` };

@@ -4,7 +4,8 @@
 // are refused. Each update replaces the Service's chains in one iptables-restore transaction.
 import { run, runIn } from './commands.js';
 
-export const SERVICE_PORT = 80;
+/** The Service port: clients call http://<VIP>/ as they would a ClusterIP Service on port 80. */
+const SERVICE_PORT = 80;
 
 export class ServiceVip {
   private readonly natChain: string;
@@ -20,11 +21,10 @@ export class ServiceVip {
     this.rejectChain = `BW-SVC-${index}-NOEP`;
   }
 
-  get address(): string {
-    return `${this.vip}:${SERVICE_PORT}`;
-  }
-
-  /** Creates the (empty: refusing) Service; `vipCidr` is routed to the pod's link first, as the note on DNAT requires. */
+  /**
+   * Creates the (empty: refusing) Service. `vipCidr` is routed to the pod's link first: without a route the kernel
+   * would pick the default route's source address, and the endpoints' replies would have no way back.
+   */
   async create(vipCidr: string): Promise<void> {
     await run('ip', ['-n', this.netns, 'route', 'replace', vipCidr, 'dev', 'eth0']);
     const match = ['-d', `${this.vip}/32`, '-p', 'tcp', '--dport', String(SERVICE_PORT)];

@@ -49,5 +49,5 @@ t.test('an experiment with a fault only the mini-cluster has refuses to fall bac
   await chmod(dir, 0o777);
   const run = await runUnprivileged(t, [file, '--duration', '2s', '--out', path.join(dir, 'run')]);
   t.equal(run.code, 2, 'bad input for this machine: exit 2');
-  t.match(run.stderr, /tiny: action "node-failure" needs the mini-cluster, which is not available: network namespaces and iptables need root/);
+  t.match(run.stderr, /tiny: action "node-failure" needs the mini-cluster, which cannot be made here: network namespaces and iptables need root/);
 });

@@ -87,6 +87,7 @@ t.test('crash refuses, node failure blackholes, partition cuts the client pod on
 t.test('packet loss drops a share of packets; delete drains with SIGTERM and leaves the Service at once', { skip }, async (t) => {
   const { experiment, dir } = await tinyExperiment(t, (e) => {
     e.topology.backends[0].restartDelay = '30s';
+    e.topology.readinessPeriod = '2s'; // readiness alone would take the deleted pod out only after 4 s
     e.topology.endpointDelay = '300ms';
     e.arms = ['none'];
   });

@@ -1,24 +1,27 @@
 #!/usr/bin/env node
-// `npm run chaos -- <experiment> [flags]` and `npm run demo` (= pod-kill-all). Exit codes: 0 every hypothesis
-// passed, 1 one failed, 2 bad input, 3 the run itself broke, 130 interrupted.
+// `npm run chaos -- <experiment> [flags]` and `npm run demo`. Exit codes: 0 the protected arms held the hypothesis
+// and the baseline did not, 1 otherwise, 2 bad input, 3 the run itself broke, 130 interrupted.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../proxy/config/duration.js';
-import { loadExperiment, listExperimentNames, experimentsDir, resolveExperimentFile } from './experiment-file.js';
-import { ExperimentError } from './field-reader.js';
-import { applyOverrides, UsageError, type Overrides } from './overrides.js';
-import { ProcessRegistry } from './processes.js';
-import { Progress } from './progress.js';
-import { runExperiment } from './runner.js';
+import { chooseLocalTarget } from './environments/cluster/choose-target.js';
+import { loadExperiment, listExperimentNames, experimentsDir, resolveExperimentFile } from './experiment/experiment-file.js';
+import { ExperimentError } from './experiment/field-reader.js';
+import { applyOverrides, UsageError, type Overrides } from './experiment/overrides.js';
+import { ProcessRegistry } from './runner/processes.js';
+import { Progress } from './runner/progress.js';
+import { runExperiment } from './runner/runner.js';
 
 const USAGE = `usage: npm run chaos -- <experiment | file.yaml> [flags]
   --duration D      override the load duration (e.g. 5s); the action timeline scales with it
   --rate R          override the request rate (req/s)
   --arms a,b        run only these arms (e.g. none,proxy)
   --seed N          random seed (default 42)
+  --repeat N        run each arm N times (seeds N, N+1, ...; interleaved); the report shows mean and range
   --out DIR         run folder (default results/<timestamp>-<name>)
   --list            list the experiments with their titles
-  --target T        local (default) | kubernetes
+  --target T        cluster (default: a mini-cluster of network namespaces; falls back to local where it cannot
+                    be made, saying why) | local (processes on loopback) | kubernetes
   --namespace NS, --selector SEL, --client-url URL   kubernetes target: pods to kill, URL to load`;
 
 const EXIT = { passed: 0, failed: 1, badInput: 2, broken: 3, interrupted: 130 } as const;
@@ -29,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       duration: { type: 'string' }, rate: { type: 'string' }, arms: { type: 'string' }, seed: { type: 'string' },
-      out: { type: 'string' }, list: { type: 'boolean' }, target: { type: 'string', default: 'local' },
+      out: { type: 'string' }, repeat: { type: 'string' }, list: { type: 'boolean' }, target: { type: 'string', default: 'cluster' },
       namespace: { type: 'string' }, selector: { type: 'string' }, 'client-url': { type: 'string' }, help: { type: 'boolean' },
     },
   });
@@ -47,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`expected one experiment name\n${USAGE}`);
   const experiment = applyOverrides(await loadExperiment(await resolveExperimentFile(positionals[0]!)), readOverrides(values));
   const seed = values.seed === undefined ? 42 : readInteger('--seed', values.seed);
+  const repeat = values.repeat === undefined ? 1 : readInteger('--repeat', values.repeat);
+  if (repeat < 1 || repeat > 50) throw new UsageError(`--repeat: ${repeat} is not in 1..50`);
   const runDir = values.out ?? path.join('results', `${new Date().toISOString().replace(/[:.]/g, '-')}-${experiment.name}`);
 
   const interrupt = new AbortController();
@@ -62,21 +67,27 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const target = values.target;
-  if (target !== 'local' && target !== 'kubernetes') throw new UsageError(`--target: unknown target "${target}" (expected local or kubernetes)`);
+  if (target !== 'cluster' && target !== 'local' && target !== 'kubernetes') {
+    throw new UsageError(`--target: unknown target "${target}" (expected cluster, local or kubernetes)`);
+  }
   try {
     // Loaded only when asked for: the Kubernetes client is heavy and the local demo does not need it.
     const result = target === 'kubernetes'
-      ? await (await import('./kubernetes-run.js')).runOnKubernetes({
-          experiment, seed, runDir, signal: interrupt.signal, progress,
+      ? await (await import('./environments/kubernetes/kubernetes-run.js')).runOnKubernetes({
+          experiment, seed, repeat, runDir, signal: interrupt.signal, progress,
           namespace: required('--namespace', values.namespace),
           selector: required('--selector', values.selector),
           clientUrl: required('--client-url', values['client-url']),
         })
-      : await runExperiment({ experiment, seed, runDir, signal: interrupt.signal, registry, progress });
+      : await runExperiment({
+          experiment, seed, repeat, runDir, signal: interrupt.signal, registry, progress,
+          ...(await chooseLocalTarget(target, { experiment, seed, runDir, registry, progress })),
+        });
     const { formatTerminalTable } = await import('./report/index.js');
     process.stdout.write(`${formatTerminalTable(result)}\n`);
     process.stdout.write(`report: ${path.join(runDir, 'report.html')} (raw data and results.json alongside)\n`);
-    return result.passed ? EXIT.passed : EXIT.failed;
+    // A run that does not tell the arms apart did not show what it set out to show.
+    return result.passed && result.discriminates !== false ? EXIT.passed : EXIT.failed;
   } catch (error) {
     if (interrupt.signal.aborted) {
       process.stderr.write('interrupted: faults rolled back, every process ended\n');

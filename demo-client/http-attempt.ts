@@ -5,15 +5,32 @@ export interface AttemptResult {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** One HTTP exchange; the body is always consumed so the keep-alive connection goes back to the pool. */
-export async function sendAttempt(dispatcher: Dispatcher, url: string, method: string, signal?: AbortSignal): Promise<AttemptResult> {
-  const response = await request(url, { dispatcher, method: method as Dispatcher.HttpMethod, signal });
-  try {
-    await response.body.dump();
-  } catch {
-    // A body cut short still answered with a status; the caller judges the status.
-  }
-  return { status: response.statusCode, headers: response.headers };
+/**
+ * One HTTP exchange; the body is always consumed so the keep-alive connection goes back to the pool. It settles when
+ * `signal` aborts even if the request cannot yet: undici holds a request waiting for a connection to an address that
+ * drops packets until that connect itself gives up, and a timeout must read as the time the caller gave it.
+ */
+export function sendAttempt(dispatcher: Dispatcher, url: string, method: string, signal?: AbortSignal): Promise<AttemptResult> {
+  const exchange = (async () => {
+    const response = await request(url, { dispatcher, method: method as Dispatcher.HttpMethod, signal });
+    try {
+      await response.body.dump();
+    } catch {
+      // A body cut short still answered with a status; the caller judges the status.
+    }
+    return { status: response.statusCode, headers: response.headers };
+  })();
+  return signal ? settleOnAbort(exchange, signal) : exchange;
+}
+
+function settleOnAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => undefined); // once the caller has its answer, a late failure of the abandoned request is not news
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** A short stable name for a failed exchange: the system/undici code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT) or the error name. */

@@ -12,6 +12,36 @@ export { summarize } from './summary.js';
 const DEFAULT_SOCKET_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_IN_FLIGHT = 2_000;
 
+/**
+ * Request slots shared by several loads, as an application's worker or connection pool is shared by the calls to
+ * all its dependencies: a slow dependency that holds them all starves the others (what a bulkhead prevents).
+ */
+class WorkerPool {
+  private active = 0;
+
+  constructor(readonly size: number) {}
+
+  tryAcquire(): boolean {
+    if (this.active >= this.size) return false;
+    this.active++;
+    return true;
+  }
+
+  release(): void {
+    this.active--;
+  }
+}
+
+/** Pools by name: loads given the same name share one, in this process (options cross process boundaries as JSON). */
+const workerPools = new Map<string, WorkerPool>();
+
+function workerPool(shared: { name: string; size: number } | undefined): WorkerPool | undefined {
+  if (!shared) return undefined;
+  let pool = workerPools.get(shared.name);
+  if (!pool) workerPools.set(shared.name, (pool = new WorkerPool(shared.size)));
+  return pool;
+}
+
 /** Runs an open-loop load and keeps every record: for bounded runs (the `load` command, the chaos runner). */
 export async function runLoad(opts: LoadOptions): Promise<{ records: RequestRecord[]; summary: LoadSummary }> {
   const records: RequestRecord[] = [];
@@ -29,35 +59,42 @@ export async function runLoad(opts: LoadOptions): Promise<{ records: RequestReco
  */
 export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord) => void): Promise<number> {
   validateLoadOptions(opts);
-  const caller = createCaller(opts);
+  // Several client instances (pods of the calling service), each with its own connections, breaker and budget.
+  const workers = workerPool(opts.workers);
+  const callers = Array.from({ length: opts.instances ?? 1 }, () => createCaller(opts));
   const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const intervalMs = 1000 / opts.rate;
   const inFlight = new Set<Promise<void>>();
   try {
     const { startedAt } = await runOpenLoop({ rate: opts.rate, durationMs: opts.durationMs, signal: opts.signal }, (seq, scheduledAt) => {
       const stamp = (outcome: CallOutcome): RequestRecord => toRecord(opts.arm, seq, seq * intervalMs, performance.now() - scheduledAt, outcome);
-      if (inFlight.size >= maxInFlight) {
+      if (inFlight.size >= maxInFlight || !(workers?.tryAcquire() ?? true)) {
         // Beyond the bound the client itself is the bottleneck: say so instead of queueing without limit.
         emit(stamp({ status: 0, error: 'client-overload', fastFail: false }));
         return;
       }
-      const pending: Promise<void> = caller
+      const pending: Promise<void> = callers[seq % callers.length]!
         .call(opts.signal)
         .then((outcome) => emit(stamp(outcome)))
-        .finally(() => inFlight.delete(pending));
+        .finally(() => {
+          inFlight.delete(pending);
+          workers?.release();
+        });
       inFlight.add(pending);
     });
     await Promise.all(inFlight);
     return performance.now() - startedAt;
   } finally {
-    await caller.close();
+    await Promise.all(callers.map((caller) => caller.close()));
   }
 }
 
 function createCaller(opts: LoadOptions): Caller {
   const method = opts.method ?? 'GET';
   if (opts.mode === 'app') return new AppResilientCaller({ url: opts.url, method, policy: opts.appPolicy ?? DEFAULT_APP_POLICY });
-  return new PlainCaller({ url: opts.url, method, socketTimeoutMs: opts.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS });
+  return new PlainCaller({
+    url: opts.url, method, socketTimeoutMs: opts.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS, requestTimeoutMs: opts.requestTimeoutMs,
+  });
 }
 
 function toRecord(arm: string, seq: number, start: number, latencyMs: number, outcome: CallOutcome): RequestRecord {
@@ -91,6 +128,9 @@ export function validateLoadOptions(opts: LoadOptions): void {
   if (!(opts.rate > 0) || !Number.isFinite(opts.rate)) throw new Error(`load: rate must be a positive number of requests per second, got ${opts.rate}`);
   if (!(opts.durationMs > 0)) throw new Error(`load: durationMs must be > 0 (Infinity runs until aborted), got ${opts.durationMs}`);
   if (opts.mode !== 'none' && opts.mode !== 'app') throw new Error(`load: mode must be none or app, got ${JSON.stringify(opts.mode)}`);
+  if (opts.instances !== undefined && !(Number.isInteger(opts.instances) && opts.instances > 0)) {
+    throw new Error(`load: instances must be a positive whole number, got ${opts.instances}`);
+  }
   if (opts.maxInFlight !== undefined && !(Number.isInteger(opts.maxInFlight) && opts.maxInFlight > 0)) {
     throw new Error(`load: maxInFlight must be a positive whole number, got ${opts.maxInFlight}`);
   }

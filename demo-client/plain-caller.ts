@@ -5,8 +5,10 @@ import type { Caller, CallOutcome } from './types.js';
 export interface PlainCallerOptions {
   url: string;
   method: string;
-  /** The only protection the baseline has: a generous socket (headers/body idle) timeout. */
+  /** A generous socket (headers/body idle) timeout. */
   socketTimeoutMs: number;
+  /** The whole request's timeout, as a client library's request timeout; none when undefined. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -25,16 +27,18 @@ export class PlainCaller implements Caller {
   }
 
   async call(signal?: AbortSignal): Promise<CallOutcome> {
+    const { requestTimeoutMs } = this.options;
+    const timeout = requestTimeoutMs === undefined ? undefined : AbortSignal.timeout(requestTimeoutMs);
+    const callSignal = timeout && signal ? AbortSignal.any([signal, timeout]) : (timeout ?? signal);
     try {
-      const { status, headers } = await sendAttempt(this.agent, this.options.url, this.options.method, signal);
+      const { status, headers } = await sendAttempt(this.agent, this.options.url, this.options.method, callSignal);
+      const fastFail = headerValue(headers, 'x-breakwater-circuit') === 'open' || headerValue(headers, 'x-breakwater-bulkhead') === 'rejected';
       const attempts = Number(headerValue(headers, 'x-breakwater-attempts'));
-      return {
-        status,
-        attempts: Number.isInteger(attempts) && attempts > 0 ? attempts : undefined,
-        fastFail: headerValue(headers, 'x-breakwater-circuit') === 'open' || headerValue(headers, 'x-breakwater-bulkhead') === 'rejected',
-      };
+      // A fast-fail reached no backend: 0 attempts, whether or not the sidecar said so.
+      const reported = fastFail ? 0 : Number.isInteger(attempts) && attempts > 0 ? attempts : undefined;
+      return { status, ...(reported !== undefined ? { attempts: reported } : {}), fastFail };
     } catch (err) {
-      return { status: 0, error: errorCode(err), fastFail: false };
+      return { status: 0, error: timeout?.aborted ? 'timeout' : errorCode(err), fastFail: false };
     }
   }
 

@@ -6,7 +6,18 @@ export type ClientMode = 'none' | 'app';
 export interface AppPolicy {
   /** Per attempt timeout. */
   timeoutMs: number;
-  retry: { attempts: number; baseMs: number; maxMs: number; jitter: 'full' | 'equal' | 'none' };
+  /** The whole call, every attempt and backoff included (as the sidecar's route timeout); none: no overall deadline. */
+  deadlineMs?: number;
+  retry: {
+    attempts: number;
+    baseMs: number;
+    maxMs: number;
+    jitter: 'full' | 'equal' | 'none';
+    /** What is retried; default: no answer (connect failure, reset, timeout), any 5xx and 429. */
+    on?: RetryOn;
+    /** Retries may add at most `ratio` of the calls (plus minPerSecond) over a sliding window; none: unbounded. */
+    budget?: { ratio: number; minPerSecond: number; windowMs: number };
+  };
   breaker: {
     errorThresholdPercentage: number;
     volumeThreshold: number;
@@ -14,6 +25,14 @@ export interface AppPolicy {
     resetTimeoutMs: number;
     consecutiveFailures?: number;
   };
+}
+
+/** Which outcomes a retry is made for, in the sidecar's own terms (retry.on). */
+export interface RetryOn {
+  statuses: readonly number[];
+  connectFailure: boolean;
+  reset: boolean;
+  timeout: boolean;
 }
 
 export interface LoadOptions {
@@ -28,8 +47,17 @@ export interface LoadOptions {
   appPolicy?: AppPolicy;
   /** 'none' mode: generous, default 30000. */
   socketTimeoutMs?: number;
+  /** 'none' mode: the whole request's timeout (a client library's request timeout); default: none. */
+  requestTimeoutMs?: number;
   /** Beyond this many requests in flight a request is recorded as error "client-overload"; default 2000. */
   maxInFlight?: number;
+  /** Client instances the requests are spread over in turn, each with its own connections (and app resilience); default 1. */
+  instances?: number;
+  /**
+   * Request slots shared with the other loads of this process that name the same pool (an app's worker pool); when
+   * none is free the request is recorded as "client-overload".
+   */
+  workers?: { name: string; size: number };
   onRecord?: (r: RequestRecord) => void;
   signal?: AbortSignal;
 }

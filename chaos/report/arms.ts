@@ -45,6 +45,7 @@ export function hasArrivals(arm: ArmResult): boolean {
   return arm.arrivals !== undefined && arm.arrivals.length > 0;
 }
 
+/** Breaker samples of an arm that has a breaker (a sidecar without one still reports the route as closed). */
 export function hasBreakerState(arm: ArmResult): boolean {
-  return arm.timeline.some((bucket) => bucket.breakerState !== undefined);
+  return arm.settings?.breaker !== false && arm.timeline.some((bucket) => bucket.breakerState !== undefined);
 }

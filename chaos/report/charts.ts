@@ -20,7 +20,7 @@ const TIME_AXIS = { title: 'seconds since arm start' };
 /** Distinct dash patterns keep arms apart on a black-and-white printout too. */
 const DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [10, 4], [3, 5]];
 /** Colour and dash share one legend, so each arm's entry shows both as a line sample. */
-const ARM_LEGEND = { title: 'arm', orient: 'top', symbolType: 'stroke', symbolStrokeWidth: 2 } as const;
+const ARM_LEGEND = { title: 'arm', orient: 'bottom', direction: 'horizontal', symbolType: 'stroke', symbolStrokeWidth: 2 } as const;
 const BREAKER_STATES = ['closed', 'half_open', 'open'];
 const BREAKER_COLOURS = ['#3c9a5f', '#f2c230', '#c0392b'];
 
@@ -59,7 +59,10 @@ function chartContext(result: ExperimentResult): ChartContext {
   };
 }
 
-/** A vertical rule per event marker over a time chart; labels on lanes at the top unless the chart is too busy. */
+/** Height of one label lane above the plot: labels sit there, never on the data or on each other. */
+const LANE_PX = 12;
+
+/** A vertical rule per event marker over a time chart; labels on lanes above the plot unless the chart is too busy. */
 function eventLayers(context: ChartContext, labelled = true): object[] {
   if (context.events.length === 0) return [];
   // scale: null uses the marker's own colour value as is.
@@ -73,7 +76,7 @@ function eventLayers(context: ChartContext, labelled = true): object[] {
   const labels = Array.from({ length: LABEL_LANES }, (_, lane) => context.events.filter((event) => event.lane === lane))
     .map((events, lane) => ({
       data: { values: events },
-      mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, y: 2 + lane * 12, fontSize: 10 },
+      mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 2, y: -4 - lane * LANE_PX, fontSize: 10 },
       encoding: { x: context.time, text: { field: 'label' }, color: colour },
     }))
     .filter((layer) => layer.data.values.length > 0);
@@ -149,7 +152,7 @@ function latencyChart(context: ChartContext): TopLevelSpec {
 }
 
 function breakerChart(context: ChartContext): TopLevelSpec {
-  const rows = context.arms.flatMap((arm) =>
+  const rows = context.arms.filter(hasBreakerState).flatMap((arm) =>
     arm.timeline
       .filter((bucket) => bucket.breakerState !== undefined)
       .map((bucket) => ({
@@ -273,7 +276,7 @@ function planCharts(result: ExperimentResult, context: ChartContext): ChartPlan[
     plans.push({
       id: 'breaker',
       title: 'Circuit breaker state',
-      caption: 'Breaker state per 1 s bucket, for the arms that have one; blank where no sample was taken.',
+      caption: 'Breaker state per 1 s bucket, as the sidecar reports it, for the arms whose sidecar has a breaker (the app arm\'s opossum breaker is not sampled: its fast-fails show it); blank where no sample was taken.',
       spec: breakerChart(context),
     });
   }

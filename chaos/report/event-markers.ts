@@ -21,7 +21,7 @@ const SAME_MOMENT_MS = 1000;
 const NEUTRAL_COLOUR = '#333';
 export const LABEL_LANES = 3;
 /** Rough width of a 10 px label character, to keep labels on one lane from overlapping. */
-const LABEL_CHAR_PX = 5.6;
+const LABEL_CHAR_PX = 6;
 
 interface Occurrence {
   arm: string;

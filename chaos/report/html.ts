@@ -4,7 +4,8 @@ import { armColours } from './arms.js';
 import type { Chart } from './charts.js';
 import { formatHypothesisRule } from './format.js';
 import { attemptsTable, eventsTable, experimentFacts, HOW_TO_READ, type TextTable } from './sections.js';
-import { buildSummaryTable, judgedArms, verdictLine } from './summary-table.js';
+import { baselineArmNames, buildSummaryTable, judgedArms, verdictIsGood, verdictLine } from './summary-table.js';
+import { armSettingsTable, failuresTable } from './sections.js';
 
 export function escapeHtml(text: string): string {
   return text
@@ -64,10 +65,15 @@ function summaryHtml(result: ExperimentResult): string {
   const table = htmlTable({ columns: summary.columns, rows: summary.rows.map((row) => row.cells) }, (cell, row, column) => {
     const { arm, verdict } = summary.rows[row]!;
     if (column === 0) return { html: `<span class="swatch" style="background:${colours.get(arm)}"></span>${escapeHtml(cell)}` };
-    if (column === verdictColumn && verdict !== 'not judged') return { html: escapeHtml(cell), className: verdict };
+    if (column === verdictColumn && verdict !== 'neutral') return { html: escapeHtml(cell), className: verdict === 'good' ? 'PASS' : 'FAIL' };
     return plainCell(cell);
   });
   return `${table}\n<p class="legend">${escapeHtml(summary.legend)}</p>`;
+}
+
+/** "a.json, b.yaml" -> links to those files of the run folder. */
+function fileLinks(cell: string): string {
+  return cell.split(', ').filter(Boolean).map((file) => `<a href="${escapeHtml(file)}">${escapeHtml(file)}</a>`).join(', ');
 }
 
 function chartHtml(chart: Chart): string {
@@ -77,7 +83,10 @@ function chartHtml(chart: Chart): string {
 export function renderHtml(result: ExperimentResult, charts: readonly Chart[]): string {
   const attempts = attemptsTable(result);
   const events = eventsTable(result);
-  const verdictClass = result.passed ? 'PASS' : 'FAIL';
+  const verdictClass = verdictIsGood(result) ? 'PASS' : 'FAIL';
+  const settings = armSettingsTable(result);
+  const failures = failuresTable(result);
+  const notes = result.notEquivalent ?? [];
   const facts = experimentFacts(result)
     .map(([label, value]) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`)
     .join('');
@@ -87,10 +96,14 @@ export function renderHtml(result: ExperimentResult, charts: readonly Chart[]): 
     `<dl class="facts">${facts}</dl>`,
     '<h2>Hypothesis</h2>',
     `<p>${escapeHtml(result.hypothesis.description)}</p>`,
-    `<p>Rule: <code>${escapeHtml(formatHypothesisRule(result.hypothesis))}</code> for arms ${escapeHtml(judgedArms(result).join(', '))}.</p>`,
+    `<p>Rule: <code>${escapeHtml(formatHypothesisRule(result.hypothesis))}</code>, judged for every arm: it must hold for ${escapeHtml(judgedArms(result).join(', ') || 'no arm')}` +
+      `${baselineArmNames(result).length > 0 ? ` and must not hold for the baseline ${escapeHtml(baselineArmNames(result).join(', '))}` : ''}.</p>`,
     `<p class="verdict ${verdictClass}">${escapeHtml(verdictLine(result))}</p>`,
     '<h2>Results per arm</h2>',
     summaryHtml(result),
+    ...(failures ? ['<h2>Failed calls by cause</h2>', htmlTable(failures), `<p class="legend">Calls that did not get a 2xx, by what the client saw${(result.repeats ?? 1) > 1 ? `, summed over the ${result.repeats} repeats` : ''}.</p>`] : []),
+    ...(settings ? ['<h2>Arm settings</h2>', htmlTable(settings, (cell, _row, column) => (column === 3 ? { html: fileLinks(cell) } : plainCell(cell)))] : []),
+    ...(notes.length > 0 ? ['<h3>Not equivalent</h3>', `<ul>${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`] : []),
     '<h2>Charts</h2>',
     ...charts.map(chartHtml),
     attempts ? `<h2>Attempts per call: counts</h2>\n${htmlTable(attempts)}` : '',

@@ -1,13 +1,13 @@
 // The comparison table for stdout at the end of a chaos run.
 import type { ExperimentResult } from '../results.js';
-import { buildSummaryTable, verdictLine, type ArmVerdict, type SummaryColumn } from './summary-table.js';
+import { buildSummaryTable, verdictIsGood, verdictLine, type ArmVerdict, type SummaryColumn } from './summary-table.js';
 
 export interface TerminalTableOptions {
   /** ANSI colours for PASS/FAIL; default: only when stdout is a terminal and NO_COLOR is unset. */
   colour?: boolean;
 }
 
-const ANSI: Record<ArmVerdict, string> = { PASS: '\x1b[32m', FAIL: '\x1b[31m', 'not judged': '' };
+const ANSI: Record<ArmVerdict, string> = { good: '\x1b[32m', bad: '\x1b[31m', neutral: '' };
 const ANSI_RESET = '\x1b[0m';
 
 function pad(text: string, width: number, align: SummaryColumn['align']): string {
@@ -33,13 +33,18 @@ export function formatTerminalTable(result: ExperimentResult, options: TerminalT
     ].join('  ');
   const verdict = verdictLine(result);
   return [
-    `${result.title} (${result.name}) - seed ${result.seed}, ${result.load.rate} req/s for ${result.load.durationMs / 1000} s per arm`,
+    `${result.title} (${result.name}) - ${seedText(result)}, ${result.load.rate} req/s for ${result.load.durationMs / 1000} s per arm`,
     line(
       table.columns.map((column) => column.header),
-      'not judged',
+      'neutral',
     ),
     ...table.rows.map((row) => line(row.cells, row.verdict)),
     table.legend,
-    paint(verdict, result.passed ? 'PASS' : 'FAIL', colour),
+    paint(verdict, verdictIsGood(result) ? 'good' : 'bad', colour),
   ].join('\n');
+}
+
+function seedText(result: ExperimentResult): string {
+  const repeats = result.repeats ?? 1;
+  return repeats > 1 ? `${repeats} repeats, seeds ${result.seed}-${result.seed + repeats - 1}` : `seed ${result.seed}`;
 }

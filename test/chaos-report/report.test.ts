@@ -85,7 +85,8 @@ t.test('tables show every arm in a fixed order with the values of the run', asyn
       t.match(html, `<td class="right">${value}</td>`, `report.html shows ${arm.arm}'s ${value}`);
     }
     const judged = arm.arm !== 'none';
-    t.ok(row.includes(judged ? (arm.hypothesis.passed ? '| PASS |' : '| FAIL |') : '| - |'), `${arm.arm} hypothesis cell`);
+    const baselineCell = arm.hypothesis.passed ? '| held (baseline) |' : '| not held (baseline) |';
+    t.ok(row.includes(judged ? (arm.hypothesis.passed ? '| PASS |' : '| FAIL |') : baselineCell), `${arm.arm} hypothesis cell`);
   }
   t.match(markdown, '## Attempts per call');
   const appHistogram = result.arms.find((arm) => arm.arm === 'app')!.attemptsHistogram!;
@@ -167,7 +168,7 @@ t.test('terminal table: aligned columns, PASS/FAIL per arm, a verdict line, no c
     position = end;
     for (const row of rows) {
       if (i === 0) continue; // the arm names, checked above
-      if (i === headers.length - 1) t.match(row.slice(start), /^(PASS|FAIL|-)$/, `verdict cell under "${name}" in "${row}"`);
+      if (i === headers.length - 1) t.match(row.slice(start), /^(PASS|FAIL|(not )?held \(baseline\))$/, `verdict cell under "${name}" in "${row}"`);
       else {
         t.not(row[end - 1], ' ', `"${name}" value ends at its header's end in "${row}"`);
         t.equal(row[end] ?? ' ', ' ', `"${name}" value does not run past its header in "${row}"`);

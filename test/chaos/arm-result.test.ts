@@ -1,7 +1,7 @@
 // How raw observations become the numbers the report shows: buckets, amplification, detection and recovery times.
 import t from 'tap';
 import type { RequestRecord } from '../../demo-client/load.js';
-import { buildArmResult } from '../../chaos/arm-result.js';
+import { buildArmResult } from '../../chaos/runner/arm-result.js';
 import { tinyExperiment } from './experiment-fixture.js';
 
 /** 10 req/s for 6 s; failing (fast after 2.5 s) between the fault at 2 s and the restore at 4 s. */
@@ -58,6 +58,6 @@ t.test('no fault means no detection time; a never-recovered run says so', async 
   });
   t.equal(result.summary.timeToDetectMs, null);
   t.equal(result.summary.timeToRecoverMs, null);
-  t.equal(result.hypothesis.passed, true, 'the none arm is not judged by default');
+  t.equal(result.hypothesis.passed, false, 'the none arm is judged like every arm: all calls failed');
   t.equal(result.timeline[0]!.breakerState, undefined, 'no breaker state without a proxy');
 });

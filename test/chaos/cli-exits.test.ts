@@ -33,9 +33,9 @@ t.test('bad input exits 2 with a message naming the file and the field', async (
 
   const unknown = startCli(['no-such-experiment']);
   t.equal(await exitWithin(unknown, 15_000), 2);
-  t.match(unknown.stderr(), /unknown experiment \(available: .*pod-kill-all/);
+  t.match(unknown.stderr(), /unknown experiment \(available: .*pod-kill-one/);
 
-  const badFlag = startCli(['pod-kill-all', '--rate', 'fast']);
+  const badFlag = startCli(['pod-kill-one', '--rate', 'fast']);
   t.equal(await exitWithin(badFlag, 15_000), 2);
   t.match(badFlag.stderr(), /--rate: "fast"/);
 });
@@ -43,6 +43,6 @@ t.test('bad input exits 2 with a message naming the file and the field', async (
 t.test('--list shows every experiment with its title', async (t) => {
   const list = startCli(['--list']);
   t.equal(await exitWithin(list, 15_000), 0);
-  t.match(list.stdout(), /pod-kill-all\s+Pod kill, all replicas/);
-  t.equal(list.stdout().trim().split('\n').length, 10);
+  t.match(list.stdout(), /pod-kill-one\s+Pod kill, one of two replicas/);
+  t.equal(list.stdout().trim().split('\n').length, 11);
 });

@@ -13,7 +13,7 @@ t.test('the example from the README loads, with its numbers', async (t) => {
   t.equal(api.timeoutMs, 3000);
   t.equal(api.retry.attempts, 4);
   t.equal(api.retry.perTryTimeoutMs, 800);
-  t.same([...api.retry.on.statuses].sort(), [429, 502, 503, 504]);
+  t.ok(api.retry.on.statuses.has(500) && api.retry.on.statuses.has(429) && api.retry.on.statuses.size === 101, 'every 5xx and 429');
   t.equal(api.retry.on.connectFailure, true);
   t.equal(api.retry.on.timeout, false);
   t.same(api.retry.backoff, { baseMs: 50, maxMs: 1000, jitter: 'full' });

@@ -15,7 +15,7 @@ import { Runtime } from '../../proxy/runtime/runtime.js';
 import { DataPlaneListener } from '../../proxy/server/listener.js';
 import { createLoggers } from '../../proxy/telemetry/logger.js';
 import { Metrics } from '../../proxy/telemetry/metrics.js';
-import { startUpstream } from '../demo-client/upstream.js';
+import { startUpstream } from '../tools/demo-client/upstream.js';
 import { CLI, http, metricValue, startBreakwater, withTestDefaults, type RunningBreakwater } from '../helpers/breakwater.js';
 
 /** Enough routes that checking them takes a good part of a second (and tens of MB of heap). */

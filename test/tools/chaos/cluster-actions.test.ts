@@ -1,7 +1,7 @@
 // The fault actions added with the mini-cluster, as experiment files spell them: validated up front, with errors that
 // name the file, the field and what is expected.
 import t from 'tap';
-import { tinyExperiment } from '../../chaos/experiment-fixture.js';
+import { tinyExperiment } from './experiment-fixture.js';
 
 t.test('the cluster faults are read from the timeline with their parameters', async (t) => {
   const { experiment } = await tinyExperiment(t, (e) => {

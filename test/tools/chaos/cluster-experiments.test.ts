@@ -8,7 +8,7 @@ import path from 'node:path';
 import t from 'tap';
 import { experimentsDir, listExperimentNames, loadExperiment } from '../../../chaos/experiment/experiment-file.js';
 import type { ExperimentResult } from '../../../chaos/results.js';
-import { exitWithin, startCli, stopCli } from '../../chaos/run-cli.js';
+import { exitWithin, startCli, stopCli } from './run-cli.js';
 import { clusterSkip, hostNames } from './cluster-fixture.js';
 
 const skip = await clusterSkip(t);

@@ -6,8 +6,8 @@ import { chmod, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { ExperimentResult } from '../../../chaos/results.js';
-import { writeTinyExperiment } from '../../chaos/experiment-fixture.js';
-import { CLI } from '../../chaos/run-cli.js';
+import { writeTinyExperiment } from './experiment-fixture.js';
+import { CLI } from './run-cli.js';
 import { within } from '../../helpers/wait-for.js';
 
 /** The CLI as an unprivileged user (nobody) when this test runs as root; otherwise as the user it already is. */

@@ -7,7 +7,7 @@ import type { EventSink } from '../../../chaos/environments/arm-environment.js';
 import { ClusterEnvironment } from '../../../chaos/environments/cluster/environment.js';
 import type { TimelineAction } from '../../../chaos/experiment/experiment.js';
 import { ProcessRegistry } from '../../../chaos/runner/processes.js';
-import { tinyExperiment } from '../../chaos/experiment-fixture.js';
+import { tinyExperiment } from './experiment-fixture.js';
 import { isGone, waitFor } from '../../helpers/wait-for.js';
 import { clusterSkip, connectFrom } from './cluster-fixture.js';
 

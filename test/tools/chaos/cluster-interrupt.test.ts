@@ -1,8 +1,8 @@
 // SIGINT in the middle of a mini-cluster run: faults are rolled back, every process ends, and every namespace and
 // link of the run is removed before the CLI exits.
 import t from 'tap';
-import { writeTinyExperiment } from '../../chaos/experiment-fixture.js';
-import { exitWithin, reportedPids, startCli, stopCli } from '../../chaos/run-cli.js';
+import { writeTinyExperiment } from './experiment-fixture.js';
+import { exitWithin, reportedPids, startCli, stopCli } from './run-cli.js';
 import { isGone, waitFor } from '../../helpers/wait-for.js';
 import { clusterSkip, hostNames } from './cluster-fixture.js';
 

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { ClusterEnvironment } from '../../../chaos/environments/cluster/environment.js';
 import { ProcessRegistry } from '../../../chaos/runner/processes.js';
-import { tinyExperiment } from '../../chaos/experiment-fixture.js';
+import { tinyExperiment } from './experiment-fixture.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { clusterSkip, getsFrom } from './cluster-fixture.js';
 

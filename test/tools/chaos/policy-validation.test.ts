@@ -6,7 +6,7 @@ import t from 'tap';
 import { stringify } from 'yaml';
 import { loadExperiment } from '../../../chaos/experiment/experiment-file.js';
 import { appPolicyFrom, resolvePolicy } from '../../../chaos/experiment/policy.js';
-import { tinyExperimentYaml } from '../../chaos/experiment-fixture.js';
+import { tinyExperimentYaml } from './experiment-fixture.js';
 
 async function load(dir: string, changes: (e: Record<string, any>) => void) {
   const file = path.join(dir, 'x.yaml');

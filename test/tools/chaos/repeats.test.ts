@@ -5,7 +5,7 @@ import { combineRepeats, repeatSeed, spread } from '../../../chaos/runner/repeat
 import { formatTerminalTable, writeReport } from '../../../chaos/report/index.js';
 import { verdictLine } from '../../../chaos/report/summary-table.js';
 import type { ArmResult, ExperimentResult } from '../../../chaos/results.js';
-import { syntheticResult } from '../../chaos-report/synthetic-result.js';
+import { syntheticResult } from './report/synthetic-result.js';
 
 /** A result whose arms ran `seeds.length` times; `held` decides each repeat's verdict per arm. */
 function repeatedResult(seeds: number[], held: (arm: string, index: number) => boolean): ExperimentResult {

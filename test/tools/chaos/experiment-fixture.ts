@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Test } from 'tap';
-import type { Experiment } from '../../chaos/experiment/experiment.js';
-import { loadExperiment } from '../../chaos/experiment/experiment-file.js';
+import type { Experiment } from '../../../chaos/experiment/experiment.js';
+import { loadExperiment } from '../../../chaos/experiment/experiment-file.js';
 
 /** A small, fast experiment for tests; `changes` edits the raw YAML object before it is validated. */
 export function tinyExperimentYaml(changes: (e: Record<string, any>) => void = () => {}): Record<string, any> {

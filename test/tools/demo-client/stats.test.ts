@@ -1,7 +1,7 @@
 import t from 'tap';
-import { LatencyHistogram } from '../../demo-client/latency-histogram.js';
-import { RollingStats } from '../../demo-client/rolling-stats.js';
-import type { RequestRecord } from '../../demo-client/types.js';
+import { LatencyHistogram } from '../../../demo-client/latency-histogram.js';
+import { RollingStats } from '../../../demo-client/rolling-stats.js';
+import type { RequestRecord } from '../../../demo-client/types.js';
 
 function record(seq: number, latencyMs: number, ok = true, fastFail = false): RequestRecord {
   return { arm: 'none', seq, start: seq * 10, latencyMs, status: ok ? 200 : 503, ok, fastFail };

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
-import { experimentsDir, listExperimentNames, loadExperiment, policyForArm, resolveExperimentFile } from '../../chaos/experiment/experiment-file.js';
-import { applyOverrides } from '../../chaos/experiment/overrides.js';
-import { appPolicyFrom, breakwaterConfigYaml, resolvePolicy } from '../../chaos/experiment/policy.js';
-import { parsePolicy } from '../../proxy/config/load.js';
+import { experimentsDir, listExperimentNames, loadExperiment, policyForArm, resolveExperimentFile } from '../../../chaos/experiment/experiment-file.js';
+import { applyOverrides } from '../../../chaos/experiment/overrides.js';
+import { appPolicyFrom, breakwaterConfigYaml, resolvePolicy } from '../../../chaos/experiment/policy.js';
+import { parsePolicy } from '../../../proxy/config/load.js';
 
 /** A valid experiment; each case below breaks one field of it. */
 function validExperiment(): Record<string, unknown> {

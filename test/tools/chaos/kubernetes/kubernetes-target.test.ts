@@ -1,5 +1,5 @@
 import t from 'tap';
-import { KubernetesTarget } from '../../chaos/environments/kubernetes/kubernetes-api.js';
+import { KubernetesTarget } from '../../../../chaos/environments/kubernetes/kubernetes-api.js';
 import { startStubApi, type StubPod } from './stub-api.js';
 
 const NS = 'breakwater-demo';

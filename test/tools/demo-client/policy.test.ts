@@ -1,8 +1,8 @@
 import t from 'tap';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backoffDelayMs } from '../../demo-client/backoff.js';
-import { DEFAULT_APP_POLICY, parseAppPolicy, readAppPolicy } from '../../demo-client/policy.js';
+import { backoffDelayMs } from '../../../demo-client/backoff.js';
+import { DEFAULT_APP_POLICY, parseAppPolicy, readAppPolicy } from '../../../demo-client/policy.js';
 
 t.test('backoff: exponential, capped, with the chosen jitter', async (t) => {
   const retry = { attempts: 4, baseMs: 50, maxMs: 300, jitter: 'none' as const };

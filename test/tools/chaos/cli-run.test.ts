@@ -2,10 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
-import type { ExperimentResult } from '../../chaos/results.js';
+import type { ExperimentResult } from '../../../chaos/results.js';
 import { writeTinyExperiment } from './experiment-fixture.js';
 import { exitWithin, reportedPids, startCli, stopCli } from './run-cli.js';
-import { isGone } from '../helpers/wait-for.js';
+import { isGone } from '../../helpers/wait-for.js';
 
 t.test('a tiny end-to-end run writes results.json to the contract, the raw data and the report', async (t) => {
   const { file, dir } = await writeTinyExperiment(t, (e) => {

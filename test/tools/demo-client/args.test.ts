@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseLoadArgs, parseServeArgs } from '../../demo-client/args.js';
+import { parseLoadArgs, parseServeArgs } from '../../../demo-client/args.js';
 
 const URL_ARGS = ['--url', 'http://127.0.0.1:1/api/data'];
 

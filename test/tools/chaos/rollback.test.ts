@@ -1,13 +1,13 @@
 // An action that throws mid-run: the arm stops, rollbacks still run (frozen replicas thawed, faults restored) and
 // every process the run started is ended.
 import t from 'tap';
-import type { TimelineAction } from '../../chaos/experiment/experiment.js';
-import { LocalEnvironment } from '../../chaos/environments/local/local-environment.js';
-import { ProcessRegistry } from '../../chaos/runner/processes.js';
-import { Progress } from '../../chaos/runner/progress.js';
-import { runExperiment } from '../../chaos/runner/runner.js';
+import type { TimelineAction } from '../../../chaos/experiment/experiment.js';
+import { LocalEnvironment } from '../../../chaos/environments/local/local-environment.js';
+import { ProcessRegistry } from '../../../chaos/runner/processes.js';
+import { Progress } from '../../../chaos/runner/progress.js';
+import { runExperiment } from '../../../chaos/runner/runner.js';
 import { tinyExperiment } from './experiment-fixture.js';
-import { isGone } from '../helpers/wait-for.js';
+import { isGone } from '../../helpers/wait-for.js';
 
 /** What the replicas looked like right after the rollbacks ran, before teardown ended them. */
 interface AfterRollback {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { isGone } from '../helpers/wait-for.js';
+import { isGone } from '../../helpers/wait-for.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/chaos/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../../dist/chaos/cli.js', import.meta.url));
 
 export interface CliRun {
   pid: number;

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { performance } from 'node:perf_hooks';
-import { runLoad } from '../../demo-client/load.js';
-import type { AppPolicy } from '../../demo-client/types.js';
-import { startBackend, type FaultsPatch } from '../helpers/demo-backend.js';
+import { runLoad } from '../../../demo-client/load.js';
+import type { AppPolicy } from '../../../demo-client/types.js';
+import { startBackend, type FaultsPatch } from '../../helpers/demo-backend.js';
 import { startUpstream, type UpstreamReply } from './upstream.js';
 
 // One real demo-backend process for the file; each test resets it and sets the faults it is about.

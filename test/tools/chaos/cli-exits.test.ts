@@ -3,7 +3,7 @@ import path from 'node:path';
 import t from 'tap';
 import { writeTinyExperiment } from './experiment-fixture.js';
 import { exitWithin, reportedPids, startCli, stopCli } from './run-cli.js';
-import { isGone, waitFor } from '../helpers/wait-for.js';
+import { isGone, waitFor } from '../../helpers/wait-for.js';
 
 t.test('SIGINT mid-run rolls back and ends every process', async (t) => {
   const { file, dir } = await writeTinyExperiment(t, (e) => {

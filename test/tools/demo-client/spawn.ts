@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-export const MAIN = fileURLToPath(new URL('../../dist/demo-client/main.js', import.meta.url));
+export const MAIN = fileURLToPath(new URL('../../../dist/demo-client/main.js', import.meta.url));
 
 export interface Finished {
   code: number | null;

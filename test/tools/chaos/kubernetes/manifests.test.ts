@@ -2,9 +2,9 @@ import t from 'tap';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { RollingStats } from '../../demo-client/rolling-stats.js';
+import { RollingStats } from '../../../../demo-client/rolling-stats.js';
 
-const K8S_DIR = fileURLToPath(new URL('../../chaos/k8s/', import.meta.url));
+const K8S_DIR = fileURLToPath(new URL('../../../../chaos/k8s/', import.meta.url));
 const RELEASE_LABELS = { 'app.kubernetes.io/component': 'demo-backend', 'app.kubernetes.io/instance': 'breakwater-demo' };
 const NAMESPACE = 'breakwater-demo';
 

@@ -1,6 +1,6 @@
 // Synthetic but realistic pod-kill experiment results: every arm's timeline is simulated from a seeded random
 // source and a simple model of how each arm reacts, and summaries are derived from the timelines.
-import type { ArmResult, ExperimentResult, TimelineBucket } from '../../chaos/results.js';
+import type { ArmResult, ExperimentResult, TimelineBucket } from '../../../../chaos/results.js';
 
 export interface SyntheticOptions {
   seed: number;

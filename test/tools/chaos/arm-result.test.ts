@@ -1,7 +1,7 @@
 // How raw observations become the numbers the report shows: buckets, amplification, detection and recovery times.
 import t from 'tap';
-import type { RequestRecord } from '../../demo-client/load.js';
-import { buildArmResult } from '../../chaos/runner/arm-result.js';
+import type { RequestRecord } from '../../../demo-client/load.js';
+import { buildArmResult } from '../../../chaos/runner/arm-result.js';
 import { tinyExperiment } from './experiment-fixture.js';
 
 /** 10 req/s for 6 s; failing (fast after 2.5 s) between the fault at 2 s and the restore at 4 s. */

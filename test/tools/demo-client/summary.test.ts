@@ -1,6 +1,6 @@
 import t from 'tap';
-import { percentile, summarize } from '../../demo-client/summary.js';
-import type { RequestRecord } from '../../demo-client/types.js';
+import { percentile, summarize } from '../../../demo-client/summary.js';
+import type { RequestRecord } from '../../../demo-client/types.js';
 
 function record(seq: number, latencyMs: number, ok = true, fastFail = false): RequestRecord {
   return { arm: 'none', seq, start: seq * 10, latencyMs, status: ok ? 200 : 503, ok, fastFail };

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { formatTerminalTable, writeReport } from '../../chaos/report/index.js';
-import type { ExperimentResult } from '../../chaos/results.js';
+import { formatTerminalTable, writeReport } from '../../../../chaos/report/index.js';
+import type { ExperimentResult } from '../../../../chaos/results.js';
 import { syntheticResult } from './synthetic-result.js';
 
 /** Each chart is a <figure id="chart-ID"> holding one inline SVG. */

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { eventMarkers, LABEL_LANES } from '../../chaos/report/event-markers.js';
-import type { ArmEvent, ArmResult } from '../../chaos/results.js';
+import { eventMarkers, LABEL_LANES } from '../../../../chaos/report/event-markers.js';
+import type { ArmEvent, ArmResult } from '../../../../chaos/results.js';
 import { syntheticResult } from './synthetic-result.js';
 
 /** Synthetic arms carrying just the given events. */

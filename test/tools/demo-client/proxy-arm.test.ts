@@ -1,7 +1,7 @@
 import t from 'tap';
-import { runLoad } from '../../demo-client/load.js';
-import { startBackend } from '../helpers/demo-backend.js';
-import { startBreakwater } from '../helpers/breakwater.js';
+import { runLoad } from '../../../demo-client/load.js';
+import { startBackend } from '../../helpers/demo-backend.js';
+import { startBreakwater } from '../../helpers/breakwater.js';
 
 /** The contract's route policy with test-sized backoff, a budget that never runs out and no percentage trip. */
 function policy(endpoint: string): Record<string, unknown> {

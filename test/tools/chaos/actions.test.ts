@@ -1,12 +1,12 @@
 // Each timeline action against real demo-backend processes, driven through the same FaultInjector the runner uses.
 import http from 'node:http';
 import t from 'tap';
-import type { TimelineAction } from '../../chaos/experiment/experiment.js';
-import { FaultInjector } from '../../chaos/environments/fault-injector.js';
-import { LocalTopology } from '../../chaos/environments/local/local-topology.js';
-import { ProcessRegistry } from '../../chaos/runner/processes.js';
+import type { TimelineAction } from '../../../chaos/experiment/experiment.js';
+import { FaultInjector } from '../../../chaos/environments/fault-injector.js';
+import { LocalTopology } from '../../../chaos/environments/local/local-topology.js';
+import { ProcessRegistry } from '../../../chaos/runner/processes.js';
 import { tinyExperiment } from './experiment-fixture.js';
-import { isGone, waitFor } from '../helpers/wait-for.js';
+import { isGone, waitFor } from '../../helpers/wait-for.js';
 
 interface Reply {
   status: number;

@@ -6,10 +6,9 @@ import path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { BlackholeRelay } from '../blackhole-relay.js';
 import { startBreakwater, type RunningBreakwater } from '../breakwater-process.js';
-import type { BackendSpec, Experiment, SidecarPolicy, TargetRef } from '../../experiment/experiment.js';
-import type { ReplicaHandle } from '../local/local-topology.js';
+import type { BackendSpec, SidecarPolicy, TargetRef } from '../../experiment/experiment.js';
+import type { ReplicaHandle, TopologyOptions } from '../local/local-topology.js';
 import { breakwaterConfigYaml } from '../../experiment/policy.js';
-import type { ProcessRegistry } from '../../runner/processes.js';
 import { waitUntilReady } from '../readiness-probe.js';
 import { Replica } from '../replica.js';
 import { EndpointController } from './endpoints.js';
@@ -22,16 +21,8 @@ export const EGRESS_PORT = 15001;
 export const ADMIN_PORT = 15000;
 const BACKEND_PORT = 8080;
 
-export interface ClusterTopologyOptions {
-  experiment: Experiment;
-  registry: ProcessRegistry;
-  seed: number;
-  /** Breakwater's policy for this arm; undefined for the direct arms. */
-  proxyPolicy?: SidecarPolicy;
-  runDir: string;
-  armName: string;
+export interface ClusterTopologyOptions extends TopologyOptions {
   names: ClusterNames;
-  onEvent: (action: string, target: string, detail?: string) => void;
 }
 
 export interface PodReplicaHandle extends ReplicaHandle {

@@ -52,7 +52,7 @@ class HedgeRace {
   private settled = false;
   private timer: Timer | undefined;
   /** A 5xx that came while another attempt was still out: the answer if none does better. */
-  private fallback: { response: UpstreamResponse } | { error: unknown } | undefined;
+  private fallback: UpstreamResponse | undefined;
   private resolve!: (response: UpstreamResponse) => void;
   private reject!: (error: unknown) => void;
 
@@ -100,34 +100,22 @@ class HedgeRace {
     if (this.settled) return discard(response);
     this.options.latencies.record(latencyMs);
     if (response.status < 500 || this.inFlight === 0) return this.win(scope, response);
-    this.keepFallback({ response });
+    if (this.fallback) discard(this.fallback); // of two 5xx, the newer one is kept
+    this.fallback = response;
   }
 
   private failed(error: unknown): void {
     this.inFlight--;
-    if (this.settled) return;
     // The request itself was stopped (client gone, deadline): every attempt was, and that is the answer.
-    if (this.exchange.scope.reason || this.inFlight === 0) {
-      const fallback = this.fallback;
-      if (fallback && 'response' in fallback && !this.exchange.scope.reason) return this.win(undefined, fallback.response);
-      this.settle();
-      return this.reject(this.exchange.scope.reason ?? error);
-    }
-    this.keepFallback({ error });
-  }
-
-  private keepFallback(fallback: NonNullable<HedgeRace['fallback']>): void {
-    if (this.fallback && 'response' in this.fallback) {
-      // A response beats an error as the answer of last resort; of two responses, the newer one is kept.
-      if (!('response' in fallback)) return;
-      discard(this.fallback.response);
-    }
-    this.fallback = fallback;
+    const stopped = this.exchange.scope.reason;
+    if (this.settled || (this.inFlight > 0 && !stopped)) return;
+    if (this.fallback && !stopped) return this.win(undefined, this.fallback);
+    this.settle();
+    this.reject(stopped ?? error);
   }
 
   private win(winner: ForkedScope | undefined, response: UpstreamResponse): void {
-    const fallback = this.fallback;
-    if (fallback && 'response' in fallback && fallback.response !== response) discard(fallback.response);
+    if (this.fallback && this.fallback !== response) discard(this.fallback);
     this.settle();
     for (let i = 0; i < this.scopes.length; i++) {
       const scope = this.scopes[i]!;

@@ -18,7 +18,9 @@ export class LatencyWindow {
   private previous = new Uint32Array(BUCKETS);
   private samples = 0;
   private rotateAt: number;
-  private cached = new Map<number, number | undefined>();
+  /** The last percentile worked out, reused until cachedUntil (a route asks for one percentile). */
+  private cachedPercentile = NaN;
+  private cachedValue: number | undefined;
   private cachedUntil = 0;
 
   constructor(
@@ -38,14 +40,11 @@ export class LatencyWindow {
   /** The latency below which `p` percent of recent attempts answered, in ms; undefined before MIN_SAMPLES. */
   percentile(p: number): number | undefined {
     const now = this.time.time();
-    if (now >= this.cachedUntil) {
-      this.cached.clear();
-      this.cachedUntil = now + REFRESH_MS;
-    }
-    if (this.cached.has(p)) return this.cached.get(p);
-    const value = this.compute(p);
-    this.cached.set(p, value);
-    return value;
+    if (now < this.cachedUntil && p === this.cachedPercentile) return this.cachedValue;
+    this.cachedPercentile = p;
+    this.cachedValue = this.compute(p);
+    this.cachedUntil = now + REFRESH_MS;
+    return this.cachedValue;
   }
 
   private compute(p: number): number | undefined {
@@ -63,10 +62,10 @@ export class LatencyWindow {
   private rotate(): void {
     const now = this.time.time();
     if (now < this.rotateAt) return;
-    const idle = now >= this.rotateAt + this.windowMs; // nothing recorded for a whole window: both halves are stale
-    const recycled = this.previous;
-    recycled.fill(0);
-    this.previous = idle ? (this.current.fill(0), this.current) : this.current;
+    const recycled = this.previous.fill(0);
+    // Nothing recorded for a whole window: both halves are stale.
+    if (now >= this.rotateAt + this.windowMs) this.current.fill(0);
+    this.previous = this.current;
     this.current = recycled;
     this.samples = 0;
     for (let i = 0; i < BUCKETS; i++) this.samples += this.previous[i]!;

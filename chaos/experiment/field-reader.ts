@@ -1,6 +1,6 @@
 // Reads untyped YAML into typed values, failing with the file and the exact path of what is wrong
 // (`chaos/experiments/x.yaml: timeline[2].action: unknown action "kil"`).
-import { parseDuration } from '../../proxy/config/duration.js';
+import { DURATION_HINT, parseDuration } from '../../proxy/config/duration.js';
 
 export class ExperimentError extends Error {
   constructor(file: string, path: string, problem: string) {
@@ -92,7 +92,7 @@ export class FieldReader {
   /** A duration in the policy-file spelling ("250ms", "3s"), returned in milliseconds. */
   durationMs(): number {
     const ms = parseDuration(this.string());
-    if (ms === undefined) this.fail(`invalid duration "${String(this.value)}" (expected e.g. 250ms, 3s, 1m)`);
+    if (ms === undefined) this.fail(`invalid duration "${String(this.value)}": ${DURATION_HINT}`);
     return ms;
   }
 

@@ -81,6 +81,11 @@ export interface UpstreamResponse {
   headers: Headers;
   /** The upstream's body, or a buffer Breakwater produced itself (fallbacks, injected faults). */
   body: ResponseBody | Buffer;
+  /**
+   * A gRPC response's status when its head already carries it (a trailers-only response): the one point where a
+   * gRPC failure can still be retried, since nothing has reached the client yet. Undefined otherwise.
+   */
+  grpcStatus?: number;
 }
 
 export type Send = (exchange: Exchange) => Promise<UpstreamResponse>;

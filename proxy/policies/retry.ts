@@ -6,7 +6,7 @@
 import type { RetryPolicy } from '../config/policy.js';
 import { clock } from '../core/clock.js';
 import { backoffDelay, retryAfterMs } from './backoff.js';
-import { discard, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from '../core/exchange.js';
+import { discard, replayable, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
 import { GRPC_CODE_NAMES, grpcRetryPushbackMs } from '../core/grpc.js';
 import { countedStatus, OUTCOMES } from '../core/outcome.js';
@@ -103,7 +103,7 @@ function anyMethod(policy: RetryPolicy, response: UpstreamResponse | undefined, 
 
 /** Checked in this order so the budget is only spent on a retry that will really happen. */
 function whyNotRetry(exchange: Exchange, mayRepeat: boolean, delay: number, budget: RetryBudget): RetrySkipReason | undefined {
-  if (exchange.body.kind === 'stream') return 'body-too-large';
+  if (!replayable(exchange.body)) return 'body-too-large';
   if (!exchange.idempotent && !mayRepeat) return 'not-idempotent';
   if (clock.time() + delay >= exchange.scope.deadline) return 'deadline';
   if (!budget.tryWithdraw()) return 'budget';

@@ -27,7 +27,7 @@ import type { CounterCell } from '../telemetry/hot-counter.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { boundAddress } from './bound-address.js';
 import { ClientResponse, type ClientH2Response } from './client-response.js';
-import { answerGrpcLocally, endGrpcWithStatus } from './grpc-answer.js';
+import { answerGrpcLocally, endGrpcWithStatus, sendTrailersOnly } from './grpc-answer.js';
 import { H2Sessions } from './h2-sessions.js';
 import { protocolFront } from './protocol-front.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
@@ -303,6 +303,11 @@ export class DataPlaneListener {
         grpcStatus = grpcStatusOfHttp(response.status);
         discard(response);
         return answerGrpcLocally(res, grpcStatus, `the upstream answered HTTP ${response.status}`, answer);
+      }
+      if (grpcStatus !== undefined) {
+        // Trailers-only: relayed as one frame that ends the call, as it came.
+        discard(response);
+        return sendTrailersOnly(res, answer);
       }
     }
     if (this.draining && !http2) answer.connection = 'close';

@@ -6,6 +6,8 @@
  */
 import t from 'tap';
 import { once } from 'node:events';
+import { createServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { startBreakwater, type RunningBreakwater } from '../helpers/breakwater.js';
 import { callUnary, demoClient, grpc, startDemoServer, type DemoClient, type EchoReply } from '../helpers/grpc-peers.js';
@@ -63,6 +65,9 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
     },
   });
   const http1Backend = await startBackend({});
+  const silent = createServer(() => undefined);
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
   const bw = await startBreakwater({
     listeners: [
       {
@@ -78,6 +83,7 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
           },
           { name: 'demo-short', match: { grpc: { service: SERVICE, method: 'ServerStream' } }, upstream: 'demo-a', timeout: '2s', retry: { attempts: 3, on: ['unavailable'] } },
           { name: 'demo', match: { grpc: { service: SERVICE } }, upstream: 'demo', timeout: '2s' },
+          { name: 'silent', match: { grpc: { service: 'breakwater.test.Silent' } }, upstream: 'silent', timeout: '1s' },
           { name: 'plain', match: { pathPrefix: '/api' }, upstream: 'http1' },
         ],
       },
@@ -86,6 +92,7 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
       { name: 'demo', protocol: 'h2c', endpoints: [replicaA.address, replicaB.address], loadBalancing: 'round-robin', outlierDetection: { consecutiveFailures: 1000 } },
       { name: 'demo-a', protocol: 'h2c', endpoints: [replicaA.address] },
       { name: 'http1', endpoints: [http1Backend.address] },
+      { name: 'silent', protocol: 'h2c', endpoints: [`127.0.0.1:${(silent.address() as AddressInfo).port}`] },
     ],
   });
   const client = demoClient(bw.url);
@@ -93,6 +100,7 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
     client.close();
     await bw.stop();
     await Promise.all([replicaA.close(), replicaB.close(), http1Backend.stop()]);
+    silent.close();
   });
 
   await t.test('unary: metadata both ways, the reply, and trailers intact', async (t) => {
@@ -176,13 +184,18 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
   });
 
   await t.test('the route timeout, when sooner, ends the call with DEADLINE_EXCEEDED from Breakwater', async (t) => {
+    // An upstream that ignores grpc-timeout (a raw HTTP/2 server that never answers): only Breakwater's deadline ends it.
     const startedAt = Date.now();
-    const r = await callUnary(client, { message: 'hang' }, { deadlineMs: 10_000 });
+    const r = await new Promise<{ error: grpc.ServiceError | null; trailers?: grpc.Metadata }>((resolve) => {
+      let error: grpc.ServiceError | null = null;
+      const call = client.makeUnaryRequest('/breakwater.test.Silent/Call', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err) => (error = err));
+      call.on('status', (status: grpc.StatusObject) => resolve({ error, trailers: status.metadata }));
+    });
     const took = Date.now() - startedAt;
-    t.equal(r.error?.code, Status.DEADLINE_EXCEEDED);
-    t.match(r.error?.details, /route timeout of route "demo-unary"/, 'Breakwater says which deadline passed');
-    t.ok(took >= 1900 && took < 5000, `ended at the route's 2 s, not the client's 10 s (${took} ms)`);
-    t.same(r.headers?.get('x-breakwater-attempts') ?? r.trailers?.get('x-breakwater-attempts'), ['1']);
+    t.equal(r.error?.code, Status.DEADLINE_EXCEEDED, `status: ${r.error?.code} ${r.error?.details}`);
+    t.match(r.error?.details, /route timeout of route "silent"/, 'Breakwater says which deadline passed');
+    t.ok(took >= 900 && took < 5000, `ended at the route's 1 s, not the client's 10 s (${took} ms)`);
+    t.same(r.trailers?.get('x-breakwater-attempts'), ['1'], 'with its x-breakwater headers');
   });
 
   await t.test('HTTP/1.1 and h2c clients share the listener', async (t) => {

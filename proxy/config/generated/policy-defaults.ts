@@ -57,7 +57,9 @@ export const POLICY_DEFAULTS = {
       },
       "hedge": {
         "maxAttempts": 2
-      }
+      },
+      "upgrade": [],
+      "tunnelIdleTimeoutMs": 600000
     }
   },
   "upstreams": {

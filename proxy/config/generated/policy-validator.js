@@ -3,13 +3,13 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import { policyFormats } from '../formats.js';
 export const validatePolicyFile = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}},"hedge":{"additionalProperties":false,"type":"object","required":["delay"],"properties":{"delay":{"format":"durationOrPercentile","type":"string"},"maxAttempts":{"minimum":2,"maximum":5,"type":"integer"}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}},"hedge":{"additionalProperties":false,"type":"object","required":["delay"],"properties":{"delay":{"format":"durationOrPercentile","type":"string"},"maxAttempts":{"minimum":2,"maximum":5,"type":"integer"}}},"upgrade":{"type":"array","items":{"pattern":"^[a-z0-9!#$%&'*+.^_`|~-]+$","type":"string"}},"tunnelIdleTimeout":{"format":"duration","type":"string"}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
 const formats0 = policyFormats.address;
 const formats4 = policyFormats.duration;
 const formats10 = policyFormats.size;
 const formats30 = policyFormats.durationOrPercentile;
-const formats32 = policyFormats.endpoint;
-const formats38 = policyFormats.authority;
+const formats34 = policyFormats.endpoint;
+const formats40 = policyFormats.authority;
 const func2 = ucs2lengthModule.default;
 const func3 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
@@ -17,7 +17,8 @@ const pattern2 = new RegExp("^/", "u");
 const pattern4 = new RegExp("^[A-Za-z]+$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
 const pattern6 = new RegExp("^(.*)$", "u");
-const pattern8 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
+const pattern7 = new RegExp("^[a-z0-9!#$%&'*+.^_`|~-]+$", "u");
+const pattern9 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2276,9 +2277,15 @@ vErrors.push(err175);
 errors++;
 }
 }
-}
-else {
-const err176 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
+if(data14.upgrade !== undefined){
+let data64 = data14.upgrade;
+if(Array.isArray(data64)){
+const len5 = data64.length;
+for(let i5=0; i5<len5; i5++){
+let data65 = data64[i5];
+if(typeof data65 === "string"){
+if(!pattern7.test(data65)){
+const err176 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[a-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[a-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data65};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2288,9 +2295,8 @@ vErrors.push(err176);
 errors++;
 }
 }
-}
 else {
-const err177 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data13};
+const err177 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data65};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2302,7 +2308,7 @@ errors++;
 }
 }
 else {
-const err178 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
+const err178 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade,data:data64};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2312,9 +2318,11 @@ vErrors.push(err178);
 errors++;
 }
 }
-}
-else {
-const err179 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
+if(data14.tunnelIdleTimeout !== undefined){
+let data66 = data14.tunnelIdleTimeout;
+if(typeof data66 === "string"){
+if(!(formats4(data66))){
+const err179 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data66};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2324,11 +2332,8 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data.upstreams !== undefined){
-let data64 = data.upstreams;
-if(Array.isArray(data64)){
-if(data64.length < 1){
-const err180 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data64};
+else {
+const err180 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data66};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2337,12 +2342,10 @@ vErrors.push(err180);
 }
 errors++;
 }
-const len5 = data64.length;
-for(let i5=0; i5<len5; i5++){
-let data65 = data64[i5];
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-if(data65.name === undefined){
-const err181 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data65};
+}
+}
+else {
+const err181 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2351,9 +2354,10 @@ vErrors.push(err181);
 }
 errors++;
 }
-for(const key17 in data65){
-if(!(func3.call(schema11.properties.upstreams.items.properties, key17))){
-const err182 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data65};
+}
+}
+else {
+const err182 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data13};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2363,11 +2367,9 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data65.name !== undefined){
-let data66 = data65.name;
-if(typeof data66 === "string"){
-if(func2(data66) > 63){
-const err183 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data66};
+}
+else {
+const err183 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2376,8 +2378,10 @@ vErrors.push(err183);
 }
 errors++;
 }
-if(!pattern0.test(data66)){
-const err184 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data66};
+}
+}
+else {
+const err184 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2387,8 +2391,11 @@ vErrors.push(err184);
 errors++;
 }
 }
-else {
-const err185 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data66};
+if(data.upstreams !== undefined){
+let data67 = data.upstreams;
+if(Array.isArray(data67)){
+if(data67.length < 1){
+const err185 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data67};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2397,12 +2404,12 @@ vErrors.push(err185);
 }
 errors++;
 }
-}
-if(data65.endpoints !== undefined){
-let data67 = data65.endpoints;
-if(Array.isArray(data67)){
-if(data67.length < 1){
-const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data67};
+const len6 = data67.length;
+for(let i6=0; i6<len6; i6++){
+let data68 = data67[i6];
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+if(data68.name === undefined){
+const err186 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data68};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2411,12 +2418,9 @@ vErrors.push(err186);
 }
 errors++;
 }
-const len6 = data67.length;
-for(let i6=0; i6<len6; i6++){
-let data68 = data67[i6];
-if(typeof data68 === "string"){
-if(!(formats32(data68))){
-const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data68};
+for(const key17 in data68){
+if(!(func3.call(schema11.properties.upstreams.items.properties, key17))){
+const err187 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data68};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2426,8 +2430,11 @@ vErrors.push(err187);
 errors++;
 }
 }
-else {
-const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data68};
+if(data68.name !== undefined){
+let data69 = data68.name;
+if(typeof data69 === "string"){
+if(func2(data69) > 63){
+const err188 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data69};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2436,10 +2443,8 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-}
-else {
-const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data67};
+if(!pattern0.test(data69)){
+const err189 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data69};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2449,11 +2454,8 @@ vErrors.push(err189);
 errors++;
 }
 }
-if(data65.dns !== undefined){
-let data69 = data65.dns;
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-if(data69.name === undefined){
-const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
+else {
+const err190 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data69};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2462,8 +2464,12 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(data69.port === undefined){
-const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
+}
+if(data68.endpoints !== undefined){
+let data70 = data68.endpoints;
+if(Array.isArray(data70)){
+if(data70.length < 1){
+const err191 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data70};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2472,9 +2478,12 @@ vErrors.push(err191);
 }
 errors++;
 }
-for(const key18 in data69){
-if(!((((key18 === "name") || (key18 === "port")) || (key18 === "refresh")) || (key18 === "timeout"))){
-const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
+const len7 = data70.length;
+for(let i7=0; i7<len7; i7++){
+let data71 = data70[i7];
+if(typeof data71 === "string"){
+if(!(formats34(data71))){
+const err192 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data71};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2484,11 +2493,8 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(data69.name !== undefined){
-let data70 = data69.name;
-if(typeof data70 === "string"){
-if(func2(data70) > 253){
-const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data70};
+else {
+const err193 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data71};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2497,8 +2503,10 @@ vErrors.push(err193);
 }
 errors++;
 }
-if(!pattern8.test(data70)){
-const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data70};
+}
+}
+else {
+const err194 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data70};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2508,8 +2516,11 @@ vErrors.push(err194);
 errors++;
 }
 }
-else {
-const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data70};
+if(data68.dns !== undefined){
+let data72 = data68.dns;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+if(data72.name === undefined){
+const err195 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data72};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2518,11 +2529,8 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-if(data69.port !== undefined){
-let data71 = data69.port;
-if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
-const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data71};
+if(data72.port === undefined){
+const err196 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data72};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2531,9 +2539,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-if(typeof data71 == "number"){
-if(data71 > 65535 || isNaN(data71)){
-const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data71};
+for(const key18 in data72){
+if(!((((key18 === "name") || (key18 === "port")) || (key18 === "refresh")) || (key18 === "timeout"))){
+const err197 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data72};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2542,8 +2550,12 @@ vErrors.push(err197);
 }
 errors++;
 }
-if(data71 < 1 || isNaN(data71)){
-const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data71};
+}
+if(data72.name !== undefined){
+let data73 = data72.name;
+if(typeof data73 === "string"){
+if(func2(data73) > 253){
+const err198 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data73};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2552,13 +2564,8 @@ vErrors.push(err198);
 }
 errors++;
 }
-}
-}
-if(data69.refresh !== undefined){
-let data72 = data69.refresh;
-if(typeof data72 === "string"){
-if(!(formats4(data72))){
-const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data72};
+if(!pattern9.test(data73)){
+const err199 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data73};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2569,7 +2576,7 @@ errors++;
 }
 }
 else {
-const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data72};
+const err200 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data73};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2579,11 +2586,10 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data69.timeout !== undefined){
-let data73 = data69.timeout;
-if(typeof data73 === "string"){
-if(!(formats4(data73))){
-const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data73};
+if(data72.port !== undefined){
+let data74 = data72.port;
+if(!((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74)))){
+const err201 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data74};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2592,9 +2598,9 @@ vErrors.push(err201);
 }
 errors++;
 }
-}
-else {
-const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data73};
+if(typeof data74 == "number"){
+if(data74 > 65535 || isNaN(data74)){
+const err202 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data74};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2603,10 +2609,8 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-}
-else {
-const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
+if(data74 < 1 || isNaN(data74)){
+const err203 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data74};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2616,11 +2620,12 @@ vErrors.push(err203);
 errors++;
 }
 }
-if(data65.host !== undefined){
-let data74 = data65.host;
-if(typeof data74 === "string"){
-if(!(formats38(data74))){
-const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data74};
+}
+if(data72.refresh !== undefined){
+let data75 = data72.refresh;
+if(typeof data75 === "string"){
+if(!(formats4(data75))){
+const err204 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data75};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2631,7 +2636,7 @@ errors++;
 }
 }
 else {
-const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data74};
+const err205 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data75};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2641,12 +2646,11 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data65.tls !== undefined){
-let data75 = data65.tls;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key19 in data75){
-if(!((key19 === "serverName") || (key19 === "caFile"))){
-const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data75};
+if(data72.timeout !== undefined){
+let data76 = data72.timeout;
+if(typeof data76 === "string"){
+if(!(formats4(data76))){
+const err206 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data76};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2656,11 +2660,8 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data75.serverName !== undefined){
-let data76 = data75.serverName;
-if(typeof data76 === "string"){
-if(func2(data76) > 253){
-const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data76};
+else {
+const err207 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data76};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2669,8 +2670,10 @@ vErrors.push(err207);
 }
 errors++;
 }
-if(!pattern8.test(data76)){
-const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data76};
+}
+}
+else {
+const err208 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data72};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2680,8 +2683,11 @@ vErrors.push(err208);
 errors++;
 }
 }
-else {
-const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data76};
+if(data68.host !== undefined){
+let data77 = data68.host;
+if(typeof data77 === "string"){
+if(!(formats40(data77))){
+const err209 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data77};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2691,11 +2697,8 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data75.caFile !== undefined){
-let data77 = data75.caFile;
-if(typeof data77 === "string"){
-if(func2(data77) < 1){
-const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data77};
+else {
+const err210 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data77};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2705,8 +2708,12 @@ vErrors.push(err210);
 errors++;
 }
 }
-else {
-const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data77};
+if(data68.tls !== undefined){
+let data78 = data68.tls;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+for(const key19 in data78){
+if(!((key19 === "serverName") || (key19 === "caFile"))){
+const err211 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data78};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2716,9 +2723,11 @@ vErrors.push(err211);
 errors++;
 }
 }
-}
-else {
-const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data75};
+if(data78.serverName !== undefined){
+let data79 = data78.serverName;
+if(typeof data79 === "string"){
+if(func2(data79) > 253){
+const err212 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data79};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2727,12 +2736,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-if(data65.connectTimeout !== undefined){
-let data78 = data65.connectTimeout;
-if(typeof data78 === "string"){
-if(!(formats4(data78))){
-const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data78};
+if(!pattern9.test(data79)){
+const err213 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data79};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2743,7 +2748,7 @@ errors++;
 }
 }
 else {
-const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data78};
+const err214 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data79};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2753,11 +2758,11 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data65.idleTimeout !== undefined){
-let data79 = data65.idleTimeout;
-if(typeof data79 === "string"){
-if(!(formats4(data79))){
-const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data79};
+if(data78.caFile !== undefined){
+let data80 = data78.caFile;
+if(typeof data80 === "string"){
+if(func2(data80) < 1){
+const err215 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data80};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2768,7 +2773,7 @@ errors++;
 }
 }
 else {
-const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data79};
+const err216 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data80};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2778,12 +2783,9 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data65.pool !== undefined){
-let data80 = data65.pool;
-if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
-for(const key20 in data80){
-if(!((((key20 === "maxConnections") || (key20 === "maxConcurrent")) || (key20 === "maxPending")) || (key20 === "queueTimeout"))){
-const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data80};
+}
+else {
+const err217 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data78};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2793,10 +2795,11 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data80.maxConnections !== undefined){
-let data81 = data80.maxConnections;
-if(!((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81)))){
-const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data81};
+if(data68.connectTimeout !== undefined){
+let data81 = data68.connectTimeout;
+if(typeof data81 === "string"){
+if(!(formats4(data81))){
+const err218 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data81};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2805,9 +2808,9 @@ vErrors.push(err218);
 }
 errors++;
 }
-if(typeof data81 == "number"){
-if(data81 < 1 || isNaN(data81)){
-const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data81};
+}
+else {
+const err219 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data81};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2817,11 +2820,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-}
-if(data80.maxConcurrent !== undefined){
-let data82 = data80.maxConcurrent;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data82};
+if(data68.idleTimeout !== undefined){
+let data82 = data68.idleTimeout;
+if(typeof data82 === "string"){
+if(!(formats4(data82))){
+const err220 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data82};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2830,9 +2833,9 @@ vErrors.push(err220);
 }
 errors++;
 }
-if(typeof data82 == "number"){
-if(data82 < 1 || isNaN(data82)){
-const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data82};
+}
+else {
+const err221 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data82};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2842,11 +2845,12 @@ vErrors.push(err221);
 errors++;
 }
 }
-}
-if(data80.maxPending !== undefined){
-let data83 = data80.maxPending;
-if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
-const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data83};
+if(data68.pool !== undefined){
+let data83 = data68.pool;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+for(const key20 in data83){
+if(!((((key20 === "maxConnections") || (key20 === "maxConcurrent")) || (key20 === "maxPending")) || (key20 === "queueTimeout"))){
+const err222 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data83};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2855,9 +2859,11 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(typeof data83 == "number"){
-if(data83 < 0 || isNaN(data83)){
-const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data83};
+}
+if(data83.maxConnections !== undefined){
+let data84 = data83.maxConnections;
+if(!((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84)))){
+const err223 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data84};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2866,13 +2872,9 @@ vErrors.push(err223);
 }
 errors++;
 }
-}
-}
-if(data80.queueTimeout !== undefined){
-let data84 = data80.queueTimeout;
-if(typeof data84 === "string"){
-if(!(formats4(data84))){
-const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data84};
+if(typeof data84 == "number"){
+if(data84 < 1 || isNaN(data84)){
+const err224 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data84};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2882,8 +2884,11 @@ vErrors.push(err224);
 errors++;
 }
 }
-else {
-const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data84};
+}
+if(data83.maxConcurrent !== undefined){
+let data85 = data83.maxConcurrent;
+if(!((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85)))){
+const err225 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data85};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2892,10 +2897,9 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-}
-else {
-const err226 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data80};
+if(typeof data85 == "number"){
+if(data85 < 1 || isNaN(data85)){
+const err226 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data85};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2905,13 +2909,11 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data65.loadBalancing !== undefined){
-let data85 = data65.loadBalancing;
-const _errs229 = errors;
-let valid40 = false;
-const _errs230 = errors;
-if(typeof data85 !== "string"){
-const err227 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data85};
+}
+if(data83.maxPending !== undefined){
+let data86 = data83.maxPending;
+if(!((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86)))){
+const err227 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data86};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2920,8 +2922,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-if("round-robin" !== data85){
-const err228 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data85};
+if(typeof data86 == "number"){
+if(data86 < 0 || isNaN(data86)){
+const err228 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data86};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2930,12 +2933,13 @@ vErrors.push(err228);
 }
 errors++;
 }
-var _valid5 = _errs230 === errors;
-valid40 = valid40 || _valid5;
-if(!valid40){
-const _errs232 = errors;
-if(typeof data85 !== "string"){
-const err229 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data85};
+}
+}
+if(data83.queueTimeout !== undefined){
+let data87 = data83.queueTimeout;
+if(typeof data87 === "string"){
+if(!(formats4(data87))){
+const err229 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data87};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2944,8 +2948,9 @@ vErrors.push(err229);
 }
 errors++;
 }
-if("least-request" !== data85){
-const err230 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data85};
+}
+else {
+const err230 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data87};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2954,11 +2959,10 @@ vErrors.push(err230);
 }
 errors++;
 }
-var _valid5 = _errs232 === errors;
-valid40 = valid40 || _valid5;
 }
-if(!valid40){
-const err231 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data85};
+}
+else {
+const err231 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data83};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2967,24 +2971,14 @@ vErrors.push(err231);
 }
 errors++;
 }
-else {
-errors = _errs229;
-if(vErrors !== null){
-if(_errs229){
-vErrors.length = _errs229;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data65.outlierDetection !== undefined){
-let data86 = data65.outlierDetection;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key21 in data86){
-if(!(((((key21 === "consecutiveFailures") || (key21 === "baseEjectionTime")) || (key21 === "maxEjectionTime")) || (key21 === "decayInterval")) || (key21 === "maxEjectionPercent"))){
-const err232 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data86};
+if(data68.loadBalancing !== undefined){
+let data88 = data68.loadBalancing;
+const _errs235 = errors;
+let valid42 = false;
+const _errs236 = errors;
+if(typeof data88 !== "string"){
+const err232 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data88};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2993,11 +2987,8 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-if(data86.consecutiveFailures !== undefined){
-let data87 = data86.consecutiveFailures;
-if(!((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87)))){
-const err233 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data87};
+if("round-robin" !== data88){
+const err233 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data88};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3006,9 +2997,12 @@ vErrors.push(err233);
 }
 errors++;
 }
-if(typeof data87 == "number"){
-if(data87 < 1 || isNaN(data87)){
-const err234 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data87};
+var _valid5 = _errs236 === errors;
+valid42 = valid42 || _valid5;
+if(!valid42){
+const _errs238 = errors;
+if(typeof data88 !== "string"){
+const err234 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data88};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3017,13 +3011,8 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-}
-if(data86.baseEjectionTime !== undefined){
-let data88 = data86.baseEjectionTime;
-if(typeof data88 === "string"){
-if(!(formats4(data88))){
-const err235 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data88};
+if("least-request" !== data88){
+const err235 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data88};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3032,9 +3021,11 @@ vErrors.push(err235);
 }
 errors++;
 }
+var _valid5 = _errs238 === errors;
+valid42 = valid42 || _valid5;
 }
-else {
-const err236 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data88};
+if(!valid42){
+const err236 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data88};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3043,12 +3034,24 @@ vErrors.push(err236);
 }
 errors++;
 }
+else {
+errors = _errs235;
+if(vErrors !== null){
+if(_errs235){
+vErrors.length = _errs235;
 }
-if(data86.maxEjectionTime !== undefined){
-let data89 = data86.maxEjectionTime;
-if(typeof data89 === "string"){
-if(!(formats4(data89))){
-const err237 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data89};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data68.outlierDetection !== undefined){
+let data89 = data68.outlierDetection;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+for(const key21 in data89){
+if(!(((((key21 === "consecutiveFailures") || (key21 === "baseEjectionTime")) || (key21 === "maxEjectionTime")) || (key21 === "decayInterval")) || (key21 === "maxEjectionPercent"))){
+const err237 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data89};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3058,8 +3061,10 @@ vErrors.push(err237);
 errors++;
 }
 }
-else {
-const err238 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data89};
+if(data89.consecutiveFailures !== undefined){
+let data90 = data89.consecutiveFailures;
+if(!((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90)))){
+const err238 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data90};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3068,12 +3073,9 @@ vErrors.push(err238);
 }
 errors++;
 }
-}
-if(data86.decayInterval !== undefined){
-let data90 = data86.decayInterval;
-if(typeof data90 === "string"){
-if(!(formats4(data90))){
-const err239 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data90};
+if(typeof data90 == "number"){
+if(data90 < 1 || isNaN(data90)){
+const err239 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data90};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3083,8 +3085,12 @@ vErrors.push(err239);
 errors++;
 }
 }
-else {
-const err240 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data90};
+}
+if(data89.baseEjectionTime !== undefined){
+let data91 = data89.baseEjectionTime;
+if(typeof data91 === "string"){
+if(!(formats4(data91))){
+const err240 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data91};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3094,11 +3100,8 @@ vErrors.push(err240);
 errors++;
 }
 }
-if(data86.maxEjectionPercent !== undefined){
-let data91 = data86.maxEjectionPercent;
-if(typeof data91 == "number"){
-if(data91 > 100 || isNaN(data91)){
-const err241 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data91};
+else {
+const err241 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data91};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3107,8 +3110,12 @@ vErrors.push(err241);
 }
 errors++;
 }
-if(data91 < 0 || isNaN(data91)){
-const err242 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data91};
+}
+if(data89.maxEjectionTime !== undefined){
+let data92 = data89.maxEjectionTime;
+if(typeof data92 === "string"){
+if(!(formats4(data92))){
+const err242 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data92};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3119,7 +3126,7 @@ errors++;
 }
 }
 else {
-const err243 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data91};
+const err243 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data92};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3129,9 +3136,11 @@ vErrors.push(err243);
 errors++;
 }
 }
-}
-else {
-const err244 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data86};
+if(data89.decayInterval !== undefined){
+let data93 = data89.decayInterval;
+if(typeof data93 === "string"){
+if(!(formats4(data93))){
+const err244 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data93};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3141,11 +3150,8 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data65.healthCheck !== undefined){
-let data92 = data65.healthCheck;
-if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
-if(data92.path === undefined){
-const err245 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data92};
+else {
+const err245 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data93};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3154,9 +3160,12 @@ vErrors.push(err245);
 }
 errors++;
 }
-for(const key22 in data92){
-if(!(((((key22 === "path") || (key22 === "interval")) || (key22 === "timeout")) || (key22 === "unhealthyThreshold")) || (key22 === "healthyThreshold"))){
-const err246 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data92};
+}
+if(data89.maxEjectionPercent !== undefined){
+let data94 = data89.maxEjectionPercent;
+if(typeof data94 == "number"){
+if(data94 > 100 || isNaN(data94)){
+const err246 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data94};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3165,12 +3174,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-if(data92.path !== undefined){
-let data93 = data92.path;
-if(typeof data93 === "string"){
-if(!pattern2.test(data93)){
-const err247 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data93};
+if(data94 < 0 || isNaN(data94)){
+const err247 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data94};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3181,7 +3186,7 @@ errors++;
 }
 }
 else {
-const err248 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data93};
+const err248 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data94};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3191,11 +3196,9 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data92.interval !== undefined){
-let data94 = data92.interval;
-if(typeof data94 === "string"){
-if(!(formats4(data94))){
-const err249 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data94};
+}
+else {
+const err249 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data89};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3205,8 +3208,11 @@ vErrors.push(err249);
 errors++;
 }
 }
-else {
-const err250 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data94};
+if(data68.healthCheck !== undefined){
+let data95 = data68.healthCheck;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+if(data95.path === undefined){
+const err250 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data95};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3215,12 +3221,9 @@ vErrors.push(err250);
 }
 errors++;
 }
-}
-if(data92.timeout !== undefined){
-let data95 = data92.timeout;
-if(typeof data95 === "string"){
-if(!(formats4(data95))){
-const err251 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data95};
+for(const key22 in data95){
+if(!(((((key22 === "path") || (key22 === "interval")) || (key22 === "timeout")) || (key22 === "unhealthyThreshold")) || (key22 === "healthyThreshold"))){
+const err251 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data95};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3230,8 +3233,11 @@ vErrors.push(err251);
 errors++;
 }
 }
-else {
-const err252 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data95};
+if(data95.path !== undefined){
+let data96 = data95.path;
+if(typeof data96 === "string"){
+if(!pattern2.test(data96)){
+const err252 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data96};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3241,10 +3247,8 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data92.unhealthyThreshold !== undefined){
-let data96 = data92.unhealthyThreshold;
-if(!((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96)))){
-const err253 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data96};
+else {
+const err253 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data96};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3253,9 +3257,12 @@ vErrors.push(err253);
 }
 errors++;
 }
-if(typeof data96 == "number"){
-if(data96 < 1 || isNaN(data96)){
-const err254 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data96};
+}
+if(data95.interval !== undefined){
+let data97 = data95.interval;
+if(typeof data97 === "string"){
+if(!(formats4(data97))){
+const err254 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data97};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3265,11 +3272,8 @@ vErrors.push(err254);
 errors++;
 }
 }
-}
-if(data92.healthyThreshold !== undefined){
-let data97 = data92.healthyThreshold;
-if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
-const err255 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data97};
+else {
+const err255 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data97};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3278,9 +3282,12 @@ vErrors.push(err255);
 }
 errors++;
 }
-if(typeof data97 == "number"){
-if(data97 < 1 || isNaN(data97)){
-const err256 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data97};
+}
+if(data95.timeout !== undefined){
+let data98 = data95.timeout;
+if(typeof data98 === "string"){
+if(!(formats4(data98))){
+const err256 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data98};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3290,10 +3297,8 @@ vErrors.push(err256);
 errors++;
 }
 }
-}
-}
 else {
-const err257 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data92};
+const err257 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data98};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3303,9 +3308,10 @@ vErrors.push(err257);
 errors++;
 }
 }
-}
-else {
-const err258 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data65};
+if(data95.unhealthyThreshold !== undefined){
+let data99 = data95.unhealthyThreshold;
+if(!((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99)))){
+const err258 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data99};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3314,10 +3320,9 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-}
-else {
-const err259 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data64};
+if(typeof data99 == "number"){
+if(data99 < 1 || isNaN(data99)){
+const err259 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data99};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3327,12 +3332,11 @@ vErrors.push(err259);
 errors++;
 }
 }
-if(data.drain !== undefined){
-let data98 = data.drain;
-if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
-for(const key23 in data98){
-if(!((key23 === "delay") || (key23 === "timeout"))){
-const err260 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data98};
+}
+if(data95.healthyThreshold !== undefined){
+let data100 = data95.healthyThreshold;
+if(!((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100)))){
+const err260 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data100};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3341,12 +3345,9 @@ vErrors.push(err260);
 }
 errors++;
 }
-}
-if(data98.delay !== undefined){
-let data99 = data98.delay;
-if(typeof data99 === "string"){
-if(!(formats4(data99))){
-const err261 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data99};
+if(typeof data100 == "number"){
+if(data100 < 1 || isNaN(data100)){
+const err261 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data100};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3356,8 +3357,10 @@ vErrors.push(err261);
 errors++;
 }
 }
+}
+}
 else {
-const err262 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data99};
+const err262 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data95};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3367,11 +3370,9 @@ vErrors.push(err262);
 errors++;
 }
 }
-if(data98.timeout !== undefined){
-let data100 = data98.timeout;
-if(typeof data100 === "string"){
-if(!(formats4(data100))){
-const err263 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data100};
+}
+else {
+const err263 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data68};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3381,8 +3382,9 @@ vErrors.push(err263);
 errors++;
 }
 }
+}
 else {
-const err264 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data100};
+const err264 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data67};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3392,9 +3394,12 @@ vErrors.push(err264);
 errors++;
 }
 }
-}
-else {
-const err265 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data98};
+if(data.drain !== undefined){
+let data101 = data.drain;
+if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
+for(const key23 in data101){
+if(!((key23 === "delay") || (key23 === "timeout"))){
+const err265 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data101};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3404,12 +3409,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data.memory !== undefined){
-let data101 = data.memory;
-if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
-for(const key24 in data101){
-if(!(key24 === "replayBuffers")){
-const err266 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data101};
+if(data101.delay !== undefined){
+let data102 = data101.delay;
+if(typeof data102 === "string"){
+if(!(formats4(data102))){
+const err266 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data102};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3419,13 +3423,8 @@ vErrors.push(err266);
 errors++;
 }
 }
-if(data101.replayBuffers !== undefined){
-let data102 = data101.replayBuffers;
-const _errs271 = errors;
-let valid45 = false;
-const _errs272 = errors;
-if(!((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102)))){
-const err267 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data102};
+else {
+const err267 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data102};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3434,9 +3433,12 @@ vErrors.push(err267);
 }
 errors++;
 }
-if(typeof data102 == "number"){
-if(data102 < 0 || isNaN(data102)){
-const err268 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data102};
+}
+if(data101.timeout !== undefined){
+let data103 = data101.timeout;
+if(typeof data103 === "string"){
+if(!(formats4(data103))){
+const err268 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data103};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3446,13 +3448,8 @@ vErrors.push(err268);
 errors++;
 }
 }
-var _valid6 = _errs272 === errors;
-valid45 = valid45 || _valid6;
-if(!valid45){
-const _errs274 = errors;
-if(typeof data102 === "string"){
-if(!(formats10(data102))){
-const err269 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data102};
+else {
+const err269 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data103};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3462,8 +3459,9 @@ vErrors.push(err269);
 errors++;
 }
 }
+}
 else {
-const err270 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data102};
+const err270 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data101};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3472,11 +3470,13 @@ vErrors.push(err270);
 }
 errors++;
 }
-var _valid6 = _errs274 === errors;
-valid45 = valid45 || _valid6;
 }
-if(!valid45){
-const err271 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data102};
+if(data.memory !== undefined){
+let data104 = data.memory;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+for(const key24 in data104){
+if(!(key24 === "replayBuffers")){
+const err271 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data104};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3485,21 +3485,14 @@ vErrors.push(err271);
 }
 errors++;
 }
-else {
-errors = _errs271;
-if(vErrors !== null){
-if(_errs271){
-vErrors.length = _errs271;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err272 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data101};
+if(data104.replayBuffers !== undefined){
+let data105 = data104.replayBuffers;
+const _errs277 = errors;
+let valid47 = false;
+const _errs278 = errors;
+if(!((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105)))){
+const err272 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data105};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3508,13 +3501,9 @@ vErrors.push(err272);
 }
 errors++;
 }
-}
-if(data.log !== undefined){
-let data103 = data.log;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-for(const key25 in data103){
-if(!(key25 === "level")){
-const err273 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data103};
+if(typeof data105 == "number"){
+if(data105 < 0 || isNaN(data105)){
+const err273 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data105};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3524,13 +3513,13 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data103.level !== undefined){
-let data104 = data103.level;
+var _valid6 = _errs278 === errors;
+valid47 = valid47 || _valid6;
+if(!valid47){
 const _errs280 = errors;
-let valid47 = false;
-const _errs281 = errors;
-if(typeof data104 !== "string"){
-const err274 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data104};
+if(typeof data105 === "string"){
+if(!(formats10(data105))){
+const err274 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data105};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3539,8 +3528,9 @@ vErrors.push(err274);
 }
 errors++;
 }
-if("fatal" !== data104){
-const err275 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data104};
+}
+else {
+const err275 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data105};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3549,12 +3539,11 @@ vErrors.push(err275);
 }
 errors++;
 }
-var _valid7 = _errs281 === errors;
-valid47 = valid47 || _valid7;
+var _valid6 = _errs280 === errors;
+valid47 = valid47 || _valid6;
+}
 if(!valid47){
-const _errs283 = errors;
-if(typeof data104 !== "string"){
-const err276 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data104};
+const err276 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data105};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3563,159 +3552,11 @@ vErrors.push(err276);
 }
 errors++;
 }
-if("error" !== data104){
-const err277 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data104};
-if(vErrors === null){
-vErrors = [err277];
-}
 else {
-vErrors.push(err277);
-}
-errors++;
-}
-var _valid7 = _errs283 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs285 = errors;
-if(typeof data104 !== "string"){
-const err278 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data104};
-if(vErrors === null){
-vErrors = [err278];
-}
-else {
-vErrors.push(err278);
-}
-errors++;
-}
-if("warn" !== data104){
-const err279 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data104};
-if(vErrors === null){
-vErrors = [err279];
-}
-else {
-vErrors.push(err279);
-}
-errors++;
-}
-var _valid7 = _errs285 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs287 = errors;
-if(typeof data104 !== "string"){
-const err280 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data104};
-if(vErrors === null){
-vErrors = [err280];
-}
-else {
-vErrors.push(err280);
-}
-errors++;
-}
-if("info" !== data104){
-const err281 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data104};
-if(vErrors === null){
-vErrors = [err281];
-}
-else {
-vErrors.push(err281);
-}
-errors++;
-}
-var _valid7 = _errs287 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs289 = errors;
-if(typeof data104 !== "string"){
-const err282 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data104};
-if(vErrors === null){
-vErrors = [err282];
-}
-else {
-vErrors.push(err282);
-}
-errors++;
-}
-if("debug" !== data104){
-const err283 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data104};
-if(vErrors === null){
-vErrors = [err283];
-}
-else {
-vErrors.push(err283);
-}
-errors++;
-}
-var _valid7 = _errs289 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs291 = errors;
-if(typeof data104 !== "string"){
-const err284 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data104};
-if(vErrors === null){
-vErrors = [err284];
-}
-else {
-vErrors.push(err284);
-}
-errors++;
-}
-if("trace" !== data104){
-const err285 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data104};
-if(vErrors === null){
-vErrors = [err285];
-}
-else {
-vErrors.push(err285);
-}
-errors++;
-}
-var _valid7 = _errs291 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs293 = errors;
-if(typeof data104 !== "string"){
-const err286 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data104};
-if(vErrors === null){
-vErrors = [err286];
-}
-else {
-vErrors.push(err286);
-}
-errors++;
-}
-if("silent" !== data104){
-const err287 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data104};
-if(vErrors === null){
-vErrors = [err287];
-}
-else {
-vErrors.push(err287);
-}
-errors++;
-}
-var _valid7 = _errs293 === errors;
-valid47 = valid47 || _valid7;
-}
-}
-}
-}
-}
-}
-if(!valid47){
-const err288 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data104};
-if(vErrors === null){
-vErrors = [err288];
-}
-else {
-vErrors.push(err288);
-}
-errors++;
-}
-else {
-errors = _errs280;
+errors = _errs277;
 if(vErrors !== null){
-if(_errs280){
-vErrors.length = _errs280;
+if(_errs277){
+vErrors.length = _errs277;
 }
 else {
 vErrors = null;
@@ -3725,7 +3566,158 @@ vErrors = null;
 }
 }
 else {
-const err289 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data103};
+const err277 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data104};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+}
+}
+if(data.log !== undefined){
+let data106 = data.log;
+if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
+for(const key25 in data106){
+if(!(key25 === "level")){
+const err278 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data106};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+}
+if(data106.level !== undefined){
+let data107 = data106.level;
+const _errs286 = errors;
+let valid49 = false;
+const _errs287 = errors;
+if(typeof data107 !== "string"){
+const err279 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data107};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
+}
+errors++;
+}
+if("fatal" !== data107){
+const err280 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data107};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+var _valid7 = _errs287 === errors;
+valid49 = valid49 || _valid7;
+if(!valid49){
+const _errs289 = errors;
+if(typeof data107 !== "string"){
+const err281 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data107};
+if(vErrors === null){
+vErrors = [err281];
+}
+else {
+vErrors.push(err281);
+}
+errors++;
+}
+if("error" !== data107){
+const err282 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data107};
+if(vErrors === null){
+vErrors = [err282];
+}
+else {
+vErrors.push(err282);
+}
+errors++;
+}
+var _valid7 = _errs289 === errors;
+valid49 = valid49 || _valid7;
+if(!valid49){
+const _errs291 = errors;
+if(typeof data107 !== "string"){
+const err283 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data107};
+if(vErrors === null){
+vErrors = [err283];
+}
+else {
+vErrors.push(err283);
+}
+errors++;
+}
+if("warn" !== data107){
+const err284 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data107};
+if(vErrors === null){
+vErrors = [err284];
+}
+else {
+vErrors.push(err284);
+}
+errors++;
+}
+var _valid7 = _errs291 === errors;
+valid49 = valid49 || _valid7;
+if(!valid49){
+const _errs293 = errors;
+if(typeof data107 !== "string"){
+const err285 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data107};
+if(vErrors === null){
+vErrors = [err285];
+}
+else {
+vErrors.push(err285);
+}
+errors++;
+}
+if("info" !== data107){
+const err286 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data107};
+if(vErrors === null){
+vErrors = [err286];
+}
+else {
+vErrors.push(err286);
+}
+errors++;
+}
+var _valid7 = _errs293 === errors;
+valid49 = valid49 || _valid7;
+if(!valid49){
+const _errs295 = errors;
+if(typeof data107 !== "string"){
+const err287 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data107};
+if(vErrors === null){
+vErrors = [err287];
+}
+else {
+vErrors.push(err287);
+}
+errors++;
+}
+if("debug" !== data107){
+const err288 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data107};
+if(vErrors === null){
+vErrors = [err288];
+}
+else {
+vErrors.push(err288);
+}
+errors++;
+}
+var _valid7 = _errs295 === errors;
+valid49 = valid49 || _valid7;
+if(!valid49){
+const _errs297 = errors;
+if(typeof data107 !== "string"){
+const err289 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data107};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3734,15 +3726,90 @@ vErrors.push(err289);
 }
 errors++;
 }
-}
-}
-else {
-const err290 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if("trace" !== data107){
+const err290 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data107};
 if(vErrors === null){
 vErrors = [err290];
 }
 else {
 vErrors.push(err290);
+}
+errors++;
+}
+var _valid7 = _errs297 === errors;
+valid49 = valid49 || _valid7;
+if(!valid49){
+const _errs299 = errors;
+if(typeof data107 !== "string"){
+const err291 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data107};
+if(vErrors === null){
+vErrors = [err291];
+}
+else {
+vErrors.push(err291);
+}
+errors++;
+}
+if("silent" !== data107){
+const err292 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data107};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+}
+var _valid7 = _errs299 === errors;
+valid49 = valid49 || _valid7;
+}
+}
+}
+}
+}
+}
+if(!valid49){
+const err293 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data107};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
+}
+errors++;
+}
+else {
+errors = _errs286;
+if(vErrors !== null){
+if(_errs286){
+vErrors.length = _errs286;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err294 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data106};
+if(vErrors === null){
+vErrors = [err294];
+}
+else {
+vErrors.push(err294);
+}
+errors++;
+}
+}
+}
+else {
+const err295 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err295];
+}
+else {
+vErrors.push(err295);
 }
 errors++;
 }

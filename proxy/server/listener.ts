@@ -27,6 +27,8 @@ import type { ReplayMemory } from './replay-memory.js';
 import { answerLocally } from './local-answer.js';
 import { readRequestBody } from './request-body.js';
 import { answeredAtTarget } from './request-target.js';
+import type { Tunnels } from './tunnels.js';
+import { UpgradeHandler } from './upgrade.js';
 
 /** What a listener takes from its policy; a reload applies it again (applySettings). */
 type ListenerSettings = Pick<ListenerPolicy, 'name' | 'address' | 'limits' | 'trustForwarded'>;
@@ -60,6 +62,8 @@ export class DataPlaneListener {
     private readonly accessLog: AccessLog,
     /** The process-wide bound on request bodies kept for replay. */
     private readonly replayMemory: ReplayMemory,
+    /** The process-wide tunnels, which upgrade handshakes open (upgrade.ts). */
+    tunnels: Tunnels,
   ) {
     const { name, limits } = settings;
     this.name = name;
@@ -72,6 +76,8 @@ export class DataPlaneListener {
       },
     );
     this.limiter = new ListenerLimiter(this.server, name, limits, metrics.listenerRejections(name), log);
+    const upgrades = new UpgradeHandler({ listener: name, router, draining: () => this.draining, trustForwarded: () => this.trustForwarded, metrics, log, accessLog, tunnels });
+    this.server.on('upgrade', upgrades.handle);
   }
 
   /** A reload's settings for this listener, applied without rebinding (see ListenerLimiter.apply). */

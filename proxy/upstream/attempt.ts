@@ -66,6 +66,7 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
         body: requestBody(exchange),
         // The route deadline bounds the body: no idle timer of undici's beside it.
         bodyTimeout: 0,
+        upgrade: exchange.upgrade,
       });
       if (response.status >= 500) upstream.report(endpoint, 'upstream-error');
       else relay.reportBodyTo(upstream, endpoint);

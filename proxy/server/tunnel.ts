@@ -34,6 +34,8 @@ class Direction {
     private readonly tunnel: Tunnel,
     /** Only on a websocket tunnel. */
     private readonly frames: FrameBoundary | undefined,
+    /** How the tunnel ends when `from` begins the closing (a close frame, or its connection closing first). */
+    readonly closedBy: 'client-closed' | 'upstream-closed',
   ) {
     from.on('data', (chunk: Buffer) => this.relay(chunk));
     from.on('end', () => to.end());
@@ -55,7 +57,12 @@ class Direction {
       if (this.frames!.atBoundary) this.finish(this.closing);
       return;
     }
-    this.frames?.pass(chunk);
+    const frames = this.frames;
+    if (frames) {
+      frames.pass(chunk);
+      // The side that sends the first close frame closed the tunnel, though the upstream ends the TCP connection.
+      if (frames.closeSeen) this.tunnel.closing(this.closedBy);
+    }
     if (!this.to.write(chunk)) this.from.pause();
   }
 
@@ -72,6 +79,8 @@ export class Tunnel {
   /** How it ended, or is ending: the first of the two sides to go, or Breakwater closing it. */
   private result: TunnelEnd | undefined;
   private open = 2;
+  /** Set once Breakwater closes the tunnel itself (close()). */
+  private closingItself = false;
   /** The idle timer while both sides are open; then the bound on the closing. */
   private timer: Timer | undefined;
   private readonly toUpstream: Direction;
@@ -85,8 +94,8 @@ export class Tunnel {
     private readonly options: TunnelOptions,
   ) {
     const websocket = options.protocol === 'websocket';
-    this.toUpstream = new Direction(client, upstream, this, websocket ? new FrameBoundary() : undefined);
-    this.toClient = new Direction(upstream, client, this, websocket ? new FrameBoundary() : undefined);
+    this.toUpstream = new Direction(client, upstream, this, websocket ? new FrameBoundary() : undefined, 'client-closed');
+    this.toClient = new Direction(upstream, client, this, websocket ? new FrameBoundary() : undefined, 'upstream-closed');
     client.on('error', () => this.fail('client-error'));
     upstream.on('error', () => this.fail('upstream-error'));
     client.on('close', () => this.closed('client-closed'));
@@ -100,13 +109,19 @@ export class Tunnel {
    * closed, at the latest after CLOSE_GRACE_MS.
    */
   close(how: 'idle-timeout' | 'drain'): void {
-    if (this.result) return;
+    if (this.closingItself) return;
+    this.closingItself = true;
     this.result = how;
     const websocket = this.options.protocol === 'websocket';
     const reason = how === 'drain' ? 'going away' : 'idle timeout';
     this.toClient.close(websocket ? closeFrame(GOING_AWAY, reason, false) : undefined);
     this.toUpstream.close(websocket ? closeFrame(GOING_AWAY, reason, true) : undefined);
     this.bound();
+  }
+
+  /** A side has begun the closing: it is how the tunnel ends, unless something else came first. */
+  closing(how: TunnelEnd): void {
+    this.result ??= how;
   }
 
   /** A side failed: nothing more can pass, so both go at once. */
@@ -144,7 +159,6 @@ export class Tunnel {
   /** The idle timer's callback (one function for every tunnel): closes it, or moves on if a byte passed since. */
   static idleDue(tunnel: Tunnel): void {
     tunnel.timer = undefined;
-    if (tunnel.result) return;
     if (clock.time() - tunnel.lastActivity >= tunnel.options.idleTimeoutMs) tunnel.close('idle-timeout');
     else tunnel.armIdle();
   }

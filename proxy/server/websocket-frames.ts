@@ -36,6 +36,8 @@ export class FrameBoundary {
   private headerLength = 0;
   /** Payload bytes of the current frame still to pass. */
   private remaining = 0;
+  /** Whether a close frame has passed: this side has begun the closing handshake. */
+  closeSeen = false;
 
   /** True between two frames: a frame of Breakwater's own may go in here. */
   get atBoundary(): boolean {
@@ -64,6 +66,7 @@ export class FrameBoundary {
         if (this.headerRead === 2) this.headerLength = headerLength(this.header);
         if (this.headerRead < 2 || this.headerRead < this.headerLength) continue;
         this.remaining = payloadLength(this.header);
+        if ((this.header[0]! & 0x0f) === OPCODE_CLOSE) this.closeSeen = true;
         this.headerRead = 0;
         this.headerLength = 0;
       }

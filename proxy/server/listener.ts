@@ -76,7 +76,17 @@ export class DataPlaneListener {
       },
     );
     this.limiter = new ListenerLimiter(this.server, name, limits, metrics.listenerRejections(name), log);
-    const upgrades = new UpgradeHandler({ listener: name, router, draining: () => this.draining, trustForwarded: () => this.trustForwarded, metrics, log, accessLog, tunnels });
+    const upgrades = new UpgradeHandler({
+      listener: name,
+      router,
+      draining: () => this.draining,
+      trustForwarded: () => this.trustForwarded,
+      admit: (req, res) => this.limiter.admit(req, res),
+      metrics,
+      log,
+      accessLog,
+      tunnels,
+    });
     this.server.on('upgrade', upgrades.handle);
   }
 

@@ -33,6 +33,8 @@ export interface UpgradeContext {
   router(): Router<CompiledRoute> | undefined;
   draining(): boolean;
   trustForwarded(): boolean;
+  /** The listener limits' first look at a request (listener-limits.ts): false when it has answered it already. */
+  admit(req: IncomingMessage, res: ClientResponse): boolean;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly accessLog: AccessLog;
@@ -77,7 +79,7 @@ export class UpgradeHandler {
     res.shouldKeepAlive = false;
     res.assignSocket(socket as Socket);
     res.once('finish', () => (socket as Socket).destroySoon());
-    if (answeredAtTarget(req, res, this.context.draining())) return;
+    if (!this.context.admit(req, res) || answeredAtTarget(req, res, this.context.draining())) return;
     void this.handshake(req, res, socket as Socket, head);
   };
 
@@ -162,7 +164,9 @@ export class UpgradeHandler {
         trustForwarded: this.context.trustForwarded(),
       }),
       body: NO_BODY,
-      idempotent: method === 'GET',
+      // Sent again only when it reached no upstream (a connect failure): one that may have switched there already
+      // would open a second session, and a hedge would open two.
+      idempotent: false,
       scope,
       trace,
       upgrade: protocol.text,

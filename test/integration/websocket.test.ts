@@ -25,9 +25,16 @@ interface EchoServer {
   close(): Promise<void>;
 }
 
-/** A ws server on a free loopback port that sends every message back as it came (text or binary). */
+/**
+ * A ws server on a free loopback port that sends every message back as it came (text or binary), and refuses the
+ * handshake of a path ending in /forbidden with 403.
+ */
 async function startEcho(): Promise<EchoServer> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  const server = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    verifyClient: (info, accept) => (info.req.url?.endsWith('/forbidden') ? accept(false, 403, 'Forbidden') : accept(true)),
+  });
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const closes: EchoServer['closes'] = [];
   let handshakes = 0;
@@ -197,6 +204,20 @@ t.test('websocket tunnels on one Breakwater', async (t) => {
     t.pass('a closed tunnel frees its slot');
     second.socket.close();
     third.socket.close();
+    await gaugeReaches(bw, 'bounded', 0);
+  });
+
+  t.test("an upstream's refusal of the handshake is forwarded as it came, and holds no slot", async (t) => {
+    for (let i = 0; i < 3; i++) {
+      const err = (await open(ws(bw, '/bounded/forbidden')).then(
+        () => t.fail('the handshake was not refused'),
+        (e: unknown) => e,
+      )) as { status: number; body: string };
+      t.same({ status: err.status, body: err.body }, { status: 403, body: 'Forbidden' }, `refusal ${i + 1} of 3 on an upstream bounded to 2 tunnels`);
+    }
+    const { socket } = await open(ws(bw, '/bounded/after'));
+    t.pass('the refused handshakes left every slot free');
+    socket.close();
     await gaugeReaches(bw, 'bounded', 0);
   });
 

@@ -53,8 +53,9 @@ class Direction {
     this.tunnel.lastActivity = clock.time();
     if (this.closing) {
       const length = this.frames!.untilBoundary(chunk);
-      if (this.to.writable) this.to.write(length === chunk.length ? chunk : chunk.subarray(0, length));
+      const flowing = !this.to.writable || this.to.write(length === chunk.length ? chunk : chunk.subarray(0, length));
       if (this.frames!.atBoundary) this.finish(this.closing);
+      else if (!flowing) this.from.pause();
       return;
     }
     const frames = this.frames;

@@ -192,6 +192,14 @@ export class UpgradeHandler {
     answer['x-breakwater-attempts'] = String(trace.attempts);
     answer['x-request-id'] = requestId;
     if (response.upgraded) {
+      if (socket.destroyed || response.upgraded.destroyed) {
+        // One side went while the 101 made its way out of the stack: nothing to tunnel.
+        response.upgraded.destroy();
+        socket.destroy();
+        slot.release();
+        scope.end();
+        return record(499, 'client-gone');
+      }
       socket.off('close', onClientGone);
       res.detachSocket(socket);
       socket.write(switchingProtocolsHead(response.headers.upgrade ?? protocol.text, answer));

@@ -196,3 +196,16 @@ t.test("defaults come from the schema: a bare route and upstream get the schema'
   t.same(policy.drain, POLICY_DEFAULTS.drain);
   t.equal(policy.admin.address.text, POLICY_DEFAULTS.admin.address);
 });
+
+t.test('upgrade: the protocols a route tunnels, none by default; tunnelIdleTimeout 10m by default and never 0', async (t) => {
+  const bare = parsePolicy(minimal(), 'x').listeners[0]!.routes[0]!;
+  t.same([...bare.upgrade], [], 'no upgrade unless listed');
+  t.equal(bare.tunnelIdleTimeoutMs, 600_000);
+  const ws = parsePolicy(minimal(', upgrade: [websocket, irc], tunnelIdleTimeout: 90s'), 'x').listeners[0]!.routes[0]!;
+  t.same([...ws.upgrade], ['websocket', 'irc']);
+  t.equal(ws.tunnelIdleTimeoutMs, 90_000);
+  const err = t.throws(() => parsePolicy(minimal(', upgrade: [WebSocket], tunnelIdleTimeout: 0s'), 'x')) as PolicyError;
+  const text = err.problems.join('\n');
+  t.match(text, /upgrade\/0|upgrade\.0|upgrade\[0\]/, 'a protocol not in lower case is named by path');
+  t.match(text, /tunnelIdleTimeout.*longer than 0/);
+});

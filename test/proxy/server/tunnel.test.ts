@@ -36,7 +36,7 @@ async function tunnelled(protocol: string) {
       closed: within(new Promise<Buffer>((resolve) => peer.once('close', () => resolve(Buffer.concat(chunks)))), 5000, 'the peer connection to close'),
     };
   };
-  return { tunnel, ends, clientPeer, upstreamPeer, atClient: received(clientPeer), atUpstream: received(upstreamPeer) };
+  return { tunnel, ends, clientPeer, upstreamPeer, clientSide, upstreamSide, atClient: received(clientPeer), atUpstream: received(upstreamPeer) };
 }
 
 /** What ws makes of the bytes one peer received: its messages' sizes, then the close code and reason. */
@@ -107,4 +107,34 @@ t.test('another protocol is just ended; a failing side ends the tunnel once', as
   await until('the tunnel to end', () => failed.ends.length > 0);
   t.ok(['client-error', 'client-closed'].includes(failed.ends[0]!), `ended as the client's doing (${failed.ends[0]})`);
   t.equal(failed.ends.length, 1, 'once');
+});
+
+t.test("a side that does not read holds the other back: the proxy buffers no more than a socket's worth", async (t) => {
+  const { clientPeer, upstreamPeer, clientSide, upstreamSide, atUpstream } = await tunnelled('irc');
+  upstreamPeer.pause();
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  const totalBytes = 64 * 1024 * 1024;
+  let sent = 0;
+  let mostHeld = 0;
+  // Write until the client's own socket stays refused for a while: the kernel buffers on the way are full, and the
+  // tunnel has stopped reading the client instead of holding what the upstream does not take.
+  while (sent < totalBytes) {
+    sent += chunk.length;
+    mostHeld = Math.max(mostHeld, upstreamSide.writableLength + clientSide.readableLength);
+    if (!clientPeer.write(chunk)) {
+      const drained = await Promise.race([
+        new Promise<boolean>((resolve) => clientPeer.once('drain', () => resolve(true))),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 300)),
+      ]);
+      if (!drained) break;
+    }
+  }
+  mostHeld = Math.max(mostHeld, upstreamSide.writableLength + clientSide.readableLength);
+  t.ok(sent < totalBytes, `the client was held back after ${sent} of ${totalBytes} bytes`);
+  t.ok(mostHeld <= 1024 * 1024, `the proxy held at most ${mostHeld} bytes in its own buffers`);
+  upstreamPeer.resume();
+  await until('every byte sent to reach the upstream', () => atUpstream.bytes().length >= sent);
+  t.equal(atUpstream.bytes().length, sent, 'nothing lost once it reads again');
+  clientPeer.destroy();
+  upstreamPeer.destroy();
 });

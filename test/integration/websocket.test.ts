@@ -4,12 +4,20 @@
  * endpoint and refused when none answers, tunnels bounded per upstream, the idle timeout, a reload that keeps them,
  * the drain closing them with 1001, and the slot freed whichever side leaves mid-stream.
  */
-import { createServer, type AddressInfo } from 'node:net';
+import type { EventEmitter } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import t from 'tap';
+import * as wsModule from 'ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { eventually, metricValue, startBreakwater, type RunningBreakwater } from '../helpers/breakwater.js';
 import { within } from '../helpers/wait-for.js';
+
+/** ws's own framing, which its type declarations leave out. */
+const { Sender, Receiver } = wsModule as unknown as {
+  Sender: { frame(data: Buffer, options: { fin: boolean; mask: boolean; opcode: number; readOnly: boolean; rsv1: boolean }): Buffer[] };
+  Receiver: new (options: { isServer: boolean }) => EventEmitter & { write(chunk: Buffer): boolean };
+};
 
 const WAIT_MS = 5000;
 const LARGE_BYTES = 8 * 1024 * 1024;
@@ -26,8 +34,9 @@ interface EchoServer {
 }
 
 /**
- * A ws server on a free loopback port that sends every message back as it came (text or binary), and refuses the
- * handshake of a path ending in /forbidden with 403.
+ * A ws server on a free loopback port that sends every message back as it came (text or binary), greets a path ending
+ * in /greet at once (its first frame may share a packet with the 101), and refuses the handshake of a path ending in
+ * /forbidden with 403.
  */
 async function startEcho(): Promise<EchoServer> {
   const server = new WebSocketServer({
@@ -38,8 +47,9 @@ async function startEcho(): Promise<EchoServer> {
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const closes: EchoServer['closes'] = [];
   let handshakes = 0;
-  server.on('connection', (socket) => {
+  server.on('connection', (socket, req) => {
     handshakes++;
+    if (req.url?.endsWith('/greet')) socket.send('welcome');
     socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
     socket.on('close', (code, reason) => closes.push({ code, reason: reason.toString() }));
     socket.on('error', () => undefined);
@@ -171,6 +181,36 @@ t.test('websocket tunnels on one Breakwater', async (t) => {
     );
     const metrics = await bw.metrics();
     t.equal(metricValue(metrics, 'breakwater_requests_total', { route: 'ws', status_class: '1xx', outcome: 'ok' }), 1, 'the handshake is counted as a request');
+  });
+
+  t.test('bytes sent right behind either head are relayed: the client does not wait for the 101, the upstream greets at once', async (t) => {
+    const socket = connect(Number(new URL(bw.url).port), '127.0.0.1');
+    t.teardown(() => socket.destroy());
+    const handshake =
+      'GET /ws/greet HTTP/1.1\r\nHost: echo\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    const early = Buffer.concat(Sender.frame(Buffer.from('early'), { fin: true, mask: true, opcode: 1, readOnly: false, rsv1: false }));
+    socket.write(Buffer.concat([Buffer.from(handshake), early]));
+    const messages: string[] = [];
+    const receiver = new Receiver({ isServer: false });
+    receiver.on('message', (data: Buffer) => messages.push(data.toString()));
+    let head = '';
+    let body = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      if (head.endsWith('\r\n\r\n')) return void receiver.write(chunk);
+      body = Buffer.concat([body, chunk]);
+      const end = body.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      head = body.subarray(0, end + 4).toString('latin1');
+      receiver.write(body.subarray(end + 4));
+    });
+    await eventually('the greeting and the echo of the early frame', () => (messages.length >= 2 ? true : undefined));
+    t.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    t.match(head.toLowerCase(), /\r\nupgrade: websocket\r\n/);
+    t.match(head.toLowerCase(), /\r\nsec-websocket-accept: s3pplmbitxaq9kygzzhzrbk\+xoo=\r\n/, "the upstream's accept key reaches the client");
+    t.same(messages, ['welcome', 'early'], "the upstream's greeting, then the echo of the frame sent behind the request head");
+    socket.destroy();
+    await gaugeReaches(bw, 'ws', 0);
   });
 
   t.test('a route without upgrade refuses the handshake with 400, saying which key to set', async (t) => {

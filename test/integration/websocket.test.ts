@@ -1,8 +1,10 @@
 /**
  * WebSocket tunnels through a real Breakwater, with `ws` clients and servers: echo both ways (text, binary, a message
- * larger than every socket buffer on the way), refusal on a route without `upgrade`, the handshake retried onto another
- * endpoint and refused when none answers, tunnels bounded per upstream, the idle timeout, a reload that keeps them,
- * the drain closing them with 1001, and the slot freed whichever side leaves mid-stream.
+ * larger than every socket buffer on the way, bytes right behind either head), refusal on a route without `upgrade`,
+ * the handshake through the route's stack (retried onto another endpoint, refused when none answers, counted by the
+ * breaker, its bulkhead slot released at the 101), an upstream's own refusal forwarded, tunnels bounded per upstream,
+ * the idle timeout, a reload that keeps them, the drain closing them with 1001, and the slot freed whichever side
+ * leaves mid-stream.
  */
 import type { EventEmitter } from 'node:events';
 import { connect, createServer, type AddressInfo } from 'node:net';
@@ -144,6 +146,7 @@ t.test('websocket tunnels on one Breakwater', async (t) => {
           { name: 'plain', match: { pathPrefix: '/plain' }, upstream: 'echo' },
           { name: 'idle', match: { pathPrefix: '/idle' }, upstream: 'echo', upgrade: ['websocket'], tunnelIdleTimeout: '400ms' },
           { name: 'bounded', match: { pathPrefix: '/bounded' }, upstream: 'bounded', upgrade: ['websocket'] },
+          { name: 'capped', match: { pathPrefix: '/capped' }, upstream: 'echo', upgrade: ['websocket'], maxConcurrent: 1 },
         ],
       },
     ],
@@ -247,6 +250,18 @@ t.test('websocket tunnels on one Breakwater', async (t) => {
     await gaugeReaches(bw, 'bounded', 0);
   });
 
+  t.test('a tunnel holds no bulkhead slot: the handshake releases it at the 101', async (t) => {
+    const first = await open(ws(bw, '/capped/a'));
+    const second = await open(ws(bw, '/capped/b'));
+    t.pass('two tunnels on a route whose bulkhead admits one request at a time');
+    const metrics = await bw.metrics();
+    t.equal(metricValue(metrics, 'breakwater_bulkhead_active', { scope: 'route', name: 'capped' }), 0, 'no slot held');
+    t.equal(metricValue(metrics, 'breakwater_tunnels_active', { route: 'capped' }), 2);
+    first.socket.close();
+    second.socket.close();
+    await gaugeReaches(bw, 'capped', 0);
+  });
+
   t.test("an upstream's refusal of the handshake is forwarded as it came, and holds no slot", async (t) => {
     for (let i = 0; i < 3; i++) {
       const err = (await open(ws(bw, '/bounded/forbidden')).then(
@@ -311,7 +326,7 @@ t.test('websocket tunnels on one Breakwater', async (t) => {
   });
 });
 
-t.test('the handshake is retried onto another endpoint on a connect failure, and answered 503 when none answers', async (t) => {
+t.test('the handshake is retried onto another endpoint on a connect failure, answered 503 when none answers, and counted by the breaker', async (t) => {
   const echo = await startEcho();
   t.teardown(() => echo.close());
   const dead = await deadAddress();
@@ -322,7 +337,14 @@ t.test('the handshake is retried onto another endpoint on a connect failure, and
         address: '127.0.0.1:0',
         routes: [
           { name: 'pair', match: { pathPrefix: '/pair' }, upstream: 'pair', upgrade: ['websocket'], retry: { attempts: 2 } },
-          { name: 'down', match: { pathPrefix: '/down' }, upstream: 'down', upgrade: ['websocket'], retry: { attempts: 2 } },
+          {
+            name: 'down',
+            match: { pathPrefix: '/down' },
+            upstream: 'down',
+            upgrade: ['websocket'],
+            retry: { attempts: 2 },
+            circuitBreaker: { consecutiveFailures: 1, resetTimeout: '1m' },
+          },
         ],
       },
     ],
@@ -346,6 +368,8 @@ t.test('the handshake is retried onto another endpoint on a connect failure, and
   const { status, body } = await refusal(ws(bw, '/down/x'));
   t.equal(status, 503);
   t.equal(body.error, 'connect-failure');
+  const opened = await refusal(ws(bw, '/down/y'));
+  t.same([opened.status, opened.body.error], [503, 'circuit-open'], "the failed handshake opened the route's breaker");
   await gaugeReaches(bw, 'pair', 0);
   t.equal(await tunnelsActive(bw, 'down'), 0, 'a failed handshake holds no tunnel');
 });

@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { clock } from '../core/clock.js';
 import type { Exchange, Headers, Outcome, RequestBody, UpstreamResponse } from '../core/exchange.js';
-import { outcomeOfStatus } from '../core/outcome.js';
+import { outcomeOfResponse } from '../core/outcome.js';
 import { clientGone, ProxyError } from '../core/proxy-error.js';
 import { RequestScope } from '../core/request-scope.js';
 import type { CompiledRoute } from '../routing/route-stack.js';
@@ -187,7 +187,7 @@ export class UpgradeHandler {
       return refuse(failure);
     }
 
-    const outcome = trace.local ?? outcomeOfStatus(response.status);
+    const outcome = trace.local ?? outcomeOfResponse(response.status, response.grpcStatus);
     const answer = clientResponseHeaders(response.headers, trace.local === undefined);
     answer['x-breakwater-attempts'] = String(trace.attempts);
     answer['x-request-id'] = requestId;

@@ -191,6 +191,13 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
       if (hedgeDelayMs !== undefined && hedgeDelayMs >= ms(route.timeout, D.listeners.routes.timeoutMs)) {
         problems.push({ path: [...at, 'hedge', 'delay'], message: 'must be shorter than the route timeout, or no hedge is ever sent' });
       }
+      const upstreamProtocol = file.upstreams.find((u) => u.name === route.upstream)?.protocol ?? D.upstreams.protocol;
+      if (route.upgrade?.length && upstreamProtocol !== 'http1') {
+        problems.push({
+          path: [...at, 'upgrade'],
+          message: `needs an http1 upstream: HTTP/2 has no Upgrade, and upstream "${route.upstream}" speaks ${upstreamProtocol}`,
+        });
+      }
       if (route.tunnelIdleTimeout !== undefined && parseDuration(route.tunnelIdleTimeout) === 0) {
         problems.push({ path: [...at, 'tunnelIdleTimeout'], message: 'must be longer than 0' });
       }

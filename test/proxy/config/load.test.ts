@@ -209,6 +209,9 @@ t.test('upgrade: the protocols a route tunnels, none by default; tunnelIdleTimeo
   const text = err.problems.join('\n');
   t.match(text, /upgrade\/0|upgrade\.0|upgrade\[0\]/, 'a protocol not in lower case is named by path');
   t.match(text, /tunnelIdleTimeout.*longer than 0/);
+  const h2c = `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u, upgrade: [websocket] }] }]\nupstreams: [{ name: u, protocol: h2c, endpoints: ["127.0.0.1:1"] }]\n`;
+  const h2cErr = t.throws(() => parsePolicy(h2c, 'x')) as PolicyError;
+  t.match(h2cErr.problems.join('\n'), /routes\[0\]\.upgrade: needs an http1 upstream.*"u" speaks h2c/, 'an upgrade route to an HTTP/2 upstream is refused');
 });
 
 t.test('gRPC status names in retry.on and failOn become codes; a mistyped one is answered with the nearest name', async (t) => {

@@ -374,6 +374,34 @@ t.test('the handshake is retried onto another endpoint on a connect failure, ans
   t.equal(await tunnelsActive(bw, 'down'), 0, 'a failed handshake holds no tunnel');
 });
 
+t.test("a tunnel outlives the listener's head and keep-alive timeouts, which are for HTTP", async (t) => {
+  const echo = await startEcho();
+  t.teardown(() => echo.close());
+  const LIMIT_MS = 300;
+  const bw = await startBreakwater({
+    listeners: [
+      {
+        name: 'main',
+        address: '127.0.0.1:0',
+        limits: { headersTimeout: `${LIMIT_MS}ms`, idleTimeout: `${LIMIT_MS}ms`, requestBodyTimeout: `${LIMIT_MS}ms` },
+        routes: [{ name: 'ws', upstream: 'echo', upgrade: ['websocket'] }],
+      },
+    ],
+    upstreams: [{ name: 'echo', endpoints: [echo.address], idleTimeout: `${LIMIT_MS}ms` }],
+  });
+  t.teardown(() => bw.stop('SIGKILL'));
+  const { socket } = await open(ws(bw, '/quiet'));
+  let closedEarly = false;
+  socket.once('close', () => (closedEarly = true));
+  // Silence for several times every timeout of the listener and the upstream pool: the tunnel's own is 10m.
+  await new Promise((resolve) => setTimeout(resolve, LIMIT_MS * 5));
+  t.notOk(closedEarly, 'still open');
+  socket.send('after the quiet');
+  t.equal((await nextMessage(socket)).data.toString(), 'after the quiet');
+  socket.close();
+  await gaugeReaches(bw, 'ws', 0);
+});
+
 t.test('drain closes tunnels with 1001 after drain.timeout, and the proxy exits', async (t) => {
   const echo = await startEcho();
   t.teardown(() => echo.close());

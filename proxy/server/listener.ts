@@ -36,6 +36,8 @@ import type { ReplayMemory } from './replay-memory.js';
 import { answerLocally } from './local-answer.js';
 import { hasBody, readRequestBody } from './request-body.js';
 import { answeredAtTarget } from './request-target.js';
+import type { Tunnels } from './tunnels.js';
+import { UpgradeHandler } from './upgrade.js';
 
 /** What a listener takes from its policy; a reload applies it again (applySettings). */
 type ListenerSettings = Pick<ListenerPolicy, 'name' | 'address' | 'limits' | 'trustForwarded' | 'http2'>;
@@ -79,6 +81,8 @@ export class DataPlaneListener {
     private readonly accessLog: AccessLog,
     /** The process-wide bound on request bodies kept for replay. */
     private readonly replayMemory: ReplayMemory,
+    /** The process-wide tunnels, which upgrade handshakes open (upgrade.ts). */
+    tunnels: Tunnels,
   ) {
     const { name, limits } = settings;
     this.name = name;
@@ -111,6 +115,18 @@ export class DataPlaneListener {
       () => ({ h2c: this.settings.http2.enabled, firstByteTimeoutMs: this.settings.limits.headersTimeoutMs }),
     );
     this.limiter = new ListenerLimiter(this.server, this.front, name, limits, metrics.listenerRejections(name), log);
+    const upgrades = new UpgradeHandler({
+      listener: name,
+      router,
+      draining: () => this.draining,
+      trustForwarded: () => this.trustForwarded,
+      admit: (req, res) => this.limiter.admit(req, res),
+      metrics,
+      log,
+      accessLog,
+      tunnels,
+    });
+    this.server.on('upgrade', upgrades.handle);
   }
 
   /** Whether the port is bound and accepting connections. */

@@ -111,6 +111,7 @@ export class DataPlaneListener {
           if (head.length > 0) socket.emit('data', head);
         },
         h2c: (socket) => this.h2.accept(socket),
+        silent: (socket) => this.limiter.silentConnection(socket),
       },
       () => ({ h2c: this.settings.http2.enabled, firstByteTimeoutMs: this.settings.limits.headersTimeoutMs }),
     );
@@ -125,6 +126,7 @@ export class DataPlaneListener {
       log,
       accessLog,
       tunnels,
+      serve: (req, res) => void this.handle(req, res),
     });
     this.server.on('upgrade', upgrades.handle);
   }

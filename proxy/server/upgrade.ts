@@ -23,6 +23,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { ClientResponse } from './client-response.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { answerLocally } from './local-answer.js';
+import { hasBody } from './request-body.js';
 import { answeredAtTarget } from './request-target.js';
 import type { Tunnels } from './tunnels.js';
 
@@ -39,6 +40,8 @@ export interface UpgradeContext {
   readonly log: Logger;
   readonly accessLog: AccessLog;
   readonly tunnels: Tunnels;
+  /** Serves a request as the listener serves any other, on the response given. */
+  serve(req: IncomingMessage, res: ClientResponse): void;
 }
 
 /** One protocol of the client's Upgrade list: as written (sent upstream), and its name in lower case (matched). */
@@ -67,6 +70,16 @@ export function protocolsOffered(value: string | undefined): Protocol[] {
     .map((text) => ({ text, name: text.split('/')[0]!.toLowerCase() }));
 }
 
+/**
+ * `Upgrade: h2c` on a request without a body (curl --http2 on http://, some HTTP/2 clients) asks for HTTP/2 if the
+ * server has it, and takes HTTP/1.1 otherwise (RFC 9110 §7.8 lets a server ignore Upgrade): served as a plain request.
+ * HTTP/2 clients reach Breakwater with prior knowledge instead.
+ */
+function onlyOpportunistic(req: IncomingMessage): boolean {
+  const offered = protocolsOffered(req.headers.upgrade);
+  return offered.length > 0 && offered.every((p) => p.name === 'h2c') && !hasBody(req);
+}
+
 export class UpgradeHandler {
   constructor(private readonly context: UpgradeContext) {}
 
@@ -79,7 +92,9 @@ export class UpgradeHandler {
     res.shouldKeepAlive = false;
     res.assignSocket(socket as Socket);
     res.once('finish', () => (socket as Socket).destroySoon());
-    if (!this.context.admit(req, res) || answeredAtTarget(req, res, this.context.draining())) return;
+    if (!this.context.admit(req, res)) return;
+    if (onlyOpportunistic(req)) return this.context.serve(req, res);
+    if (answeredAtTarget(req, res, this.context.draining())) return;
     void this.handshake(req, res, socket as Socket, head);
   };
 

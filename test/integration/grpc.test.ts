@@ -6,6 +6,7 @@
  */
 import t from 'tap';
 import { once } from 'node:events';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
@@ -208,10 +209,22 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
     t.ok(metricValue(text, 'breakwater_listener_connections_total', { listener: 'egress', protocol: 'h2c' }) >= 1);
   });
 
+  await t.test('an HTTP/1.1 request offering Upgrade: h2c is served as HTTP/1.1 (as curl --http2 sends it)', async (t) => {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(`${bw.url}/api/data`, { headers: { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA' } }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    t.equal(res.statusCode, 200);
+    t.equal(res.headers['x-breakwater-route'] ?? 'plain', 'plain');
+    res.resume();
+    await once(res, 'end');
+  });
+
   await t.test('requests are counted by grpc_status', async (t) => {
     const text = await bw.metrics();
     t.ok(metricValue(text, 'breakwater_requests_total', { route: 'demo-unary', grpc_status: '0', status_class: '2xx' }) >= 1, 'OK calls');
-    t.ok(metricValue(text, 'breakwater_requests_total', { route: 'demo-unary', grpc_status: '4', status_class: '5xx' }) >= 1, 'DEADLINE_EXCEEDED calls, counted as 504s');
+    t.ok(metricValue(text, 'breakwater_requests_total', { route: 'silent', grpc_status: '4', status_class: '5xx', outcome: 'deadline' }) >= 1, 'DEADLINE_EXCEEDED calls, counted as 504s');
     t.ok(metricValue(text, 'breakwater_requests_total', { route: 'demo-short', grpc_status: '14', outcome: 'upstream-error' }) >= 1, 'an UNAVAILABLE in trailers is the outcome');
   });
 });

@@ -14,6 +14,7 @@ import { startBreakwater, type RunningBreakwater } from '../helpers/breakwater.j
 import { callUnary, demoClient, grpc, startDemoServer, type DemoClient, type EchoReply } from '../helpers/grpc-peers.js';
 import { makeCertificates } from '../helpers/tls-fixture.js';
 import { startBackend } from '../helpers/demo-backend.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const SERVICE = 'breakwater.demo.Demo';
 const { status: Status } = grpc;
@@ -289,4 +290,46 @@ t.test('an h2 upstream: gRPC over TLS, verified against its CA', async (t) => {
   const r = await callUnary(client, { message: 'over tls' });
   t.equal(r.error, null);
   t.equal(r.reply?.replica, 'tls');
+});
+
+t.test('drain lets gRPC streams finish within drain.timeout, then ends the rest with UNAVAILABLE', async (t) => {
+  const replica = await startDemoServer('streamer', {
+    serverStream: (call) => {
+      // Writes every interval until the caller goes: only the drain can end the endless one.
+      let sequence = 0;
+      const tick = setInterval(() => {
+        call.write({ message: call.request.message, replica: 'streamer', sequence: sequence++ });
+        if (sequence === call.request.count) {
+          clearInterval(tick);
+          call.end();
+        }
+      }, call.request.intervalMs);
+      call.on('cancelled', () => clearInterval(tick));
+    },
+  });
+  const bw = await startBreakwater({
+    drain: { delay: '0s', timeout: '1500ms' },
+    listeners: [{ name: 'egress', address: '127.0.0.1:0', routes: [{ name: 'demo', match: { grpc: { service: SERVICE } }, upstream: 'demo', timeout: '60s' }] }],
+    upstreams: [{ name: 'demo', protocol: 'h2c', endpoints: [replica.address] }],
+  });
+  const client = demoClient(bw.url);
+  t.teardown(async () => {
+    client.close();
+    await replica.close();
+  });
+  const stream = (count: number) => collect((client.ServerStream as (r: object) => grpc.ClientReadableStream<EchoReply>)({ message: 's', count, intervalMs: 50 }));
+  const short = stream(10); // about 500 ms: finishes within the drain
+  const endless = stream(1_000_000);
+  await waitFor(() => replica.calls.length === 2, 5000, 'both calls to reach the replica');
+  const startedAt = Date.now();
+  const exited = bw.stop('SIGTERM');
+  const [finished, cut] = await Promise.all([short, endless]);
+  const cutAfter = Date.now() - startedAt;
+  t.equal(finished.status.code, Status.OK, `a call that ends within drain.timeout ends normally (${finished.status.details})`);
+  t.equal(finished.messages.length, 10);
+  t.equal(cut.status.code, Status.UNAVAILABLE, 'the call still open at drain.timeout gets a status its client can act on');
+  t.match(cut.status.details, /shutting down/, `status: ${cut.status.code} ${cut.status.details}`);
+  t.ok(cut.messages.length > 0, 'it had been streaming until then');
+  t.ok(cutAfter >= 1400 && cutAfter < 5000, `cut at drain.timeout (${cutAfter} ms after SIGTERM)`);
+  t.equal((await exited).code, 0);
 });

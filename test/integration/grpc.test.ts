@@ -7,14 +7,14 @@
 import t from 'tap';
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { createServer } from 'node:http2';
+import { connect, createServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { startBreakwater, type RunningBreakwater } from '../helpers/breakwater.js';
 import { callUnary, demoClient, grpc, startDemoServer, type DemoClient, type EchoReply } from '../helpers/grpc-peers.js';
 import { makeCertificates } from '../helpers/tls-fixture.js';
 import { startBackend } from '../helpers/demo-backend.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { waitFor, within } from '../helpers/wait-for.js';
 
 const SERVICE = 'breakwater.demo.Demo';
 const { status: Status } = grpc;
@@ -75,6 +75,7 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
       {
         name: 'egress',
         address: '127.0.0.1:0',
+        http2: { maxConcurrentStreams: 7, maxHeaderListSize: '8KiB', initialWindowSize: '64KiB' },
         routes: [
           {
             name: 'demo-unary',
@@ -208,6 +209,16 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
     const text = await bw.metrics();
     t.ok(metricValue(text, 'breakwater_listener_connections_total', { listener: 'egress', protocol: 'http1' }) >= 1);
     t.ok(metricValue(text, 'breakwater_listener_connections_total', { listener: 'egress', protocol: 'h2c' }) >= 1);
+  });
+
+  await t.test("the listener's HTTP/2 settings bound each client connection", async (t) => {
+    const session = connect(bw.url);
+    t.teardown(() => session.close());
+    const [settings] = (await within(once(session, 'remoteSettings'), 5000, 'the server SETTINGS frame')) as [Record<string, number>];
+    t.equal(settings.maxConcurrentStreams, 7);
+    t.equal(settings.maxHeaderListSize, 8192);
+    t.equal(settings.initialWindowSize, 65536);
+    t.equal(settings.enablePush, false);
   });
 
   await t.test('an HTTP/1.1 request offering Upgrade: h2c is served as HTTP/1.1 (as curl --http2 sends it)', async (t) => {

@@ -271,7 +271,7 @@ export class DataPlaneListener {
       }
       const seconds = (clock.time() - started) / 1000;
       route.finished(status || 499, outcome, seconds, grpcStatus);
-      this.writeAccessLog(route, exchange, method, path, status || 499, outcome, seconds, requestId);
+      this.writeAccessLog(route, exchange, method, path, status || 499, outcome, seconds, requestId, grpcStatus);
       this.done();
     };
     res.once('close', () => {
@@ -356,7 +356,7 @@ export class DataPlaneListener {
     else answerLocally(res.req, res, status, headers, { error, detail }, this.draining);
   }
 
-  private writeAccessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string): void {
+  private writeAccessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string, grpcStatus: number | undefined): void {
     if (!this.accessLog.enabled) return;
     route.accessLog.write({
       method,
@@ -368,6 +368,7 @@ export class DataPlaneListener {
       retrySkipped: exchange.trace.retrySkipped,
       injected: exchange.trace.injected,
       durationMs: Math.round(seconds * 10_000) / 10,
+      grpcStatus,
       requestId,
     });
   }

@@ -238,6 +238,8 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
     t.ok(metricValue(text, 'breakwater_requests_total', { route: 'demo-unary', grpc_status: '0', status_class: '2xx' }) >= 1, 'OK calls');
     t.ok(metricValue(text, 'breakwater_requests_total', { route: 'silent', grpc_status: '4', status_class: '5xx', outcome: 'deadline' }) >= 1, 'DEADLINE_EXCEEDED calls, counted as 504s');
     t.ok(metricValue(text, 'breakwater_requests_total', { route: 'demo-short', grpc_status: '14', outcome: 'upstream-error' }) >= 1, 'an UNAVAILABLE in trailers is the outcome');
+    const logged = await bw.waitForLog((l) => l.msg === 'request' && l.route === 'demo-short' && l.grpcStatus === 14);
+    t.equal(logged.outcome, 'upstream-error', 'and the access log says so');
   });
 });
 

@@ -93,7 +93,10 @@ export function breakwaterConfigYaml(
         routes: backends.map((b) => ({ name: b.name, match: { pathPrefix: b.pathPrefix }, upstream: b.name, ...routePolicy })),
       },
     ],
-    upstreams: topology.backends.map((b) => ({ name: b.name, endpoints: endpointsOf(b.name), ...upstreamSettings })),
+    // gRPC replicas speak HTTP/2 without TLS (prior knowledge), as the runner starts them.
+    upstreams: topology.backends.map((b) => ({
+      name: b.name, endpoints: endpointsOf(b.name), ...(b.protocol === 'grpc' ? { protocol: 'h2c' } : {}), ...upstreamSettings,
+    })),
     drain: { delay: '0s', timeout: '2s' },
   };
   return stringify(config, { aliasDuplicateObjects: false }); // plain YAML, no &anchors, for people reading it

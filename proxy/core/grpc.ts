@@ -29,6 +29,13 @@ export const GRPC_CODE_NAMES = [
 
 export type GrpcCodeName = (typeof GRPC_CODE_NAMES)[number];
 
+const CODE_OF_NAME: ReadonlyMap<string, number> = new Map(GRPC_CODE_NAMES.map((name, code) => [name, code]));
+
+/** The code a policy file's name stands for (unavailable: 14), or undefined when it names no gRPC status. */
+export function grpcCodeOf(name: string): number | undefined {
+  return CODE_OF_NAME.get(name);
+}
+
 export const GrpcStatus = {
   OK: 0,
   CANCELLED: 1,

@@ -8,7 +8,6 @@ import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { BreakerPolicy, FallbackPolicy } from '../config/policy.js';
 import { clock } from '../core/clock.js';
-import type { FailureKind } from '../config/policy.js';
 import type { Exchange, Layer, Send, UpstreamResponse } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
 import { OUTCOMES } from '../core/outcome.js';
@@ -189,24 +188,23 @@ export class RouteBreaker {
   }
 
   private failsOn(status: number): boolean {
-    for (const kind of this.policy.failOn) {
-      if (kind === status || (kind === '5xx' && status >= 500) || (kind === '4xx' && status >= 400 && status < 500)) return true;
-    }
-    return false;
+    return this.policy.failOn.statuses.has(status);
   }
 
   /** Whether an error counts against the upstream, by the outcome table and this breaker's `failOn`. */
   private countsAsFailure(err: unknown): boolean {
     if (err instanceof FailedResponse) return true;
     if (!(err instanceof ProxyError)) return true;
-    const kind = OUTCOMES[err.kind].breaker;
-    switch (kind) {
-      case 'neutral':
-        return false;
+    const failOn = this.policy.failOn;
+    switch (OUTCOMES[err.kind].breaker) {
+      case 'connect-failure':
+        return failOn.connectFailure;
       case 'reset':
-        return this.policy.failOn.includes('reset') || this.policy.failOn.includes('5xx');
+        return failOn.reset;
+      case 'timeout':
+        return failOn.timeout;
       default:
-        return this.policy.failOn.includes(kind as FailureKind);
+        return false; // neutral; a status is judged on the response (failsOn)
     }
   }
 

@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { failureConditions } from '../../../proxy/config/conditions.js';
 import type { BreakerPolicy, FallbackPolicy } from '../../../proxy/config/policy.js';
 import { circuitBreakerLayer, RouteBreaker, type BreakerState } from '../../../proxy/policies/circuit-breaker.js';
 import { ProxyError } from '../../../proxy/core/proxy-error.js';
@@ -10,7 +11,7 @@ const POLICY: BreakerPolicy = {
   windowMs: 10_000,
   resetTimeoutMs: 100,
   halfOpenRequests: 1,
-  failOn: ['5xx', 'timeout', 'connect-failure'],
+  failOn: failureConditions(['5xx', 'timeout', 'connect-failure']),
 };
 
 const exchange = () => fakeExchange();
@@ -67,7 +68,7 @@ t.test('4xx and local rejections are not failures unless listed', async (t) => {
   for (let i = 0; i < 10; i++) await settle(b.call(exchange(), up.send));
   t.equal(b.state, 'closed');
 
-  const listed = breaker(t, { failOn: ['4xx'] });
+  const listed = breaker(t, { failOn: failureConditions(['4xx']) });
   const up4 = fakeUpstream();
   up4.script = 429;
   for (let i = 0; i < 4; i++) await listed.b.call(exchange(), up4.send);
@@ -185,7 +186,7 @@ t.test('a client leaving is neutral: it neither breaks the failure streak nor di
 });
 
 t.test('a deadline counts only when timeout is in failOn, and is never a success', async (t) => {
-  const { b } = breaker(t, { failOn: ['5xx'], consecutiveFailures: 2, volumeThreshold: 1000 });
+  const { b } = breaker(t, { failOn: failureConditions(['5xx']), consecutiveFailures: 2, volumeThreshold: 1000 });
   const up = fakeUpstream();
   up.script = 503;
   t.equal(await settle(b.call(exchange(), up.send)), 503);

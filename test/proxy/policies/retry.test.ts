@@ -12,7 +12,7 @@ import { fakeExchange, fakeUpstream, recordSleeps, settle, type Script } from '.
 
 const POLICY: RetryPolicy = {
   attempts: 3,
-  on: { statuses: new Set([502, 503]), connectFailure: true, reset: true, timeout: true },
+  on: { statuses: new Set([502, 503]), grpcCodes: new Set(), connectFailure: true, reset: true, timeout: true },
   backoff: { baseMs: 10, maxMs: 1000, jitter: 'none' },
   budget: { ratio: 1, minPerSecond: 100, windowMs: 10_000 },
   maxReplayBodyBytes: 1024,

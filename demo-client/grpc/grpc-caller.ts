@@ -25,9 +25,12 @@ export class GrpcCaller implements Caller {
 
   constructor(private readonly options: GrpcCallerOptions) {
     this.target = parseGrpcTarget(options.url);
+    // Each caller stands for one instance of the calling service, with its own connections: grpc-js would otherwise
+    // share one subchannel (one connection per address) between every client of the process.
+    const own: ChannelOptions = { 'grpc.use_local_subchannel_pool': 1 };
     const channel: ChannelOptions = options.appPolicy
-      ? { 'grpc.service_config': JSON.stringify(appServiceConfig(options.appPolicy, this.target.service)), 'grpc.enable_retries': 1 }
-      : { 'grpc.enable_retries': 0 };
+      ? { ...own, 'grpc.service_config': JSON.stringify(appServiceConfig(options.appPolicy, this.target.service)), 'grpc.enable_retries': 1 }
+      : { ...own, 'grpc.enable_retries': 0 };
     this.client = new Client(this.target.channel, credentials.createInsecure(), channel);
   }
 

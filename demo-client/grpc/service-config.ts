@@ -21,8 +21,14 @@ export interface ServiceConfig {
   }>;
 }
 
-/** Seconds as a service config duration ("0.025s"). */
-const duration = (ms: number): string => `${Number((Math.max(ms, 1) / 1000).toFixed(3))}s`;
+/**
+ * Milliseconds as a service config duration with all nine fraction digits ("0.025000000s"): grpc-js reads a
+ * timeout's fraction as a count of nanoseconds, so "0.4s" would be a 4 ns deadline.
+ */
+function duration(ms: number): string {
+  const whole = Math.max(1, Math.round(ms));
+  return `${Math.floor(whole / 1000)}.${String((whole % 1000) * 1_000_000).padStart(9, '0')}s`;
+}
 
 export function appServiceConfig(policy: AppPolicy, service: string): ServiceConfig {
   const attempts = Math.min(policy.retry.attempts, GRPC_MAX_ATTEMPTS);

@@ -33,6 +33,8 @@ export interface AppPolicy {
 /** Which outcomes a retry is made for, in the sidecar's own terms (retry.on). */
 export interface RetryOn {
   statuses: readonly number[];
+  /** gRPC status codes (numbers) retried; the gRPC app arm's retryableStatusCodes. */
+  grpcCodes?: readonly number[];
   connectFailure: boolean;
   reset: boolean;
   timeout: boolean;

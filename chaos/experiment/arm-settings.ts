@@ -2,7 +2,7 @@
 // resilience, or the plain client's request timeout), the sidecar policy for arms that have one, and the notes on
 // where the arms are not equivalent beyond where resilience lives.
 import { stringify } from 'yaml';
-import { appServiceConfig, GRPC_MAX_ATTEMPTS } from '../../demo-client/grpc/service-config.js';
+import { appServiceConfig, type ServiceConfig } from '../../demo-client/grpc/service-config.js';
 import type { ClientSettings } from '../runner/arm-runner.js';
 import type { ArmSpec, Experiment } from './experiment.js';
 import { policyForArm } from './experiment-file.js';
@@ -51,7 +51,7 @@ export function armSetup(experiment: Experiment, arm: ArmSpec): ArmSetup {
     client: appPolicy ? { appPolicy, requestTimeoutMs: timeoutMs } : { requestTimeoutMs: timeoutMs },
     settings: {
       client: appPolicy
-        ? (grpc ? describeGrpcApp(appPolicy) : describeApp(appPolicy))
+        ? (serviceConfig ? describeGrpcApp(serviceConfig) : describeApp(appPolicy))
         : grpc ? `plain grpc-js client, ${seconds(timeoutMs)} deadline, no retries` : `plain HTTP client, ${seconds(timeoutMs)} request timeout, no retries`,
       ...(sidecar ? { sidecar } : {}),
       files: [...files.keys()],
@@ -74,10 +74,12 @@ function serviceOf(experiment: Experiment): string {
   return experiment.load.streams[0]!.path.split('/')[1]!;
 }
 
-function describeGrpcApp(policy: NonNullable<ReturnType<typeof appPolicyFrom>>): string {
-  const attempts = Math.min(policy.retry.attempts, GRPC_MAX_ATTEMPTS);
-  return `grpc-js service config: round_robin over every replica, ${attempts} attempts on UNAVAILABLE, ` +
-    `backoff ${policy.retry.baseMs}-${policy.retry.maxMs} ms, ${seconds(policy.deadlineMs ?? policy.timeoutMs)} deadline`;
+function describeGrpcApp(config: ServiceConfig): string {
+  const { retryPolicy: retry, timeout } = config.methodConfig[0]!;
+  const retries = retry
+    ? `${retry.maxAttempts} attempts on ${retry.retryableStatusCodes.join(', ')}, backoff ${parseFloat(retry.initialBackoff) * 1000}-${parseFloat(retry.maxBackoff) * 1000} ms`
+    : 'no retries';
+  return `grpc-js service config: round_robin over every replica, ${retries}, ${parseFloat(timeout)} s deadline`;
 }
 
 function describeSidecar({ route, upstream }: ResolvedPolicy): string {
@@ -104,7 +106,7 @@ export function notEquivalentNotes(experiment: Experiment): string[] {
   if (experiment.protocol === 'grpc' && appArms.length > 0) {
     notes.push(
       `gRPC app arm: grpc-js balances round_robin over every replica address itself (as with a headless Service) and ` +
-        `retries only UNAVAILABLE; it has no per-attempt timeout (a call to a frozen replica waits for the deadline), ` +
+        `retries on the route's gRPC status codes; it has no per-attempt timeout (a call to a frozen replica waits for the deadline), ` +
         `no retry budget and no breaker.`,
     );
   }

@@ -59,7 +59,8 @@ export function appPolicyFrom({ route }: ResolvedPolicy): AppPolicy {
       baseMs: retry.backoff.baseMs,
       maxMs: retry.backoff.maxMs,
       jitter: retry.backoff.jitter,
-      on: { ...retry.on, statuses: [...retry.on.statuses] },
+      // Arrays, not the parser's sets: the policy travels as JSON to a load agent and into arms/<arm>.client.json.
+      on: { ...retry.on, statuses: [...retry.on.statuses], grpcCodes: [...retry.on.grpcCodes] },
       budget: { ...retry.budget },
     },
     breaker: breaker

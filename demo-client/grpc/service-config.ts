@@ -1,6 +1,8 @@
 // The app arm of the gRPC lab: resilience as grpc-js itself offers it, through a service config (gRFC A6 retries):
-// round_robin over every replica address (so a retry can reach another replica), a retry policy on UNAVAILABLE with
-// exponential backoff, and the call's deadline, all taken from the sidecar's route policy as the HTTP app arm is.
+// round_robin over every replica address (so a retry can reach another replica), a retry policy on the gRPC codes
+// the route retries (UNAVAILABLE when it names none) with exponential backoff, and the call's deadline, all taken
+// from the sidecar's route policy as the HTTP app arm is.
+import { GRPC_CODE_NAMES } from '../../proxy/core/grpc.js';
 import type { AppPolicy } from '../types.js';
 
 /** grpc-js refuses more: attempts beyond it are capped, as its own DEFAULT_MAX_ATTEMPTS_LIMIT does. */
@@ -30,6 +32,13 @@ function duration(ms: number): string {
   return `${Math.floor(whole / 1000)}.${String((whole % 1000) * 1_000_000).padStart(9, '0')}s`;
 }
 
+/** The route's gRPC retry codes as grpc-js names them (UNAVAILABLE, DEADLINE_EXCEEDED, ...). */
+function retryableCodes(policy: AppPolicy): string[] {
+  const codes = policy.retry.on?.grpcCodes ?? [];
+  if (codes.length === 0) return ['UNAVAILABLE'];
+  return codes.map((code) => GRPC_CODE_NAMES[code]!.toUpperCase().replaceAll('-', '_'));
+}
+
 export function appServiceConfig(policy: AppPolicy, service: string): ServiceConfig {
   const attempts = Math.min(policy.retry.attempts, GRPC_MAX_ATTEMPTS);
   return {
@@ -46,7 +55,7 @@ export function appServiceConfig(policy: AppPolicy, service: string): ServiceCon
                 initialBackoff: duration(policy.retry.baseMs),
                 maxBackoff: duration(policy.retry.maxMs),
                 backoffMultiplier: 2,
-                retryableStatusCodes: ['UNAVAILABLE'],
+                retryableStatusCodes: retryableCodes(policy),
               },
             }
           : {}),

@@ -82,6 +82,8 @@ t.test('the service config says what the app arm runs with', async (t) => {
       retryPolicy: { maxAttempts: 5, initialBackoff: '0.025000000s', maxBackoff: '0.250000000s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
     }],
   }, 'attempts capped at grpc-js\'s 5');
+  const onCodes = appPolicy({ retry: { attempts: 2, baseMs: 1, maxMs: 1, jitter: 'none', on: { statuses: [], grpcCodes: [14, 4, 8], connectFailure: true, reset: true, timeout: false } } });
+  t.same(appServiceConfig(onCodes, 'x.Y').methodConfig[0]!.retryPolicy!.retryableStatusCodes, ['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED'], 'the route\'s retry.on codes');
   t.notOk(appServiceConfig(appPolicy({ retry: { attempts: 1, baseMs: 1, maxMs: 1, jitter: 'none' } }), 'x.Y').methodConfig[0]!.retryPolicy, 'one attempt: no retry policy');
 });
 

@@ -106,6 +106,15 @@ export function grpcStatusOfHttp(status: number): number {
   }
 }
 
+/**
+ * `grpc-retry-pushback-ms` (gRPC's retry design, A6): the wait in milliseconds a server asks for before a retry;
+ * null when the server asks for no retry at all (a negative or unreadable value); undefined when absent.
+ */
+export function grpcRetryPushbackMs(value: string | string[] | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : null;
+}
+
 const UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000_001 };
 
 /**

@@ -44,8 +44,8 @@ export interface OutcomeRule {
 }
 
 export const OUTCOMES: Readonly<Record<Outcome, OutcomeRule>> = {
-  ok: { retriedOn: 'status', breaker: 'status', endpointFailure: false, client: 'upstream', meaning: 'the upstream answered below 500 and its body arrived whole' },
-  'upstream-error': { retriedOn: 'status', breaker: 'status', endpointFailure: true, client: 'upstream', meaning: 'the upstream answered 5xx' },
+  ok: { retriedOn: 'status', breaker: 'status', endpointFailure: false, client: 'upstream', meaning: 'the upstream answered below 500 (a gRPC status: its HTTP equivalent below 500) and its body arrived whole' },
+  'upstream-error': { retriedOn: 'status', breaker: 'status', endpointFailure: true, client: 'upstream', meaning: 'the upstream answered 5xx, or a gRPC status equivalent to one (unknown, deadline-exceeded, unimplemented, internal, unavailable, data-loss)' },
   'connect-failure': { retriedOn: 'connect-failure', breaker: 'connect-failure', endpointFailure: true, client: 503, meaning: 'no connection (refused, unreachable, connect timeout): nothing was sent, so any method may be retried' },
   reset: { retriedOn: 'reset', breaker: 'reset', endpointFailure: true, client: 502, meaning: 'the connection failed mid-exchange; after the response head the client sees the response cut off' },
   'protocol-error': { retriedOn: 'never', breaker: 'reset', endpointFailure: true, client: 502, meaning: 'the upstream broke HTTP (a head over 16 KiB, a malformed status line, header or chunk): deterministic, not retried' },

@@ -10,7 +10,7 @@ import type { BreakerPolicy, FallbackPolicy } from '../config/policy.js';
 import { clock } from '../core/clock.js';
 import type { Exchange, Layer, Send, UpstreamResponse } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
-import { OUTCOMES } from '../core/outcome.js';
+import { countedStatus, OUTCOMES } from '../core/outcome.js';
 import type { PolicyPart } from './part.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -75,7 +75,7 @@ export class RouteBreaker {
     const circuit = new CircuitBreaker(
       async (exchange: Exchange, next: Send) => {
         const response = await next(exchange);
-        if (this.failsOn(response.status)) throw new FailedResponse(response);
+        if (this.failsOn(response)) throw new FailedResponse(response);
         return response;
       },
       {
@@ -154,7 +154,7 @@ export class RouteBreaker {
     this.probesInFlight++;
     try {
       const response = await next(exchange);
-      if (this.failsOn(response.status)) this.ensureCircuit().open();
+      if (this.failsOn(response)) this.ensureCircuit().open();
       else if (this.current === 'half_open') this.ensureCircuit().close();
       return response;
     } catch (err) {
@@ -187,8 +187,11 @@ export class RouteBreaker {
     this.events.transition(from, state);
   }
 
-  private failsOn(status: number): boolean {
-    return this.policy.failOn.statuses.has(status);
+  /** A failure by `failOn`: a gRPC status it names, or the status the response counts as (see countedStatus). */
+  private failsOn(response: UpstreamResponse): boolean {
+    const { failOn } = this.policy;
+    const grpcStatus = response.grpcStatus;
+    return (grpcStatus !== undefined && failOn.grpcCodes.has(grpcStatus)) || failOn.statuses.has(countedStatus(response.status, grpcStatus));
   }
 
   /** Whether an error counts against the upstream, by the outcome table and this breaker's `failOn`. */

@@ -39,6 +39,9 @@ t.test('grpc-flaky: the plain client gets UNAVAILABLE, the app arm retries it', 
   const app = await records('app');
   t.ok(app.some((r) => (r.attempts ?? 0) >= 2), 'grpc-js retried some calls');
   t.ok(result.arms.find((a) => a.arm === 'app')!.summary.amplification > 1, 'retries arrived at the replicas');
+  const proxy = await records('proxy');
+  t.ok(proxy.every((r) => r.attempts !== undefined), 'Breakwater says how many attempts each call took');
+  t.ok(proxy.some((r) => r.ok && r.attempts! >= 2), 'and retried UNAVAILABLE into successes');
 });
 
 t.test('grpc-crash-one: the crash happens and is recorded', async (t) => {

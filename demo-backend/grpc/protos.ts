@@ -1,5 +1,6 @@
 // The gRPC demo service's and the health service's definitions, loaded from their .proto files, which sit beside
-// these sources (and beside dist/ in the image): the backend, the load generator and the tests share this one reading.
+// these sources (and beside the compiled code in the image): the backend, the load generator and the tests share
+// this one reading.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +28,10 @@ export interface EchoReply {
   payload?: Buffer;
 }
 
-/** demo-backend/grpc, found from both the TypeScript sources and the compiled dist/demo-backend/grpc. */
+/** The folder of demo.proto: this module's own (the image), or demo-backend/grpc above it (sources, dist/). */
 function protoDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
+  if (existsSync(path.join(dir, 'demo.proto'))) return dir;
   for (;;) {
     const candidate = path.join(dir, 'demo-backend', 'grpc');
     if (existsSync(path.join(candidate, 'demo.proto'))) return candidate;

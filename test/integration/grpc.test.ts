@@ -48,7 +48,7 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
       const trailers = new grpc.Metadata();
       trailers.set('x-trailer', `seen ${call.metadata.get('x-custom')[0] ?? 'nothing'}`);
       call.sendMetadata(Object.assign(new grpc.Metadata(), { internalRepr: new Map([['x-header', ['from-a']]]) }));
-      callback(null, { message: call.request.message, replica: 'a', sequence: 0 }, trailers);
+      callback(null, { message: call.request.message ?? '', replica: 'a', sequence: 0 }, trailers);
     },
     serverStream: (call) => {
       if (call.request.message === 'one-then-fail') {
@@ -63,7 +63,7 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
   const replicaB = await startDemoServer('b', {
     unary: (call, callback) => {
       if (call.request.message === 'hang') return;
-      callback(null, { message: call.request.message, replica: 'b', sequence: 0 });
+      callback(null, { message: call.request.message ?? '', replica: 'b', sequence: 0 });
     },
   });
   const http1Backend = await startBackend({});

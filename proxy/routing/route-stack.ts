@@ -43,6 +43,8 @@ export interface CompiledRoute {
   readonly shared: ReadonlyMap<string, CarriedState>;
   /** The requests of the generation this route belongs to: each holds it until it ends. */
   readonly users: GenerationUsers;
+  /** The HTTP version its upstream answers in, for Via. */
+  readonly via: '1.1' | '2';
   /** The deadline error's message, written once. */
   readonly deadlineMessage: string;
   /** The route's access log, its listener, route and upstream fields serialised once. */
@@ -110,6 +112,7 @@ export function buildRoute(
     send,
     shared,
     users,
+    via: upstream.policy.protocol === 'http1' ? '1.1' : '2',
     deadlineMessage: `the route timeout of route "${route}" (${policy.timeoutMs} ms) passed`,
     accessLog: telemetry.accessLog.for({ listener: policy.listener, route, upstream: upstream.name }),
     finished(status, outcome, seconds, grpcStatus) {

@@ -84,17 +84,17 @@ export function requestIdOf(incoming: IncomingHttpHeaders): string {
 }
 
 /**
- * Headers to send back to the client: the upstream's, minus connection-specific ones, Via appended when the response
- * was relayed (`relayed` false: Breakwater produced it, a fallback or an injected fault, and is its origin).
+ * Headers to send back to the client: the upstream's, minus connection-specific ones, Via appended with the version
+ * the upstream answered in (`viaVersion`: "1.1" or "2"); none when Breakwater produced the response itself (a
+ * fallback, an injected fault) and is its origin.
  */
-export function clientResponseHeaders(upstream: Headers, relayed = true): Headers {
+export function clientResponseHeaders(upstream: Headers, viaVersion?: '1.1' | '2'): Headers {
   const listed = connectionListed(upstream.connection);
   const out: Headers = {};
   for (const name in upstream) {
     if (HOP_BY_HOP.has(name) || name.charCodeAt(0) === COLON || listed?.has(name)) continue;
     out[name] = upstream[name];
   }
-  // Breakwater asks upstreams in HTTP/1.1; undici does not say which version they answered with.
-  if (relayed) out.via = appendToList(out.via, VIA_HTTP_11);
+  if (viaVersion !== undefined) out.via = appendToList(out.via, viaVersion === '2' ? VIA_HTTP_2 : VIA_HTTP_11);
   return out;
 }

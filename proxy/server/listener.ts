@@ -311,7 +311,7 @@ export class DataPlaneListener {
       return;
     }
     status = response.status;
-    const answer = clientResponseHeaders(response.headers, exchange.trace.local === undefined);
+    const answer = clientResponseHeaders(response.headers, exchange.trace.local === undefined ? route.via : undefined);
     answer['x-breakwater-attempts'] = String(exchange.trace.attempts);
     answer['x-request-id'] = requestId;
     if (grpc) {

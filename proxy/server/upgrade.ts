@@ -203,7 +203,7 @@ export class UpgradeHandler {
     }
 
     const outcome = trace.local ?? outcomeOfResponse(response.status, response.grpcStatus);
-    const answer = clientResponseHeaders(response.headers, trace.local === undefined);
+    const answer = clientResponseHeaders(response.headers, trace.local === undefined ? '1.1' : undefined);
     answer['x-breakwater-attempts'] = String(trace.attempts);
     answer['x-request-id'] = requestId;
     if (response.upgraded) {

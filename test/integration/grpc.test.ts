@@ -120,6 +120,8 @@ t.test('gRPC through Breakwater over h2c', async (t) => {
     t.same(result!.headers?.get('x-header'), ['from-a'], 'response metadata relayed');
     t.same(result!.trailers?.get('x-trailer'), ['seen hello'], 'request metadata reached the server, and its trailer came back');
     t.same(result!.headers?.get('x-breakwater-attempts'), ['1']);
+    t.same(result!.headers?.get('via'), ['2 breakwater'], 'Via says the upstream answered in HTTP/2');
+    t.same(replicaA.calls.at(-1)?.metadata.get('via'), ['2 breakwater'], 'and that the call reached Breakwater in HTTP/2');
   });
 
   await t.test('server streaming: every message, in order, and the OK status', async (t) => {

@@ -10,9 +10,12 @@ t.test('hop-by-hop headers stop at the proxy, both ways; Via is appended both wa
   t.equal(out['x-forwarded-for'], '10.9.9.9, 127.0.0.1', 'trusted: the client address is appended');
   t.equal(out['x-forwarded-host'], 'localhost:15001');
   t.equal(out.via, '1.1 breakwater');
-  const back = clientResponseHeaders({ connection: 'close, x-internal', 'x-internal': 'a', 'content-type': 'text/plain', 'transfer-encoding': 'chunked', 'set-cookie': ['a=1', 'b=2'] });
+  const back = clientResponseHeaders({ connection: 'close, x-internal', 'x-internal': 'a', 'content-type': 'text/plain', 'transfer-encoding': 'chunked', 'set-cookie': ['a=1', 'b=2'] }, '1.1');
   t.same(back, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], via: '1.1 breakwater' });
-  t.equal(clientResponseHeaders({ via: ['1.0 a', '1.1 b'] }).via, '1.0 a, 1.1 b, 1.1 breakwater', 'appended to every Via the upstream sent');
+  t.equal(clientResponseHeaders({ via: ['1.0 a', '1.1 b'] }, '1.1').via, '1.0 a, 1.1 b, 1.1 breakwater', 'appended to every Via the upstream sent');
+  t.equal(clientResponseHeaders({ ':status': '200', 'content-type': 'application/grpc' }, '2').via, '2 breakwater', 'the version the upstream answered in');
+  t.notOk(':status' in clientResponseHeaders({ ':status': '200' }), "an HTTP/2 upstream's pseudo-headers stay on its hop");
+  t.equal(clientResponseHeaders({ 'content-type': 'text/plain' }).via, undefined, "none on Breakwater's own answers");
 });
 
 t.test('x-forwarded-*: overwritten unless the listener trusts its clients, which keep theirs', async (t) => {

@@ -10,9 +10,17 @@ import { nginxGrpcProxyConfig, startNginx } from './nginx.js';
 
 export type H2ProtocolName = 'h2c' | 'grpc';
 
-/** The realistic policy of the HTTP/1.1 comparison, its upstream spoken to in h2c. */
-export function h2cBreakwaterConfig(upstream: string): object {
-  return breakwaterConfig([realisticRoute('api', '/', 'backend')], [{ ...pooledUpstream('backend', [upstream]), protocol: 'h2c' }]);
+/** The gRPC service of demo-backend/grpc/demo.proto, which the gRPC upstream serves. */
+const DEMO_SERVICE = 'breakwater.demo.Demo';
+
+/**
+ * The realistic policy of the HTTP/1.1 comparison, its upstream spoken to in h2c; for gRPC its route matches the
+ * service, as a gRPC sidecar's would (its retry on 503 also takes UNAVAILABLE, whose HTTP equivalent 503 is).
+ */
+export function h2BreakwaterConfig(protocol: H2ProtocolName, upstream: string): object {
+  const route = realisticRoute('api', '/', 'backend');
+  const routes = [protocol === 'grpc' ? { ...route, match: { grpc: { service: DEMO_SERVICE } } } : route];
+  return breakwaterConfig(routes, [{ ...pooledUpstream('backend', [upstream]), protocol: 'h2c' }]);
 }
 
 export function h2TargetDefinitions(protocol: H2ProtocolName): TargetDefinition[] {
@@ -28,9 +36,9 @@ export function h2TargetDefinitions(protocol: H2ProtocolName): TargetDefinition[
       async start(env) {
         if (env.breakwaterUnavailable) return env.breakwaterUnavailable;
         const name = `breakwater-${protocol}`;
-        const config = h2cBreakwaterConfig(env.upstream);
+        const config = h2BreakwaterConfig(protocol, env.upstream);
         const rejected = policyProblems(name, env.scratchDir, config);
-        if (rejected) return `this build rejects the h2c policy: ${rejected}`;
+        if (rejected) return `this build rejects the ${protocol} policy: ${rejected}`;
         const instance = await startBreakwater(name, env.scratchDir, config, env.proxyCpus);
         return { url: instance.url, pid: instance.process.pid };
       },

@@ -12,12 +12,12 @@ const RETRIED: Record<OutcomeRule['retriedOn'], string> = {
   'connect-failure': 'when `retry.on` lists `connect-failure` (any method)',
   reset: 'when `retry.on` lists `reset` (idempotent requests)',
   timeout: 'when `retry.on` lists `timeout` (idempotent requests)',
-  status: 'when `retry.on` lists its status (idempotent requests)',
+  status: 'when `retry.on` lists its status (idempotent requests) or names its gRPC status (any method)',
   never: 'never',
 };
 
 const BREAKER: Record<OutcomeRule['breaker'], string> = {
-  status: 'by `failOn` (`5xx`, `4xx` or the status); else success',
+  status: 'by `failOn` (`5xx`, `4xx`, the status or the gRPC status); else success',
   'connect-failure': 'failure with `failOn: [connect-failure]`',
   reset: 'failure with `failOn: [reset]` or `[5xx]`',
   timeout: 'failure with `failOn: [timeout]`, else neutral',

@@ -8,7 +8,7 @@ import { isOmitted, normalizedName, policySchema, properties, type JsonSchema, t
 type Mode = 'file' | 'normalized';
 
 /** Types of normalized values that code derives rather than copies; policy.ts defines them. */
-const HAND_WRITTEN = ['HostPort', 'RetryOn'];
+const HAND_WRITTEN = ['HostPort', 'Conditions'];
 
 const fileName = (normalizedInterface: string) =>
   normalizedInterface === 'Policy' ? 'PolicyFile' : `${normalizedInterface.replace(/Policy$/, '')}File`;

@@ -12,10 +12,11 @@ import { CaFiles } from './ca-file.js';
 import { parseHostPort, parsePercentile } from './formats.js';
 import { POLICY_DEFAULTS } from './generated/policy-defaults.js';
 import { validatePolicyFile as validateSchema } from './generated/policy-validator.js';
-import type { HedgeFile, ListenerLimitsFile, PolicyFile, RouteFile, UpstreamFile, RetryCondition } from './generated/policy-types.js';
-import type { Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy, ListenerLimits, HedgePolicy } from './policy.js';
+import type { HedgeFile, ListenerHttp2File, ListenerLimitsFile, PolicyFile, RouteFile, UpstreamFile } from './generated/policy-types.js';
+import type { Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy, ListenerLimits, HedgePolicy, ListenerHttp2 } from './policy.js';
+import { failureConditions, retryConditions } from './conditions.js';
 import { schemaProblem } from './schema-problem.js';
-import { upstreamTls, upstreamTlsProblems } from './upstream-tls.js';
+import { speaksTls, upstreamTls, upstreamTlsProblems } from './upstream-tls.js';
 import { documentValue, YamlValueError } from './yaml-value.js';
 
 /** Every default, as the schema states it (generated/policy-defaults.ts): none is written down here. */
@@ -124,6 +125,7 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
       problems.push({ path: ['upstreams', i], message: 'needs exactly one of endpoints or dns' });
     }
     problems.push(...upstreamTlsProblems(u, ['upstreams', i], caFiles));
+    problems.push(...protocolProblems(u, ['upstreams', i]));
     for (const key of ['refresh', 'timeout'] as const) {
       if (u.dns?.[key] !== undefined && parseDuration(u.dns[key]) === 0) {
         problems.push({ path: ['upstreams', i, 'dns', key], message: 'must be longer than 0' });
@@ -159,6 +161,7 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
     listenerNames.add(listener.name);
     claim(listener.address, `listener "${listener.name}"`, ['listeners', li, 'address']);
     problems.push(...limitsProblems(listener.limits, ['listeners', li, 'limits']));
+    problems.push(...http2Problems(listener.http2, ['listeners', li, 'http2']));
     listener.routes.forEach((route, ri) => {
       const at = ['listeners', li, 'routes', ri];
       const owner = routeListeners.get(route.name);
@@ -175,6 +178,7 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
       if (route.match?.path !== undefined && route.match.pathPrefix !== undefined) {
         problems.push({ path: [...at, 'match'], message: 'use either path or pathPrefix, not both' });
       }
+      problems.push(...grpcMatchProblems(route.match, [...at, 'match']));
       const backoff = route.retry?.backoff;
       if (backoff?.base && backoff.max && parseDuration(backoff.base)! > parseDuration(backoff.max)!) {
         problems.push({ path: [...at, 'retry', 'backoff', 'base'], message: 'must not be longer than backoff.max' });
@@ -211,6 +215,53 @@ function limitsProblems(limits: ListenerLimitsFile | undefined, at: (string | nu
   return problems;
 }
 
+/** A gRPC call's path is /<service>/<method>: a path or prefix beside `grpc` would say where it goes a second time. */
+function grpcMatchProblems(match: RouteFile['match'], at: (string | number)[]): Problem[] {
+  const grpc = match?.grpc;
+  if (grpc === undefined) return [];
+  const problems: Problem[] = [];
+  if (grpc.service === undefined && grpc.method === undefined) problems.push({ path: [...at, 'grpc'], message: 'needs service, method or both' });
+  for (const key of ['path', 'pathPrefix'] as const) {
+    if (match?.[key] !== undefined) {
+      problems.push({ path: [...at, key], message: `cannot be combined with match.grpc: a gRPC call's path is /<service>/<method>, which grpc already names` });
+    }
+  }
+  return problems;
+}
+
+function protocolProblems(u: UpstreamFile, at: (string | number)[]): Problem[] {
+  const problems: Problem[] = [];
+  const protocol = u.protocol ?? D.upstreams.protocol;
+  if (protocol === 'h2' && !speaksTls(u)) {
+    problems.push({ path: [...at, 'protocol'], message: 'h2 is HTTP/2 over TLS: add a tls block or use https:// endpoints (h2c is HTTP/2 without TLS)' });
+  }
+  if (protocol === 'h2c' && speaksTls(u)) {
+    problems.push({ path: [...at, 'protocol'], message: 'h2c is HTTP/2 without TLS, but this upstream uses TLS: use h2' });
+  }
+  if (protocol === 'http1' && u.pool?.maxStreamsPerConnection !== undefined) {
+    problems.push({ path: [...at, 'pool', 'maxStreamsPerConnection'], message: 'applies to HTTP/2 only: set protocol to h2c or h2, or remove it' });
+  }
+  return problems;
+}
+
+/**
+ * HTTP/2's own limits (RFC 9113 section 6.5.2: a window is at most 2^31-1, settings fit 32 bits) and a floor below
+ * which ordinary requests would be refused (headers) or crawl through window updates (window).
+ */
+const HTTP2_SIZE_BOUNDS: ReadonlyArray<{ key: 'maxHeaderListSize' | 'initialWindowSize'; max: number }> = [
+  { key: 'maxHeaderListSize', max: 2 ** 32 - 1 },
+  { key: 'initialWindowSize', max: 2 ** 31 - 1 },
+];
+
+function http2Problems(http2: ListenerHttp2File | undefined, at: (string | number)[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const { key, max } of HTTP2_SIZE_BOUNDS) {
+    const size = http2?.[key] === undefined ? undefined : parseSize(http2[key]);
+    if (size !== undefined && (size < 1024 || size > max)) problems.push({ path: [...at, key], message: `must be between 1KiB and ${max} bytes` });
+  }
+  return problems;
+}
+
 const ms = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : parseDuration(text)!);
 const bytes = (size: string | number | undefined, fallback: number): number => (size === undefined ? fallback : parseSize(size)!);
 
@@ -225,6 +276,16 @@ function normalizeLimits(limits: ListenerLimitsFile | undefined): ListenerLimits
   };
 }
 
+function normalizeHttp2(http2: ListenerHttp2File | undefined): ListenerHttp2 {
+  const d = D.listeners.http2;
+  return {
+    enabled: http2?.enabled ?? d.enabled,
+    maxConcurrentStreams: http2?.maxConcurrentStreams ?? d.maxConcurrentStreams,
+    maxHeaderListSizeBytes: bytes(http2?.maxHeaderListSize, d.maxHeaderListSizeBytes),
+    initialWindowSizeBytes: bytes(http2?.initialWindowSize, d.initialWindowSizeBytes),
+  };
+}
+
 function normalize(file: PolicyFile, source: string, caFiles: CaFiles): Policy {
   return {
     source,
@@ -234,6 +295,7 @@ function normalize(file: PolicyFile, source: string, caFiles: CaFiles): Policy {
       name: l.name,
       address: parseHostPort(l.address)!,
       limits: normalizeLimits(l.limits),
+      http2: normalizeHttp2(l.http2),
       trustForwarded: l.trustForwarded ?? D.listeners.trustForwarded,
       routes: l.routes.map((r) => normalizeRoute(r, l.name)),
     })),
@@ -246,23 +308,11 @@ function normalize(file: PolicyFile, source: string, caFiles: CaFiles): Policy {
 
 function normalizeRetry(retry: RouteFile['retry']): RetryPolicy {
   const d = D.listeners.routes.retry;
-  const on: readonly RetryCondition[] = retry?.on ?? d.on;
-  const statuses = new Set<number>();
-  for (const c of on) {
-    if (typeof c === 'number') statuses.add(c);
-    else if (c === '5xx') for (let s = 500; s < 600; s++) statuses.add(s);
-    else if (c === 'gateway-error') [502, 503, 504].forEach((s) => statuses.add(s));
-  }
   const baseMs = ms(retry?.backoff?.base, d.backoff.baseMs);
   return {
     attempts: retry?.attempts ?? d.attempts,
     perTryTimeoutMs: retry?.perTryTimeout === undefined ? undefined : parseDuration(retry.perTryTimeout),
-    on: {
-      statuses,
-      connectFailure: on.includes('connect-failure'),
-      reset: on.includes('reset'),
-      timeout: on.includes('timeout'),
-    },
+    on: retryConditions(retry?.on ?? d.on),
     backoff: {
       baseMs,
       maxMs: ms(retry?.backoff?.max, Math.max(d.backoff.maxMs, baseMs)),
@@ -286,7 +336,7 @@ function normalizeBreaker(cb: NonNullable<RouteFile['circuitBreaker']>): Breaker
     resetTimeoutMs: ms(cb.resetTimeout, d.resetTimeoutMs),
     halfOpenRequests: cb.halfOpenRequests ?? d.halfOpenRequests,
     consecutiveFailures: cb.consecutiveFailures,
-    failOn: cb.failOn ?? d.failOn,
+    failOn: failureConditions(cb.failOn ?? d.failOn),
   };
 }
 
@@ -319,8 +369,9 @@ function normalizeRoute(r: RouteFile, listener: string): RoutePolicy {
     name: r.name,
     listener,
     match: {
-      pathPrefix: match.path === undefined ? (match.pathPrefix ?? D.listeners.routes.match.pathPrefix) : undefined,
+      pathPrefix: match.path === undefined && match.grpc === undefined ? (match.pathPrefix ?? D.listeners.routes.match.pathPrefix) : undefined,
       path: match.path,
+      grpc: match.grpc,
       methods: match.methods ? new Set(match.methods.map((m) => m.toUpperCase())) : undefined,
       headers: match.headers ? Object.entries(match.headers).map(([k, v]) => [k.toLowerCase(), v] as const) : undefined,
     },
@@ -369,6 +420,7 @@ function normalizeUpstream(u: UpstreamFile, caFiles: CaFiles): UpstreamPolicy {
     dns: u.dns ? { name: u.dns.name, port: u.dns.port, refreshMs: ms(u.dns.refresh, d.dns.refreshMs), timeoutMs: ms(u.dns.timeout, d.dns.timeoutMs) } : undefined,
     host: u.host ?? (u.dns ? serviceAuthority(u.dns.name, u.dns.port, tls !== undefined) : undefined),
     tls,
+    protocol: u.protocol ?? d.protocol,
     connectTimeoutMs: ms(u.connectTimeout, d.connectTimeoutMs),
     idleTimeoutMs: ms(u.idleTimeout, d.idleTimeoutMs),
     pool: {
@@ -376,6 +428,7 @@ function normalizeUpstream(u: UpstreamFile, caFiles: CaFiles): UpstreamPolicy {
       maxConcurrent: u.pool?.maxConcurrent ?? d.pool.maxConcurrent,
       maxPending: u.pool?.maxPending ?? d.pool.maxPending,
       queueTimeoutMs: ms(u.pool?.queueTimeout, d.pool.queueTimeoutMs),
+      maxStreamsPerConnection: u.pool?.maxStreamsPerConnection ?? d.pool.maxStreamsPerConnection,
     },
     loadBalancing: u.loadBalancing ?? d.loadBalancing,
     outlierDetection: normalizeOutlierDetection(u.outlierDetection),

@@ -12,9 +12,12 @@ export interface HostPort {
   text: string;
 }
 
-/** What `retry.on` lists, as retries look it up. */
-export interface RetryOn {
+/** What `retry.on` or `circuitBreaker.failOn` lists, as retries and the breaker look it up. */
+export interface Conditions {
+  /** HTTP statuses, `5xx`, `4xx` and `gateway-error` spelled out; a gRPC response is looked up by its HTTP equivalent. */
   statuses: ReadonlySet<number>;
+  /** gRPC status codes by number (unavailable is 14), looked up by a trailers-only response's grpc-status. */
+  grpcCodes: ReadonlySet<number>;
   connectFailure: boolean;
   reset: boolean;
   timeout: boolean;

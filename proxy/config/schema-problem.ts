@@ -37,7 +37,7 @@ export function schemaProblem(error: ErrorObject): SchemaProblem {
     case 'type':
       return { path, message: (schema.format && FORMAT_HINTS[schema.format]) ?? error.message ?? 'is invalid' };
     case 'anyOf':
-      return { path, message: unionHint(schema) };
+      return { path, message: unionHint(schema, error.data) };
     case 'pattern':
       return { path, message: 'has characters that are not allowed here' };
     default:
@@ -45,11 +45,14 @@ export function schemaProblem(error: ErrorObject): SchemaProblem {
   }
 }
 
-/** The allowed values of a union: its literals, a status code, a size. */
-function unionHint(schema: SchemaNode): string {
+/** The allowed values of a union: its literals (the nearest one to a mistyped value), a status code, a size. */
+function unionHint(schema: SchemaNode, value: unknown): string {
   const branches = schema.anyOf ?? [];
   const format = branches.find((b) => b.format !== undefined)?.format;
   if (format) return FORMAT_HINTS[format];
+  const names = branches.flatMap((b) => (typeof b.const === 'string' ? [b.const] : []));
+  const typo = typeof value === 'string' ? nearest(value, names) : undefined;
+  if (typo !== undefined) return `unknown value "${value}"; did you mean \`${typo}\`?`;
   const literals = branches.filter((b) => b.const !== undefined).map((b) => JSON.stringify(b.const));
   const others = branches.filter((b) => b.const === undefined).map((b) => (b.type === 'integer' ? 'a status code' : b.type));
   return literals.length + others.length > 0 ? `must be one of ${[...literals, ...others].join(', ')}` : 'is not one of the allowed values';
@@ -58,14 +61,20 @@ function unionHint(schema: SchemaNode): string {
 /** A key within this distance of a known one is taken for a typo of it: one or two slips, fewer in a short key. */
 const maxTypoDistance = (key: string) => (key.length <= 4 ? 1 : 2);
 
-function unknownKey(key: string, known: string[]): string {
+/** The candidate `word` is most likely a typo of, if any is close enough. */
+function nearest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const candidate of known) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
-  if (best !== undefined && bestDistance <= maxTypoDistance(best)) return `unknown key; did you mean \`${best}\`?`;
+  return best !== undefined && bestDistance <= maxTypoDistance(best) ? best : undefined;
+}
+
+function unknownKey(key: string, known: string[]): string {
+  const best = nearest(key, known);
+  if (best !== undefined) return `unknown key; did you mean \`${best}\`?`;
   return known.length > 0 ? `unknown key; the keys here are ${known.join(', ')}` : 'unknown key';
 }
 

@@ -13,6 +13,7 @@
  * (retry.attempts, admin.address) is the value used when the whole block is absent.
  */
 import { Type, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
+import { GRPC_CODE_NAMES } from '../core/grpc.js';
 
 /** How a key appears in the normalized policy (proxy/config/policy.ts), where it differs from the file. */
 export interface Normalized {
@@ -66,14 +67,28 @@ const OneOf = (values: readonly string[], description: string, options: Options 
   Type.Union(values.map((v) => Type.Literal(v)), annotations(description, options));
 const Opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
 
-/** A condition or a status code; the named conditions are the ones retries and the breaker understand. */
+/** gRPC status names a condition list takes; `ok` is no failure, so neither retried nor counted against the breaker. */
+const GRPC_FAILURE_NAMES = GRPC_CODE_NAMES.filter((name) => name !== 'ok');
+
+/**
+ * A condition, a status code or a gRPC status name; the named conditions are the ones retries and the breaker
+ * understand, the gRPC names are matched against a trailers-only response's grpc-status.
+ */
 const ConditionOrStatus = (conditions: readonly string[], alias: string) =>
-  Type.Union([...conditions.map((c) => Type.Literal(c)), Type.Integer({ minimum: 100, maximum: 599 })], { 'x-normalized': { alias } });
+  Type.Union([...[...conditions, ...GRPC_FAILURE_NAMES].map((c) => Type.Literal(c)), Type.Integer({ minimum: 100, maximum: 599 })], {
+    title: 'condition, status code or gRPC status',
+    'x-normalized': { alias },
+  });
+
+/** The gRPC names as the descriptions list them. */
+const GRPC_NAMES_TEXT = GRPC_FAILURE_NAMES.join(', ');
 
 const Match = Section(
   'Which requests the route takes; the first matching route of the listener wins.',
   {
-    pathPrefix: Opt(Path('Paths starting with this prefix.', { default: '/', normalized: { optional: true, description: 'Set when `path` is not; "/" when neither is.' } })),
+    pathPrefix: Opt(
+      Path('Paths starting with this prefix.', { default: '/', normalized: { optional: true, description: 'Set when neither `path` nor `grpc` is; "/" when none of them is given.' } }),
+    ),
     path: Opt(Path('This exact path instead of a prefix.')),
     methods: Opt(
       Type.Array(Type.String({ pattern: '^[A-Za-z]+$' }), {
@@ -88,6 +103,24 @@ const Match = Section(
         'x-normalized': { type: 'ReadonlyArray<readonly [name: string, value: string]>', description: 'Names in lower case.' },
       }),
     ),
+    grpc: Opt(
+      Section(
+        'gRPC calls (content-type application/grpc) to this service and/or method, i.e. the path /<service>/<method>; not with path or pathPrefix.',
+        {
+          service: Opt(
+            Type.String({
+              title: 'gRPC service',
+              pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$',
+              description: 'The fully qualified service, such as breakwater.demo.Demo; alone: any method of it.',
+            }),
+          ),
+          method: Opt(
+            Type.String({ title: 'gRPC method', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'The method, such as Unary; alone: that method of any service.' }),
+          ),
+        },
+        { normalized: { interface: 'GrpcMatch', description: 'Set for a gRPC route: service, method or both.' } },
+      ),
+    ),
   },
   { normalized: { interface: 'RouteMatch', present: true } },
 );
@@ -99,9 +132,12 @@ const Retry = Section(
     perTryTimeout: Opt(Duration('Time limit of one attempt, up to its response head; retried only when `on` lists timeout.')),
     on: Opt(
       Type.Array(ConditionOrStatus(['connect-failure', 'reset', 'timeout', '5xx', 'gateway-error'], 'RetryCondition'), {
-        description: 'What is retried: connect-failure, reset, timeout, 5xx, gateway-error (502, 503, 504) or a status code.',
+        description:
+          'What is retried: connect-failure, reset, timeout, 5xx, gateway-error (502, 503, 504) or a status code (idempotent requests only, but a connect failure), ' +
+          `or a gRPC status (${GRPC_NAMES_TEXT}) in a trailers-only response, for any method: naming one says the call may be sent again. ` +
+          'A gRPC status counts as its HTTP equivalent (unavailable as 503) for the status rules.',
         default: ['connect-failure', 'reset', 502, 503, 504],
-        'x-normalized': { type: 'RetryOn' },
+        'x-normalized': { type: 'Conditions' },
       }),
     ),
     backoff: Opt(
@@ -143,9 +179,11 @@ const CircuitBreaker = Section(
     failOn: Opt(
       Type.Array(ConditionOrStatus(['5xx', '4xx', 'timeout', 'connect-failure', 'reset'], 'FailureKind'), {
         minItems: 1,
-        description: 'What counts as a failure: 5xx, 4xx, timeout, connect-failure, reset or a status code.',
+        description:
+          `What counts as a failure: 5xx, 4xx, timeout, connect-failure, reset, a status code or a gRPC status (${GRPC_NAMES_TEXT}); ` +
+          'a gRPC response counts by its HTTP equivalent too (unavailable as 503, so 5xx counts it).',
         default: ['5xx', 'timeout', 'connect-failure', 'reset'],
-        'x-normalized': { type: 'ReadonlyArray<FailureKind>' },
+        'x-normalized': { type: 'Conditions', description: 'What counts as a failure; reset also when 5xx is listed.' },
       }),
     ),
   },
@@ -245,6 +283,17 @@ const ListenerLimits = Section(
   { normalized: { interface: 'ListenerLimits', present: true } },
 );
 
+const ListenerHttp2 = Section(
+  'HTTP/2 cleartext with prior knowledge (what gRPC clients send), served on the same port as HTTP/1.1 and told apart by the connection preface.',
+  {
+    enabled: Opt(Type.Boolean({ description: 'Serve HTTP/2 beside HTTP/1.1; false: HTTP/1.1 only.', default: true })),
+    maxConcurrentStreams: Opt(Int(1, 'Streams (requests) one client connection may have open at once.', { maximum: 2 ** 31 - 1, default: 100 })),
+    maxHeaderListSize: Opt(Size('Request headers of one stream, uncompressed (at least 1KiB).', { default: '16KiB' })),
+    initialWindowSize: Opt(Size("Each stream's flow-control window: request body bytes a client may send ahead (1KiB to 2147483647 bytes).", { default: '1MiB' })),
+  },
+  { normalized: { interface: 'ListenerHttp2', present: true } },
+);
+
 const Listener = Section(
   'A listener: an address the app calls, and its routes.',
   {
@@ -257,6 +306,7 @@ const Listener = Section(
       }),
     ),
     limits: Opt(ListenerLimits),
+    http2: Opt(ListenerHttp2),
     routes: Type.Array(Route, { description: 'Its routes, in order: the first match wins; no match is a 404.' }),
   },
   { normalized: { interface: 'ListenerPolicy' } },
@@ -269,6 +319,9 @@ const Pool = Section(
     maxConcurrent: Opt(Int(1, 'Requests in flight to the upstream at once.', { default: 1024 })),
     maxPending: Opt(Int(0, 'Requests waiting for a slot; more are answered 503.', { default: 1024 })),
     queueTimeout: Opt(Duration('How long a request may wait for a slot.', { default: '1s' })),
+    maxStreamsPerConnection: Opt(
+      Int(1, 'HTTP/2 (h2, h2c) requests in flight on one connection; more open another connection, up to maxConnections.', { maximum: 2 ** 31 - 1, default: 100 }),
+    ),
   },
   { normalized: { interface: 'PoolPolicy', present: true } },
 );
@@ -314,6 +367,13 @@ const Upstream = Section(
         { normalized: { description: 'Present when the upstream uses TLS: then to every endpoint, always verified.' } },
       ),
     ),
+    protocol: Opt(
+      OneOf(
+        ['http1', 'h2c', 'h2'],
+        'How requests go to the endpoints: http1 (HTTP/1.1, with TLS when the upstream has it), h2c (HTTP/2 over plain TCP, prior knowledge) or h2 (HTTP/2 over TLS, ALPN h2: needs the tls block or https:// endpoints, verified as always).',
+        { default: 'http1', normalized: { alias: 'UpstreamProtocol' } },
+      ),
+    ),
     connectTimeout: Opt(Duration('Time limit of one connect.', { default: '1s' })),
     idleTimeout: Opt(Duration('Idle pooled connections are closed after this (keep it below the upstream’s own).', { default: '4s' })),
     pool: Opt(Pool),
@@ -322,7 +382,11 @@ const Upstream = Section(
       Section(
         'Passive endpoint health: failing endpoints are ejected for a while, as in Envoy.',
         {
-          consecutiveFailures: Opt(Int(1, 'Failures in a row that eject an endpoint.', { default: 5 })),
+          consecutiveFailures: Opt(
+            Int(1, 'Failures in a row (connect failures, resets, timeouts, 5xx; a gRPC status by its HTTP equivalent, unavailable as 503) that eject an endpoint.', {
+              default: 5,
+            }),
+          ),
           baseEjectionTime: Opt(Duration('Ejection time, times the ejection multiplier.', { default: '30s' })),
           maxEjectionTime: Opt(Duration('The longest ejection (never below baseEjectionTime).', { default: '300s' })),
           decayInterval: Opt(Duration('Each interval back in service lowers the multiplier by one.', { default: '10s' })),

@@ -37,10 +37,14 @@ export function upstreamTlsProblems(u: UpstreamFile, at: (string | number)[], ca
   return problems;
 }
 
+/** Whether the upstream speaks TLS: a tls block or an https:// endpoint. */
+export function speaksTls(u: UpstreamFile): boolean {
+  return u.tls !== undefined || (u.endpoints?.some((e) => parseEndpoint(e)?.scheme === 'https') ?? false);
+}
+
 /** The upstream's TLS settings, or undefined for plaintext; call only on an upstream without TLS problems. */
 export function upstreamTls(u: UpstreamFile, caFiles: CaFiles): UpstreamPolicy['tls'] {
-  const https = u.endpoints?.some((e) => parseEndpoint(e)?.scheme === 'https') ?? false;
-  if (u.tls === undefined && !https) return undefined;
+  if (!speaksTls(u)) return undefined;
   const ca = u.tls?.caFile === undefined ? undefined : caFiles.get(u.tls.caFile);
   return {
     serverName: u.tls?.serverName ?? u.dns?.name,

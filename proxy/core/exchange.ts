@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { Outcome } from './outcome.js';
 import type { Scope } from './request-scope.js';
+import type { StreamReplay } from './stream-replay.js';
 
 export type { ErrorKind, Outcome } from './outcome.js';
 
@@ -19,7 +20,14 @@ export type RequestBody =
    */
   | { kind: 'buffered'; chunks: readonly Buffer[] }
   /** Not kept: streamed once, never retried; too large for `maxReplayBody`, or past the process-wide replay memory. */
-  | { kind: 'stream'; stream: Readable; reason: UnreplayableReason };
+  | { kind: 'stream'; stream: Readable; reason: UnreplayableReason }
+  /** A gRPC call's messages: sent upstream as they arrive, kept for a retry while they fit (StreamReplay). */
+  | { kind: 'streaming'; replay: StreamReplay };
+
+/** Whether another attempt can send the body again. */
+export function replayable(body: RequestBody): boolean {
+  return body.kind === 'stream' ? false : body.kind === 'streaming' ? body.replay.replayable : true;
+}
 
 export type UnreplayableReason = 'too-large' | 'memory';
 
@@ -35,6 +43,8 @@ export interface Exchange {
   readonly body: RequestBody;
   /** Safe to send twice: an idempotent method, or an Idempotency-Key header. */
   readonly idempotent: boolean;
+  /** A gRPC call: each attempt carries the time left in its own grpc-timeout, and failures are answered in gRPC. */
+  readonly grpc?: boolean;
   /** Its lifetime: the deadline, aborts (client gone, deadline) and the release of everything it holds. */
   readonly scope: Scope;
   readonly trace: ExchangeTrace;
@@ -62,14 +72,21 @@ export interface ExchangeTrace {
 export interface BodySink {
   write(chunk: Buffer): boolean;
   end(): void;
+  /** Trailers to send with the end of the body (gRPC's status travels in them). */
+  addTrailers(trailers: Headers): void;
   destroy(err?: Error): void;
   on(event: 'drain', listener: () => void): unknown;
 }
 
 /** A response body arriving from upstream, taken exactly once: relayed, discarded or aborted. */
 export interface ResponseBody {
-  /** Relays the body into `sink` under its backpressure, then ends it; on a failure, `failed` then sink.destroy(). */
+  /**
+   * Relays the body into `sink` under its backpressure, then its trailers, then ends it; on a failure, `failed` alone
+   * is told, and ends the sink as its protocol needs (a reset, or gRPC trailers with a status).
+   */
   pipeTo(sink: BodySink, failed: (err: Error) => void): void;
+  /** The upstream's trailers, once the body has ended with some. */
+  readonly trailers?: Headers;
   /** Nobody wants it: read and dropped so the connection can be reused (cut when too large). */
   discard(): void;
   /** Cuts it and its connection at once (the client left). */

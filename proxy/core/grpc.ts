@@ -29,6 +29,13 @@ export const GRPC_CODE_NAMES = [
 
 export type GrpcCodeName = (typeof GRPC_CODE_NAMES)[number];
 
+const CODE_OF_NAME: ReadonlyMap<string, number> = new Map(GRPC_CODE_NAMES.map((name, code) => [name, code]));
+
+/** The code a policy file's name stands for (unavailable: 14), or undefined when it names no gRPC status. */
+export function grpcCodeOf(name: string): number | undefined {
+  return CODE_OF_NAME.get(name);
+}
+
 export const GrpcStatus = {
   OK: 0,
   CANCELLED: 1,
@@ -97,6 +104,15 @@ export function grpcStatusOfHttp(status: number): number {
     default:
       return GrpcStatus.UNKNOWN;
   }
+}
+
+/**
+ * `grpc-retry-pushback-ms` (gRPC's retry design, A6): the wait in milliseconds a server asks for before a retry;
+ * null when the server asks for no retry at all (a negative or unreadable value); undefined when absent.
+ */
+export function grpcRetryPushbackMs(value: string | string[] | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : null;
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000_001 };

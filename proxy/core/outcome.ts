@@ -3,6 +3,7 @@
  * metrics and the access log all read this table, so a failure is never a success to one of them and a failure to
  * another; the outcome table in docs/outcomes.md is rendered from it (test/proxy/core/outcome.test.ts keeps the two equal).
  */
+import { httpEquivalent } from './grpc.js';
 
 /** What became of a request, one bounded label value. */
 export type Outcome =
@@ -43,8 +44,8 @@ export interface OutcomeRule {
 }
 
 export const OUTCOMES: Readonly<Record<Outcome, OutcomeRule>> = {
-  ok: { retriedOn: 'status', breaker: 'status', endpointFailure: false, client: 'upstream', meaning: 'the upstream answered below 500 and its body arrived whole' },
-  'upstream-error': { retriedOn: 'status', breaker: 'status', endpointFailure: true, client: 'upstream', meaning: 'the upstream answered 5xx' },
+  ok: { retriedOn: 'status', breaker: 'status', endpointFailure: false, client: 'upstream', meaning: 'the upstream answered below 500 (a gRPC status: its HTTP equivalent below 500) and its body arrived whole' },
+  'upstream-error': { retriedOn: 'status', breaker: 'status', endpointFailure: true, client: 'upstream', meaning: 'the upstream answered 5xx, or a gRPC status equivalent to one (unknown, deadline-exceeded, unimplemented, internal, unavailable, data-loss)' },
   'connect-failure': { retriedOn: 'connect-failure', breaker: 'connect-failure', endpointFailure: true, client: 503, meaning: 'no connection (refused, unreachable, connect timeout): nothing was sent, so any method may be retried' },
   reset: { retriedOn: 'reset', breaker: 'reset', endpointFailure: true, client: 502, meaning: 'the connection failed mid-exchange; after the response head the client sees the response cut off' },
   'protocol-error': { retriedOn: 'never', breaker: 'reset', endpointFailure: true, client: 502, meaning: 'the upstream broke HTTP (a head over 16 KiB, a malformed status line, header or chunk): deterministic, not retried' },
@@ -97,7 +98,21 @@ const TLS_VERIFY_CODES = new Set([
   'EPROTO',
 ]);
 
-/** The outcome of a forwarded response by its status. */
+/**
+ * The HTTP status a response counts as wherever a rule speaks of statuses (`5xx` and status codes in retry.on and
+ * failOn, the status_class label, ok or upstream-error, endpoint health): a gRPC status's HTTP equivalent when the
+ * response carries one (UNAVAILABLE counts as 503, though the response is a 200), else its own status.
+ */
+export function countedStatus(status: number, grpcStatus: number | undefined): number {
+  return grpcStatus === undefined ? status : httpEquivalent(grpcStatus);
+}
+
+/** The outcome of a forwarded response by its status, or its gRPC status where it has one (see countedStatus). */
+export function outcomeOfResponse(status: number, grpcStatus: number | undefined): Outcome {
+  return outcomeOfStatus(countedStatus(status, grpcStatus));
+}
+
+/** The outcome of an HTTP status alone; a response's goes through outcomeOfResponse. */
 export function outcomeOfStatus(status: number): Outcome {
   return status >= 500 ? 'upstream-error' : 'ok';
 }

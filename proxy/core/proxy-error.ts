@@ -7,7 +7,9 @@ export class ProxyError extends Error {
   readonly status: number;
   /** Extra response headers (Retry-After, x-breakwater-*). */
   readonly headers: Record<string, string>;
-  constructor(kind: ErrorKind, message: string, headers: Record<string, string> = {}, options?: { cause?: unknown }) {
+  /** The gRPC status a gRPC caller is told, where it is not the one for `kind` (GRPC_STATUS_OF_KIND). */
+  readonly grpcStatus: number | undefined;
+  constructor(kind: ErrorKind, message: string, headers: Record<string, string> = {}, options?: { cause?: unknown; grpcStatus?: number }) {
     // An expected outcome (a deadline, an open circuit, a full bulkhead) is answered and counted, never debugged from
     // a stack, and capturing one per rejection would be much of what the fast-fail path allocates.
     const stackTraceLimit = Error.stackTraceLimit;
@@ -18,6 +20,7 @@ export class ProxyError extends Error {
     this.kind = kind;
     this.headers = headers;
     this.status = OUTCOMES[kind].client as number;
+    this.grpcStatus = options?.grpcStatus;
   }
 }
 

@@ -8,10 +8,9 @@ import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { BreakerPolicy, FallbackPolicy } from '../config/policy.js';
 import { clock } from '../core/clock.js';
-import type { FailureKind } from '../config/policy.js';
 import type { Exchange, Layer, Send, UpstreamResponse } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
-import { OUTCOMES } from '../core/outcome.js';
+import { countedStatus, OUTCOMES } from '../core/outcome.js';
 import type { PolicyPart } from './part.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -76,7 +75,7 @@ export class RouteBreaker {
     const circuit = new CircuitBreaker(
       async (exchange: Exchange, next: Send) => {
         const response = await next(exchange);
-        if (this.failsOn(response.status)) throw new FailedResponse(response);
+        if (this.failsOn(response)) throw new FailedResponse(response);
         return response;
       },
       {
@@ -155,7 +154,7 @@ export class RouteBreaker {
     this.probesInFlight++;
     try {
       const response = await next(exchange);
-      if (this.failsOn(response.status)) this.ensureCircuit().open();
+      if (this.failsOn(response)) this.ensureCircuit().open();
       else if (this.current === 'half_open') this.ensureCircuit().close();
       return response;
     } catch (err) {
@@ -188,25 +187,27 @@ export class RouteBreaker {
     this.events.transition(from, state);
   }
 
-  private failsOn(status: number): boolean {
-    for (const kind of this.policy.failOn) {
-      if (kind === status || (kind === '5xx' && status >= 500) || (kind === '4xx' && status >= 400 && status < 500)) return true;
-    }
-    return false;
+  /** A failure by `failOn`: a gRPC status it names, or the status the response counts as (see countedStatus). */
+  private failsOn(response: UpstreamResponse): boolean {
+    const { failOn } = this.policy;
+    const grpcStatus = response.grpcStatus;
+    return (grpcStatus !== undefined && failOn.grpcCodes.has(grpcStatus)) || failOn.statuses.has(countedStatus(response.status, grpcStatus));
   }
 
   /** Whether an error counts against the upstream, by the outcome table and this breaker's `failOn`. */
   private countsAsFailure(err: unknown): boolean {
     if (err instanceof FailedResponse) return true;
     if (!(err instanceof ProxyError)) return true;
-    const kind = OUTCOMES[err.kind].breaker;
-    switch (kind) {
-      case 'neutral':
-        return false;
+    const failOn = this.policy.failOn;
+    switch (OUTCOMES[err.kind].breaker) {
+      case 'connect-failure':
+        return failOn.connectFailure;
       case 'reset':
-        return this.policy.failOn.includes('reset') || this.policy.failOn.includes('5xx');
+        return failOn.reset;
+      case 'timeout':
+        return failOn.timeout;
       default:
-        return this.policy.failOn.includes(kind as FailureKind);
+        return false; // neutral; a status is judged on the response (failsOn)
     }
   }
 

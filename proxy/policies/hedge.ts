@@ -7,7 +7,8 @@
  */
 import type { HedgePolicy } from '../config/policy.js';
 import { clock, type Timer } from '../core/clock.js';
-import { discard, type Exchange, type Layer, type Send, type UpstreamResponse } from '../core/exchange.js';
+import { countedStatus } from '../core/outcome.js';
+import { discard, replayable, type Exchange, type Layer, type Send, type UpstreamResponse } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
 import type { ForkedScope } from '../core/request-scope.js';
 import { LatencyWindow } from './latency-window.js';
@@ -32,7 +33,7 @@ export function hedgeLayer(policy: HedgePolicy, options: HedgeOptions): Layer {
     if (options.recordsRequests) budget.recordRequest();
     const delayMs = policy.delayMs ?? latencies.percentile(policy.percentile!);
     // Sent twice only when that is safe and possible: an idempotent request whose body is kept for replay.
-    if (delayMs === undefined || !exchange.idempotent || exchange.body.kind === 'stream') return timed(next, exchange, latencies);
+    if (delayMs === undefined || !exchange.idempotent || !replayable(exchange.body)) return timed(next, exchange, latencies);
     return new HedgeRace(exchange, next, delayMs, policy.maxAttempts, options).run();
   };
 }
@@ -99,7 +100,7 @@ class HedgeRace {
     this.inFlight--;
     if (this.settled) return discard(response);
     this.options.latencies.record(latencyMs);
-    if (response.status < 500 || this.inFlight === 0) return this.win(scope, response);
+    if (countedStatus(response.status, response.grpcStatus) < 500 || this.inFlight === 0) return this.win(scope, response);
     if (this.fallback) discard(this.fallback); // of two 5xx, the newer one is kept
     this.fallback = response;
   }

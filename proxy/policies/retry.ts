@@ -1,13 +1,15 @@
 /**
- * Retries: only for the conditions the route lists, only when safe (idempotent, or nothing was sent), only while the
- * budget and the deadline allow; exponential backoff with jitter; Retry-After on 429/503 honoured when it fits.
+ * Retries: only for the conditions the route lists, only when safe (idempotent, nothing was sent, or a gRPC status the
+ * route names), only while the budget and the deadline allow; exponential backoff with jitter; Retry-After on 429/503
+ * and gRPC's grpc-retry-pushback-ms honoured when they fit (a pushback that is no number says: do not retry).
  */
 import type { RetryPolicy } from '../config/policy.js';
 import { clock } from '../core/clock.js';
 import { backoffDelay, retryAfterMs } from './backoff.js';
-import { discard, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from '../core/exchange.js';
+import { discard, replayable, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
-import { OUTCOMES } from '../core/outcome.js';
+import { GRPC_CODE_NAMES, grpcRetryPushbackMs } from '../core/grpc.js';
+import { countedStatus, OUTCOMES } from '../core/outcome.js';
 import type { PolicyPart } from './part.js';
 import { sharedRetryBudget, type RetryBudget } from './retry-budget.js';
 
@@ -17,9 +19,25 @@ export interface RetryEvents {
   skipped(reason: RetrySkipReason): void;
 }
 
+/**
+ * A gRPC status the route names in retry.on (decided on a trailers-only response, before anything reached the client).
+ * Like Envoy's retry_on for gRPC codes, it is retried whatever the method: gRPC calls are all POSTs, and naming the
+ * code on the route is the statement that this service's calls may be sent again after it.
+ */
+function namedGrpcStatus(policy: RetryPolicy, response: UpstreamResponse | undefined): number | undefined {
+  const code = response?.grpcStatus;
+  return code !== undefined && policy.on.grpcCodes.has(code) ? code : undefined;
+}
+
 /** The retry condition a result matches under the policy, or undefined when it is not to be retried. */
 function retryReason(policy: RetryPolicy, response: UpstreamResponse | undefined, error: ProxyError | undefined): string | undefined {
-  if (response) return policy.on.statuses.has(response.status) ? String(response.status) : undefined;
+  if (response) {
+    if (response.grpcStatus !== undefined && grpcRetryPushbackMs(response.headers['grpc-retry-pushback-ms']) === null) return undefined;
+    const grpcCode = namedGrpcStatus(policy, response);
+    if (grpcCode !== undefined) return GRPC_CODE_NAMES[grpcCode];
+    const status = countedStatus(response.status, response.grpcStatus);
+    return policy.on.statuses.has(status) ? String(status) : undefined;
+  }
   const kind = error!.kind;
   switch (OUTCOMES[kind].retriedOn) {
     case 'connect-failure':
@@ -47,7 +65,7 @@ export function retryLayer(policy: RetryPolicy, budget: RetryBudget, events: Ret
       }
       const reason = attempt < policy.attempts ? retryReason(policy, response, error) : undefined;
       const delay = reason === undefined ? 0 : retryDelay(policy, attempt, response);
-      const skip = reason === undefined ? undefined : whyNotRetry(exchange, error, delay, budget);
+      const skip = reason === undefined ? undefined : whyNotRetry(exchange, anyMethod(policy, response, error), delay, budget);
       if (reason === undefined || skip !== undefined || exchange.scope.reason) {
         if (skip) {
           exchange.trace.retrySkipped = skip;
@@ -63,20 +81,30 @@ export function retryLayer(policy: RetryPolicy, budget: RetryBudget, events: Ret
   };
 }
 
+/** The wait the upstream asked for, if any: gRPC's pushback on a gRPC answer, else Retry-After on a 429 or 503. */
+function askedDelay(response: UpstreamResponse): number | undefined {
+  if (response.grpcStatus !== undefined) return grpcRetryPushbackMs(response.headers['grpc-retry-pushback-ms']) ?? undefined;
+  return response.status === 429 || response.status === 503 ? retryAfterMs(response.headers['retry-after']) : undefined;
+}
+
 function retryDelay(policy: RetryPolicy, attempt: number, response: UpstreamResponse | undefined): number {
   const backoff = backoffDelay(attempt, policy.backoff);
-  if (response && (response.status === 429 || response.status === 503)) {
-    const asked = retryAfterMs(response.headers['retry-after']);
-    if (asked !== undefined) return Math.max(asked, backoff);
-  }
-  return backoff;
+  const asked = response && askedDelay(response);
+  return asked === undefined ? backoff : Math.max(asked, backoff);
+}
+
+/**
+ * Whether the retry may repeat any method: a connect failure sent nothing, and a gRPC status the route names is the
+ * route's own opt-in; otherwise a request that is not idempotent may already have had its effect.
+ */
+function anyMethod(policy: RetryPolicy, response: UpstreamResponse | undefined, error: ProxyError | undefined): boolean {
+  return error?.kind === 'connect-failure' || namedGrpcStatus(policy, response) !== undefined;
 }
 
 /** Checked in this order so the budget is only spent on a retry that will really happen. */
-function whyNotRetry(exchange: Exchange, error: ProxyError | undefined, delay: number, budget: RetryBudget): RetrySkipReason | undefined {
-  if (exchange.body.kind === 'stream') return 'body-too-large';
-  // A connect failure sent nothing, so any method may go again; otherwise the request may have had its effect.
-  if (!exchange.idempotent && error?.kind !== 'connect-failure') return 'not-idempotent';
+function whyNotRetry(exchange: Exchange, mayRepeat: boolean, delay: number, budget: RetryBudget): RetrySkipReason | undefined {
+  if (!replayable(exchange.body)) return 'body-too-large';
+  if (!exchange.idempotent && !mayRepeat) return 'not-idempotent';
   if (clock.time() + delay >= exchange.scope.deadline) return 'deadline';
   if (!budget.tryWithdraw()) return 'budget';
   return undefined;

@@ -21,6 +21,7 @@ import { statusClass, type Metrics } from '../telemetry/metrics.js';
 import { attemptSend } from '../upstream/attempt.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { GenerationUsers } from '../core/generation-users.js';
+import { httpEquivalent } from '../core/grpc.js';
 
 /** The upstream's pool limits, shared by every route to it. */
 const upstreamBulkheadPart: PolicyPart = { name: 'upstream-bulkhead', build: (route) => route.upstreamBulkhead };
@@ -46,8 +47,8 @@ export interface CompiledRoute {
   readonly deadlineMessage: string;
   /** The route's access log, its listener, route and upstream fields serialised once. */
   readonly accessLog: RouteAccessLog;
-  /** Records one finished request: counters and the duration histogram. */
-  finished(status: number, outcome: Outcome, seconds: number): void;
+  /** Records one finished request: counters and the duration histogram; `grpcStatus` for a gRPC call. */
+  finished(status: number, outcome: Outcome, seconds: number, grpcStatus?: number): void;
   /** Counts a request whose body was not kept for replay, and why. */
   unreplayableBody(reason: UnreplayableReason): void;
   /** Exports what its shared state shows, once its generation is the one serving. */
@@ -99,8 +100,9 @@ export function buildRoute(
 
   const labels = { listener: policy.listener, route, upstream: upstream.name };
   const duration = metrics.requestDuration.cell(labels);
-  // By outcome, then status class (status / 100): no key is built per request.
+  // By outcome, then status class (status / 100), or for gRPC calls their grpc-status: no key is built per request.
   const counted = new Map<Outcome, CounterCell[]>();
+  const countedGrpc = new Map<Outcome, CounterCell[]>();
   const unreplayable = { 'too-large': metrics.unreplayableBodies.labels({ route, reason: 'too-large' }), memory: metrics.unreplayableBodies.labels({ route, reason: 'memory' }) };
   return {
     policy,
@@ -110,11 +112,19 @@ export function buildRoute(
     users,
     deadlineMessage: `the route timeout of route "${route}" (${policy.timeoutMs} ms) passed`,
     accessLog: telemetry.accessLog.for({ listener: policy.listener, route, upstream: upstream.name }),
-    finished(status, outcome, seconds) {
-      let byClass = counted.get(outcome);
-      if (!byClass) counted.set(outcome, (byClass = []));
-      const index = Math.floor(status / 100);
-      (byClass[index] ??= metrics.requests.cell({ ...labels, status_class: statusClass(status), outcome })).inc();
+    finished(status, outcome, seconds, grpcStatus) {
+      if (grpcStatus === undefined) {
+        let byClass = counted.get(outcome);
+        if (!byClass) counted.set(outcome, (byClass = []));
+        const index = Math.floor(status / 100);
+        (byClass[index] ??= metrics.requests.cell({ ...labels, status_class: statusClass(status), outcome })).inc();
+      } else {
+        // Codes above 16 are not gRPC's: counted as UNKNOWN (2), so the label set stays the 17 codes.
+        const code = grpcStatus <= 16 ? grpcStatus : 2;
+        let byCode = countedGrpc.get(outcome);
+        if (!byCode) countedGrpc.set(outcome, (byCode = []));
+        (byCode[code] ??= metrics.requests.cell({ ...labels, status_class: statusClass(httpEquivalent(code)), outcome, grpc_status: String(code) })).inc();
+      }
       duration.observe(seconds);
     },
     unreplayableBody: (reason) => unreplayable[reason].inc(),

@@ -1,17 +1,19 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RouteMatch } from '../config/policy.js';
+import type { GrpcMatch, RouteMatch } from '../config/policy.js';
+import { isGrpc } from '../core/grpc.js';
 
 /**
  * First matching route wins, in the order the policy file lists them. Routes are indexed by the first path segment
- * they require, so a request is checked only against routes that can match it (plus those matching any path, such as
- * prefix "/"): a thousand routes cost about what a few do.
+ * they require (a gRPC route's service is one: its calls go to /<service>/<method>), so a request is checked only
+ * against routes that can match it (plus those matching any path, such as prefix "/"): a thousand routes cost about
+ * what a few do.
  */
 export class Router<R extends { readonly policy: { readonly match: RouteMatch } }> {
   private readonly bySegment = new Map<string, R[]>();
   private readonly anyPath: R[];
 
   constructor(readonly routes: readonly R[]) {
-    const keys = routes.map((r) => firstSegment(r.policy.match.path ?? r.policy.match.pathPrefix ?? '/'));
+    const keys = routes.map(({ policy: { match } }) => (match.grpc ? match.grpc.service : firstSegment(match.path ?? match.pathPrefix ?? '/')));
     this.anyPath = routes.filter((_, i) => keys[i] === undefined);
     for (const key of new Set(keys)) {
       if (key !== undefined) this.bySegment.set(key, routes.filter((_, i) => keys[i] === key || keys[i] === undefined));
@@ -44,6 +46,7 @@ export function matches(match: RouteMatch, method: string, path: string, headers
   } else if (match.pathPrefix !== undefined && !hasPrefix(path, match.pathPrefix)) {
     return false;
   }
+  if (match.grpc && !matchesGrpc(match.grpc, path, headers['content-type'])) return false;
   if (match.methods && !match.methods.has(method)) return false;
   if (match.headers) {
     for (const [name, value] of match.headers) {
@@ -58,4 +61,16 @@ export function matches(match: RouteMatch, method: string, path: string, headers
 function hasPrefix(path: string, prefix: string): boolean {
   if (!path.startsWith(prefix)) return false;
   return path.length === prefix.length || prefix.endsWith('/') || path[prefix.length] === '/';
+}
+
+/**
+ * A gRPC call (by its content-type) whose path is /<service>/<method> with the route's service and method, where it
+ * names them: exactly two non-empty segments. Compared in place, without splitting the path.
+ */
+function matchesGrpc(grpc: GrpcMatch, path: string, contentType: string | undefined): boolean {
+  if (!isGrpc(contentType)) return false;
+  const slash = path.indexOf('/', 1);
+  if (slash <= 1 || slash === path.length - 1 || path.indexOf('/', slash + 1) !== -1) return false;
+  if (grpc.service !== undefined && (slash !== grpc.service.length + 1 || !path.startsWith(grpc.service, 1))) return false;
+  return grpc.method === undefined || (path.length - slash - 1 === grpc.method.length && path.endsWith(grpc.method));
 }

@@ -84,7 +84,7 @@ export class Runtime {
   get ready(): boolean {
     return (
       !this.draining &&
-      [...this.listeners.values()].every((l) => l.server.listening) &&
+      [...this.listeners.values()].every((l) => l.listening) &&
       [...this.current.upstreams.values()].every((u) => u.ready)
     );
   }

@@ -5,17 +5,31 @@
  * handing it to the exchange as its InformationalSink costs nothing.
  */
 import { ServerResponse, type IncomingMessage } from 'node:http';
+import { Http2ServerResponse } from 'node:http2';
 import type { Headers, InformationalSink } from '../core/exchange.js';
 import { clientResponseHeaders } from './headers.js';
 
 export class ClientResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> implements InformationalSink {
   informational(status: number, headers: Headers): void {
-    // RFC 9110 §15.2: never a 1xx to an HTTP/1.0 client, nor after the final response's head.
-    if (status !== 103 || this.headersSent || (this.req.httpVersionMajor === 1 && this.req.httpVersionMinor === 0)) return;
-    try {
-      this.writeEarlyHints(clientResponseHeaders(headers) as Record<string, string | string[]>);
-    } catch {
-      // A Link value Node refuses to write: hints are optional, and the final response still follows.
-    }
+    // RFC 9110 §15.2: never a 1xx to an HTTP/1.0 client.
+    if (this.req.httpVersionMajor === 1 && this.req.httpVersionMinor === 0) return;
+    relayEarlyHints(this, status, headers);
+  }
+}
+
+/** The same for an HTTP/2 client (node:http2's compatibility response). */
+export class ClientH2Response extends Http2ServerResponse implements InformationalSink {
+  informational(status: number, headers: Headers): void {
+    relayEarlyHints(this, status, headers);
+  }
+}
+
+function relayEarlyHints(res: ServerResponse | Http2ServerResponse, status: number, headers: Headers): void {
+  // Never after the final response's head.
+  if (status !== 103 || res.headersSent) return;
+  try {
+    res.writeEarlyHints(clientResponseHeaders(headers) as Record<string, string | string[]>);
+  } catch {
+    // A Link value Node refuses to write: hints are optional, and the final response still follows.
   }
 }

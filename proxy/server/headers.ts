@@ -14,6 +14,9 @@ const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-
 /** RFC 9110 §7.6.3: the protocol version the message was received with, and who received it. */
 const VIA_HTTP_11 = '1.1 breakwater';
 const VIA_HTTP_10 = '1.0 breakwater';
+const VIA_HTTP_2 = '2 breakwater';
+/** HTTP/2's pseudo-headers (":path", ":authority"...) describe this hop's message; each side writes its own. */
+const COLON = 58;
 
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
@@ -49,14 +52,15 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: Forwa
   const trusted = ctx.trustForwarded;
   const out: Headers = {};
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || name === 'host' || listed?.has(name) || (!trusted && FORWARDED.has(name))) continue;
+    if (HOP_BY_HOP.has(name) || name === 'host' || name.charCodeAt(0) === COLON || listed?.has(name) || (!trusted && FORWARDED.has(name))) continue;
     out[name] = incoming[name];
   }
   const client = ctx.remoteAddress ?? 'unknown';
   out['x-forwarded-for'] = trusted ? appendToList(out['x-forwarded-for'], client) : client;
   out['x-forwarded-proto'] ??= 'http';
-  if (incoming.host !== undefined) out['x-forwarded-host'] ??= incoming.host;
-  out.via = appendToList(out.via, ctx.httpVersion === '1.0' ? VIA_HTTP_10 : VIA_HTTP_11);
+  const host = incoming.host ?? incoming[':authority'];
+  if (host !== undefined) out['x-forwarded-host'] ??= host;
+  out.via = appendToList(out.via, ctx.httpVersion === '1.0' ? VIA_HTTP_10 : ctx.httpVersion === '2.0' ? VIA_HTTP_2 : VIA_HTTP_11);
   out['x-request-id'] = ctx.requestId;
   return out;
 }
@@ -87,7 +91,7 @@ export function clientResponseHeaders(upstream: Headers, relayed = true): Header
   const listed = connectionListed(upstream.connection);
   const out: Headers = {};
   for (const name in upstream) {
-    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || name.charCodeAt(0) === COLON || listed?.has(name)) continue;
     out[name] = upstream[name];
   }
   // Breakwater asks upstreams in HTTP/1.1; undici does not say which version they answered with.

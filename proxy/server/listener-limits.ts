@@ -6,7 +6,7 @@
  * and counted in breakwater_listener_rejected_total, as is a malformed request.
  */
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as ListeningSocket, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenerLimits } from '../config/policy.js';
 import type { CounterCell } from '../telemetry/hot-counter.js';
@@ -45,6 +45,8 @@ export class ListenerLimiter {
 
   constructor(
     private readonly server: Server,
+    /** The socket accepting connections for both protocols: the connection cap is its to enforce. */
+    private readonly accepting: ListeningSocket,
     private readonly listener: string,
     limits: ListenerLimits,
     private readonly rejected: (reason: ListenerRejectReason) => CounterCell,
@@ -53,7 +55,7 @@ export class ListenerLimiter {
     this.apply(limits);
     // With a 'timeout' listener Node leaves every socket timeout to us: idle keep-alive ones and body stalls alike.
     server.on('timeout', (socket: Socket) => this.onSocketTimeout(socket));
-    server.on('drop', () => this.rejected('max-connections').inc());
+    accepting.on('drop', () => this.rejected('max-connections').inc());
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
   }
 
@@ -65,7 +67,7 @@ export class ListenerLimiter {
     this.limits = limits;
     this.server.headersTimeout = limits.headersTimeoutMs;
     this.server.keepAliveTimeout = limits.idleTimeoutMs;
-    this.server.maxConnections = limits.maxConnections;
+    this.accepting.maxConnections = limits.maxConnections;
     // Undocumented, but where Node reads the createServer option from when it sets up each new connection's parser.
     (this.server as Server & { maxHeaderSize: number }).maxHeaderSize = limits.maxHeaderSizeBytes;
   }

@@ -1,17 +1,23 @@
 /**
- * The data plane: a node:http server per listener. Each request is matched to a route of the policy generation that
- * is current when it arrives (and finishes under it, even if a reload lands meanwhile), sent through the route's
- * stack, and the answer streamed back with backpressure. The listener's limits (listener-limits.ts) see each
- * connection and request first.
+ * The data plane: one port per listener serving HTTP/1.1 (node:http) and HTTP/2 with prior knowledge (node:http2),
+ * told apart by each connection's first bytes (protocol-front.ts). Each request, of either protocol, is matched to a
+ * route of the policy generation that is current when it arrives (and finishes under it, even if a reload lands
+ * meanwhile), sent through the route's stack, and the answer streamed back with backpressure. node:http2's
+ * compatibility request and response mirror node:http's, so one handler serves both; where the protocols differ
+ * (closing a connection, cutting a response, pseudo-headers) it asks `isHttp2`. The listener's limits
+ * (listener-limits.ts, and the HTTP/2 settings) see each connection and request first. gRPC calls get gRPC answers.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { constants as h2 } from 'node:http2';
+import type { AddressInfo, Server as ListeningSocket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort, ListenerPolicy } from '../config/policy.js';
 
-import type { Exchange, Headers, Outcome, RequestBody, UpstreamResponse } from '../core/exchange.js';
+import { discard, type ErrorKind, type Exchange, type Headers, type Outcome, type RequestBody, type ResponseBody, type UpstreamResponse } from '../core/exchange.js';
 import { clientGone, ProxyError } from '../core/proxy-error.js';
-import { classifyError, outcomeOfStatus } from '../core/outcome.js';
+import { classifyError, outcomeOfResponse } from '../core/outcome.js';
+import { GRPC_STATUS_OF_KIND, GrpcStatus, grpcStatusOf, grpcStatusOfHttp, isGrpc, parseGrpcTimeout } from '../core/grpc.js';
+import { StreamReplay } from '../core/stream-replay.js';
 import { RequestScope } from '../core/request-scope.js';
 import type { CompiledRoute } from '../routing/route-stack.js';
 import type { Router } from '../routing/router.js';
@@ -20,22 +26,35 @@ import type { AccessLog, RouteAccessLog } from '../telemetry/access-log.js';
 import type { CounterCell } from '../telemetry/hot-counter.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { boundAddress } from './bound-address.js';
-import { ClientResponse } from './client-response.js';
+import { ClientResponse, type ClientH2Response } from './client-response.js';
+import { answerGrpcLocally, endGrpcWithStatus } from './grpc-answer.js';
+import { H2Sessions } from './h2-sessions.js';
+import { protocolFront } from './protocol-front.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { ListenerLimiter, serverOptions } from './listener-limits.js';
 import type { ReplayMemory } from './replay-memory.js';
 import { answerLocally } from './local-answer.js';
-import { readRequestBody } from './request-body.js';
+import { hasBody, readRequestBody } from './request-body.js';
 import { answeredAtTarget } from './request-target.js';
 
 /** What a listener takes from its policy; a reload applies it again (applySettings). */
-type ListenerSettings = Pick<ListenerPolicy, 'name' | 'address' | 'limits' | 'trustForwarded'>;
+type ListenerSettings = Pick<ListenerPolicy, 'name' | 'address' | 'limits' | 'trustForwarded' | 'http2'>;
+
+/** An HTTP/2 request (node:http2's compatibility request reports version 2). */
+const isHttp2 = (req: IncomingMessage): boolean => req.httpVersionMajor === 2;
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const NO_BODY: RequestBody = { kind: 'none' };
 
 export class DataPlaneListener {
+  /** HTTP/1.1: handed each connection that did not open with the HTTP/2 preface; it never listens itself. */
   readonly server: Server;
+  private readonly h2: H2Sessions;
+  /** The listening socket both protocols' connections arrive on. */
+  private readonly front: ListeningSocket;
+  private settings: ListenerSettings;
+  /** Requests in flight on HTTP/2: cut when drain.timeout passes (closeAllConnections), gRPC calls with a status. */
+  private readonly http2Requests = new Set<RequestScope>();
   /** The address the server is bound to, once listening (port 0 resolved). */
   bound: string | undefined;
   /** Requests being handled; drain waits for this to reach zero. */
@@ -64,6 +83,7 @@ export class DataPlaneListener {
     const { name, limits } = settings;
     this.name = name;
     this.address = settings.address;
+    this.settings = settings;
     this.trustForwarded = settings.trustForwarded;
     this.server = createServer<typeof IncomingMessage, typeof ClientResponse>(
       { ...serverOptions(limits), ServerResponse: ClientResponse },
@@ -71,22 +91,51 @@ export class DataPlaneListener {
         if (this.limiter.admit(req, res)) void this.handle(req, res);
       },
     );
-    this.limiter = new ListenerLimiter(this.server, name, limits, metrics.listenerRejections(name), log);
+    const connections = metrics.listenerConnections(name);
+    // The compatibility request and response stand in for node:http's (see isHttp2 for where they differ).
+    this.h2 = new H2Sessions(
+      settings.http2,
+      limits.idleTimeoutMs,
+      (req, res) => void this.handle(req as unknown as IncomingMessage, res as unknown as ClientResponse),
+      () => connections('h2c').inc(),
+    );
+    this.front = protocolFront(
+      {
+        http1: (socket, head) => {
+          connections('http1').inc();
+          this.server.emit('connection', socket);
+          if (head.length > 0) socket.emit('data', head);
+        },
+        h2c: (socket) => this.h2.accept(socket),
+      },
+      () => ({ h2c: this.settings.http2.enabled, firstByteTimeoutMs: this.settings.limits.headersTimeoutMs }),
+    );
+    this.limiter = new ListenerLimiter(this.server, this.front, name, limits, metrics.listenerRejections(name), log);
+  }
+
+  /** Whether the port is bound and accepting connections. */
+  get listening(): boolean {
+    return this.front.listening;
   }
 
   /** A reload's settings for this listener, applied without rebinding (see ListenerLimiter.apply). */
   applySettings(settings: ListenerSettings): void {
+    this.settings = settings;
     this.limiter.apply(settings.limits);
+    this.h2.apply(settings.http2, settings.limits.idleTimeoutMs);
     this.trustForwarded = settings.trustForwarded;
   }
 
   listen(): Promise<string> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(new Error(`listener "${this.name}" cannot listen on ${this.address.text}: ${err.message}`));
-      this.server.once('error', onError);
-      this.server.listen(this.address.port, this.address.host, () => {
-        this.server.off('error', onError);
-        const bound = boundAddress(this.server.address() as AddressInfo);
+      this.front.once('error', onError);
+      this.front.listen(this.address.port, this.address.host, () => {
+        this.front.off('error', onError);
+        // node:http starts tracking its connections (head timeouts, closeIdleConnections) when it is listening; its
+        // connections come from the front, so it is told here.
+        this.server.emit('listening');
+        const bound = boundAddress(this.front.address() as AddressInfo);
         this.bound = bound;
         this.log.info({ listener: this.name, address: bound }, 'listening');
         resolve(bound);
@@ -100,11 +149,13 @@ export class DataPlaneListener {
    */
   startDraining(): void {
     this.draining = true;
+    this.h2.startDraining();
   }
 
   /** Stop accepting connections; keep-alive clients are told to go on the next response. */
   stopAccepting(): void {
     this.startDraining();
+    this.front.close();
     this.server.close();
     this.server.closeIdleConnections();
   }
@@ -115,8 +166,12 @@ export class DataPlaneListener {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** drain.timeout has passed: what is still open is cut, each gRPC call with a status its client understands. */
   closeAllConnections(): void {
+    const shutdown = new ProxyError('cancelled', `Breakwater is shutting down: listener "${this.name}" drained`, {}, { grpcStatus: GrpcStatus.UNAVAILABLE });
+    for (const scope of this.http2Requests) scope.abort(shutdown);
     this.server.closeAllConnections();
+    this.h2.closeAll();
   }
 
   private async handle(req: IncomingMessage, res: ClientResponse): Promise<void> {
@@ -129,9 +184,11 @@ export class DataPlaneListener {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const requestId = requestIdOf(req.headers);
+    const grpc = isGrpc(req.headers['content-type']);
     const route = this.router()?.match(method, path, req.headers);
     if (!route) {
-      this.sendLocal(res, 404, { error: 'no route', detail: `no route of listener "${this.name}" matches ${method} ${path}` }, {
+      const detail = `no route of listener "${this.name}" matches ${method} ${path}`;
+      this.sendLocal(res, grpc, 404, grpcStatusOfHttp(404), 'no route', detail, {
         'x-breakwater-route': 'none',
         'x-breakwater-attempts': '0',
         'x-request-id': requestId,
@@ -149,7 +206,15 @@ export class DataPlaneListener {
     const scope = new RequestScope();
     route.users.enter();
     scope.hold(route.users.leave);
-    scope.armDeadline(started, route.policy.timeoutMs, route.deadlineMessage);
+    const http2 = isHttp2(req);
+    if (http2) this.http2Requests.add(scope);
+    // A gRPC caller's own deadline counts where it is the sooner one.
+    const callTimeout = grpc ? parseGrpcTimeout(req.headers['grpc-timeout']) : undefined;
+    if (callTimeout !== undefined && callTimeout < route.policy.timeoutMs) {
+      scope.armDeadline(started, callTimeout, `the call's grpc-timeout (${callTimeout} ms) passed`);
+    } else {
+      scope.armDeadline(started, route.policy.timeoutMs, route.deadlineMessage);
+    }
     const headers = upstreamRequestHeaders(req.headers, {
       remoteAddress: req.socket.remoteAddress,
       requestId,
@@ -163,6 +228,7 @@ export class DataPlaneListener {
       body: NO_BODY,
       // Judged on what goes upstream: a key the client named in Connection is stripped, so it does not count.
       idempotent: IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined,
+      grpc,
       scope,
       trace: { attempts: 0, endpoints: [] },
       informational: res,
@@ -170,13 +236,23 @@ export class DataPlaneListener {
     let ended = false;
     let status = 0;
     let outcome: Outcome = 'ok';
+    /** A gRPC call's status, once known: Breakwater's own, or the upstream's in its head or trailers. */
+    let grpcStatus: number | undefined;
+    let relayed: ResponseBody | undefined;
     const finish = () => {
       if (ended) return;
       ended = true;
       scope.end();
+      if (http2) this.http2Requests.delete(scope);
       if (!res.writableFinished && status === 0) outcome = 'client-gone';
+      if (grpc && grpcStatus === undefined) {
+        const trailed = relayed?.trailers && grpcStatusOf(relayed.trailers);
+        grpcStatus = trailed ?? (outcome === 'client-gone' ? GrpcStatus.CANCELLED : GrpcStatus.UNKNOWN);
+        // A streamed call's status arrives last: its outcome is that status, not its head's 200.
+        if (trailed !== undefined && outcome === 'ok') outcome = outcomeOfResponse(200, trailed);
+      }
       const seconds = (clock.time() - started) / 1000;
-      route.finished(status || 499, outcome, seconds);
+      route.finished(status || 499, outcome, seconds, grpcStatus);
       this.writeAccessLog(route, exchange, method, path, status || 499, outcome, seconds, requestId);
       this.done();
     };
@@ -188,16 +264,21 @@ export class DataPlaneListener {
 
     let response: UpstreamResponse;
     try {
-      const body = readRequestBody(req, route.policy.retry.maxReplayBodyBytes, this.replayMemory, scope);
-      (exchange as { body: Exchange['body'] }).body = body instanceof Promise ? await body : body;
-      if (exchange.body.kind === 'stream') route.unreplayableBody(exchange.body.reason);
+      if (grpc && hasBody(req)) {
+        // Messages flow as they arrive (a streaming call cannot wait for its end), kept for a retry while they fit.
+        (exchange as { body: Exchange['body'] }).body = { kind: 'streaming', replay: new StreamReplay(req, route.policy.retry.maxReplayBodyBytes, this.replayMemory, scope) };
+      } else {
+        const body = readRequestBody(req, route.policy.retry.maxReplayBodyBytes, this.replayMemory, scope);
+        (exchange as { body: Exchange['body'] }).body = body instanceof Promise ? await body : body;
+        if (exchange.body.kind === 'stream') route.unreplayableBody(exchange.body.reason);
+      }
       response = await route.send(exchange);
       if (scope.reason) {
         // Aborted while the head made its way out of the stack.
         if (!Buffer.isBuffer(response.body)) response.body.abort(scope.reason);
         throw scope.reason;
       }
-      outcome = exchange.trace.local ?? outcomeOfStatus(response.status);
+      outcome = exchange.trace.local ?? outcomeOfResponse(response.status, response.grpcStatus);
     } catch (err) {
       const failure = err instanceof ProxyError ? err : new ProxyError('reset', (err as Error).message, {}, { cause: err });
       if (!(err instanceof ProxyError)) this.log.error({ err, route: route.policy.name }, 'unexpected error while proxying');
@@ -207,28 +288,49 @@ export class DataPlaneListener {
       const answer = Object.assign({}, failure.headers);
       answer['x-breakwater-attempts'] = String(exchange.trace.attempts);
       answer['x-request-id'] = requestId;
-      this.sendLocal(res, failure.status, { error: failure.kind, detail: failure.message }, answer);
+      if (grpc) grpcStatus = failure.grpcStatus ?? GRPC_STATUS_OF_KIND[failure.kind];
+      this.sendLocal(res, grpc, failure.status, grpcStatus, failure.kind, failure.message, answer);
       return;
     }
     status = response.status;
     const answer = clientResponseHeaders(response.headers, exchange.trace.local === undefined);
     answer['x-breakwater-attempts'] = String(exchange.trace.attempts);
     answer['x-request-id'] = requestId;
-    if (this.draining) answer.connection = 'close';
+    if (grpc) {
+      grpcStatus = response.grpcStatus;
+      if (response.status !== 200 || !isGrpc(response.headers['content-type'])) {
+        // Not a gRPC answer (an HTTP error page, a fault abort): its client could not read it. Told in gRPC instead.
+        grpcStatus = grpcStatusOfHttp(response.status);
+        discard(response);
+        return answerGrpcLocally(res, grpcStatus, `the upstream answered HTTP ${response.status}`, answer);
+      }
+    }
+    if (this.draining && !http2) answer.connection = 'close';
     res.writeHead(response.status, answer);
     if (Buffer.isBuffer(response.body)) return void res.end(method === 'HEAD' ? undefined : response.body);
+    relayed = response.body;
     response.body.pipeTo(res, (err) => {
       // Failed after the head: counted and logged as what it is, and the client sees the response cut off (a reset,
-      // so no clean end can be mistaken for the whole body).
-      outcome = err instanceof ProxyError ? err.kind : classifyError(err);
-      if (outcome === 'client-gone') return;
-      res.socket?.resetAndDestroy();
+      // or for a gRPC call its status in trailers), so no clean end can be mistaken for the whole body.
+      const failure = err instanceof ProxyError ? err : undefined;
+      outcome = failure ? failure.kind : classifyError(err);
+      if (outcome === 'client-gone') return void res.destroy();
+      if (grpc) {
+        grpcStatus = failure?.grpcStatus ?? GRPC_STATUS_OF_KIND[outcome as ErrorKind];
+        endGrpcWithStatus(res, grpcStatus, failure ? failure.message : `the upstream's response failed midway (${outcome})`);
+      } else if (http2) {
+        (res as unknown as ClientH2Response).stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+      } else {
+        res.socket?.resetAndDestroy();
+      }
       this.log.warn({ listener: this.name, route: route.policy.name, outcome, err: err.message }, 'response cut off after its head');
     });
   }
 
-  private sendLocal(res: ClientResponse, status: number, payload: object, headers: Headers): void {
-    answerLocally(res.req, res, status, headers, payload, this.draining);
+  /** Breakwater's own answer: JSON with the cause, or a gRPC status for a gRPC caller. */
+  private sendLocal(res: ClientResponse, grpc: boolean, status: number, grpcStatus: number | undefined, error: string, detail: string, headers: Headers): void {
+    if (grpc) answerGrpcLocally(res, grpcStatus!, detail, headers);
+    else answerLocally(res.req, res, status, headers, { error, detail }, this.draining);
   }
 
   private writeAccessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string): void {

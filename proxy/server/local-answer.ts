@@ -11,8 +11,10 @@ export function answerLocally(req: IncomingMessage, res: ServerResponse, status:
   if (payload !== undefined) headers['content-type'] = 'application/json';
   headers['content-length'] = String(Buffer.byteLength(body));
   const unreadBody = !req.complete && hasBody(req);
-  if (draining || unreadBody) headers.connection = 'close';
+  // HTTP/2 has no Connection header: its drain is a GOAWAY, and an unread stream is reset when the answer ends it.
+  const http1 = req.httpVersionMajor !== 2;
+  if (http1 && (draining || unreadBody)) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(body);
-  if (unreadBody) res.socket?.destroySoon();
+  if (http1 && unreadBody) res.socket?.destroySoon();
 }

@@ -73,8 +73,13 @@ export function readRequestBody(req: IncomingMessage, limit: number, memory: Rep
   });
 }
 
-/** Whether the request's framing announces a body (RFC 9112 6.3): chunked, or a Content-Length above 0. */
+/**
+ * Whether the request's framing announces a body: over HTTP/2, a HEADERS frame that did not end the stream; over
+ * HTTP/1.1 (RFC 9112 6.3), chunked, or a Content-Length above 0.
+ */
 export function hasBody(req: IncomingMessage): boolean {
+  const stream = (req as { stream?: { endAfterHeaders: boolean } }).stream;
+  if (stream !== undefined) return !stream.endAfterHeaders;
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

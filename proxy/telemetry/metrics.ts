@@ -56,8 +56,8 @@ export class Metrics {
 
   readonly requests = new HotCounter({
     name: 'breakwater_requests_total',
-    help: 'Client requests answered, by route, status class and outcome.',
-    labelNames: ['listener', 'route', 'upstream', 'status_class', 'outcome'] as const,
+    help: 'Client requests answered, by route, status class and outcome; gRPC calls also by grpc_status (0-16), their status class that of its HTTP equivalent.',
+    labelNames: ['listener', 'route', 'upstream', 'status_class', 'outcome', 'grpc_status'] as const,
     registers: [this.registry],
   });
   readonly requestDuration = new HotHistogram({
@@ -195,6 +195,12 @@ export class Metrics {
     labelNames: ['route', 'kind'] as const,
     registers: [this.registry],
   });
+  readonly listenerConnectionCounts = new HotCounter({
+    name: 'breakwater_listener_connections_total',
+    help: 'Client connections a listener accepted, by protocol (http1, or h2c: HTTP/2 with prior knowledge).',
+    labelNames: ['listener', 'protocol'] as const,
+    registers: [this.registry],
+  });
   readonly listenerRejected = new HotCounter({
     name: 'breakwater_listener_rejected_total',
     help: 'Connections and requests a listener refused before routing, by reason (a listener limit, or a malformed request).',
@@ -233,6 +239,14 @@ export class Metrics {
   bulkheadEvents(scope: BulkheadScope, name: string): { rejected(reason: 'queue-full' | 'queue-timeout'): void } {
     const rejected = this.bulkheadRejected.cellsBy({ scope, name }, 'reason');
     return { rejected: (reason) => rejected(reason).inc() };
+  }
+
+  /** The connection counters of one listener, both protocols' series present from the start at 0. */
+  listenerConnections(listener: string): (protocol: 'http1' | 'h2c') => CounterCell {
+    const cells = this.listenerConnectionCounts.cellsBy({ listener }, 'protocol');
+    cells('http1');
+    cells('h2c');
+    return cells;
   }
 
   /** The rejection counters of one listener, every reason's series present from the start at 0. */

@@ -7,7 +7,8 @@ import { clock } from '../core/clock.js';
 import type { Dispatcher } from 'undici';
 import type { ErrorKind, Exchange, Send } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
-import { classifyError } from '../core/outcome.js';
+import { classifyError, countedStatus } from '../core/outcome.js';
+import { formatGrpcTimeout, grpcStatusOf } from '../core/grpc.js';
 import { ResponseRelay } from './response-relay.js';
 import type { Upstream } from './upstream.js';
 
@@ -31,6 +32,7 @@ function requestBody(exchange: Exchange): Dispatcher.DispatchOptions['body'] {
   const body = exchange.body;
   if (body.kind === 'none') return undefined;
   if (body.kind === 'stream') return body.stream;
+  if (body.kind === 'streaming') return body.replay.open();
   if (body.chunks.length <= 1) return body.chunks[0] ?? EMPTY;
   if (exchange.headers['content-length'] === undefined) return Buffer.concat(body.chunks);
   return body.chunks as unknown as Dispatcher.DispatchOptions['body'];
@@ -62,14 +64,16 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
       const response = await relay.send(endpoint.pool, {
         method: exchange.method,
         path: exchange.path,
-        headers: exchange.headers,
+        headers: exchange.grpc ? grpcAttemptHeaders(exchange) : exchange.headers,
         body: requestBody(exchange),
         // The route deadline bounds the body: no idle timer of undici's beside it.
         bodyTimeout: 0,
       });
-      if (response.status >= 500) upstream.report(endpoint, 'upstream-error');
+      if (exchange.grpc) response.grpcStatus = grpcStatusOf(response.headers);
+      const counted = countedStatus(response.status, response.grpcStatus);
+      if (counted >= 500) upstream.report(endpoint, 'upstream-error');
       else relay.reportBodyTo(upstream, endpoint);
-      events.attempted(`${Math.floor(response.status / 100)}xx`);
+      events.attempted(`${Math.floor(counted / 100)}xx`);
       return response;
     } catch (err) {
       const reason = relay.reason;
@@ -89,6 +93,17 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
       endpoint.inflight--;
     }
   };
+}
+
+/**
+ * A gRPC attempt's own headers: the time left to the deadline as its grpc-timeout (so the server gives up when the
+ * caller would), and TE: trailers, which gRPC servers require and which, as a hop-by-hop field, stopped at the listener.
+ */
+function grpcAttemptHeaders(exchange: Exchange): Exchange['headers'] {
+  const headers: Exchange['headers'] = { ...exchange.headers, te: 'trailers' };
+  const left = exchange.scope.deadline - clock.time();
+  if (Number.isFinite(left)) headers['grpc-timeout'] = formatGrpcTimeout(left);
+  return headers;
 }
 
 /** What the client is told of an upstream failure: the cause in words and its error code, not the library's message. */

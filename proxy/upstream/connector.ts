@@ -13,11 +13,16 @@ export function endpointConnector(target: EndpointAddress, policy: UpstreamPolic
   const tls = policy.tls;
   // An IP address is not a valid SNI name: left out, Node verifies the certificate against the address itself.
   const servername = tls ? (tls.serverName ?? (isIP(target.host) ? undefined : target.host)) : undefined;
-  const connect = buildConnector({
+  const settings: buildConnector.BuildOptions & { useH2c?: boolean } = {
     timeout: policy.connectTimeoutMs,
+    // h2: ALPN offers h2 (and http/1.1, for a server that has no h2); h2c: HTTP/2 from the first byte, no TLS.
+    allowH2: policy.protocol === 'h2',
+    useH2c: policy.protocol === 'h2c',
     // Explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment cannot turn verification off either.
     ...(tls ? { rejectUnauthorized: true, ...(tls.ca === undefined ? {} : { ca: tls.ca }) } : {}),
-  });
+  };
+  // useH2c is in undici's connector, not yet in its types.
+  const connect = buildConnector(settings);
   const port = String(target.port);
   // Whatever undici derives from the origin or a request's Host header, the address and the name verified stay these.
   return (options, callback) =>
@@ -25,6 +30,6 @@ export function endpointConnector(target: EndpointAddress, policy: UpstreamPolic
       // undici attaches its parser to the socket in this callback, before it returns.
       if (err) return callback(err, null);
       callback(null, socket);
-      consumeUnsolicitedContinue(socket);
+      if ((socket as { alpnProtocol?: string | false }).alpnProtocol !== 'h2') consumeUnsolicitedContinue(socket);
     });
 }

@@ -27,7 +27,11 @@ export class Endpoint {
     // The scheme is the upstream's, not the endpoint's: a tls block covers endpoints written without https://. The
     // origin's authority is what undici sends as Host; the connector connects to the endpoint's address whatever it is.
     const origin = `${policy.tls ? 'https' : 'http'}://${policy.host ?? target.authority}`;
+    // HTTP/2: each connection multiplexes up to maxStreamsPerConnection requests; the bulkhead still counts requests.
+    const streams = policy.pool.maxStreamsPerConnection;
+    const h2 = policy.protocol === 'http1' ? {} : { allowH2: true, maxConcurrentStreams: streams, pipelining: streams };
     this.pool = new Pool(origin, {
+      ...h2,
       connections: policy.pool.maxConnections,
       keepAliveTimeout: policy.idleTimeoutMs,
       // Breakwater's own clock enforces per-try and total deadlines; undici's would only race them.

@@ -16,7 +16,8 @@ export function ejectionLimit(endpoints: number, maxEjectionPercent: number): nu
 }
 
 /**
- * Passive health (Envoy's outlier detection): an endpoint with N consecutive connect failures or 5xx is ejected for
+ * Passive health (Envoy's outlier detection): an endpoint with N consecutive connect failures or 5xx (a gRPC answer
+ * counting as its status's HTTP equivalent, UNAVAILABLE as 503: core/outcome.ts outcomeOfResponse) is ejected for
  * baseEjectionTime × its ejection level, at most maxEjectionTime. Each ejection raises the level by one; each
  * decayInterval the endpoint then spends back in service lowers it by one. At most maxEjectionPercent of the
  * endpoints (and at least one) are out at a time, and never the last available endpoint.

@@ -5,9 +5,10 @@
  * Readable stream first, a cost paid on every response for nothing the relay needs.
  */
 import { util, type Dispatcher } from 'undici';
-import type { BodySink, InformationalSink, ResponseBody, UpstreamResponse } from '../core/exchange.js';
+import type { BodySink, Headers, InformationalSink, ResponseBody, UpstreamResponse } from '../core/exchange.js';
+import { grpcStatusOf } from '../core/grpc.js';
 import { ProxyError } from '../core/proxy-error.js';
-import { classifyError, type Outcome } from '../core/outcome.js';
+import { classifyError, outcomeOfResponse, type Outcome } from '../core/outcome.js';
 import type { Endpoint } from './endpoint.js';
 import type { Upstream } from './upstream.js';
 
@@ -21,6 +22,7 @@ type Settle = { resolve: (response: UpstreamResponse) => void; reject: (err: unk
 export class ResponseRelay implements ResponseBody {
   /** Set by abort(): why the attempt was cut (a ProxyError from a deadline, or the client leaving). */
   reason: Error | undefined;
+  trailers: Headers | undefined;
   private settle: Settle | undefined;
   private abortRequest: ((err: Error) => void) | undefined;
   private resumeRequest: (() => void) | undefined;
@@ -74,7 +76,7 @@ export class ResponseRelay implements ResponseBody {
   reportBodyTo(upstream: Upstream, endpoint: Endpoint): void {
     this.healthOf = upstream;
     this.endpoint = endpoint;
-    if (this.ended) this.tellHealth('ok');
+    if (this.ended) this.tellHealth(this.endOutcome());
     else if (this.failure) this.tellHealth(classifyError(this.failure));
   }
 
@@ -84,7 +86,7 @@ export class ResponseRelay implements ResponseBody {
     for (const chunk of this.held) sink.write(chunk);
     this.held = [];
     if (this.failure) return this.fail(this.failure);
-    if (this.ended) return void sink.end();
+    if (this.ended) return this.endSink();
     sink.on('drain', () => this.resume());
     this.resume();
   }
@@ -132,16 +134,33 @@ export class ResponseRelay implements ResponseBody {
     return this.keepFlowing(this.heldBytes < HOLD_BYTES);
   }
 
-  onComplete(): void {
+  /** undici gives HTTP/1.1 trailers raw and HTTP/2 ones as an object; either way most responses have none. */
+  onComplete(trailers: string[] | null): void {
+    // Typed as undici's handler type has it; at run time raw buffers (HTTP/1.1) or an object (HTTP/2).
+    const given = trailers as unknown as Buffer[] | Headers | null;
     this.ended = true;
-    this.tellHealth('ok');
-    this.sink?.end();
+    if (given && (Array.isArray(given) ? given.length > 0 : Object.keys(given).length > 0)) {
+      this.trailers = Array.isArray(given) ? util.parseHeaders(given) : given;
+    }
+    this.tellHealth(this.endOutcome());
+    if (this.sink) this.endSink();
+  }
+
+  /** A gRPC response's outcome is in its trailers' grpc-status; any other complete body is a success. */
+  private endOutcome(): Outcome {
+    const status = this.trailers && grpcStatusOf(this.trailers);
+    return status === undefined ? 'ok' : outcomeOfResponse(200, status);
+  }
+
+  private endSink(): void {
+    if (this.trailers) this.sink!.addTrailers(this.trailers);
+    this.sink!.end();
   }
 
   onError(err: Error): void {
     // A 204 or 304 may carry the Content-Length its 200 would have had (RFC 9110 8.6); undici counts the missing body
     // as a length mismatch after the head. There is no body to lose: the response is complete.
-    if (this.bodiless && (err as { code?: string }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return this.onComplete();
+    if (this.bodiless && (err as { code?: string }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return this.onComplete(null);
     if (this.settle) {
       const settle = this.settle;
       this.settle = undefined;
@@ -171,7 +190,6 @@ export class ResponseRelay implements ResponseBody {
 
   private fail(err: Error): void {
     this.failed?.(err);
-    this.sink?.destroy(err);
   }
 
   private keepFlowing(flowing: boolean): boolean {

@@ -4,6 +4,7 @@
  * they were disposed of, so a test can tell a forwarded response from one a policy discarded.
  */
 import type { Exchange, RequestBody, ResponseBody, Send, UpstreamResponse } from '../../proxy/core/exchange.js';
+import { grpcStatusOf } from '../../proxy/core/grpc.js';
 import { ProxyError } from '../../proxy/core/proxy-error.js';
 import { RequestScope } from '../../proxy/core/request-scope.js';
 
@@ -18,7 +19,10 @@ export interface FakeResponse extends UpstreamResponse {
   body: CountingBody;
 }
 
-/** What one attempt gives: a status (empty headers), a response, or a thrown ProxyError. */
+/**
+ * What one attempt gives: a status (empty headers), a response, or a thrown ProxyError. A response whose headers carry
+ * grpc-status is a trailers-only gRPC answer: it gets its grpcStatus, as the upstream attempt sets it.
+ */
 export type Answer = number | { status: number; headers?: Record<string, string> } | ProxyError;
 
 /** A fixed answer, one answer per attempt (the last repeats), or a function of the attempt (1-based). */
@@ -73,6 +77,8 @@ export function fakeUpstream(script: Script = 200): FakeUpstream {
       if (answer instanceof ProxyError) throw answer;
       const { status, headers = {} } = typeof answer === 'number' ? { status: answer } : answer;
       const response: FakeResponse = { status, headers: { ...headers }, body: countingBody() };
+      const grpcStatus = grpcStatusOf(headers);
+      if (grpcStatus !== undefined) response.grpcStatus = grpcStatus;
       upstream.responses.push(response);
       return response;
     },

@@ -13,6 +13,12 @@ export const POLICY_DEFAULTS = {
       "maxConnections": 4096,
       "maxHeaderSizeBytes": 16384
     },
+    "http2": {
+      "enabled": true,
+      "maxConcurrentStreams": 100,
+      "maxHeaderListSizeBytes": 16384,
+      "initialWindowSizeBytes": 1048576
+    },
     "routes": {
       "match": {
         "pathPrefix": "/"
@@ -65,13 +71,15 @@ export const POLICY_DEFAULTS = {
       "refreshMs": 5000,
       "timeoutMs": 5000
     },
+    "protocol": "http1",
     "connectTimeoutMs": 1000,
     "idleTimeoutMs": 4000,
     "pool": {
       "maxConnections": 64,
       "maxConcurrent": 1024,
       "maxPending": 1024,
-      "queueTimeoutMs": 1000
+      "queueTimeoutMs": 1000,
+      "maxStreamsPerConnection": 100
     },
     "loadBalancing": "round-robin",
     "outlierDetection": {

@@ -3,21 +3,23 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import { policyFormats } from '../formats.js';
 export const validatePolicyFile = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}},"hedge":{"additionalProperties":false,"type":"object","required":["delay"],"properties":{"delay":{"format":"durationOrPercentile","type":"string"},"maxAttempts":{"minimum":2,"maximum":5,"type":"integer"}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"http2":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"maxConcurrentStreams":{"minimum":1,"maximum":2147483647,"type":"integer"},"maxHeaderListSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]},"initialWindowSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}},"grpc":{"additionalProperties":false,"type":"object","properties":{"service":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$","type":"string"},"method":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}},"hedge":{"additionalProperties":false,"type":"object","required":["delay"],"properties":{"delay":{"format":"durationOrPercentile","type":"string"},"maxAttempts":{"minimum":2,"maximum":5,"type":"integer"}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"protocol":{"anyOf":[{"const":"http1","type":"string"},{"const":"h2c","type":"string"},{"const":"h2","type":"string"}]},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"},"maxStreamsPerConnection":{"minimum":1,"maximum":2147483647,"type":"integer"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
 const formats0 = policyFormats.address;
 const formats4 = policyFormats.duration;
 const formats10 = policyFormats.size;
-const formats30 = policyFormats.durationOrPercentile;
-const formats32 = policyFormats.endpoint;
-const formats38 = policyFormats.authority;
+const formats34 = policyFormats.durationOrPercentile;
+const formats36 = policyFormats.endpoint;
+const formats42 = policyFormats.authority;
 const func2 = ucs2lengthModule.default;
 const func3 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
 const pattern2 = new RegExp("^/", "u");
 const pattern4 = new RegExp("^[A-Za-z]+$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
-const pattern6 = new RegExp("^(.*)$", "u");
-const pattern8 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
+const pattern6 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$", "u");
+const pattern7 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern8 = new RegExp("^(.*)$", "u");
+const pattern10 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -165,7 +167,7 @@ vErrors.push(err11);
 errors++;
 }
 for(const key2 in data3){
-if(!(((((key2 === "name") || (key2 === "address")) || (key2 === "trustForwarded")) || (key2 === "limits")) || (key2 === "routes"))){
+if(!((((((key2 === "name") || (key2 === "address")) || (key2 === "trustForwarded")) || (key2 === "limits")) || (key2 === "http2")) || (key2 === "routes"))){
 const err12 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items,data:data3};
 if(vErrors === null){
 vErrors = [err12];
@@ -454,15 +456,12 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data3.routes !== undefined){
-let data13 = data3.routes;
-if(Array.isArray(data13)){
-const len1 = data13.length;
-for(let i1=0; i1<len1; i1++){
-let data14 = data13[i1];
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.name === undefined){
-const err34 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
+if(data3.http2 !== undefined){
+let data13 = data3.http2;
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key4 in data13){
+if(!((((key4 === "enabled") || (key4 === "maxConcurrentStreams")) || (key4 === "maxHeaderListSize")) || (key4 === "initialWindowSize"))){
+const err34 = {instancePath:instancePath+"/listeners/" + i0+"/http2",schemaPath:"#/properties/listeners/items/properties/http2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.http2,data:data13};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -471,8 +470,11 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(data14.upstream === undefined){
-const err35 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "upstream"},message:"must have required property '"+"upstream"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
+}
+if(data13.enabled !== undefined){
+let data14 = data13.enabled;
+if(typeof data14 !== "boolean"){
+const err35 = {instancePath:instancePath+"/listeners/" + i0+"/http2/enabled",schemaPath:"#/properties/listeners/items/properties/http2/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.listeners.items.properties.http2.properties.enabled.type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.enabled,data:data14};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -481,9 +483,11 @@ vErrors.push(err35);
 }
 errors++;
 }
-for(const key4 in data14){
-if(!(func3.call(schema11.properties.listeners.items.properties.routes.items.properties, key4))){
-const err36 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
+}
+if(data13.maxConcurrentStreams !== undefined){
+let data15 = data13.maxConcurrentStreams;
+if(!((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15)))){
+const err36 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxConcurrentStreams",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxConcurrentStreams/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams.type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams,data:data15};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -492,12 +496,9 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-if(data14.name !== undefined){
-let data15 = data14.name;
-if(typeof data15 === "string"){
-if(func2(data15) > 63){
-const err37 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data15};
+if(typeof data15 == "number"){
+if(data15 > 2147483647 || isNaN(data15)){
+const err37 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxConcurrentStreams",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxConcurrentStreams/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams,data:data15};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -506,8 +507,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(!pattern0.test(data15)){
-const err38 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data15};
+if(data15 < 1 || isNaN(data15)){
+const err38 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxConcurrentStreams",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxConcurrentStreams/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams,data:data15};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -517,8 +518,14 @@ vErrors.push(err38);
 errors++;
 }
 }
-else {
-const err39 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.name.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data15};
+}
+if(data13.maxHeaderListSize !== undefined){
+let data16 = data13.maxHeaderListSize;
+const _errs43 = errors;
+let valid8 = false;
+const _errs44 = errors;
+if(!((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16)))){
+const err39 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[0],data:data16};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -527,13 +534,9 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data14.match !== undefined){
-let data16 = data14.match;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-for(const key5 in data16){
-if(!((((key5 === "pathPrefix") || (key5 === "path")) || (key5 === "methods")) || (key5 === "headers"))){
-const err40 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data16};
+if(typeof data16 == "number"){
+if(data16 < 0 || isNaN(data16)){
+const err40 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[0],data:data16};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -543,11 +546,13 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data16.pathPrefix !== undefined){
-let data17 = data16.pathPrefix;
-if(typeof data17 === "string"){
-if(!pattern2.test(data17)){
-const err41 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data17};
+var _valid1 = _errs44 === errors;
+valid8 = valid8 || _valid1;
+if(!valid8){
+const _errs46 = errors;
+if(typeof data16 === "string"){
+if(!(formats10(data16))){
+const err41 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[1],data:data16};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -558,7 +563,7 @@ errors++;
 }
 }
 else {
-const err42 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data17};
+const err42 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[1],data:data16};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -567,12 +572,11 @@ vErrors.push(err42);
 }
 errors++;
 }
+var _valid1 = _errs46 === errors;
+valid8 = valid8 || _valid1;
 }
-if(data16.path !== undefined){
-let data18 = data16.path;
-if(typeof data18 === "string"){
-if(!pattern2.test(data18)){
-const err43 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data18};
+if(!valid8){
+const err43 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize,data:data16};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -581,9 +585,25 @@ vErrors.push(err43);
 }
 errors++;
 }
+else {
+errors = _errs43;
+if(vErrors !== null){
+if(_errs43){
+vErrors.length = _errs43;
 }
 else {
-const err44 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data18};
+vErrors = null;
+}
+}
+}
+}
+if(data13.initialWindowSize !== undefined){
+let data17 = data13.initialWindowSize;
+const _errs49 = errors;
+let valid9 = false;
+const _errs50 = errors;
+if(!((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17)))){
+const err44 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -592,12 +612,9 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-if(data16.methods !== undefined){
-let data19 = data16.methods;
-if(Array.isArray(data19)){
-if(data19.length < 1){
-const err45 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data19};
+if(typeof data17 == "number"){
+if(data17 < 0 || isNaN(data17)){
+const err45 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -606,12 +623,14 @@ vErrors.push(err45);
 }
 errors++;
 }
-const len2 = data19.length;
-for(let i2=0; i2<len2; i2++){
-let data20 = data19[i2];
-if(typeof data20 === "string"){
-if(!pattern4.test(data20)){
-const err46 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data20};
+}
+var _valid2 = _errs50 === errors;
+valid9 = valid9 || _valid2;
+if(!valid9){
+const _errs52 = errors;
+if(typeof data17 === "string"){
+if(!(formats10(data17))){
+const err46 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -622,7 +641,7 @@ errors++;
 }
 }
 else {
-const err47 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data20};
+const err47 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -631,10 +650,11 @@ vErrors.push(err47);
 }
 errors++;
 }
+var _valid2 = _errs52 === errors;
+valid9 = valid9 || _valid2;
 }
-}
-else {
-const err48 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data19};
+if(!valid9){
+const err48 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize,data:data17};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -643,15 +663,21 @@ vErrors.push(err48);
 }
 errors++;
 }
+else {
+errors = _errs49;
+if(vErrors !== null){
+if(_errs49){
+vErrors.length = _errs49;
 }
-if(data16.headers !== undefined){
-let data21 = data16.headers;
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-for(const key6 in data21){
-if(pattern5.test(key6)){
-let data22 = data21[key6];
-if(typeof data22 !== "string"){
-const err49 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data22};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/listeners/" + i0+"/http2",schemaPath:"#/properties/listeners/items/properties/http2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.http2.type,parentSchema:schema11.properties.listeners.items.properties.http2,data:data13};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -661,10 +687,15 @@ vErrors.push(err49);
 errors++;
 }
 }
-}
-}
-else {
-const err50 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data21};
+if(data3.routes !== undefined){
+let data18 = data3.routes;
+if(Array.isArray(data18)){
+const len1 = data18.length;
+for(let i1=0; i1<len1; i1++){
+let data19 = data18[i1];
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.name === undefined){
+const err50 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -673,10 +704,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-}
-else {
-const err51 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data16};
+if(data19.upstream === undefined){
+const err51 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "upstream"},message:"must have required property '"+"upstream"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -685,11 +714,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data14.upstream !== undefined){
-let data23 = data14.upstream;
-if(typeof data23 !== "string"){
-const err52 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upstream",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upstream.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upstream,data:data23};
+for(const key5 in data19){
+if(!(func3.call(schema11.properties.listeners.items.properties.routes.items.properties, key5))){
+const err52 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -699,11 +726,11 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data14.timeout !== undefined){
-let data24 = data14.timeout;
-if(typeof data24 === "string"){
-if(!(formats4(data24))){
-const err53 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data24};
+if(data19.name !== undefined){
+let data20 = data19.name;
+if(typeof data20 === "string"){
+if(func2(data20) > 63){
+const err53 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data20};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -712,9 +739,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-else {
-const err54 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data24};
+if(!pattern0.test(data20)){
+const err54 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data20};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -724,11 +750,8 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data14.retry !== undefined){
-let data25 = data14.retry;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.attempts === undefined){
-const err55 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/required",keyword:"required",params:{missingProperty: "attempts"},message:"must have required property '"+"attempts"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data25};
+else {
+const err55 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.name.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data20};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -737,9 +760,13 @@ vErrors.push(err55);
 }
 errors++;
 }
-for(const key7 in data25){
-if(!((((((key7 === "attempts") || (key7 === "perTryTimeout")) || (key7 === "on")) || (key7 === "backoff")) || (key7 === "budget")) || (key7 === "maxReplayBody"))){
-const err56 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data25};
+}
+if(data19.match !== undefined){
+let data21 = data19.match;
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+for(const key6 in data21){
+if(!(((((key6 === "pathPrefix") || (key6 === "path")) || (key6 === "methods")) || (key6 === "headers")) || (key6 === "grpc"))){
+const err56 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data21};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -749,10 +776,11 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data25.attempts !== undefined){
-let data26 = data25.attempts;
-if(!((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26)))){
-const err57 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data26};
+if(data21.pathPrefix !== undefined){
+let data22 = data21.pathPrefix;
+if(typeof data22 === "string"){
+if(!pattern2.test(data22)){
+const err57 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data22};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -761,9 +789,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(typeof data26 == "number"){
-if(data26 > 10 || isNaN(data26)){
-const err58 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data26};
+}
+else {
+const err58 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data22};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -772,8 +800,12 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(data26 < 1 || isNaN(data26)){
-const err59 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data26};
+}
+if(data21.path !== undefined){
+let data23 = data21.path;
+if(typeof data23 === "string"){
+if(!pattern2.test(data23)){
+const err59 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data23};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -783,12 +815,8 @@ vErrors.push(err59);
 errors++;
 }
 }
-}
-if(data25.perTryTimeout !== undefined){
-let data27 = data25.perTryTimeout;
-if(typeof data27 === "string"){
-if(!(formats4(data27))){
-const err60 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data27};
+else {
+const err60 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data23};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -798,8 +826,11 @@ vErrors.push(err60);
 errors++;
 }
 }
-else {
-const err61 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data27};
+if(data21.methods !== undefined){
+let data24 = data21.methods;
+if(Array.isArray(data24)){
+if(data24.length < 1){
+const err61 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data24};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -808,18 +839,12 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-if(data25.on !== undefined){
-let data28 = data25.on;
-if(Array.isArray(data28)){
-const len3 = data28.length;
-for(let i3=0; i3<len3; i3++){
-let data29 = data28[i3];
-const _errs71 = errors;
-let valid17 = false;
-const _errs72 = errors;
-if(typeof data29 !== "string"){
-const err62 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data29};
+const len2 = data24.length;
+for(let i2=0; i2<len2; i2++){
+let data25 = data24[i2];
+if(typeof data25 === "string"){
+if(!pattern4.test(data25)){
+const err62 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data25};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -828,8 +853,9 @@ vErrors.push(err62);
 }
 errors++;
 }
-if("connect-failure" !== data29){
-const err63 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data29};
+}
+else {
+const err63 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data25};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -838,12 +864,10 @@ vErrors.push(err63);
 }
 errors++;
 }
-var _valid1 = _errs72 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs74 = errors;
-if(typeof data29 !== "string"){
-const err64 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data29};
+}
+}
+else {
+const err64 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data24};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -852,8 +876,15 @@ vErrors.push(err64);
 }
 errors++;
 }
-if("reset" !== data29){
-const err65 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data29};
+}
+if(data21.headers !== undefined){
+let data26 = data21.headers;
+if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
+for(const key7 in data26){
+if(pattern5.test(key7)){
+let data27 = data26[key7];
+if(typeof data27 !== "string"){
+const err65 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data27};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -862,12 +893,11 @@ vErrors.push(err65);
 }
 errors++;
 }
-var _valid1 = _errs74 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs76 = errors;
-if(typeof data29 !== "string"){
-const err66 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data29};
+}
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data26};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -876,8 +906,13 @@ vErrors.push(err66);
 }
 errors++;
 }
-if("timeout" !== data29){
-const err67 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data29};
+}
+if(data21.grpc !== undefined){
+let data28 = data21.grpc;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+for(const key8 in data28){
+if(!((key8 === "service") || (key8 === "method"))){
+const err67 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc,data:data28};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -886,12 +921,12 @@ vErrors.push(err67);
 }
 errors++;
 }
-var _valid1 = _errs76 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs78 = errors;
-if(typeof data29 !== "string"){
-const err68 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data29};
+}
+if(data28.service !== undefined){
+let data29 = data28.service;
+if(typeof data29 === "string"){
+if(!pattern6.test(data29)){
+const err68 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/service",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/service/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service,data:data29};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -900,8 +935,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-if("5xx" !== data29){
-const err69 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data29};
+}
+else {
+const err69 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/service",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service,data:data29};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -910,12 +946,12 @@ vErrors.push(err69);
 }
 errors++;
 }
-var _valid1 = _errs78 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs80 = errors;
-if(typeof data29 !== "string"){
-const err70 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data29};
+}
+if(data28.method !== undefined){
+let data30 = data28.method;
+if(typeof data30 === "string"){
+if(!pattern7.test(data30)){
+const err70 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/method",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/method/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method,data:data30};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -924,8 +960,9 @@ vErrors.push(err70);
 }
 errors++;
 }
-if("gateway-error" !== data29){
-const err71 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/const",keyword:"const",params:{allowedValue: "gateway-error"},message:"must be equal to constant",schema:"gateway-error",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data29};
+}
+else {
+const err71 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/method",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method,data:data30};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -934,12 +971,10 @@ vErrors.push(err71);
 }
 errors++;
 }
-var _valid1 = _errs80 === errors;
-valid17 = valid17 || _valid1;
-if(!valid17){
-const _errs82 = errors;
-if(!((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29)))){
-const err72 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data29};
+}
+}
+else {
+const err72 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc,data:data28};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -948,9 +983,10 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(typeof data29 == "number"){
-if(data29 > 599 || isNaN(data29)){
-const err73 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data29};
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data21};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -959,8 +995,11 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(data29 < 100 || isNaN(data29)){
-const err74 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data29};
+}
+if(data19.upstream !== undefined){
+let data31 = data19.upstream;
+if(typeof data31 !== "string"){
+const err74 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upstream",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upstream.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upstream,data:data31};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -970,15 +1009,11 @@ vErrors.push(err74);
 errors++;
 }
 }
-var _valid1 = _errs82 === errors;
-valid17 = valid17 || _valid1;
-}
-}
-}
-}
-}
-if(!valid17){
-const err75 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items,data:data29};
+if(data19.timeout !== undefined){
+let data32 = data19.timeout;
+if(typeof data32 === "string"){
+if(!(formats4(data32))){
+const err75 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -987,21 +1022,9 @@ vErrors.push(err75);
 }
 errors++;
 }
-else {
-errors = _errs71;
-if(vErrors !== null){
-if(_errs71){
-vErrors.length = _errs71;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err76 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on,data:data28};
+const err76 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1011,12 +1034,11 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data25.backoff !== undefined){
-let data30 = data25.backoff;
-if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
-for(const key8 in data30){
-if(!(((key8 === "base") || (key8 === "max")) || (key8 === "jitter"))){
-const err77 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data30};
+if(data19.retry !== undefined){
+let data33 = data19.retry;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.attempts === undefined){
+const err77 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/required",keyword:"required",params:{missingProperty: "attempts"},message:"must have required property '"+"attempts"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1025,12 +1047,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-if(data30.base !== undefined){
-let data31 = data30.base;
-if(typeof data31 === "string"){
-if(!(formats4(data31))){
-const err78 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data31};
+for(const key9 in data33){
+if(!((((((key9 === "attempts") || (key9 === "perTryTimeout")) || (key9 === "on")) || (key9 === "backoff")) || (key9 === "budget")) || (key9 === "maxReplayBody"))){
+const err78 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1040,8 +1059,10 @@ vErrors.push(err78);
 errors++;
 }
 }
-else {
-const err79 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data31};
+if(data33.attempts !== undefined){
+let data34 = data33.attempts;
+if(!((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34)))){
+const err79 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1050,12 +1071,9 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-if(data30.max !== undefined){
-let data32 = data30.max;
-if(typeof data32 === "string"){
-if(!(formats4(data32))){
-const err80 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data32};
+if(typeof data34 == "number"){
+if(data34 > 10 || isNaN(data34)){
+const err80 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1064,9 +1082,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-else {
-const err81 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data32};
+if(data34 < 1 || isNaN(data34)){
+const err81 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1076,13 +1093,12 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data30.jitter !== undefined){
-let data33 = data30.jitter;
-const _errs92 = errors;
-let valid19 = false;
-const _errs93 = errors;
-if(typeof data33 !== "string"){
-const err82 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data33};
+}
+if(data33.perTryTimeout !== undefined){
+let data35 = data33.perTryTimeout;
+if(typeof data35 === "string"){
+if(!(formats4(data35))){
+const err82 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data35};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1091,8 +1107,9 @@ vErrors.push(err82);
 }
 errors++;
 }
-if("full" !== data33){
-const err83 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/const",keyword:"const",params:{allowedValue: "full"},message:"must be equal to constant",schema:"full",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data33};
+}
+else {
+const err83 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data35};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1101,12 +1118,18 @@ vErrors.push(err83);
 }
 errors++;
 }
-var _valid2 = _errs93 === errors;
-valid19 = valid19 || _valid2;
-if(!valid19){
-const _errs95 = errors;
-if(typeof data33 !== "string"){
-const err84 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data33};
+}
+if(data33.on !== undefined){
+let data36 = data33.on;
+if(Array.isArray(data36)){
+const len3 = data36.length;
+for(let i3=0; i3<len3; i3++){
+let data37 = data36[i3];
+const _errs97 = errors;
+let valid21 = false;
+const _errs98 = errors;
+if(typeof data37 !== "string"){
+const err84 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data37};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1115,8 +1138,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-if("equal" !== data33){
-const err85 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/const",keyword:"const",params:{allowedValue: "equal"},message:"must be equal to constant",schema:"equal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data33};
+if("connect-failure" !== data37){
+const err85 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data37};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1125,12 +1148,12 @@ vErrors.push(err85);
 }
 errors++;
 }
-var _valid2 = _errs95 === errors;
-valid19 = valid19 || _valid2;
-if(!valid19){
-const _errs97 = errors;
-if(typeof data33 !== "string"){
-const err86 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data33};
+var _valid3 = _errs98 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs100 = errors;
+if(typeof data37 !== "string"){
+const err86 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data37};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1139,8 +1162,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-if("none" !== data33){
-const err87 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/const",keyword:"const",params:{allowedValue: "none"},message:"must be equal to constant",schema:"none",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data33};
+if("reset" !== data37){
+const err87 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data37};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1149,12 +1172,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-var _valid2 = _errs97 === errors;
-valid19 = valid19 || _valid2;
-}
-}
-if(!valid19){
-const err88 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter,data:data33};
+var _valid3 = _errs100 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs102 = errors;
+if(typeof data37 !== "string"){
+const err88 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data37};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1163,21 +1186,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-else {
-errors = _errs92;
-if(vErrors !== null){
-if(_errs92){
-vErrors.length = _errs92;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err89 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data30};
+if("timeout" !== data37){
+const err89 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data37};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1186,12 +1196,12 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data25.budget !== undefined){
-let data34 = data25.budget;
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-if(data34.ratio === undefined){
-const err90 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/required",keyword:"required",params:{missingProperty: "ratio"},message:"must have required property '"+"ratio"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data34};
+var _valid3 = _errs102 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs104 = errors;
+if(typeof data37 !== "string"){
+const err90 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data37};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1200,9 +1210,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-for(const key9 in data34){
-if(!(((key9 === "ratio") || (key9 === "minPerSecond")) || (key9 === "window"))){
-const err91 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data34};
+if("5xx" !== data37){
+const err91 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data37};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1211,12 +1220,12 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-if(data34.ratio !== undefined){
-let data35 = data34.ratio;
-if(typeof data35 == "number"){
-if(data35 > 10 || isNaN(data35)){
-const err92 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data35};
+var _valid3 = _errs104 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs106 = errors;
+if(typeof data37 !== "string"){
+const err92 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data37};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1225,8 +1234,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data35 < 0 || isNaN(data35)){
-const err93 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data35};
+if("gateway-error" !== data37){
+const err93 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/const",keyword:"const",params:{allowedValue: "gateway-error"},message:"must be equal to constant",schema:"gateway-error",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data37};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1235,9 +1244,12 @@ vErrors.push(err93);
 }
 errors++;
 }
-}
-else {
-const err94 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data35};
+var _valid3 = _errs106 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs108 = errors;
+if(typeof data37 !== "string"){
+const err94 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data37};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1246,12 +1258,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-}
-if(data34.minPerSecond !== undefined){
-let data36 = data34.minPerSecond;
-if(typeof data36 == "number"){
-if(data36 < 0 || isNaN(data36)){
-const err95 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data36};
+if("cancelled" !== data37){
+const err95 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/const",keyword:"const",params:{allowedValue: "cancelled"},message:"must be equal to constant",schema:"cancelled",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data37};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1260,9 +1268,12 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-else {
-const err96 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data36};
+var _valid3 = _errs108 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs110 = errors;
+if(typeof data37 !== "string"){
+const err96 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6],data:data37};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1271,12 +1282,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data34.window !== undefined){
-let data37 = data34.window;
-if(typeof data37 === "string"){
-if(!(formats4(data37))){
-const err97 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data37};
+if("unknown" !== data37){
+const err97 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/6/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant",schema:"unknown",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6],data:data37};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1285,9 +1292,12 @@ vErrors.push(err97);
 }
 errors++;
 }
-}
-else {
-const err98 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data37};
+var _valid3 = _errs110 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs112 = errors;
+if(typeof data37 !== "string"){
+const err98 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7],data:data37};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1296,10 +1306,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-}
-else {
-const err99 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data34};
+if("invalid-argument" !== data37){
+const err99 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/7/const",keyword:"const",params:{allowedValue: "invalid-argument"},message:"must be equal to constant",schema:"invalid-argument",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7],data:data37};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1308,14 +1316,12 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-if(data25.maxReplayBody !== undefined){
-let data38 = data25.maxReplayBody;
-const _errs109 = errors;
-let valid21 = false;
-const _errs110 = errors;
-if(!((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38)))){
-const err100 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data38};
+var _valid3 = _errs112 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs114 = errors;
+if(typeof data37 !== "string"){
+const err100 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8],data:data37};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1324,9 +1330,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(typeof data38 == "number"){
-if(data38 < 0 || isNaN(data38)){
-const err101 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data38};
+if("deadline-exceeded" !== data37){
+const err101 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/8/const",keyword:"const",params:{allowedValue: "deadline-exceeded"},message:"must be equal to constant",schema:"deadline-exceeded",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8],data:data37};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1335,14 +1340,12 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-var _valid3 = _errs110 === errors;
+var _valid3 = _errs114 === errors;
 valid21 = valid21 || _valid3;
 if(!valid21){
-const _errs112 = errors;
-if(typeof data38 === "string"){
-if(!(formats10(data38))){
-const err102 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data38};
+const _errs116 = errors;
+if(typeof data37 !== "string"){
+const err102 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9],data:data37};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1351,9 +1354,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-else {
-const err103 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data38};
+if("not-found" !== data37){
+const err103 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/9/const",keyword:"const",params:{allowedValue: "not-found"},message:"must be equal to constant",schema:"not-found",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9],data:data37};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1362,11 +1364,12 @@ vErrors.push(err103);
 }
 errors++;
 }
-var _valid3 = _errs112 === errors;
+var _valid3 = _errs116 === errors;
 valid21 = valid21 || _valid3;
-}
 if(!valid21){
-const err104 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody,data:data38};
+const _errs118 = errors;
+if(typeof data37 !== "string"){
+const err104 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10],data:data37};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1375,11 +1378,330 @@ vErrors.push(err104);
 }
 errors++;
 }
+if("already-exists" !== data37){
+const err105 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/10/const",keyword:"const",params:{allowedValue: "already-exists"},message:"must be equal to constant",schema:"already-exists",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10],data:data37};
+if(vErrors === null){
+vErrors = [err105];
+}
 else {
-errors = _errs109;
+vErrors.push(err105);
+}
+errors++;
+}
+var _valid3 = _errs118 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs120 = errors;
+if(typeof data37 !== "string"){
+const err106 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11],data:data37};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+if("permission-denied" !== data37){
+const err107 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/11/const",keyword:"const",params:{allowedValue: "permission-denied"},message:"must be equal to constant",schema:"permission-denied",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11],data:data37};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+var _valid3 = _errs120 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs122 = errors;
+if(typeof data37 !== "string"){
+const err108 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12],data:data37};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+if("resource-exhausted" !== data37){
+const err109 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/12/const",keyword:"const",params:{allowedValue: "resource-exhausted"},message:"must be equal to constant",schema:"resource-exhausted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12],data:data37};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+var _valid3 = _errs122 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs124 = errors;
+if(typeof data37 !== "string"){
+const err110 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13],data:data37};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+if("failed-precondition" !== data37){
+const err111 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/13/const",keyword:"const",params:{allowedValue: "failed-precondition"},message:"must be equal to constant",schema:"failed-precondition",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13],data:data37};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+var _valid3 = _errs124 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs126 = errors;
+if(typeof data37 !== "string"){
+const err112 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14],data:data37};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+if("aborted" !== data37){
+const err113 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/14/const",keyword:"const",params:{allowedValue: "aborted"},message:"must be equal to constant",schema:"aborted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14],data:data37};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+var _valid3 = _errs126 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs128 = errors;
+if(typeof data37 !== "string"){
+const err114 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15],data:data37};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+if("out-of-range" !== data37){
+const err115 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/15/const",keyword:"const",params:{allowedValue: "out-of-range"},message:"must be equal to constant",schema:"out-of-range",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15],data:data37};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+var _valid3 = _errs128 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs130 = errors;
+if(typeof data37 !== "string"){
+const err116 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16],data:data37};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+if("unimplemented" !== data37){
+const err117 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/16/const",keyword:"const",params:{allowedValue: "unimplemented"},message:"must be equal to constant",schema:"unimplemented",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16],data:data37};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+var _valid3 = _errs130 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs132 = errors;
+if(typeof data37 !== "string"){
+const err118 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/17/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17],data:data37};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+if("internal" !== data37){
+const err119 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/17/const",keyword:"const",params:{allowedValue: "internal"},message:"must be equal to constant",schema:"internal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17],data:data37};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+var _valid3 = _errs132 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs134 = errors;
+if(typeof data37 !== "string"){
+const err120 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/18/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18],data:data37};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+if("unavailable" !== data37){
+const err121 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/18/const",keyword:"const",params:{allowedValue: "unavailable"},message:"must be equal to constant",schema:"unavailable",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18],data:data37};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+var _valid3 = _errs134 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs136 = errors;
+if(typeof data37 !== "string"){
+const err122 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/19/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19],data:data37};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+if("data-loss" !== data37){
+const err123 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/19/const",keyword:"const",params:{allowedValue: "data-loss"},message:"must be equal to constant",schema:"data-loss",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19],data:data37};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+var _valid3 = _errs136 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs138 = errors;
+if(typeof data37 !== "string"){
+const err124 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/20/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20],data:data37};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+if("unauthenticated" !== data37){
+const err125 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/20/const",keyword:"const",params:{allowedValue: "unauthenticated"},message:"must be equal to constant",schema:"unauthenticated",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20],data:data37};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+var _valid3 = _errs138 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs140 = errors;
+if(!((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37)))){
+const err126 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+if(typeof data37 == "number"){
+if(data37 > 599 || isNaN(data37)){
+const err127 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+if(data37 < 100 || isNaN(data37)){
+const err128 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+}
+var _valid3 = _errs140 === errors;
+valid21 = valid21 || _valid3;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+if(!valid21){
+const err129 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items,data:data37};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+else {
+errors = _errs97;
 if(vErrors !== null){
-if(_errs109){
-vErrors.length = _errs109;
+if(_errs97){
+vErrors.length = _errs97;
 }
 else {
 vErrors = null;
@@ -1389,318 +1711,7 @@ vErrors = null;
 }
 }
 else {
-const err105 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data25};
-if(vErrors === null){
-vErrors = [err105];
-}
-else {
-vErrors.push(err105);
-}
-errors++;
-}
-}
-if(data14.circuitBreaker !== undefined){
-let data39 = data14.circuitBreaker;
-if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
-for(const key10 in data39){
-if(!(((((((key10 === "errorThresholdPercentage") || (key10 === "volumeThreshold")) || (key10 === "window")) || (key10 === "resetTimeout")) || (key10 === "halfOpenRequests")) || (key10 === "consecutiveFailures")) || (key10 === "failOn"))){
-const err106 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data39};
-if(vErrors === null){
-vErrors = [err106];
-}
-else {
-vErrors.push(err106);
-}
-errors++;
-}
-}
-if(data39.errorThresholdPercentage !== undefined){
-let data40 = data39.errorThresholdPercentage;
-if(typeof data40 == "number"){
-if(data40 > 100 || isNaN(data40)){
-const err107 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data40};
-if(vErrors === null){
-vErrors = [err107];
-}
-else {
-vErrors.push(err107);
-}
-errors++;
-}
-if(data40 < 0 || isNaN(data40)){
-const err108 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data40};
-if(vErrors === null){
-vErrors = [err108];
-}
-else {
-vErrors.push(err108);
-}
-errors++;
-}
-}
-else {
-const err109 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data40};
-if(vErrors === null){
-vErrors = [err109];
-}
-else {
-vErrors.push(err109);
-}
-errors++;
-}
-}
-if(data39.volumeThreshold !== undefined){
-let data41 = data39.volumeThreshold;
-if(!((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41)))){
-const err110 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data41};
-if(vErrors === null){
-vErrors = [err110];
-}
-else {
-vErrors.push(err110);
-}
-errors++;
-}
-if(typeof data41 == "number"){
-if(data41 < 0 || isNaN(data41)){
-const err111 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data41};
-if(vErrors === null){
-vErrors = [err111];
-}
-else {
-vErrors.push(err111);
-}
-errors++;
-}
-}
-}
-if(data39.window !== undefined){
-let data42 = data39.window;
-if(typeof data42 === "string"){
-if(!(formats4(data42))){
-const err112 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data42};
-if(vErrors === null){
-vErrors = [err112];
-}
-else {
-vErrors.push(err112);
-}
-errors++;
-}
-}
-else {
-const err113 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data42};
-if(vErrors === null){
-vErrors = [err113];
-}
-else {
-vErrors.push(err113);
-}
-errors++;
-}
-}
-if(data39.resetTimeout !== undefined){
-let data43 = data39.resetTimeout;
-if(typeof data43 === "string"){
-if(!(formats4(data43))){
-const err114 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data43};
-if(vErrors === null){
-vErrors = [err114];
-}
-else {
-vErrors.push(err114);
-}
-errors++;
-}
-}
-else {
-const err115 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data43};
-if(vErrors === null){
-vErrors = [err115];
-}
-else {
-vErrors.push(err115);
-}
-errors++;
-}
-}
-if(data39.halfOpenRequests !== undefined){
-let data44 = data39.halfOpenRequests;
-if(!((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44)))){
-const err116 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data44};
-if(vErrors === null){
-vErrors = [err116];
-}
-else {
-vErrors.push(err116);
-}
-errors++;
-}
-if(typeof data44 == "number"){
-if(data44 < 1 || isNaN(data44)){
-const err117 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data44};
-if(vErrors === null){
-vErrors = [err117];
-}
-else {
-vErrors.push(err117);
-}
-errors++;
-}
-}
-}
-if(data39.consecutiveFailures !== undefined){
-let data45 = data39.consecutiveFailures;
-if(!((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45)))){
-const err118 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data45};
-if(vErrors === null){
-vErrors = [err118];
-}
-else {
-vErrors.push(err118);
-}
-errors++;
-}
-if(typeof data45 == "number"){
-if(data45 < 1 || isNaN(data45)){
-const err119 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data45};
-if(vErrors === null){
-vErrors = [err119];
-}
-else {
-vErrors.push(err119);
-}
-errors++;
-}
-}
-}
-if(data39.failOn !== undefined){
-let data46 = data39.failOn;
-if(Array.isArray(data46)){
-if(data46.length < 1){
-const err120 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data46};
-if(vErrors === null){
-vErrors = [err120];
-}
-else {
-vErrors.push(err120);
-}
-errors++;
-}
-const len4 = data46.length;
-for(let i4=0; i4<len4; i4++){
-let data47 = data46[i4];
-const _errs132 = errors;
-let valid25 = false;
-const _errs133 = errors;
-if(typeof data47 !== "string"){
-const err121 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data47};
-if(vErrors === null){
-vErrors = [err121];
-}
-else {
-vErrors.push(err121);
-}
-errors++;
-}
-if("5xx" !== data47){
-const err122 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data47};
-if(vErrors === null){
-vErrors = [err122];
-}
-else {
-vErrors.push(err122);
-}
-errors++;
-}
-var _valid4 = _errs133 === errors;
-valid25 = valid25 || _valid4;
-if(!valid25){
-const _errs135 = errors;
-if(typeof data47 !== "string"){
-const err123 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data47};
-if(vErrors === null){
-vErrors = [err123];
-}
-else {
-vErrors.push(err123);
-}
-errors++;
-}
-if("4xx" !== data47){
-const err124 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/const",keyword:"const",params:{allowedValue: "4xx"},message:"must be equal to constant",schema:"4xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data47};
-if(vErrors === null){
-vErrors = [err124];
-}
-else {
-vErrors.push(err124);
-}
-errors++;
-}
-var _valid4 = _errs135 === errors;
-valid25 = valid25 || _valid4;
-if(!valid25){
-const _errs137 = errors;
-if(typeof data47 !== "string"){
-const err125 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data47};
-if(vErrors === null){
-vErrors = [err125];
-}
-else {
-vErrors.push(err125);
-}
-errors++;
-}
-if("timeout" !== data47){
-const err126 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data47};
-if(vErrors === null){
-vErrors = [err126];
-}
-else {
-vErrors.push(err126);
-}
-errors++;
-}
-var _valid4 = _errs137 === errors;
-valid25 = valid25 || _valid4;
-if(!valid25){
-const _errs139 = errors;
-if(typeof data47 !== "string"){
-const err127 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data47};
-if(vErrors === null){
-vErrors = [err127];
-}
-else {
-vErrors.push(err127);
-}
-errors++;
-}
-if("connect-failure" !== data47){
-const err128 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data47};
-if(vErrors === null){
-vErrors = [err128];
-}
-else {
-vErrors.push(err128);
-}
-errors++;
-}
-var _valid4 = _errs139 === errors;
-valid25 = valid25 || _valid4;
-if(!valid25){
-const _errs141 = errors;
-if(typeof data47 !== "string"){
-const err129 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data47};
-if(vErrors === null){
-vErrors = [err129];
-}
-else {
-vErrors.push(err129);
-}
-errors++;
-}
-if("reset" !== data47){
-const err130 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data47};
+const err130 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on,data:data36};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1709,12 +1720,13 @@ vErrors.push(err130);
 }
 errors++;
 }
-var _valid4 = _errs141 === errors;
-valid25 = valid25 || _valid4;
-if(!valid25){
-const _errs143 = errors;
-if(!((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47)))){
-const err131 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data47};
+}
+if(data33.backoff !== undefined){
+let data38 = data33.backoff;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key10 in data38){
+if(!(((key10 === "base") || (key10 === "max")) || (key10 === "jitter"))){
+const err131 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data38};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1723,9 +1735,12 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(typeof data47 == "number"){
-if(data47 > 599 || isNaN(data47)){
-const err132 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data47};
+}
+if(data38.base !== undefined){
+let data39 = data38.base;
+if(typeof data39 === "string"){
+if(!(formats4(data39))){
+const err132 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data39};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1734,8 +1749,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(data47 < 100 || isNaN(data47)){
-const err133 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data47};
+}
+else {
+const err133 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data39};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1745,15 +1761,11 @@ vErrors.push(err133);
 errors++;
 }
 }
-var _valid4 = _errs143 === errors;
-valid25 = valid25 || _valid4;
-}
-}
-}
-}
-}
-if(!valid25){
-const err134 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items,data:data47};
+if(data38.max !== undefined){
+let data40 = data38.max;
+if(typeof data40 === "string"){
+if(!(formats4(data40))){
+const err134 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data40};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1762,21 +1774,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-else {
-errors = _errs132;
-if(vErrors !== null){
-if(_errs132){
-vErrors.length = _errs132;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err135 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data46};
+const err135 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data40};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1786,9 +1786,13 @@ vErrors.push(err135);
 errors++;
 }
 }
-}
-else {
-const err136 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data39};
+if(data38.jitter !== undefined){
+let data41 = data38.jitter;
+const _errs150 = errors;
+let valid23 = false;
+const _errs151 = errors;
+if(typeof data41 !== "string"){
+const err136 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data41};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1797,13 +1801,8 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-if(data14.fallback !== undefined){
-let data48 = data14.fallback;
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-for(const key11 in data48){
-if(!((((key11 === "status") || (key11 === "json")) || (key11 === "body")) || (key11 === "headers"))){
-const err137 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data48};
+if("full" !== data41){
+const err137 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/const",keyword:"const",params:{allowedValue: "full"},message:"must be equal to constant",schema:"full",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data41};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1812,11 +1811,12 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data48.status !== undefined){
-let data49 = data48.status;
-if(!((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49)))){
-const err138 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data49};
+var _valid4 = _errs151 === errors;
+valid23 = valid23 || _valid4;
+if(!valid23){
+const _errs153 = errors;
+if(typeof data41 !== "string"){
+const err138 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data41};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1825,9 +1825,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(typeof data49 == "number"){
-if(data49 > 599 || isNaN(data49)){
-const err139 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data49};
+if("equal" !== data41){
+const err139 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/const",keyword:"const",params:{allowedValue: "equal"},message:"must be equal to constant",schema:"equal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data41};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1836,8 +1835,12 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(data49 < 200 || isNaN(data49)){
-const err140 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data49};
+var _valid4 = _errs153 === errors;
+valid23 = valid23 || _valid4;
+if(!valid23){
+const _errs155 = errors;
+if(typeof data41 !== "string"){
+const err140 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data41};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1846,12 +1849,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-}
-if(data48.body !== undefined){
-let data50 = data48.body;
-if(typeof data50 !== "string"){
-const err141 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/body",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body,data:data50};
+if("none" !== data41){
+const err141 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/const",keyword:"const",params:{allowedValue: "none"},message:"must be equal to constant",schema:"none",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data41};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1860,15 +1859,12 @@ vErrors.push(err141);
 }
 errors++;
 }
+var _valid4 = _errs155 === errors;
+valid23 = valid23 || _valid4;
 }
-if(data48.headers !== undefined){
-let data51 = data48.headers;
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-for(const key12 in data51){
-if(pattern6.test(key12)){
-let data52 = data51[key12];
-if(typeof data52 !== "string"){
-const err142 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data52};
+}
+if(!valid23){
+const err142 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter,data:data41};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1877,11 +1873,21 @@ vErrors.push(err142);
 }
 errors++;
 }
+else {
+errors = _errs150;
+if(vErrors !== null){
+if(_errs150){
+vErrors.length = _errs150;
+}
+else {
+vErrors = null;
+}
+}
 }
 }
 }
 else {
-const err143 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data51};
+const err143 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data38};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1891,9 +1897,11 @@ vErrors.push(err143);
 errors++;
 }
 }
-}
-else {
-const err144 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data48};
+if(data33.budget !== undefined){
+let data42 = data33.budget;
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+if(data42.ratio === undefined){
+const err144 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/required",keyword:"required",params:{missingProperty: "ratio"},message:"must have required property '"+"ratio"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1902,11 +1910,9 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-if(data14.maxConcurrent !== undefined){
-let data53 = data14.maxConcurrent;
-if(!((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53)))){
-const err145 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data53};
+for(const key11 in data42){
+if(!(((key11 === "ratio") || (key11 === "minPerSecond")) || (key11 === "window"))){
+const err145 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1915,9 +1921,12 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(typeof data53 == "number"){
-if(data53 < 1 || isNaN(data53)){
-const err146 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data53};
+}
+if(data42.ratio !== undefined){
+let data43 = data42.ratio;
+if(typeof data43 == "number"){
+if(data43 > 10 || isNaN(data43)){
+const err146 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1926,14 +1935,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-}
-if(data14.fault !== undefined){
-let data54 = data14.fault;
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-for(const key13 in data54){
-if(!((key13 === "delay") || (key13 === "abort"))){
-const err147 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data54};
+if(data43 < 0 || isNaN(data43)){
+const err147 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1943,11 +1946,8 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data54.delay !== undefined){
-let data55 = data54.delay;
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-if(data55.percent === undefined){
-const err148 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data55};
+else {
+const err148 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1956,8 +1956,12 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data55.duration === undefined){
-const err149 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data55};
+}
+if(data42.minPerSecond !== undefined){
+let data44 = data42.minPerSecond;
+if(typeof data44 == "number"){
+if(data44 < 0 || isNaN(data44)){
+const err149 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data44};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1966,9 +1970,9 @@ vErrors.push(err149);
 }
 errors++;
 }
-for(const key14 in data55){
-if(!((key14 === "percent") || (key14 === "duration"))){
-const err150 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data55};
+}
+else {
+const err150 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data44};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1978,11 +1982,11 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data55.percent !== undefined){
-let data56 = data55.percent;
-if(typeof data56 == "number"){
-if(data56 > 100 || isNaN(data56)){
-const err151 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data56};
+if(data42.window !== undefined){
+let data45 = data42.window;
+if(typeof data45 === "string"){
+if(!(formats4(data45))){
+const err151 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data45};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1991,8 +1995,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data56 < 0 || isNaN(data56)){
-const err152 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data56};
+}
+else {
+const err152 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data45};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2002,8 +2007,9 @@ vErrors.push(err152);
 errors++;
 }
 }
+}
 else {
-const err153 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data56};
+const err153 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2013,11 +2019,13 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data55.duration !== undefined){
-let data57 = data55.duration;
-if(typeof data57 === "string"){
-if(!(formats4(data57))){
-const err154 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data57};
+if(data33.maxReplayBody !== undefined){
+let data46 = data33.maxReplayBody;
+const _errs167 = errors;
+let valid25 = false;
+const _errs168 = errors;
+if(!((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46)))){
+const err154 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data46};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2026,9 +2034,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-else {
-const err155 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data57};
+if(typeof data46 == "number"){
+if(data46 < 0 || isNaN(data46)){
+const err155 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data46};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2038,9 +2046,13 @@ vErrors.push(err155);
 errors++;
 }
 }
-}
-else {
-const err156 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data55};
+var _valid5 = _errs168 === errors;
+valid25 = valid25 || _valid5;
+if(!valid25){
+const _errs170 = errors;
+if(typeof data46 === "string"){
+if(!(formats10(data46))){
+const err156 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data46};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2050,11 +2062,8 @@ vErrors.push(err156);
 errors++;
 }
 }
-if(data54.abort !== undefined){
-let data58 = data54.abort;
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-if(data58.percent === undefined){
-const err157 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data58};
+else {
+const err157 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data46};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2063,8 +2072,11 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(data58.status === undefined){
-const err158 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data58};
+var _valid5 = _errs170 === errors;
+valid25 = valid25 || _valid5;
+}
+if(!valid25){
+const err158 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody,data:data46};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2073,9 +2085,21 @@ vErrors.push(err158);
 }
 errors++;
 }
-for(const key15 in data58){
-if(!((key15 === "percent") || (key15 === "status"))){
-const err159 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data58};
+else {
+errors = _errs167;
+if(vErrors !== null){
+if(_errs167){
+vErrors.length = _errs167;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2085,11 +2109,12 @@ vErrors.push(err159);
 errors++;
 }
 }
-if(data58.percent !== undefined){
-let data59 = data58.percent;
-if(typeof data59 == "number"){
-if(data59 > 100 || isNaN(data59)){
-const err160 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data59};
+if(data19.circuitBreaker !== undefined){
+let data47 = data19.circuitBreaker;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+for(const key12 in data47){
+if(!(((((((key12 === "errorThresholdPercentage") || (key12 === "volumeThreshold")) || (key12 === "window")) || (key12 === "resetTimeout")) || (key12 === "halfOpenRequests")) || (key12 === "consecutiveFailures")) || (key12 === "failOn"))){
+const err160 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data47};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2098,8 +2123,12 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(data59 < 0 || isNaN(data59)){
-const err161 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data59};
+}
+if(data47.errorThresholdPercentage !== undefined){
+let data48 = data47.errorThresholdPercentage;
+if(typeof data48 == "number"){
+if(data48 > 100 || isNaN(data48)){
+const err161 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2108,9 +2137,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-else {
-const err162 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data59};
+if(data48 < 0 || isNaN(data48)){
+const err162 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2120,10 +2148,8 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data58.status !== undefined){
-let data60 = data58.status;
-if(!((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60)))){
-const err163 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data60};
+else {
+const err163 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2132,9 +2158,11 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(typeof data60 == "number"){
-if(data60 > 599 || isNaN(data60)){
-const err164 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data60};
+}
+if(data47.volumeThreshold !== undefined){
+let data49 = data47.volumeThreshold;
+if(!((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49)))){
+const err164 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data49};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2143,8 +2171,9 @@ vErrors.push(err164);
 }
 errors++;
 }
-if(data60 < 200 || isNaN(data60)){
-const err165 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data60};
+if(typeof data49 == "number"){
+if(data49 < 0 || isNaN(data49)){
+const err165 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data49};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2155,9 +2184,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err166 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data58};
+if(data47.window !== undefined){
+let data50 = data47.window;
+if(typeof data50 === "string"){
+if(!(formats4(data50))){
+const err166 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data50};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2167,9 +2198,8 @@ vErrors.push(err166);
 errors++;
 }
 }
-}
 else {
-const err167 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data54};
+const err167 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data50};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2179,11 +2209,11 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data14.hedge !== undefined){
-let data61 = data14.hedge;
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-if(data61.delay === undefined){
-const err168 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/required",keyword:"required",params:{missingProperty: "delay"},message:"must have required property '"+"delay"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data61};
+if(data47.resetTimeout !== undefined){
+let data51 = data47.resetTimeout;
+if(typeof data51 === "string"){
+if(!(formats4(data51))){
+const err168 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data51};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2192,9 +2222,9 @@ vErrors.push(err168);
 }
 errors++;
 }
-for(const key16 in data61){
-if(!((key16 === "delay") || (key16 === "maxAttempts"))){
-const err169 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data61};
+}
+else {
+const err169 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data51};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2204,11 +2234,10 @@ vErrors.push(err169);
 errors++;
 }
 }
-if(data61.delay !== undefined){
-let data62 = data61.delay;
-if(typeof data62 === "string"){
-if(!(formats30(data62))){
-const err170 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/format",keyword:"format",params:{format: "durationOrPercentile"},message:"must match format \""+"durationOrPercentile"+"\"",schema:"durationOrPercentile",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data62};
+if(data47.halfOpenRequests !== undefined){
+let data52 = data47.halfOpenRequests;
+if(!((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52)))){
+const err170 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data52};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2217,9 +2246,9 @@ vErrors.push(err170);
 }
 errors++;
 }
-}
-else {
-const err171 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data62};
+if(typeof data52 == "number"){
+if(data52 < 1 || isNaN(data52)){
+const err171 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data52};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2229,10 +2258,11 @@ vErrors.push(err171);
 errors++;
 }
 }
-if(data61.maxAttempts !== undefined){
-let data63 = data61.maxAttempts;
-if(!((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63)))){
-const err172 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data63};
+}
+if(data47.consecutiveFailures !== undefined){
+let data53 = data47.consecutiveFailures;
+if(!((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53)))){
+const err172 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data53};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2241,9 +2271,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(typeof data63 == "number"){
-if(data63 > 5 || isNaN(data63)){
-const err173 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5},message:"must be <= 5",schema:5,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data63};
+if(typeof data53 == "number"){
+if(data53 < 1 || isNaN(data53)){
+const err173 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data53};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2252,8 +2282,13 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(data63 < 2 || isNaN(data63)){
-const err174 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data63};
+}
+}
+if(data47.failOn !== undefined){
+let data54 = data47.failOn;
+if(Array.isArray(data54)){
+if(data54.length < 1){
+const err174 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data54};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2262,11 +2297,14 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err175 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data61};
+const len4 = data54.length;
+for(let i4=0; i4<len4; i4++){
+let data55 = data54[i4];
+const _errs190 = errors;
+let valid29 = false;
+const _errs191 = errors;
+if(typeof data55 !== "string"){
+const err175 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data55};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2275,10 +2313,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-}
-else {
-const err176 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data14};
+if("5xx" !== data55){
+const err176 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data55};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2287,10 +2323,12 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-}
-else {
-const err177 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data13};
+var _valid6 = _errs191 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs193 = errors;
+if(typeof data55 !== "string"){
+const err177 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data55};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2299,10 +2337,8 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-}
-else {
-const err178 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
+if("4xx" !== data55){
+const err178 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/const",keyword:"const",params:{allowedValue: "4xx"},message:"must be equal to constant",schema:"4xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data55};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2311,10 +2347,12 @@ vErrors.push(err178);
 }
 errors++;
 }
-}
-}
-else {
-const err179 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
+var _valid6 = _errs193 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs195 = errors;
+if(typeof data55 !== "string"){
+const err179 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data55};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2323,12 +2361,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-if(data.upstreams !== undefined){
-let data64 = data.upstreams;
-if(Array.isArray(data64)){
-if(data64.length < 1){
-const err180 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data64};
+if("timeout" !== data55){
+const err180 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data55};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2337,12 +2371,12 @@ vErrors.push(err180);
 }
 errors++;
 }
-const len5 = data64.length;
-for(let i5=0; i5<len5; i5++){
-let data65 = data64[i5];
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-if(data65.name === undefined){
-const err181 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data65};
+var _valid6 = _errs195 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs197 = errors;
+if(typeof data55 !== "string"){
+const err181 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data55};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2351,9 +2385,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-for(const key17 in data65){
-if(!(func3.call(schema11.properties.upstreams.items.properties, key17))){
-const err182 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data65};
+if("connect-failure" !== data55){
+const err182 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data55};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2362,12 +2395,12 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-if(data65.name !== undefined){
-let data66 = data65.name;
-if(typeof data66 === "string"){
-if(func2(data66) > 63){
-const err183 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data66};
+var _valid6 = _errs197 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs199 = errors;
+if(typeof data55 !== "string"){
+const err183 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data55};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2376,8 +2409,8 @@ vErrors.push(err183);
 }
 errors++;
 }
-if(!pattern0.test(data66)){
-const err184 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data66};
+if("reset" !== data55){
+const err184 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data55};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2386,9 +2419,12 @@ vErrors.push(err184);
 }
 errors++;
 }
-}
-else {
-const err185 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data66};
+var _valid6 = _errs199 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs201 = errors;
+if(typeof data55 !== "string"){
+const err185 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data55};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2397,12 +2433,8 @@ vErrors.push(err185);
 }
 errors++;
 }
-}
-if(data65.endpoints !== undefined){
-let data67 = data65.endpoints;
-if(Array.isArray(data67)){
-if(data67.length < 1){
-const err186 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data67};
+if("cancelled" !== data55){
+const err186 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/const",keyword:"const",params:{allowedValue: "cancelled"},message:"must be equal to constant",schema:"cancelled",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data55};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2411,12 +2443,12 @@ vErrors.push(err186);
 }
 errors++;
 }
-const len6 = data67.length;
-for(let i6=0; i6<len6; i6++){
-let data68 = data67[i6];
-if(typeof data68 === "string"){
-if(!(formats32(data68))){
-const err187 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data68};
+var _valid6 = _errs201 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs203 = errors;
+if(typeof data55 !== "string"){
+const err187 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6],data:data55};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2425,9 +2457,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-else {
-const err188 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data68};
+if("unknown" !== data55){
+const err188 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/6/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant",schema:"unknown",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6],data:data55};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2436,10 +2467,12 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-}
-else {
-const err189 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data67};
+var _valid6 = _errs203 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs205 = errors;
+if(typeof data55 !== "string"){
+const err189 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7],data:data55};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2448,12 +2481,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-}
-if(data65.dns !== undefined){
-let data69 = data65.dns;
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-if(data69.name === undefined){
-const err190 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
+if("invalid-argument" !== data55){
+const err190 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/7/const",keyword:"const",params:{allowedValue: "invalid-argument"},message:"must be equal to constant",schema:"invalid-argument",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7],data:data55};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2462,8 +2491,12 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(data69.port === undefined){
-const err191 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
+var _valid6 = _errs205 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs207 = errors;
+if(typeof data55 !== "string"){
+const err191 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8],data:data55};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2472,9 +2505,8 @@ vErrors.push(err191);
 }
 errors++;
 }
-for(const key18 in data69){
-if(!((((key18 === "name") || (key18 === "port")) || (key18 === "refresh")) || (key18 === "timeout"))){
-const err192 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
+if("deadline-exceeded" !== data55){
+const err192 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/8/const",keyword:"const",params:{allowedValue: "deadline-exceeded"},message:"must be equal to constant",schema:"deadline-exceeded",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8],data:data55};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2483,12 +2515,12 @@ vErrors.push(err192);
 }
 errors++;
 }
-}
-if(data69.name !== undefined){
-let data70 = data69.name;
-if(typeof data70 === "string"){
-if(func2(data70) > 253){
-const err193 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data70};
+var _valid6 = _errs207 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs209 = errors;
+if(typeof data55 !== "string"){
+const err193 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9],data:data55};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2497,8 +2529,8 @@ vErrors.push(err193);
 }
 errors++;
 }
-if(!pattern8.test(data70)){
-const err194 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data70};
+if("not-found" !== data55){
+const err194 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/9/const",keyword:"const",params:{allowedValue: "not-found"},message:"must be equal to constant",schema:"not-found",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9],data:data55};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2507,9 +2539,12 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-else {
-const err195 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data70};
+var _valid6 = _errs209 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs211 = errors;
+if(typeof data55 !== "string"){
+const err195 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10],data:data55};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2518,11 +2553,8 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-if(data69.port !== undefined){
-let data71 = data69.port;
-if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
-const err196 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data71};
+if("already-exists" !== data55){
+const err196 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/10/const",keyword:"const",params:{allowedValue: "already-exists"},message:"must be equal to constant",schema:"already-exists",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10],data:data55};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2531,9 +2563,12 @@ vErrors.push(err196);
 }
 errors++;
 }
-if(typeof data71 == "number"){
-if(data71 > 65535 || isNaN(data71)){
-const err197 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data71};
+var _valid6 = _errs211 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs213 = errors;
+if(typeof data55 !== "string"){
+const err197 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11],data:data55};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2542,8 +2577,8 @@ vErrors.push(err197);
 }
 errors++;
 }
-if(data71 < 1 || isNaN(data71)){
-const err198 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data71};
+if("permission-denied" !== data55){
+const err198 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/11/const",keyword:"const",params:{allowedValue: "permission-denied"},message:"must be equal to constant",schema:"permission-denied",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11],data:data55};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2552,13 +2587,12 @@ vErrors.push(err198);
 }
 errors++;
 }
-}
-}
-if(data69.refresh !== undefined){
-let data72 = data69.refresh;
-if(typeof data72 === "string"){
-if(!(formats4(data72))){
-const err199 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data72};
+var _valid6 = _errs213 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs215 = errors;
+if(typeof data55 !== "string"){
+const err199 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12],data:data55};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2567,9 +2601,8 @@ vErrors.push(err199);
 }
 errors++;
 }
-}
-else {
-const err200 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data72};
+if("resource-exhausted" !== data55){
+const err200 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/12/const",keyword:"const",params:{allowedValue: "resource-exhausted"},message:"must be equal to constant",schema:"resource-exhausted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12],data:data55};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2578,12 +2611,12 @@ vErrors.push(err200);
 }
 errors++;
 }
-}
-if(data69.timeout !== undefined){
-let data73 = data69.timeout;
-if(typeof data73 === "string"){
-if(!(formats4(data73))){
-const err201 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data73};
+var _valid6 = _errs215 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs217 = errors;
+if(typeof data55 !== "string"){
+const err201 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13],data:data55};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2592,9 +2625,8 @@ vErrors.push(err201);
 }
 errors++;
 }
-}
-else {
-const err202 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data73};
+if("failed-precondition" !== data55){
+const err202 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/13/const",keyword:"const",params:{allowedValue: "failed-precondition"},message:"must be equal to constant",schema:"failed-precondition",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13],data:data55};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2603,10 +2635,12 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-}
-else {
-const err203 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data69};
+var _valid6 = _errs217 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs219 = errors;
+if(typeof data55 !== "string"){
+const err203 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14],data:data55};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2615,12 +2649,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-if(data65.host !== undefined){
-let data74 = data65.host;
-if(typeof data74 === "string"){
-if(!(formats38(data74))){
-const err204 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data74};
+if("aborted" !== data55){
+const err204 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/14/const",keyword:"const",params:{allowedValue: "aborted"},message:"must be equal to constant",schema:"aborted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14],data:data55};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2629,9 +2659,12 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-else {
-const err205 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data74};
+var _valid6 = _errs219 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs221 = errors;
+if(typeof data55 !== "string"){
+const err205 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15],data:data55};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2640,13 +2673,8 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-if(data65.tls !== undefined){
-let data75 = data65.tls;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key19 in data75){
-if(!((key19 === "serverName") || (key19 === "caFile"))){
-const err206 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data75};
+if("out-of-range" !== data55){
+const err206 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/15/const",keyword:"const",params:{allowedValue: "out-of-range"},message:"must be equal to constant",schema:"out-of-range",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15],data:data55};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2655,12 +2683,12 @@ vErrors.push(err206);
 }
 errors++;
 }
-}
-if(data75.serverName !== undefined){
-let data76 = data75.serverName;
-if(typeof data76 === "string"){
-if(func2(data76) > 253){
-const err207 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data76};
+var _valid6 = _errs221 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs223 = errors;
+if(typeof data55 !== "string"){
+const err207 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16],data:data55};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2669,8 +2697,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-if(!pattern8.test(data76)){
-const err208 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data76};
+if("unimplemented" !== data55){
+const err208 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/16/const",keyword:"const",params:{allowedValue: "unimplemented"},message:"must be equal to constant",schema:"unimplemented",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16],data:data55};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2679,9 +2707,12 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-else {
-const err209 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data76};
+var _valid6 = _errs223 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs225 = errors;
+if(typeof data55 !== "string"){
+const err209 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/17/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17],data:data55};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2690,12 +2721,8 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-if(data75.caFile !== undefined){
-let data77 = data75.caFile;
-if(typeof data77 === "string"){
-if(func2(data77) < 1){
-const err210 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data77};
+if("internal" !== data55){
+const err210 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/17/const",keyword:"const",params:{allowedValue: "internal"},message:"must be equal to constant",schema:"internal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17],data:data55};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2704,9 +2731,12 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-else {
-const err211 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data77};
+var _valid6 = _errs225 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs227 = errors;
+if(typeof data55 !== "string"){
+const err211 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/18/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18],data:data55};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2715,10 +2745,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-}
-else {
-const err212 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data75};
+if("unavailable" !== data55){
+const err212 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/18/const",keyword:"const",params:{allowedValue: "unavailable"},message:"must be equal to constant",schema:"unavailable",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18],data:data55};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2727,12 +2755,12 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-if(data65.connectTimeout !== undefined){
-let data78 = data65.connectTimeout;
-if(typeof data78 === "string"){
-if(!(formats4(data78))){
-const err213 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data78};
+var _valid6 = _errs227 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs229 = errors;
+if(typeof data55 !== "string"){
+const err213 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/19/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19],data:data55};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2741,9 +2769,8 @@ vErrors.push(err213);
 }
 errors++;
 }
-}
-else {
-const err214 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data78};
+if("data-loss" !== data55){
+const err214 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/19/const",keyword:"const",params:{allowedValue: "data-loss"},message:"must be equal to constant",schema:"data-loss",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19],data:data55};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2752,12 +2779,12 @@ vErrors.push(err214);
 }
 errors++;
 }
-}
-if(data65.idleTimeout !== undefined){
-let data79 = data65.idleTimeout;
-if(typeof data79 === "string"){
-if(!(formats4(data79))){
-const err215 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data79};
+var _valid6 = _errs229 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs231 = errors;
+if(typeof data55 !== "string"){
+const err215 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/20/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20],data:data55};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2766,9 +2793,8 @@ vErrors.push(err215);
 }
 errors++;
 }
-}
-else {
-const err216 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data79};
+if("unauthenticated" !== data55){
+const err216 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/20/const",keyword:"const",params:{allowedValue: "unauthenticated"},message:"must be equal to constant",schema:"unauthenticated",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20],data:data55};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2777,13 +2803,12 @@ vErrors.push(err216);
 }
 errors++;
 }
-}
-if(data65.pool !== undefined){
-let data80 = data65.pool;
-if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
-for(const key20 in data80){
-if(!((((key20 === "maxConnections") || (key20 === "maxConcurrent")) || (key20 === "maxPending")) || (key20 === "queueTimeout"))){
-const err217 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data80};
+var _valid6 = _errs231 === errors;
+valid29 = valid29 || _valid6;
+if(!valid29){
+const _errs233 = errors;
+if(!((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55)))){
+const err217 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2792,11 +2817,9 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-if(data80.maxConnections !== undefined){
-let data81 = data80.maxConnections;
-if(!((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81)))){
-const err218 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data81};
+if(typeof data55 == "number"){
+if(data55 > 599 || isNaN(data55)){
+const err218 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2805,9 +2828,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-if(typeof data81 == "number"){
-if(data81 < 1 || isNaN(data81)){
-const err219 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data81};
+if(data55 < 100 || isNaN(data55)){
+const err219 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2817,11 +2839,31 @@ vErrors.push(err219);
 errors++;
 }
 }
+var _valid6 = _errs233 === errors;
+valid29 = valid29 || _valid6;
 }
-if(data80.maxConcurrent !== undefined){
-let data82 = data80.maxConcurrent;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err220 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data82};
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+if(!valid29){
+const err220 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items,data:data55};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2830,9 +2872,21 @@ vErrors.push(err220);
 }
 errors++;
 }
-if(typeof data82 == "number"){
-if(data82 < 1 || isNaN(data82)){
-const err221 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data82};
+else {
+errors = _errs190;
+if(vErrors !== null){
+if(_errs190){
+vErrors.length = _errs190;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err221 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data54};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2843,10 +2897,8 @@ errors++;
 }
 }
 }
-if(data80.maxPending !== undefined){
-let data83 = data80.maxPending;
-if(!((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83)))){
-const err222 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data83};
+else {
+const err222 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data47};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2855,9 +2907,13 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(typeof data83 == "number"){
-if(data83 < 0 || isNaN(data83)){
-const err223 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data83};
+}
+if(data19.fallback !== undefined){
+let data56 = data19.fallback;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+for(const key13 in data56){
+if(!((((key13 === "status") || (key13 === "json")) || (key13 === "body")) || (key13 === "headers"))){
+const err223 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data56};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2867,12 +2923,10 @@ vErrors.push(err223);
 errors++;
 }
 }
-}
-if(data80.queueTimeout !== undefined){
-let data84 = data80.queueTimeout;
-if(typeof data84 === "string"){
-if(!(formats4(data84))){
-const err224 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data84};
+if(data56.status !== undefined){
+let data57 = data56.status;
+if(!((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57)))){
+const err224 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2881,9 +2935,9 @@ vErrors.push(err224);
 }
 errors++;
 }
-}
-else {
-const err225 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data84};
+if(typeof data57 == "number"){
+if(data57 > 599 || isNaN(data57)){
+const err225 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2892,10 +2946,8 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-}
-else {
-const err226 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data80};
+if(data57 < 200 || isNaN(data57)){
+const err226 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2905,13 +2957,11 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data65.loadBalancing !== undefined){
-let data85 = data65.loadBalancing;
-const _errs229 = errors;
-let valid40 = false;
-const _errs230 = errors;
-if(typeof data85 !== "string"){
-const err227 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data85};
+}
+if(data56.body !== undefined){
+let data58 = data56.body;
+if(typeof data58 !== "string"){
+const err227 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/body",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body,data:data58};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2920,8 +2970,15 @@ vErrors.push(err227);
 }
 errors++;
 }
-if("round-robin" !== data85){
-const err228 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data85};
+}
+if(data56.headers !== undefined){
+let data59 = data56.headers;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key14 in data59){
+if(pattern8.test(key14)){
+let data60 = data59[key14];
+if(typeof data60 !== "string"){
+const err228 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key14.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data60};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2930,12 +2987,11 @@ vErrors.push(err228);
 }
 errors++;
 }
-var _valid5 = _errs230 === errors;
-valid40 = valid40 || _valid5;
-if(!valid40){
-const _errs232 = errors;
-if(typeof data85 !== "string"){
-const err229 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data85};
+}
+}
+}
+else {
+const err229 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data59};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2944,8 +3000,10 @@ vErrors.push(err229);
 }
 errors++;
 }
-if("least-request" !== data85){
-const err230 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data85};
+}
+}
+else {
+const err230 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data56};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2954,11 +3012,11 @@ vErrors.push(err230);
 }
 errors++;
 }
-var _valid5 = _errs232 === errors;
-valid40 = valid40 || _valid5;
 }
-if(!valid40){
-const err231 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data85};
+if(data19.maxConcurrent !== undefined){
+let data61 = data19.maxConcurrent;
+if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
+const err231 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data61};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2967,24 +3025,9 @@ vErrors.push(err231);
 }
 errors++;
 }
-else {
-errors = _errs229;
-if(vErrors !== null){
-if(_errs229){
-vErrors.length = _errs229;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data65.outlierDetection !== undefined){
-let data86 = data65.outlierDetection;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key21 in data86){
-if(!(((((key21 === "consecutiveFailures") || (key21 === "baseEjectionTime")) || (key21 === "maxEjectionTime")) || (key21 === "decayInterval")) || (key21 === "maxEjectionPercent"))){
-const err232 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data86};
+if(typeof data61 == "number"){
+if(data61 < 1 || isNaN(data61)){
+const err232 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data61};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2994,10 +3037,13 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(data86.consecutiveFailures !== undefined){
-let data87 = data86.consecutiveFailures;
-if(!((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87)))){
-const err233 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data87};
+}
+if(data19.fault !== undefined){
+let data62 = data19.fault;
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+for(const key15 in data62){
+if(!((key15 === "delay") || (key15 === "abort"))){
+const err233 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data62};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3006,9 +3052,12 @@ vErrors.push(err233);
 }
 errors++;
 }
-if(typeof data87 == "number"){
-if(data87 < 1 || isNaN(data87)){
-const err234 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data87};
+}
+if(data62.delay !== undefined){
+let data63 = data62.delay;
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.percent === undefined){
+const err234 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3017,13 +3066,8 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-}
-if(data86.baseEjectionTime !== undefined){
-let data88 = data86.baseEjectionTime;
-if(typeof data88 === "string"){
-if(!(formats4(data88))){
-const err235 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data88};
+if(data63.duration === undefined){
+const err235 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3032,9 +3076,9 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-else {
-const err236 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data88};
+for(const key16 in data63){
+if(!((key16 === "percent") || (key16 === "duration"))){
+const err236 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3044,11 +3088,11 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data86.maxEjectionTime !== undefined){
-let data89 = data86.maxEjectionTime;
-if(typeof data89 === "string"){
-if(!(formats4(data89))){
-const err237 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data89};
+if(data63.percent !== undefined){
+let data64 = data63.percent;
+if(typeof data64 == "number"){
+if(data64 > 100 || isNaN(data64)){
+const err237 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3057,9 +3101,8 @@ vErrors.push(err237);
 }
 errors++;
 }
-}
-else {
-const err238 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data89};
+if(data64 < 0 || isNaN(data64)){
+const err238 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3069,11 +3112,8 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data86.decayInterval !== undefined){
-let data90 = data86.decayInterval;
-if(typeof data90 === "string"){
-if(!(formats4(data90))){
-const err239 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data90};
+else {
+const err239 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3083,8 +3123,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-else {
-const err240 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data90};
+if(data63.duration !== undefined){
+let data65 = data63.duration;
+if(typeof data65 === "string"){
+if(!(formats4(data65))){
+const err240 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data65};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3094,11 +3137,8 @@ vErrors.push(err240);
 errors++;
 }
 }
-if(data86.maxEjectionPercent !== undefined){
-let data91 = data86.maxEjectionPercent;
-if(typeof data91 == "number"){
-if(data91 > 100 || isNaN(data91)){
-const err241 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data91};
+else {
+const err241 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data65};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3107,8 +3147,10 @@ vErrors.push(err241);
 }
 errors++;
 }
-if(data91 < 0 || isNaN(data91)){
-const err242 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data91};
+}
+}
+else {
+const err242 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3118,8 +3160,11 @@ vErrors.push(err242);
 errors++;
 }
 }
-else {
-const err243 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data91};
+if(data62.abort !== undefined){
+let data66 = data62.abort;
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+if(data66.percent === undefined){
+const err243 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3128,10 +3173,8 @@ vErrors.push(err243);
 }
 errors++;
 }
-}
-}
-else {
-const err244 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data86};
+if(data66.status === undefined){
+const err244 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3140,12 +3183,9 @@ vErrors.push(err244);
 }
 errors++;
 }
-}
-if(data65.healthCheck !== undefined){
-let data92 = data65.healthCheck;
-if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
-if(data92.path === undefined){
-const err245 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data92};
+for(const key17 in data66){
+if(!((key17 === "percent") || (key17 === "status"))){
+const err245 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3154,9 +3194,12 @@ vErrors.push(err245);
 }
 errors++;
 }
-for(const key22 in data92){
-if(!(((((key22 === "path") || (key22 === "interval")) || (key22 === "timeout")) || (key22 === "unhealthyThreshold")) || (key22 === "healthyThreshold"))){
-const err246 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data92};
+}
+if(data66.percent !== undefined){
+let data67 = data66.percent;
+if(typeof data67 == "number"){
+if(data67 > 100 || isNaN(data67)){
+const err246 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3165,12 +3208,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-if(data92.path !== undefined){
-let data93 = data92.path;
-if(typeof data93 === "string"){
-if(!pattern2.test(data93)){
-const err247 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data93};
+if(data67 < 0 || isNaN(data67)){
+const err247 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3181,7 +3220,7 @@ errors++;
 }
 }
 else {
-const err248 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data93};
+const err248 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3191,11 +3230,10 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data92.interval !== undefined){
-let data94 = data92.interval;
-if(typeof data94 === "string"){
-if(!(formats4(data94))){
-const err249 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data94};
+if(data66.status !== undefined){
+let data68 = data66.status;
+if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
+const err249 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3204,9 +3242,9 @@ vErrors.push(err249);
 }
 errors++;
 }
-}
-else {
-const err250 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data94};
+if(typeof data68 == "number"){
+if(data68 > 599 || isNaN(data68)){
+const err250 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3215,12 +3253,8 @@ vErrors.push(err250);
 }
 errors++;
 }
-}
-if(data92.timeout !== undefined){
-let data95 = data92.timeout;
-if(typeof data95 === "string"){
-if(!(formats4(data95))){
-const err251 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data95};
+if(data68 < 200 || isNaN(data68)){
+const err251 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3230,8 +3264,10 @@ vErrors.push(err251);
 errors++;
 }
 }
+}
+}
 else {
-const err252 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data95};
+const err252 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3241,10 +3277,9 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data92.unhealthyThreshold !== undefined){
-let data96 = data92.unhealthyThreshold;
-if(!((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96)))){
-const err253 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data96};
+}
+else {
+const err253 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data62};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3253,9 +3288,12 @@ vErrors.push(err253);
 }
 errors++;
 }
-if(typeof data96 == "number"){
-if(data96 < 1 || isNaN(data96)){
-const err254 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data96};
+}
+if(data19.hedge !== undefined){
+let data69 = data19.hedge;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+if(data69.delay === undefined){
+const err254 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/required",keyword:"required",params:{missingProperty: "delay"},message:"must have required property '"+"delay"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3264,12 +3302,9 @@ vErrors.push(err254);
 }
 errors++;
 }
-}
-}
-if(data92.healthyThreshold !== undefined){
-let data97 = data92.healthyThreshold;
-if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
-const err255 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data97};
+for(const key18 in data69){
+if(!((key18 === "delay") || (key18 === "maxAttempts"))){
+const err255 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3278,9 +3313,12 @@ vErrors.push(err255);
 }
 errors++;
 }
-if(typeof data97 == "number"){
-if(data97 < 1 || isNaN(data97)){
-const err256 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data97};
+}
+if(data69.delay !== undefined){
+let data70 = data69.delay;
+if(typeof data70 === "string"){
+if(!(formats34(data70))){
+const err256 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/format",keyword:"format",params:{format: "durationOrPercentile"},message:"must match format \""+"durationOrPercentile"+"\"",schema:"durationOrPercentile",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data70};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3290,10 +3328,8 @@ vErrors.push(err256);
 errors++;
 }
 }
-}
-}
 else {
-const err257 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data92};
+const err257 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data70};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3303,9 +3339,10 @@ vErrors.push(err257);
 errors++;
 }
 }
-}
-else {
-const err258 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data65};
+if(data69.maxAttempts !== undefined){
+let data71 = data69.maxAttempts;
+if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
+const err258 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3314,10 +3351,9 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-}
-else {
-const err259 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data64};
+if(typeof data71 == "number"){
+if(data71 > 5 || isNaN(data71)){
+const err259 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5},message:"must be <= 5",schema:5,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3326,13 +3362,8 @@ vErrors.push(err259);
 }
 errors++;
 }
-}
-if(data.drain !== undefined){
-let data98 = data.drain;
-if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
-for(const key23 in data98){
-if(!((key23 === "delay") || (key23 === "timeout"))){
-const err260 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data98};
+if(data71 < 2 || isNaN(data71)){
+const err260 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3342,11 +3373,10 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(data98.delay !== undefined){
-let data99 = data98.delay;
-if(typeof data99 === "string"){
-if(!(formats4(data99))){
-const err261 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data99};
+}
+}
+else {
+const err261 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3356,8 +3386,9 @@ vErrors.push(err261);
 errors++;
 }
 }
+}
 else {
-const err262 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data99};
+const err262 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3367,11 +3398,9 @@ vErrors.push(err262);
 errors++;
 }
 }
-if(data98.timeout !== undefined){
-let data100 = data98.timeout;
-if(typeof data100 === "string"){
-if(!(formats4(data100))){
-const err263 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data100};
+}
+else {
+const err263 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data18};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3381,8 +3410,9 @@ vErrors.push(err263);
 errors++;
 }
 }
+}
 else {
-const err264 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data100};
+const err264 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3394,7 +3424,7 @@ errors++;
 }
 }
 else {
-const err265 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data98};
+const err265 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3404,12 +3434,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data.memory !== undefined){
-let data101 = data.memory;
-if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
-for(const key24 in data101){
-if(!(key24 === "replayBuffers")){
-const err266 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data101};
+if(data.upstreams !== undefined){
+let data72 = data.upstreams;
+if(Array.isArray(data72)){
+if(data72.length < 1){
+const err266 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data72};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3418,14 +3447,12 @@ vErrors.push(err266);
 }
 errors++;
 }
-}
-if(data101.replayBuffers !== undefined){
-let data102 = data101.replayBuffers;
-const _errs271 = errors;
-let valid45 = false;
-const _errs272 = errors;
-if(!((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102)))){
-const err267 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data102};
+const len5 = data72.length;
+for(let i5=0; i5<len5; i5++){
+let data73 = data72[i5];
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+if(data73.name === undefined){
+const err267 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data73};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3434,9 +3461,9 @@ vErrors.push(err267);
 }
 errors++;
 }
-if(typeof data102 == "number"){
-if(data102 < 0 || isNaN(data102)){
-const err268 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data102};
+for(const key19 in data73){
+if(!(func3.call(schema11.properties.upstreams.items.properties, key19))){
+const err268 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data73};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3446,13 +3473,11 @@ vErrors.push(err268);
 errors++;
 }
 }
-var _valid6 = _errs272 === errors;
-valid45 = valid45 || _valid6;
-if(!valid45){
-const _errs274 = errors;
-if(typeof data102 === "string"){
-if(!(formats10(data102))){
-const err269 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data102};
+if(data73.name !== undefined){
+let data74 = data73.name;
+if(typeof data74 === "string"){
+if(func2(data74) > 63){
+const err269 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data74};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3461,9 +3486,8 @@ vErrors.push(err269);
 }
 errors++;
 }
-}
-else {
-const err270 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data102};
+if(!pattern0.test(data74)){
+const err270 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data74};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3472,11 +3496,9 @@ vErrors.push(err270);
 }
 errors++;
 }
-var _valid6 = _errs274 === errors;
-valid45 = valid45 || _valid6;
 }
-if(!valid45){
-const err271 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data102};
+else {
+const err271 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data74};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3485,21 +3507,12 @@ vErrors.push(err271);
 }
 errors++;
 }
-else {
-errors = _errs271;
-if(vErrors !== null){
-if(_errs271){
-vErrors.length = _errs271;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err272 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data101};
+if(data73.endpoints !== undefined){
+let data75 = data73.endpoints;
+if(Array.isArray(data75)){
+if(data75.length < 1){
+const err272 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data75};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3508,13 +3521,12 @@ vErrors.push(err272);
 }
 errors++;
 }
-}
-if(data.log !== undefined){
-let data103 = data.log;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-for(const key25 in data103){
-if(!(key25 === "level")){
-const err273 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data103};
+const len6 = data75.length;
+for(let i6=0; i6<len6; i6++){
+let data76 = data75[i6];
+if(typeof data76 === "string"){
+if(!(formats36(data76))){
+const err273 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data76};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3524,13 +3536,8 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data103.level !== undefined){
-let data104 = data103.level;
-const _errs280 = errors;
-let valid47 = false;
-const _errs281 = errors;
-if(typeof data104 !== "string"){
-const err274 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data104};
+else {
+const err274 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data76};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3539,8 +3546,10 @@ vErrors.push(err274);
 }
 errors++;
 }
-if("fatal" !== data104){
-const err275 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data104};
+}
+}
+else {
+const err275 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data75};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3549,12 +3558,12 @@ vErrors.push(err275);
 }
 errors++;
 }
-var _valid7 = _errs281 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs283 = errors;
-if(typeof data104 !== "string"){
-const err276 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data104};
+}
+if(data73.dns !== undefined){
+let data77 = data73.dns;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+if(data77.name === undefined){
+const err276 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data77};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3563,8 +3572,8 @@ vErrors.push(err276);
 }
 errors++;
 }
-if("error" !== data104){
-const err277 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data104};
+if(data77.port === undefined){
+const err277 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data77};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3573,12 +3582,9 @@ vErrors.push(err277);
 }
 errors++;
 }
-var _valid7 = _errs283 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs285 = errors;
-if(typeof data104 !== "string"){
-const err278 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data104};
+for(const key20 in data77){
+if(!((((key20 === "name") || (key20 === "port")) || (key20 === "refresh")) || (key20 === "timeout"))){
+const err278 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data77};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3587,8 +3593,12 @@ vErrors.push(err278);
 }
 errors++;
 }
-if("warn" !== data104){
-const err279 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data104};
+}
+if(data77.name !== undefined){
+let data78 = data77.name;
+if(typeof data78 === "string"){
+if(func2(data78) > 253){
+const err279 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data78};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3597,12 +3607,8 @@ vErrors.push(err279);
 }
 errors++;
 }
-var _valid7 = _errs285 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs287 = errors;
-if(typeof data104 !== "string"){
-const err280 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data104};
+if(!pattern10.test(data78)){
+const err280 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data78};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3611,8 +3617,9 @@ vErrors.push(err280);
 }
 errors++;
 }
-if("info" !== data104){
-const err281 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data104};
+}
+else {
+const err281 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data78};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3621,12 +3628,11 @@ vErrors.push(err281);
 }
 errors++;
 }
-var _valid7 = _errs287 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs289 = errors;
-if(typeof data104 !== "string"){
-const err282 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data104};
+}
+if(data77.port !== undefined){
+let data79 = data77.port;
+if(!((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79)))){
+const err282 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data79};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3635,8 +3641,9 @@ vErrors.push(err282);
 }
 errors++;
 }
-if("debug" !== data104){
-const err283 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data104};
+if(typeof data79 == "number"){
+if(data79 > 65535 || isNaN(data79)){
+const err283 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data79};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3645,12 +3652,8 @@ vErrors.push(err283);
 }
 errors++;
 }
-var _valid7 = _errs289 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs291 = errors;
-if(typeof data104 !== "string"){
-const err284 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data104};
+if(data79 < 1 || isNaN(data79)){
+const err284 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data79};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3659,8 +3662,13 @@ vErrors.push(err284);
 }
 errors++;
 }
-if("trace" !== data104){
-const err285 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data104};
+}
+}
+if(data77.refresh !== undefined){
+let data80 = data77.refresh;
+if(typeof data80 === "string"){
+if(!(formats4(data80))){
+const err285 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data80};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3669,12 +3677,9 @@ vErrors.push(err285);
 }
 errors++;
 }
-var _valid7 = _errs291 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs293 = errors;
-if(typeof data104 !== "string"){
-const err286 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data104};
+}
+else {
+const err286 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data80};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3683,8 +3688,12 @@ vErrors.push(err286);
 }
 errors++;
 }
-if("silent" !== data104){
-const err287 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data104};
+}
+if(data77.timeout !== undefined){
+let data81 = data77.timeout;
+if(typeof data81 === "string"){
+if(!(formats4(data81))){
+const err287 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data81};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3693,16 +3702,9 @@ vErrors.push(err287);
 }
 errors++;
 }
-var _valid7 = _errs293 === errors;
-valid47 = valid47 || _valid7;
 }
-}
-}
-}
-}
-}
-if(!valid47){
-const err288 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data104};
+else {
+const err288 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data81};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3711,21 +3713,10 @@ vErrors.push(err288);
 }
 errors++;
 }
-else {
-errors = _errs280;
-if(vErrors !== null){
-if(_errs280){
-vErrors.length = _errs280;
-}
-else {
-vErrors = null;
-}
-}
-}
 }
 }
 else {
-const err289 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data103};
+const err289 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data77};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3735,14 +3726,1267 @@ vErrors.push(err289);
 errors++;
 }
 }
-}
-else {
-const err290 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data73.host !== undefined){
+let data82 = data73.host;
+if(typeof data82 === "string"){
+if(!(formats42(data82))){
+const err290 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data82};
 if(vErrors === null){
 vErrors = [err290];
 }
 else {
 vErrors.push(err290);
+}
+errors++;
+}
+}
+else {
+const err291 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data82};
+if(vErrors === null){
+vErrors = [err291];
+}
+else {
+vErrors.push(err291);
+}
+errors++;
+}
+}
+if(data73.tls !== undefined){
+let data83 = data73.tls;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+for(const key21 in data83){
+if(!((key21 === "serverName") || (key21 === "caFile"))){
+const err292 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data83};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+}
+}
+if(data83.serverName !== undefined){
+let data84 = data83.serverName;
+if(typeof data84 === "string"){
+if(func2(data84) > 253){
+const err293 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data84};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
+}
+errors++;
+}
+if(!pattern10.test(data84)){
+const err294 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data84};
+if(vErrors === null){
+vErrors = [err294];
+}
+else {
+vErrors.push(err294);
+}
+errors++;
+}
+}
+else {
+const err295 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data84};
+if(vErrors === null){
+vErrors = [err295];
+}
+else {
+vErrors.push(err295);
+}
+errors++;
+}
+}
+if(data83.caFile !== undefined){
+let data85 = data83.caFile;
+if(typeof data85 === "string"){
+if(func2(data85) < 1){
+const err296 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data85};
+if(vErrors === null){
+vErrors = [err296];
+}
+else {
+vErrors.push(err296);
+}
+errors++;
+}
+}
+else {
+const err297 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data85};
+if(vErrors === null){
+vErrors = [err297];
+}
+else {
+vErrors.push(err297);
+}
+errors++;
+}
+}
+}
+else {
+const err298 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data83};
+if(vErrors === null){
+vErrors = [err298];
+}
+else {
+vErrors.push(err298);
+}
+errors++;
+}
+}
+if(data73.protocol !== undefined){
+let data86 = data73.protocol;
+const _errs304 = errors;
+let valid43 = false;
+const _errs305 = errors;
+if(typeof data86 !== "string"){
+const err299 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data86};
+if(vErrors === null){
+vErrors = [err299];
+}
+else {
+vErrors.push(err299);
+}
+errors++;
+}
+if("http1" !== data86){
+const err300 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/const",keyword:"const",params:{allowedValue: "http1"},message:"must be equal to constant",schema:"http1",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data86};
+if(vErrors === null){
+vErrors = [err300];
+}
+else {
+vErrors.push(err300);
+}
+errors++;
+}
+var _valid7 = _errs305 === errors;
+valid43 = valid43 || _valid7;
+if(!valid43){
+const _errs307 = errors;
+if(typeof data86 !== "string"){
+const err301 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data86};
+if(vErrors === null){
+vErrors = [err301];
+}
+else {
+vErrors.push(err301);
+}
+errors++;
+}
+if("h2c" !== data86){
+const err302 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/const",keyword:"const",params:{allowedValue: "h2c"},message:"must be equal to constant",schema:"h2c",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data86};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+var _valid7 = _errs307 === errors;
+valid43 = valid43 || _valid7;
+if(!valid43){
+const _errs309 = errors;
+if(typeof data86 !== "string"){
+const err303 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[2].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data86};
+if(vErrors === null){
+vErrors = [err303];
+}
+else {
+vErrors.push(err303);
+}
+errors++;
+}
+if("h2" !== data86){
+const err304 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/const",keyword:"const",params:{allowedValue: "h2"},message:"must be equal to constant",schema:"h2",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data86};
+if(vErrors === null){
+vErrors = [err304];
+}
+else {
+vErrors.push(err304);
+}
+errors++;
+}
+var _valid7 = _errs309 === errors;
+valid43 = valid43 || _valid7;
+}
+}
+if(!valid43){
+const err305 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.protocol.anyOf,parentSchema:schema11.properties.upstreams.items.properties.protocol,data:data86};
+if(vErrors === null){
+vErrors = [err305];
+}
+else {
+vErrors.push(err305);
+}
+errors++;
+}
+else {
+errors = _errs304;
+if(vErrors !== null){
+if(_errs304){
+vErrors.length = _errs304;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data73.connectTimeout !== undefined){
+let data87 = data73.connectTimeout;
+if(typeof data87 === "string"){
+if(!(formats4(data87))){
+const err306 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data87};
+if(vErrors === null){
+vErrors = [err306];
+}
+else {
+vErrors.push(err306);
+}
+errors++;
+}
+}
+else {
+const err307 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data87};
+if(vErrors === null){
+vErrors = [err307];
+}
+else {
+vErrors.push(err307);
+}
+errors++;
+}
+}
+if(data73.idleTimeout !== undefined){
+let data88 = data73.idleTimeout;
+if(typeof data88 === "string"){
+if(!(formats4(data88))){
+const err308 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data88};
+if(vErrors === null){
+vErrors = [err308];
+}
+else {
+vErrors.push(err308);
+}
+errors++;
+}
+}
+else {
+const err309 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data88};
+if(vErrors === null){
+vErrors = [err309];
+}
+else {
+vErrors.push(err309);
+}
+errors++;
+}
+}
+if(data73.pool !== undefined){
+let data89 = data73.pool;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+for(const key22 in data89){
+if(!(((((key22 === "maxConnections") || (key22 === "maxConcurrent")) || (key22 === "maxPending")) || (key22 === "queueTimeout")) || (key22 === "maxStreamsPerConnection"))){
+const err310 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data89};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
+}
+errors++;
+}
+}
+if(data89.maxConnections !== undefined){
+let data90 = data89.maxConnections;
+if(!((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90)))){
+const err311 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data90};
+if(vErrors === null){
+vErrors = [err311];
+}
+else {
+vErrors.push(err311);
+}
+errors++;
+}
+if(typeof data90 == "number"){
+if(data90 < 1 || isNaN(data90)){
+const err312 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data90};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+}
+}
+if(data89.maxConcurrent !== undefined){
+let data91 = data89.maxConcurrent;
+if(!((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91)))){
+const err313 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data91};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
+}
+errors++;
+}
+if(typeof data91 == "number"){
+if(data91 < 1 || isNaN(data91)){
+const err314 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data91};
+if(vErrors === null){
+vErrors = [err314];
+}
+else {
+vErrors.push(err314);
+}
+errors++;
+}
+}
+}
+if(data89.maxPending !== undefined){
+let data92 = data89.maxPending;
+if(!((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92)))){
+const err315 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data92};
+if(vErrors === null){
+vErrors = [err315];
+}
+else {
+vErrors.push(err315);
+}
+errors++;
+}
+if(typeof data92 == "number"){
+if(data92 < 0 || isNaN(data92)){
+const err316 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data92};
+if(vErrors === null){
+vErrors = [err316];
+}
+else {
+vErrors.push(err316);
+}
+errors++;
+}
+}
+}
+if(data89.queueTimeout !== undefined){
+let data93 = data89.queueTimeout;
+if(typeof data93 === "string"){
+if(!(formats4(data93))){
+const err317 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data93};
+if(vErrors === null){
+vErrors = [err317];
+}
+else {
+vErrors.push(err317);
+}
+errors++;
+}
+}
+else {
+const err318 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data93};
+if(vErrors === null){
+vErrors = [err318];
+}
+else {
+vErrors.push(err318);
+}
+errors++;
+}
+}
+if(data89.maxStreamsPerConnection !== undefined){
+let data94 = data89.maxStreamsPerConnection;
+if(!((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94)))){
+const err319 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data94};
+if(vErrors === null){
+vErrors = [err319];
+}
+else {
+vErrors.push(err319);
+}
+errors++;
+}
+if(typeof data94 == "number"){
+if(data94 > 2147483647 || isNaN(data94)){
+const err320 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data94};
+if(vErrors === null){
+vErrors = [err320];
+}
+else {
+vErrors.push(err320);
+}
+errors++;
+}
+if(data94 < 1 || isNaN(data94)){
+const err321 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data94};
+if(vErrors === null){
+vErrors = [err321];
+}
+else {
+vErrors.push(err321);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err322 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data89};
+if(vErrors === null){
+vErrors = [err322];
+}
+else {
+vErrors.push(err322);
+}
+errors++;
+}
+}
+if(data73.loadBalancing !== undefined){
+let data95 = data73.loadBalancing;
+const _errs329 = errors;
+let valid45 = false;
+const _errs330 = errors;
+if(typeof data95 !== "string"){
+const err323 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data95};
+if(vErrors === null){
+vErrors = [err323];
+}
+else {
+vErrors.push(err323);
+}
+errors++;
+}
+if("round-robin" !== data95){
+const err324 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data95};
+if(vErrors === null){
+vErrors = [err324];
+}
+else {
+vErrors.push(err324);
+}
+errors++;
+}
+var _valid8 = _errs330 === errors;
+valid45 = valid45 || _valid8;
+if(!valid45){
+const _errs332 = errors;
+if(typeof data95 !== "string"){
+const err325 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data95};
+if(vErrors === null){
+vErrors = [err325];
+}
+else {
+vErrors.push(err325);
+}
+errors++;
+}
+if("least-request" !== data95){
+const err326 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data95};
+if(vErrors === null){
+vErrors = [err326];
+}
+else {
+vErrors.push(err326);
+}
+errors++;
+}
+var _valid8 = _errs332 === errors;
+valid45 = valid45 || _valid8;
+}
+if(!valid45){
+const err327 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data95};
+if(vErrors === null){
+vErrors = [err327];
+}
+else {
+vErrors.push(err327);
+}
+errors++;
+}
+else {
+errors = _errs329;
+if(vErrors !== null){
+if(_errs329){
+vErrors.length = _errs329;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data73.outlierDetection !== undefined){
+let data96 = data73.outlierDetection;
+if(data96 && typeof data96 == "object" && !Array.isArray(data96)){
+for(const key23 in data96){
+if(!(((((key23 === "consecutiveFailures") || (key23 === "baseEjectionTime")) || (key23 === "maxEjectionTime")) || (key23 === "decayInterval")) || (key23 === "maxEjectionPercent"))){
+const err328 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data96};
+if(vErrors === null){
+vErrors = [err328];
+}
+else {
+vErrors.push(err328);
+}
+errors++;
+}
+}
+if(data96.consecutiveFailures !== undefined){
+let data97 = data96.consecutiveFailures;
+if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
+const err329 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data97};
+if(vErrors === null){
+vErrors = [err329];
+}
+else {
+vErrors.push(err329);
+}
+errors++;
+}
+if(typeof data97 == "number"){
+if(data97 < 1 || isNaN(data97)){
+const err330 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data97};
+if(vErrors === null){
+vErrors = [err330];
+}
+else {
+vErrors.push(err330);
+}
+errors++;
+}
+}
+}
+if(data96.baseEjectionTime !== undefined){
+let data98 = data96.baseEjectionTime;
+if(typeof data98 === "string"){
+if(!(formats4(data98))){
+const err331 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data98};
+if(vErrors === null){
+vErrors = [err331];
+}
+else {
+vErrors.push(err331);
+}
+errors++;
+}
+}
+else {
+const err332 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data98};
+if(vErrors === null){
+vErrors = [err332];
+}
+else {
+vErrors.push(err332);
+}
+errors++;
+}
+}
+if(data96.maxEjectionTime !== undefined){
+let data99 = data96.maxEjectionTime;
+if(typeof data99 === "string"){
+if(!(formats4(data99))){
+const err333 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data99};
+if(vErrors === null){
+vErrors = [err333];
+}
+else {
+vErrors.push(err333);
+}
+errors++;
+}
+}
+else {
+const err334 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data99};
+if(vErrors === null){
+vErrors = [err334];
+}
+else {
+vErrors.push(err334);
+}
+errors++;
+}
+}
+if(data96.decayInterval !== undefined){
+let data100 = data96.decayInterval;
+if(typeof data100 === "string"){
+if(!(formats4(data100))){
+const err335 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data100};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+}
+else {
+const err336 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data100};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
+}
+errors++;
+}
+}
+if(data96.maxEjectionPercent !== undefined){
+let data101 = data96.maxEjectionPercent;
+if(typeof data101 == "number"){
+if(data101 > 100 || isNaN(data101)){
+const err337 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data101};
+if(vErrors === null){
+vErrors = [err337];
+}
+else {
+vErrors.push(err337);
+}
+errors++;
+}
+if(data101 < 0 || isNaN(data101)){
+const err338 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data101};
+if(vErrors === null){
+vErrors = [err338];
+}
+else {
+vErrors.push(err338);
+}
+errors++;
+}
+}
+else {
+const err339 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data101};
+if(vErrors === null){
+vErrors = [err339];
+}
+else {
+vErrors.push(err339);
+}
+errors++;
+}
+}
+}
+else {
+const err340 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data96};
+if(vErrors === null){
+vErrors = [err340];
+}
+else {
+vErrors.push(err340);
+}
+errors++;
+}
+}
+if(data73.healthCheck !== undefined){
+let data102 = data73.healthCheck;
+if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
+if(data102.path === undefined){
+const err341 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data102};
+if(vErrors === null){
+vErrors = [err341];
+}
+else {
+vErrors.push(err341);
+}
+errors++;
+}
+for(const key24 in data102){
+if(!(((((key24 === "path") || (key24 === "interval")) || (key24 === "timeout")) || (key24 === "unhealthyThreshold")) || (key24 === "healthyThreshold"))){
+const err342 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data102};
+if(vErrors === null){
+vErrors = [err342];
+}
+else {
+vErrors.push(err342);
+}
+errors++;
+}
+}
+if(data102.path !== undefined){
+let data103 = data102.path;
+if(typeof data103 === "string"){
+if(!pattern2.test(data103)){
+const err343 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data103};
+if(vErrors === null){
+vErrors = [err343];
+}
+else {
+vErrors.push(err343);
+}
+errors++;
+}
+}
+else {
+const err344 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data103};
+if(vErrors === null){
+vErrors = [err344];
+}
+else {
+vErrors.push(err344);
+}
+errors++;
+}
+}
+if(data102.interval !== undefined){
+let data104 = data102.interval;
+if(typeof data104 === "string"){
+if(!(formats4(data104))){
+const err345 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data104};
+if(vErrors === null){
+vErrors = [err345];
+}
+else {
+vErrors.push(err345);
+}
+errors++;
+}
+}
+else {
+const err346 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data104};
+if(vErrors === null){
+vErrors = [err346];
+}
+else {
+vErrors.push(err346);
+}
+errors++;
+}
+}
+if(data102.timeout !== undefined){
+let data105 = data102.timeout;
+if(typeof data105 === "string"){
+if(!(formats4(data105))){
+const err347 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data105};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+}
+}
+else {
+const err348 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data105};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+}
+if(data102.unhealthyThreshold !== undefined){
+let data106 = data102.unhealthyThreshold;
+if(!((typeof data106 == "number") && (!(data106 % 1) && !isNaN(data106)))){
+const err349 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data106};
+if(vErrors === null){
+vErrors = [err349];
+}
+else {
+vErrors.push(err349);
+}
+errors++;
+}
+if(typeof data106 == "number"){
+if(data106 < 1 || isNaN(data106)){
+const err350 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data106};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+}
+}
+if(data102.healthyThreshold !== undefined){
+let data107 = data102.healthyThreshold;
+if(!((typeof data107 == "number") && (!(data107 % 1) && !isNaN(data107)))){
+const err351 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data107};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+if(typeof data107 == "number"){
+if(data107 < 1 || isNaN(data107)){
+const err352 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data107};
+if(vErrors === null){
+vErrors = [err352];
+}
+else {
+vErrors.push(err352);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err353 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data102};
+if(vErrors === null){
+vErrors = [err353];
+}
+else {
+vErrors.push(err353);
+}
+errors++;
+}
+}
+}
+else {
+const err354 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data73};
+if(vErrors === null){
+vErrors = [err354];
+}
+else {
+vErrors.push(err354);
+}
+errors++;
+}
+}
+}
+else {
+const err355 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data72};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
+}
+errors++;
+}
+}
+if(data.drain !== undefined){
+let data108 = data.drain;
+if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
+for(const key25 in data108){
+if(!((key25 === "delay") || (key25 === "timeout"))){
+const err356 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data108};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
+}
+errors++;
+}
+}
+if(data108.delay !== undefined){
+let data109 = data108.delay;
+if(typeof data109 === "string"){
+if(!(formats4(data109))){
+const err357 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data109};
+if(vErrors === null){
+vErrors = [err357];
+}
+else {
+vErrors.push(err357);
+}
+errors++;
+}
+}
+else {
+const err358 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data109};
+if(vErrors === null){
+vErrors = [err358];
+}
+else {
+vErrors.push(err358);
+}
+errors++;
+}
+}
+if(data108.timeout !== undefined){
+let data110 = data108.timeout;
+if(typeof data110 === "string"){
+if(!(formats4(data110))){
+const err359 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data110};
+if(vErrors === null){
+vErrors = [err359];
+}
+else {
+vErrors.push(err359);
+}
+errors++;
+}
+}
+else {
+const err360 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data110};
+if(vErrors === null){
+vErrors = [err360];
+}
+else {
+vErrors.push(err360);
+}
+errors++;
+}
+}
+}
+else {
+const err361 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data108};
+if(vErrors === null){
+vErrors = [err361];
+}
+else {
+vErrors.push(err361);
+}
+errors++;
+}
+}
+if(data.memory !== undefined){
+let data111 = data.memory;
+if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
+for(const key26 in data111){
+if(!(key26 === "replayBuffers")){
+const err362 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data111};
+if(vErrors === null){
+vErrors = [err362];
+}
+else {
+vErrors.push(err362);
+}
+errors++;
+}
+}
+if(data111.replayBuffers !== undefined){
+let data112 = data111.replayBuffers;
+const _errs371 = errors;
+let valid50 = false;
+const _errs372 = errors;
+if(!((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112)))){
+const err363 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data112};
+if(vErrors === null){
+vErrors = [err363];
+}
+else {
+vErrors.push(err363);
+}
+errors++;
+}
+if(typeof data112 == "number"){
+if(data112 < 0 || isNaN(data112)){
+const err364 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data112};
+if(vErrors === null){
+vErrors = [err364];
+}
+else {
+vErrors.push(err364);
+}
+errors++;
+}
+}
+var _valid9 = _errs372 === errors;
+valid50 = valid50 || _valid9;
+if(!valid50){
+const _errs374 = errors;
+if(typeof data112 === "string"){
+if(!(formats10(data112))){
+const err365 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data112};
+if(vErrors === null){
+vErrors = [err365];
+}
+else {
+vErrors.push(err365);
+}
+errors++;
+}
+}
+else {
+const err366 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data112};
+if(vErrors === null){
+vErrors = [err366];
+}
+else {
+vErrors.push(err366);
+}
+errors++;
+}
+var _valid9 = _errs374 === errors;
+valid50 = valid50 || _valid9;
+}
+if(!valid50){
+const err367 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data112};
+if(vErrors === null){
+vErrors = [err367];
+}
+else {
+vErrors.push(err367);
+}
+errors++;
+}
+else {
+errors = _errs371;
+if(vErrors !== null){
+if(_errs371){
+vErrors.length = _errs371;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err368 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data111};
+if(vErrors === null){
+vErrors = [err368];
+}
+else {
+vErrors.push(err368);
+}
+errors++;
+}
+}
+if(data.log !== undefined){
+let data113 = data.log;
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+for(const key27 in data113){
+if(!(key27 === "level")){
+const err369 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data113};
+if(vErrors === null){
+vErrors = [err369];
+}
+else {
+vErrors.push(err369);
+}
+errors++;
+}
+}
+if(data113.level !== undefined){
+let data114 = data113.level;
+const _errs380 = errors;
+let valid52 = false;
+const _errs381 = errors;
+if(typeof data114 !== "string"){
+const err370 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data114};
+if(vErrors === null){
+vErrors = [err370];
+}
+else {
+vErrors.push(err370);
+}
+errors++;
+}
+if("fatal" !== data114){
+const err371 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data114};
+if(vErrors === null){
+vErrors = [err371];
+}
+else {
+vErrors.push(err371);
+}
+errors++;
+}
+var _valid10 = _errs381 === errors;
+valid52 = valid52 || _valid10;
+if(!valid52){
+const _errs383 = errors;
+if(typeof data114 !== "string"){
+const err372 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data114};
+if(vErrors === null){
+vErrors = [err372];
+}
+else {
+vErrors.push(err372);
+}
+errors++;
+}
+if("error" !== data114){
+const err373 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data114};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+var _valid10 = _errs383 === errors;
+valid52 = valid52 || _valid10;
+if(!valid52){
+const _errs385 = errors;
+if(typeof data114 !== "string"){
+const err374 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data114};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+if("warn" !== data114){
+const err375 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data114};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+var _valid10 = _errs385 === errors;
+valid52 = valid52 || _valid10;
+if(!valid52){
+const _errs387 = errors;
+if(typeof data114 !== "string"){
+const err376 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data114};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+if("info" !== data114){
+const err377 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data114};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+}
+var _valid10 = _errs387 === errors;
+valid52 = valid52 || _valid10;
+if(!valid52){
+const _errs389 = errors;
+if(typeof data114 !== "string"){
+const err378 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data114};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+if("debug" !== data114){
+const err379 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data114};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+var _valid10 = _errs389 === errors;
+valid52 = valid52 || _valid10;
+if(!valid52){
+const _errs391 = errors;
+if(typeof data114 !== "string"){
+const err380 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data114};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+if("trace" !== data114){
+const err381 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data114};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+var _valid10 = _errs391 === errors;
+valid52 = valid52 || _valid10;
+if(!valid52){
+const _errs393 = errors;
+if(typeof data114 !== "string"){
+const err382 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data114};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+if("silent" !== data114){
+const err383 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data114};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+var _valid10 = _errs393 === errors;
+valid52 = valid52 || _valid10;
+}
+}
+}
+}
+}
+}
+if(!valid52){
+const err384 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data114};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+else {
+errors = _errs380;
+if(vErrors !== null){
+if(_errs380){
+vErrors.length = _errs380;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err385 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data113};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+}
+}
+else {
+const err386 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err386];
+}
+else {
+vErrors.push(err386);
 }
 errors++;
 }

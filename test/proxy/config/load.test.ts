@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { failureConditions } from '../../../proxy/config/conditions.js';
 import { parsePolicy } from '../../../proxy/config/load.js';
 import { POLICY_DEFAULTS } from '../../../proxy/config/generated/policy-defaults.js';
 import { PolicyError } from '../../../proxy/config/policy-error.js';
@@ -39,7 +40,7 @@ t.test('problems are reported by path, all at once', async (t) => {
   t.type(err, PolicyError);
   const text = err.problems.join('\n');
   t.match(text, /listeners\[0\]\.address: must be host:port/);
-  t.match(text, /listeners\[0\]\.routes\[0\]\.retry\.on\[0\]: must be one of "connect-failure", "reset", "timeout", "5xx", "gateway-error", a status code/);
+  t.match(text, /listeners\[0\]\.routes\[0\]\.retry\.on\[0\]: must be one of "connect-failure", "reset", "timeout", "5xx", "gateway-error", "cancelled", .*"unauthenticated", a status code/);
   t.match(text, /upstreams\[0\]\.endpoints\[0\]: must be host:port or http\(s\):\/\/host:port/);
   t.match(text, /upstreams\[0\]: needs exactly one of endpoints or dns/);
   t.match(text, /upstreams\[0\]\.dns\.refresh: must be longer than 0/);
@@ -191,8 +192,78 @@ t.test("defaults come from the schema: a bare route and upstream get the schema'
   t.equal(route.timeoutMs, d.timeoutMs);
   t.equal(route.retry.attempts, d.retry.attempts);
   t.same(route.retry.backoff, d.retry.backoff);
-  t.same(route.circuitBreaker!.failOn, d.circuitBreaker.failOn);
+  t.same(route.circuitBreaker!.failOn, failureConditions(d.circuitBreaker.failOn));
   t.same(policy.upstreams[0]!.pool, POLICY_DEFAULTS.upstreams.pool);
   t.same(policy.drain, POLICY_DEFAULTS.drain);
   t.equal(policy.admin.address.text, POLICY_DEFAULTS.admin.address);
+});
+
+t.test('gRPC status names in retry.on and failOn become codes; a mistyped one is answered with the nearest name', async (t) => {
+  const route = (extra: string) => parsePolicy(minimal(extra), 'x').listeners[0]!.routes[0]!;
+  const on = route(', retry: { attempts: 2, on: [unavailable, resource-exhausted, cancelled, deadline-exceeded, internal, unknown, 503] }').retry.on;
+  t.same([...on.grpcCodes].sort((a, b) => a - b), [1, 2, 4, 8, 13, 14]);
+  t.same([...on.statuses], [503], 'gRPC names add no HTTP status');
+  t.same(route('').retry.on.grpcCodes, new Set(), 'none by default');
+  const failOn = route(', circuitBreaker: { failOn: [unavailable, timeout] }').circuitBreaker!.failOn;
+  t.same(failOn, { statuses: new Set(), grpcCodes: new Set([14]), connectFailure: false, reset: false, timeout: true });
+  t.equal(route(', circuitBreaker: { failOn: [5xx] }').circuitBreaker!.failOn.reset, true, '5xx counts resets, as before');
+  const problems = (extra: string) => (t.throws(() => route(extra)) as PolicyError).problems;
+  t.same(problems(', retry: { attempts: 2, on: [unavailble] }'), ['line 1: listeners[0].routes[0].retry.on[0]: unknown value "unavailble"; did you mean `unavailable`?']);
+  t.same(problems(', circuitBreaker: { failOn: [resource-exausted] }'), [
+    'line 1: listeners[0].routes[0].circuitBreaker.failOn[0]: unknown value "resource-exausted"; did you mean `resource-exhausted`?',
+  ]);
+  t.match(problems(', retry: { attempts: 2, on: [ok] }')[0], /retry\.on\[0\]: must be one of/, 'ok is no failure to retry');
+});
+
+t.test('match.grpc: service, method or both; never beside path or pathPrefix', async (t) => {
+  const route = (match: string) => parsePolicy(minimal(`, match: ${match}`), 'x').listeners[0]!.routes[0]!;
+  const both = route('{ grpc: { service: breakwater.demo.Demo, method: Unary } }').match;
+  t.same(both.grpc, { service: 'breakwater.demo.Demo', method: 'Unary' });
+  t.equal(both.pathPrefix, undefined, 'no default prefix beside grpc');
+  t.same(route('{ grpc: { method: Unary }, headers: { x-tenant: blue } }').match.grpc, { method: 'Unary' });
+  const problems = (match: string) => (t.throws(() => route(match)) as PolicyError).problems;
+  t.same(problems('{ grpc: {} }'), ['line 1: listeners[0].routes[0].match.grpc: needs service, method or both']);
+  t.same(problems('{ pathPrefix: /api, grpc: { service: a.B } }'), [
+    "line 1: listeners[0].routes[0].match.pathPrefix: cannot be combined with match.grpc: a gRPC call's path is /<service>/<method>, which grpc already names",
+  ]);
+  t.match(problems('{ path: /a.B/C, grpc: { method: C } }')[0], /match\.path: cannot be combined with match\.grpc/);
+  t.same(problems('{ grpc: { service: "a/B" } }'), ['line 1: listeners[0].routes[0].match.grpc.service: has characters that are not allowed here']);
+  t.same(problems('{ grpc: { service: a.B, methd: C } }'), ['line 1: listeners[0].routes[0].match.grpc.methd: unknown key; did you mean `method`?']);
+});
+
+t.test('upstream protocol: http1 by default, h2c without TLS, h2 only with it; streams per connection for HTTP/2', async (t) => {
+  const upstream = (fields: string) => `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u }] }]\nupstreams: [{ name: u, ${fields} }]\n`;
+  const plain = parsePolicy(upstream('endpoints: ["a:1"]'), 'x').upstreams[0]!;
+  t.equal(plain.protocol, 'http1');
+  t.equal(plain.pool.maxStreamsPerConnection, 100);
+  const h2c = parsePolicy(upstream('endpoints: ["a:1"], protocol: h2c, pool: { maxStreamsPerConnection: 250 }'), 'x').upstreams[0]!;
+  t.equal(h2c.protocol, 'h2c');
+  t.equal(h2c.pool.maxStreamsPerConnection, 250);
+  t.equal(parsePolicy(upstream('endpoints: ["https://a:1"], protocol: h2'), 'x').upstreams[0]!.protocol, 'h2');
+  t.same(parsePolicy(upstream('dns: { name: svc.ns, port: 443 }, tls: {}, protocol: h2'), 'x').upstreams[0]!.tls, { serverName: 'svc.ns' }, 'verified as any TLS upstream');
+  const problems = (fields: string) => (t.throws(() => parsePolicy(upstream(fields), 'x')) as PolicyError).problems;
+  t.same(problems('endpoints: ["a:1"], protocol: h2'), ['line 2: upstreams[0].protocol: h2 is HTTP/2 over TLS: add a tls block or use https:// endpoints (h2c is HTTP/2 without TLS)']);
+  t.same(problems('endpoints: ["a:1"], tls: {}, protocol: h2c'), ['line 2: upstreams[0].protocol: h2c is HTTP/2 without TLS, but this upstream uses TLS: use h2']);
+  t.same(problems('endpoints: ["a:1"], pool: { maxStreamsPerConnection: 10 }'), [
+    'line 2: upstreams[0].pool.maxStreamsPerConnection: applies to HTTP/2 only: set protocol to h2c or h2, or remove it',
+  ]);
+  t.same(problems('endpoints: ["a:1"], protocol: h3'), ['line 2: upstreams[0].protocol: unknown value "h3"; did you mean `h2`?']);
+});
+
+t.test('listener http2: bounded defaults, sizes in bytes, and limits HTTP/2 itself allows', async (t) => {
+  const listener = (http2: string) =>
+    `listeners:\n  - name: e\n    address: 127.0.0.1:0\n    http2: ${http2}\n    routes: [{ name: r, upstream: u }]\nupstreams: [{ name: u, endpoints: ["127.0.0.1:1"] }]\n`;
+  t.same(parsePolicy(minimal(), 'x').listeners[0]!.http2, { enabled: true, maxConcurrentStreams: 100, maxHeaderListSizeBytes: 16 * 1024, initialWindowSizeBytes: 1024 * 1024 });
+  t.same(parsePolicy(listener('{ enabled: false, maxConcurrentStreams: 10, maxHeaderListSize: 8KiB, initialWindowSize: 65535 }'), 'x').listeners[0]!.http2, {
+    enabled: false,
+    maxConcurrentStreams: 10,
+    maxHeaderListSizeBytes: 8192,
+    initialWindowSizeBytes: 65535,
+  });
+  const err = t.throws(() => parsePolicy(listener('{ maxConcurrentStreams: 0, maxHeaderListSize: 100, initialWindowSize: 2147483648 }'), 'x')) as PolicyError;
+  t.same(err.problems, [
+    'line 4: listeners[0].http2.maxConcurrentStreams: must be >= 1',
+    'line 4: listeners[0].http2.maxHeaderListSize: must be between 1KiB and 4294967295 bytes',
+    'line 4: listeners[0].http2.initialWindowSize: must be between 1KiB and 2147483647 bytes',
+  ]);
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { classifyError, OUTCOMES } from '../../../proxy/core/outcome.js';
+import { classifyError, countedStatus, OUTCOMES, outcomeOfResponse } from '../../../proxy/core/outcome.js';
 import { outcomeTableMarkdown, TABLE_END, TABLE_START } from '../../../build/outcome-table.js';
 
 t.test('docs/outcomes.md states the outcome table the code uses (npm run generate rewrites it)', async (t) => {
@@ -34,4 +34,18 @@ t.test('undici and socket errors map to what happened on the wire', async (t) =>
     ['EMFILE', 'local-resources'],
   ];
   for (const [code, kind] of cases) t.equal(classifyError({ code }), kind, code);
+});
+
+t.test('a gRPC response counts as the HTTP equivalent of its status; any other response as its own status', async (t) => {
+  t.equal(countedStatus(200, undefined), 200);
+  t.equal(countedStatus(503, undefined), 503);
+  t.equal(countedStatus(200, 14), 503, 'unavailable');
+  t.equal(countedStatus(200, 4), 504, 'deadline-exceeded');
+  t.equal(countedStatus(200, 8), 429, 'resource-exhausted');
+  t.equal(countedStatus(200, 0), 200, 'ok');
+  t.equal(countedStatus(200, 99), 500, 'a code gRPC does not define counts as unknown');
+  t.equal(outcomeOfResponse(200, undefined), 'ok');
+  t.equal(outcomeOfResponse(502, undefined), 'upstream-error');
+  for (const code of [2, 4, 12, 13, 14, 15]) t.equal(outcomeOfResponse(200, code), 'upstream-error', `gRPC ${code}`);
+  for (const code of [0, 1, 3, 5, 7, 8, 16]) t.equal(outcomeOfResponse(200, code), 'ok', `gRPC ${code}: the caller's or no failure`);
 });

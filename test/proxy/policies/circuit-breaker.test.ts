@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { failureConditions } from '../../../proxy/config/conditions.js';
 import type { BreakerPolicy, FallbackPolicy } from '../../../proxy/config/policy.js';
 import { circuitBreakerLayer, RouteBreaker, type BreakerState } from '../../../proxy/policies/circuit-breaker.js';
 import { ProxyError } from '../../../proxy/core/proxy-error.js';
@@ -10,7 +11,7 @@ const POLICY: BreakerPolicy = {
   windowMs: 10_000,
   resetTimeoutMs: 100,
   halfOpenRequests: 1,
-  failOn: ['5xx', 'timeout', 'connect-failure'],
+  failOn: failureConditions(['5xx', 'timeout', 'connect-failure']),
 };
 
 const exchange = () => fakeExchange();
@@ -67,7 +68,7 @@ t.test('4xx and local rejections are not failures unless listed', async (t) => {
   for (let i = 0; i < 10; i++) await settle(b.call(exchange(), up.send));
   t.equal(b.state, 'closed');
 
-  const listed = breaker(t, { failOn: ['4xx'] });
+  const listed = breaker(t, { failOn: failureConditions(['4xx']) });
   const up4 = fakeUpstream();
   up4.script = 429;
   for (let i = 0; i < 4; i++) await listed.b.call(exchange(), up4.send);
@@ -185,7 +186,7 @@ t.test('a client leaving is neutral: it neither breaks the failure streak nor di
 });
 
 t.test('a deadline counts only when timeout is in failOn, and is never a success', async (t) => {
-  const { b } = breaker(t, { failOn: ['5xx'], consecutiveFailures: 2, volumeThreshold: 1000 });
+  const { b } = breaker(t, { failOn: failureConditions(['5xx']), consecutiveFailures: 2, volumeThreshold: 1000 });
   const up = fakeUpstream();
   up.script = 503;
   t.equal(await settle(b.call(exchange(), up.send)), 503);
@@ -263,4 +264,39 @@ t.test('the layer: without a fallback an open circuit is a 503 error; with one, 
   const refused = new ProxyError('connect-failure', 'refused');
   const withFallback = circuitBreakerLayer(other.b, { status: 200, headers: {}, body: Buffer.from('cached') })(fakeUpstream(refused).send);
   await t.rejects(withFallback(exchange()), refused, 'a real failure is not hidden behind the fallback');
+});
+
+/** A trailers-only gRPC answer: HTTP 200 with the status in its head. */
+const grpcAnswer = (code: number) => ({ status: 200, headers: { 'content-type': 'application/grpc', 'grpc-status': String(code) } });
+
+t.test('gRPC answers count by the status failOn names, or by their HTTP equivalent (unavailable under 5xx)', async (t) => {
+  const named = breaker(t, { failOn: failureConditions(['resource-exhausted']), volumeThreshold: 1000, consecutiveFailures: 3 });
+  const up = fakeUpstream(grpcAnswer(8));
+  for (let i = 0; i < 3; i++) t.equal(await settle(named.b.call(exchange(), up.send)), 200, 'forwarded as it came');
+  t.equal(named.b.state, 'open', 'resource-exhausted named: three in a row open it');
+
+  const byClass = breaker(t, { volumeThreshold: 1000, consecutiveFailures: 3 });
+  const unavailable = fakeUpstream(grpcAnswer(14));
+  for (let i = 0; i < 3; i++) await settle(byClass.b.call(exchange(), unavailable.send));
+  t.equal(byClass.b.state, 'open', 'the default failOn [5xx]: unavailable counts as 503');
+
+  const clientErrors = breaker(t, { volumeThreshold: 1000, consecutiveFailures: 3 });
+  const notFound = fakeUpstream([grpcAnswer(5), grpcAnswer(3), grpcAnswer(0), grpcAnswer(8)]);
+  for (let i = 0; i < 6; i++) await settle(clientErrors.b.call(exchange(), notFound.send));
+  t.equal(clientErrors.b.state, 'closed', 'not-found, invalid-argument, ok and resource-exhausted (429) are no 5xx');
+  t.equal(clientErrors.b.snapshot().window.failures, 0);
+});
+
+t.test('a half-open probe answered with a gRPC status failOn counts reopens the breaker', async (t) => {
+  const { b } = breaker(t, { failOn: failureConditions(['unavailable']), volumeThreshold: 1 });
+  const up = fakeUpstream(grpcAnswer(14));
+  await b.call(exchange(), up.send);
+  t.equal(b.state, 'open');
+  await until('half-open', () => b.state === 'half_open');
+  await b.call(exchange(), up.send);
+  t.equal(b.state, 'open', 'the probe failed');
+  await until('half-open again', () => b.state === 'half_open');
+  up.script = grpcAnswer(0);
+  await b.call(exchange(), up.send);
+  t.equal(b.state, 'closed', 'an OK probe closes it');
 });

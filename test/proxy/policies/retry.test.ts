@@ -12,7 +12,7 @@ import { fakeExchange, fakeUpstream, recordSleeps, settle, type Script } from '.
 
 const POLICY: RetryPolicy = {
   attempts: 3,
-  on: { statuses: new Set([502, 503]), connectFailure: true, reset: true, timeout: true },
+  on: { statuses: new Set([502, 503]), grpcCodes: new Set(), connectFailure: true, reset: true, timeout: true },
   backoff: { baseMs: 10, maxMs: 1000, jitter: 'none' },
   budget: { ratio: 1, minPerSecond: 100, windowMs: 10_000 },
   maxReplayBodyBytes: 1024,
@@ -221,4 +221,73 @@ t.test('each attempt goes through the next layer with the same exchange', async 
   const h = harness([failure('connect-failure'), 503, 200]);
   t.equal(await h.run(), 200);
   t.ok(h.upstream.sent.every((e) => e === h.exchange));
+});
+
+/** A trailers-only gRPC answer: HTTP 200 with the status in its head. */
+const grpcAnswer = (code: number, headers: Record<string, string> = {}) => ({ status: 200, headers: { 'content-type': 'application/grpc', 'grpc-status': String(code), ...headers } });
+const GRPC_CALL = () => fakeExchange({ method: 'POST', idempotent: false });
+const GRPC_ON = { ...POLICY.on, grpcCodes: new Set([14, 8]) };
+
+t.test('a gRPC status named in retry.on is retried for a gRPC call (a POST) by its name, within the budget', async (t) => {
+  const h = harness([grpcAnswer(14), grpcAnswer(8), grpcAnswer(0)], { policy: { on: GRPC_ON }, exchange: GRPC_CALL() });
+  t.equal(await h.run(), 200);
+  t.equal(h.upstream.calls, 3);
+  t.same(h.retried, ['unavailable', 'resource-exhausted'], 'the reason is the code name');
+  t.same(h.upstream.responses.map((r) => r.body.discarded), [1, 1, 0]);
+  t.same(h.skipped, []);
+
+  const spent = harness([grpcAnswer(14), grpcAnswer(0)], {
+    policy: { on: GRPC_ON },
+    exchange: GRPC_CALL(),
+    budget: new RetryBudget({ ratio: 0, minPerSecond: 0, windowMs: 10_000 }),
+  });
+  t.equal(await spent.run(), 200, 'forwarded as it came');
+  t.equal(spent.upstream.responses[0]!.grpcStatus, 14);
+  t.same(spent.skipped, ['budget'], 'the budget still bounds them');
+
+  const streamed = harness([grpcAnswer(14), grpcAnswer(0)], {
+    policy: { on: GRPC_ON },
+    exchange: fakeExchange({ method: 'POST', idempotent: false, body: { kind: 'stream', stream: Readable.from([]), reason: 'too-large' } }),
+  });
+  await streamed.run();
+  t.same(streamed.skipped, ['body-too-large'], 'a request stream that was not kept cannot be sent again');
+});
+
+t.test('a gRPC status retry.on does not name is forwarded; statuses see its HTTP equivalent, under the HTTP idempotency rule', async (t) => {
+  const unnamed = harness([grpcAnswer(13), grpcAnswer(0)], { policy: { on: GRPC_ON }, exchange: GRPC_CALL() });
+  t.equal(await unnamed.run(), 200);
+  t.equal(unnamed.upstream.calls, 1, 'internal (500) is neither named nor a listed status');
+  t.same(unnamed.skipped, []);
+
+  const byStatus = harness([grpcAnswer(14), grpcAnswer(0)], { exchange: GRPC_CALL() });
+  t.equal(await byStatus.run(), 200);
+  t.equal(byStatus.upstream.calls, 1, 'unavailable counts as 503, which retry.on lists: but a POST is not sent twice for an HTTP status');
+  t.same(byStatus.skipped, ['not-idempotent']);
+
+  const idempotent = harness([grpcAnswer(14), grpcAnswer(0)], { exchange: fakeExchange({ method: 'POST', idempotent: true }) });
+  t.equal(await idempotent.run(), 200);
+  t.same(idempotent.retried, ['503'], 'with an Idempotency-Key it is retried as a 503');
+
+  const ok = harness([grpcAnswer(0), 503], { policy: { on: GRPC_ON }, exchange: GRPC_CALL() });
+  t.equal(await ok.run(), 200);
+  t.equal(ok.upstream.calls, 1, 'OK is the answer');
+});
+
+t.test("gRPC's grpc-retry-pushback-ms is honoured like Retry-After, a negative one as no retry; a gRPC answer's Retry-After is not read", async (t) => {
+  const asked = harness([grpcAnswer(14, { 'grpc-retry-pushback-ms': '700' }), grpcAnswer(0)], { policy: { on: GRPC_ON }, exchange: GRPC_CALL() });
+  t.equal(await asked.run(), 200);
+  t.same(asked.sleeps, [700]);
+  const shorter = harness([grpcAnswer(14, { 'grpc-retry-pushback-ms': '1' }), grpcAnswer(0)], { policy: { on: GRPC_ON }, exchange: GRPC_CALL() });
+  await shorter.run();
+  t.same(shorter.sleeps, [10], 'never sooner than the backoff');
+  for (const value of ['-1', 'soon', '']) {
+    const refused = harness([grpcAnswer(14, { 'grpc-retry-pushback-ms': value }), grpcAnswer(0)], { policy: { on: GRPC_ON }, exchange: GRPC_CALL() });
+    t.equal(await refused.run(), 200, 'the answer forwarded');
+    t.equal(refused.upstream.responses[0]!.grpcStatus, 14);
+    t.equal(refused.upstream.calls, 1, `pushback ${JSON.stringify(value)}: the server asked for no retry`);
+    t.same(refused.skipped, []);
+  }
+  const retryAfter = harness([grpcAnswer(14, { 'retry-after': '3' }), grpcAnswer(0)], { policy: { on: GRPC_ON }, exchange: GRPC_CALL() });
+  await retryAfter.run();
+  t.same(retryAfter.sleeps, [10]);
 });

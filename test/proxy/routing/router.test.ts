@@ -64,3 +64,56 @@ t.test('the router checks methods and headers of indexed routes in order, fallin
   t.equal(name('GET', '/other'), undefined);
   t.equal(new Router([]).match('GET', '/', {}), undefined, 'a listener without routes matches nothing');
 });
+
+const GRPC = { 'content-type': 'application/grpc' };
+
+t.test('match.grpc: gRPC calls to /<service>/<method>, by service, method or both', async (t) => {
+  const both = { grpc: { service: 'breakwater.demo.Demo', method: 'Unary' } };
+  t.ok(matches(both, 'POST', '/breakwater.demo.Demo/Unary', GRPC));
+  t.notOk(matches(both, 'POST', '/breakwater.demo.Demo/ServerStream', GRPC), 'another method');
+  t.notOk(matches(both, 'POST', '/breakwater.demo.Demo2/Unary', GRPC), 'a service the name only starts');
+  t.notOk(matches(both, 'POST', '/other.Demo/Unary', GRPC));
+  const service = { grpc: { service: 'breakwater.demo.Demo' } };
+  t.ok(matches(service, 'POST', '/breakwater.demo.Demo/Bidi', GRPC), 'any method of the service');
+  t.notOk(matches(service, 'POST', '/breakwater.demo.Demo', GRPC), 'no method');
+  t.notOk(matches(service, 'POST', '/breakwater.demo.Demo/', GRPC), 'an empty method');
+  t.notOk(matches(service, 'POST', '/breakwater.demo.Demo/Unary/x', GRPC), 'a third segment');
+  const method = { grpc: { method: 'Unary' } };
+  t.ok(matches(method, 'POST', '/a.B/Unary', GRPC), 'that method of any service');
+  t.ok(matches(method, 'POST', '/x/Unary', GRPC));
+  t.notOk(matches(method, 'POST', '/a.B/NotUnary', GRPC), 'a method the name only ends');
+  t.notOk(matches(method, 'POST', '//Unary', GRPC), 'an empty service');
+  t.notOk(matches(method, 'POST', '/a/b/Unary', GRPC), 'three segments');
+});
+
+t.test('match.grpc takes gRPC calls only: grpc content-types, not grpc-web or plain HTTP to the same path', async (t) => {
+  const match = { grpc: { service: 'a.B' } };
+  for (const contentType of ['application/grpc', 'application/grpc+proto', 'application/grpc+json']) {
+    t.ok(matches(match, 'POST', '/a.B/C', { 'content-type': contentType }), contentType);
+  }
+  for (const headers of [{ 'content-type': 'application/grpc-web' }, { 'content-type': 'application/json' }, {}]) {
+    t.notOk(matches(match, 'POST', '/a.B/C', headers), JSON.stringify(headers));
+  }
+  t.notOk(matches({ grpc: { service: 'a.B' }, headers: [['x-tenant', 'blue']] }, 'POST', '/a.B/C', GRPC), 'other conditions still apply');
+});
+
+t.test('the router indexes a gRPC route by its service and keeps first-match-wins order with method-only routes', async (t) => {
+  const route = (name: string, match: Record<string, unknown>) => ({ name, policy: { match } });
+  const router = new Router([
+    route('demo-unary', { grpc: { service: 'breakwater.demo.Demo', method: 'Unary' } }),
+    route('any-health', { grpc: { method: 'Check' } }),
+    route('demo', { grpc: { service: 'breakwater.demo.Demo' } }),
+    route('http-demo', { pathPrefix: '/breakwater.demo.Demo' }),
+    route('rest', { pathPrefix: '/' }),
+  ]);
+  const name = (path: string, headers: Record<string, string> = GRPC) => router.match('POST', path, headers)?.name;
+  t.equal(name('/breakwater.demo.Demo/Unary'), 'demo-unary');
+  t.equal(name('/breakwater.demo.Demo/Check'), 'any-health', 'an earlier method-only route wins over a later service route');
+  t.equal(name('/grpc.health.v1.Health/Check'), 'any-health');
+  t.equal(name('/breakwater.demo.Demo/Bidi'), 'demo');
+  t.equal(name('/breakwater.demo.Demo/Unary', { 'content-type': 'application/json' }), 'http-demo', 'not gRPC: the HTTP routes');
+  t.equal(name('/other.Svc/Call'), 'rest');
+  const many = new Router(Array.from({ length: 1000 }, (_, i) => route(`s${i}`, { grpc: { service: `pkg.Service${i}` } })));
+  t.equal(many.match('POST', '/pkg.Service999/Get', GRPC)?.name, 's999');
+  t.equal(many.match('POST', '/pkg.Service1000/Get', GRPC), undefined);
+});

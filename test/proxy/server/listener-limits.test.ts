@@ -29,7 +29,7 @@ async function limitedServer(t: Test, handler: (req: IncomingMessage, res: Serve
   const server = createServer(serverOptions(LIMITS), (req, res) => {
     if (limiter.admit(req, res)) handler(req, res);
   });
-  const limiter = new ListenerLimiter(server, 'unit', LIMITS, cell, pino({ level: 'silent' }));
+  const limiter = new ListenerLimiter(server, server, 'unit', LIMITS, cell, pino({ level: 'silent' }));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.teardown(() => {

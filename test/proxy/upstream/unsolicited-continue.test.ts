@@ -37,7 +37,7 @@ t.test('unsolicited 100s are consumed, other 1xx passed on, and the connection i
     const response = await relay.send(pool, { method: 'GET', path: '/' });
     const chunks: Buffer[] = [];
     await new Promise<void>((resolve, reject) => {
-      relay.pipeTo({ write: (c) => chunks.push(c) > 0, end: resolve, destroy: reject, on: () => undefined }, reject);
+      relay.pipeTo({ write: (c) => chunks.push(c) > 0, end: resolve, addTrailers: () => undefined, destroy: reject, on: () => undefined }, reject);
     });
     t.equal(response.status, 200, `request ${i + 1}`);
     t.equal(Buffer.concat(chunks).toString(), 'ok');

@@ -21,6 +21,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The gRPC demo's .proto files, which it loads at run time (found next to its compiled code).
+COPY --from=build /app/demo-backend/grpc/*.proto ./dist/demo-backend/grpc/
 # `breakwater` on PATH, as the Helm chart and the docs call it.
 RUN printf '#!/bin/sh\nexec node /app/dist/proxy/cli.js "$@"\n' > /usr/local/bin/breakwater \
  && chmod 0755 /usr/local/bin/breakwater

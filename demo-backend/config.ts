@@ -22,6 +22,8 @@ export interface BackendConfig {
   faults: Faults;
   readyDelayMs: number;
   logLevel: LogLevel;
+  /** Also serve the gRPC demo service and grpc.health.v1 on the same port (h2c with prior knowledge). */
+  grpc: boolean;
 }
 
 interface FlagSpec {
@@ -44,6 +46,7 @@ const FLAGS = {
   seed: { env: 'BACKEND_SEED', help: 'seed of the fault random source, 0..4294967295 (default random, logged)' },
   'ready-delay': { env: 'BACKEND_READY_DELAY', fallback: '0s', help: '/readyz answers 503 until this long after start' },
   'log-level': { env: 'BACKEND_LOG_LEVEL', fallback: 'info', help: LOG_LEVELS.join('|') },
+  grpc: { env: 'BACKEND_GRPC', fallback: 'off', help: 'also serve gRPC (demo.proto, grpc.health.v1) on the same port, h2c: on|off' },
 } satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
@@ -117,6 +120,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BackendConf
     if (port > 65_535) throw new InvalidSettingError(read('port').label, 'must be a port from 0 to 65535', port);
     const host = read('host').text ?? '';
     if (host.trim() === '') throw new InvalidSettingError(read('host').label, 'must not be empty', host);
+    const grpc = read('grpc');
+    if (grpc.text !== 'on' && grpc.text !== 'off') throw new InvalidSettingError(grpc.label, 'must be on or off', grpc.text);
     const logLevel = read('log-level');
     if (!LOG_LEVELS.includes(logLevel.text as LogLevel)) {
       throw new InvalidSettingError(logLevel.label, `must be one of ${LOG_LEVELS.join('|')}`, logLevel.text);
@@ -128,6 +133,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BackendConf
       faults,
       readyDelayMs: check('ready-delay', checkDelayMs, false),
       logLevel: logLevel.text as LogLevel,
+      grpc: grpc.text === 'on',
     };
   } catch (error) {
     if (error instanceof InvalidSettingError) throw new ConfigError(error.message);

@@ -23,6 +23,12 @@ export async function serve(config: BackendConfig): Promise<void> {
   // fastify logs its own "Server listening at" at info; keep it quiet so "listening" below is the only such line.
   const quietLevel = logger.levelVal < logger.levels.values.warn! ? 'warn' : config.logLevel;
   const app = await buildApp(ctx, logger.child({}, { level: quietLevel }));
+  if (config.grpc) {
+    // Loaded only when asked for, so the HTTP-only backend does not carry grpc-js.
+    const [{ demoGrpcServer }, { shareWithGrpc }] = await Promise.all([import('./grpc/service.js'), import('./grpc/grpc-listener.js')]);
+    const stopGrpc = shareWithGrpc(app.server, demoGrpcServer(ctx));
+    app.addHook('preClose', async () => stopGrpc());
+  }
   await app.listen({ host: config.host, port: config.port });
 
   const address = app.server.address();
@@ -37,6 +43,7 @@ export async function serve(config: BackendConfig): Promise<void> {
       seed: config.faults.seed,
       faults: config.faults,
       readyDelayMs: config.readyDelayMs,
+      grpc: config.grpc,
     },
     'listening',
   );

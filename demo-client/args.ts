@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../proxy/config/duration.js';
-import type { ClientMode } from './types.js';
+import type { ClientMode, LoadProtocol } from './types.js';
 
 export interface CommonArgs {
   url: string;
@@ -15,6 +15,7 @@ export interface CommonArgs {
 export interface LoadArgs extends CommonArgs {
   durationMs: number;
   outFile?: string;
+  protocol: LoadProtocol;
 }
 
 export interface ServeArgs extends CommonArgs {
@@ -33,15 +34,20 @@ const COMMON_OPTIONS = {
 
 export const USAGE = `usage:
   main.js load  --url URL --rate R [--duration 30s] [--mode none|app] [--arm NAME] [--out FILE.jsonl] [--policy FILE.json] [--method GET]
+                [--protocol http|grpc]   grpc: --url http://HOST:PORT[,HOST:PORT...]/breakwater.demo.Demo/Unary
   main.js serve --url URL --rate R [--port 8080] [--host 0.0.0.0] [--mode none|app] [--arm NAME] [--policy FILE.json]
 serve also reads DEMO_CLIENT_URL, DEMO_CLIENT_RATE, DEMO_CLIENT_PORT, DEMO_CLIENT_MODE (flags win).`;
 
 export function parseLoadArgs(argv: string[]): LoadArgs {
-  const { values } = parseArgs({ args: argv, strict: true, options: { ...COMMON_OPTIONS, duration: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv, strict: true, options: { ...COMMON_OPTIONS, duration: { type: 'string' }, out: { type: 'string' }, protocol: { type: 'string' } },
+  });
   const durationText = values.duration ?? '30s';
   const durationMs = parseDuration(durationText);
   if (durationMs === undefined || durationMs <= 0) throw new Error(`--duration: expected a duration such as 30s or 500ms, got ${JSON.stringify(durationText)}`);
-  return { ...common(values, {}), durationMs, outFile: values.out };
+  const protocol = values.protocol ?? 'http';
+  if (protocol !== 'http' && protocol !== 'grpc') throw new Error(`--protocol: expected http or grpc, got ${JSON.stringify(protocol)}`);
+  return { ...common(values, {}), durationMs, outFile: values.out, protocol };
 }
 
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArgs {

@@ -1,12 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { AppResilientCaller } from './app-caller.js';
+import { GrpcCaller } from './grpc/grpc-caller.js';
+import { parseGrpcTarget } from './grpc/target.js';
 import { PlainCaller } from './plain-caller.js';
 import { DEFAULT_APP_POLICY } from './policy.js';
 import { runOpenLoop } from './scheduler.js';
 import { summarize } from './summary.js';
 import type { Caller, CallOutcome, LoadOptions, LoadSummary, RequestRecord } from './types.js';
 
-export type { AppPolicy, ClientMode, LoadOptions, LoadSummary, RequestRecord } from './types.js';
+export type { AppPolicy, ClientMode, LoadOptions, LoadProtocol, LoadSummary, RequestRecord } from './types.js';
 export { summarize } from './summary.js';
 
 const DEFAULT_SOCKET_TIMEOUT_MS = 30_000;
@@ -90,6 +92,11 @@ export async function streamLoad(opts: LoadOptions, emit: (record: RequestRecord
 }
 
 function createCaller(opts: LoadOptions): Caller {
+  if (opts.protocol === 'grpc') {
+    return new GrpcCaller(opts.mode === 'app'
+      ? { url: opts.url, appPolicy: opts.appPolicy ?? DEFAULT_APP_POLICY }
+      : { url: opts.url, ...(opts.requestTimeoutMs !== undefined ? { deadlineMs: opts.requestTimeoutMs } : {}) });
+  }
   const method = opts.method ?? 'GET';
   if (opts.mode === 'app') return new AppResilientCaller({ url: opts.url, method, policy: opts.appPolicy ?? DEFAULT_APP_POLICY });
   return new PlainCaller({
@@ -109,7 +116,19 @@ function toRecord(arm: string, seq: number, start: number, latencyMs: number, ou
   };
   if (outcome.error !== undefined) record.error = outcome.error;
   if (outcome.attempts !== undefined) record.attempts = outcome.attempts;
+  if (outcome.grpcStatus !== undefined) record.grpcStatus = outcome.grpcStatus;
+  if (outcome.replica !== undefined) record.replica = outcome.replica;
   return record;
+}
+
+function validateHttpUrl(text: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`load: url must be an absolute http(s) URL, got ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`load: url must use http or https, got ${url.protocol}`);
 }
 
 function roundMs(ms: number): number {
@@ -118,13 +137,11 @@ function roundMs(ms: number): number {
 
 /** Throws a clear error naming the bad option, before any traffic is sent. */
 export function validateLoadOptions(opts: LoadOptions): void {
-  let url: URL;
-  try {
-    url = new URL(opts.url);
-  } catch {
-    throw new Error(`load: url must be an absolute http(s) URL, got ${JSON.stringify(opts.url)}`);
+  if (opts.protocol !== undefined && opts.protocol !== 'http' && opts.protocol !== 'grpc') {
+    throw new Error(`load: protocol must be http or grpc, got ${JSON.stringify(opts.protocol)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`load: url must use http or https, got ${url.protocol}`);
+  if (opts.protocol === 'grpc') parseGrpcTarget(opts.url);
+  else validateHttpUrl(opts.url);
   if (!(opts.rate > 0) || !Number.isFinite(opts.rate)) throw new Error(`load: rate must be a positive number of requests per second, got ${opts.rate}`);
   if (!(opts.durationMs > 0)) throw new Error(`load: durationMs must be > 0 (Infinity runs until aborted), got ${opts.durationMs}`);
   if (opts.mode !== 'none' && opts.mode !== 'app') throw new Error(`load: mode must be none or app, got ${JSON.stringify(opts.mode)}`);

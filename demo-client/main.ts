@@ -25,6 +25,7 @@ async function load(argv: string[]): Promise<void> {
     mode: args.mode,
     arm: args.arm,
     method: args.method,
+    protocol: args.protocol,
     appPolicy,
     onRecord: out ? (record) => out.write(`${JSON.stringify(record)}\n`) : undefined,
   });

@@ -2,6 +2,9 @@
 
 export type ClientMode = 'none' | 'app';
 
+/** What the load speaks: HTTP requests, or gRPC calls (the demo service's Unary method). */
+export type LoadProtocol = 'http' | 'grpc';
+
 /** The app-level resilience arm: an opossum breaker OUTSIDE retries with backoff and a per-attempt timeout. */
 export interface AppPolicy {
   /** Per attempt timeout. */
@@ -30,6 +33,8 @@ export interface AppPolicy {
 /** Which outcomes a retry is made for, in the sidecar's own terms (retry.on). */
 export interface RetryOn {
   statuses: readonly number[];
+  /** gRPC status codes (numbers) retried; the gRPC app arm's retryableStatusCodes. */
+  grpcCodes?: readonly number[];
   connectFailure: boolean;
   reset: boolean;
   timeout: boolean;
@@ -43,6 +48,8 @@ export interface LoadOptions {
   durationMs: number;
   mode: ClientMode;
   arm: string;
+  /** Default http. For grpc, `url` is http://HOST:PORT[,HOST:PORT...]/package.Service/Method (see demo-client/grpc/target.ts). */
+  protocol?: LoadProtocol;
   method?: string;
   appPolicy?: AppPolicy;
   /** 'none' mode: generous, default 30000. */
@@ -79,6 +86,10 @@ export interface RequestRecord {
   attempts?: number;
   /** Answered without reaching a backend: app breaker open, x-breakwater-circuit: open or x-breakwater-bulkhead: rejected. */
   fastFail: boolean;
+  /** gRPC loads: the call's status, named as the policy names it (ok, unavailable, deadline-exceeded, ...). */
+  grpcStatus?: string;
+  /** Which replica answered, when the answer says so. */
+  replica?: string;
 }
 
 export interface LoadSummary {
@@ -104,6 +115,8 @@ export interface CallOutcome {
   error?: string;
   attempts?: number;
   fastFail: boolean;
+  grpcStatus?: string;
+  replica?: string;
 }
 
 /** One way of making a call: plain (`none`) or with app-level resilience (`app`). */

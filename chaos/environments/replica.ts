@@ -147,5 +147,6 @@ function backendArgs(spec: BackendSpec, index: number, port: number, seed: numbe
   if (faults.failureStatus !== undefined) args.push('--failure-status', String(faults.failureStatus));
   if (faults.slowDelay !== undefined) args.push('--slow-delay', faults.slowDelay);
   if (faults.retryAfter !== undefined) args.push('--retry-after', faults.retryAfter);
+  if (spec.protocol === 'grpc') args.push('--grpc', 'on');
   return args;
 }

@@ -36,7 +36,9 @@ export class TcpForwarder {
       return;
     }
     const [host, port] = splitAddress(target);
-    const upstream = net.connect({ host, port });
+    // No Nagle delay on either leg, as a kernel DNAT adds none: HTTP/2's small frames would otherwise wait for ACKs.
+    const upstream = net.connect({ host, port, noDelay: true });
+    client.setNoDelay(true);
     this.track(client);
     this.track(upstream);
     const gate = this.options.gate ?? ((forward: () => void) => forward());

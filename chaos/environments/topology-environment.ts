@@ -36,6 +36,8 @@ export function armTopologyOptions(options: EnvironmentOptions): TopologyOptions
   return {
     experiment, registry: options.registry, seed: options.seed, runDir: options.runDir, armName: arm.name,
     proxyPolicy: usesProxy ? policyForArm(experiment, arm.name) : undefined,
+    // A gRPC app balances over every replica itself (round_robin over a headless Service's addresses).
+    clientSideBalancing: experiment.protocol === 'grpc' && arm.base === 'app',
     onEvent: (action, target, detail) => options.onEvent(action, target, detail),
   };
 }

@@ -2,6 +2,7 @@
 // resilience, or the plain client's request timeout), the sidecar policy for arms that have one, and the notes on
 // where the arms are not equivalent beyond where resilience lives.
 import { stringify } from 'yaml';
+import { appServiceConfig, type ServiceConfig } from '../../demo-client/grpc/service-config.js';
 import type { ClientSettings } from '../runner/arm-runner.js';
 import type { ArmSpec, Experiment } from './experiment.js';
 import { policyForArm } from './experiment-file.js';
@@ -35,7 +36,11 @@ export function armSetup(experiment: Experiment, arm: ArmSpec): ArmSetup {
   const safe = arm.name.replace(/[^a-z0-9-]/gi, '_');
   const files = new Map<string, string>();
   const clientFile = `arms/${safe}.client.json`;
-  files.set(clientFile, `${JSON.stringify(appPolicy ? { mode: 'app', appPolicy } : { mode: 'plain', requestTimeoutMs: timeoutMs }, null, 2)}\n`);
+  const grpc = experiment.protocol === 'grpc';
+  // A gRPC app arm runs grpc-js's own resilience: the service config it is given is what it runs with.
+  const serviceConfig = grpc && appPolicy ? appServiceConfig(appPolicy, serviceOf(experiment)) : undefined;
+  const clientSettings = appPolicy ? { mode: 'app', appPolicy, ...(serviceConfig ? { serviceConfig } : {}) } : { mode: 'plain', requestTimeoutMs: timeoutMs };
+  files.set(clientFile, `${JSON.stringify(clientSettings, null, 2)}\n`);
   let sidecar: string | undefined;
   if (usesSidecar(arm)) {
     const sidecarFile = `arms/${safe}.sidecar-policy.yaml`;
@@ -45,7 +50,9 @@ export function armSetup(experiment: Experiment, arm: ArmSpec): ArmSetup {
   return {
     client: appPolicy ? { appPolicy, requestTimeoutMs: timeoutMs } : { requestTimeoutMs: timeoutMs },
     settings: {
-      client: appPolicy ? describeApp(appPolicy) : `plain HTTP client, ${seconds(timeoutMs)} request timeout, no retries`,
+      client: appPolicy
+        ? (serviceConfig ? describeGrpcApp(serviceConfig) : describeApp(appPolicy))
+        : grpc ? `plain grpc-js client, ${seconds(timeoutMs)} deadline, no retries` : `plain HTTP client, ${seconds(timeoutMs)} request timeout, no retries`,
       ...(sidecar ? { sidecar } : {}),
       files: [...files.keys()],
       breaker: (appPolicy !== undefined || sidecar !== undefined) && resolved.route.circuitBreaker !== undefined,
@@ -60,6 +67,19 @@ function describeApp(policy: NonNullable<ReturnType<typeof appPolicyFrom>>): str
   const breaker = policy.breaker.volumeThreshold === Number.MAX_SAFE_INTEGER ? 'no breaker' : 'opossum breaker';
   return `app resilience: ${seconds(policy.deadlineMs ?? policy.timeoutMs)} deadline, ${retry.attempts} attempts of ${seconds(policy.timeoutMs)}, ` +
     `backoff ${retry.baseMs}-${retry.maxMs} ms ${retry.jitter} jitter, Retry-After honoured${budget}, ${breaker}`;
+}
+
+/** The service named by the first load stream's path (`/package.Service/Method`). */
+function serviceOf(experiment: Experiment): string {
+  return experiment.load.streams[0]!.path.split('/')[1]!;
+}
+
+function describeGrpcApp(config: ServiceConfig): string {
+  const { retryPolicy: retry, timeout } = config.methodConfig[0]!;
+  const retries = retry
+    ? `${retry.maxAttempts} attempts on ${retry.retryableStatusCodes.join(', ')}, backoff ${parseFloat(retry.initialBackoff) * 1000}-${parseFloat(retry.maxBackoff) * 1000} ms`
+    : 'no retries';
+  return `grpc-js service config: round_robin over every replica, ${retries}, ${parseFloat(timeout)} s deadline`;
 }
 
 function describeSidecar({ route, upstream }: ResolvedPolicy): string {
@@ -83,9 +103,17 @@ export function notEquivalentNotes(experiment: Experiment): string[] {
   if (sidecarArms.length === 0) return notes;
   const { route, upstream } = resolvePolicy(policyForArm(experiment, sidecarArms[0]!.name), experiment.topology);
   const appArms = experiment.arms.filter((arm) => arm.base === 'app');
-  if (directArms.length > 0) {
+  if (experiment.protocol === 'grpc' && appArms.length > 0) {
     notes.push(
-      `Endpoint choice: ${directArms.map((a) => a.name).join(', ')} call the Service address (balanced per connection; an ` +
+      `gRPC app arm: grpc-js balances round_robin over every replica address itself (as with a headless Service) and ` +
+        `retries on the route's gRPC status codes; it has no per-attempt timeout (a call to a frozen replica waits for the deadline), ` +
+        `no retry budget and no breaker.`,
+    );
+  }
+  const serviceArms = directArms.filter((arm) => !(experiment.protocol === 'grpc' && arm.base === 'app'));
+  if (serviceArms.length > 0) {
+    notes.push(
+      `Endpoint choice: ${serviceArms.map((a) => a.name).join(', ')} call the Service address (balanced per connection; an ` +
         `endpoint leaves it only when the Service drops it: after failed readiness probes, or for a lost node once the ` +
         `node is declared lost); the sidecar is given every pod address and ejects ` +
         `endpoints itself (outlier detection${upstream.healthCheck ? ', active health checks' : ''}), as an app could only with a client-side load balancer.`,

@@ -21,7 +21,12 @@ import { ExperimentError, FieldReader } from './field-reader.js';
 import { deepMerge } from './deep-merge.js';
 import { HYPOTHESIS_METRICS } from './hypothesis.js';
 import { policyProblems } from './policy.js';
+import type { LoadProtocol } from '../../demo-client/load.js';
 import type { BaseArm } from '../results.js';
+
+/** Where a gRPC workload goes unless the file says otherwise: the demo service, and its Unary method. */
+const GRPC_PATH_PREFIX = '/breakwater.demo.Demo/';
+const GRPC_LOAD_PATH = '/breakwater.demo.Demo/Unary';
 
 /** chaos/experiments, found from both the TypeScript sources and the compiled dist/chaos. */
 export function experimentsDir(): string {
@@ -70,9 +75,10 @@ export async function loadExperiment(file: string): Promise<Experiment> {
 
 function readExperiment(root: FieldReader, name: string, file: string): Experiment {
   const f = root.object([
-    'title', 'description', 'hypothesis', 'topology', 'load', 'policy', 'arms', 'timeline', 'arrivalsPer100ms',
+    'title', 'description', 'protocol', 'hypothesis', 'topology', 'load', 'policy', 'arms', 'timeline', 'arrivalsPer100ms',
   ]);
-  const topology = readTopology(f.get('topology')!);
+  const protocol: LoadProtocol = f.get('protocol')!.isPresent() ? f.get('protocol')!.oneOf(['http', 'grpc'] as const, 'protocol') : 'http';
+  const topology = readTopology(f.get('topology')!, protocol);
   const load = readLoad(f.get('load')!, topology);
   const policy = readPolicy(f.get('policy')!, topology);
   const arms = readArms(f.get('arms')!, f.get('policy')!, topology);
@@ -84,6 +90,7 @@ function readExperiment(root: FieldReader, name: string, file: string): Experime
     name,
     file,
     title: f.get('title')!.string(),
+    protocol,
     description: f.get('description')!.isPresent() ? f.get('description')!.string() : undefined,
     hypothesis,
     topology,
@@ -95,9 +102,9 @@ function readExperiment(root: FieldReader, name: string, file: string): Experime
   };
 }
 
-function readTopology(reader: FieldReader): Topology {
+function readTopology(reader: FieldReader, protocol: LoadProtocol): Topology {
   const f = reader.object(['backends', 'readinessPeriod', 'endpointDelay', 'nodeFailureDelay', 'gracePeriod']);
-  const backends = f.get('backends')!.list().map(readBackend);
+  const backends = f.get('backends')!.list().map((b) => readBackend(b, protocol));
   if (backends.length === 0) f.get('backends')!.fail('at least one backend is needed');
   const names = new Set<string>();
   backends.forEach((b, i) => {
@@ -114,7 +121,7 @@ function readTopology(reader: FieldReader): Topology {
   };
 }
 
-function readBackend(reader: FieldReader): BackendSpec {
+function readBackend(reader: FieldReader, protocol: LoadProtocol): BackendSpec {
   const f = reader.object(['name', 'replicas', 'faults', 'readyDelay', 'restartDelay', 'pathPrefix']);
   const name = f.get('name')!.string();
   if (!/^[a-z][a-z0-9-]*$/.test(name)) f.get('name')!.fail(`"${name}" must be lowercase letters, digits and dashes`);
@@ -126,7 +133,8 @@ function readBackend(reader: FieldReader): BackendSpec {
     faults: f.get('faults')!.isPresent() ? readFaults(f.get('faults')!) : {},
     readyDelayMs: optionalMs('readyDelay', 1000),
     restartDelayMs: optionalMs('restartDelay', 3000),
-    pathPrefix: prefix.isPresent() ? readPath(prefix) : '/api',
+    pathPrefix: prefix.isPresent() ? readPath(prefix) : protocol === 'grpc' ? GRPC_PATH_PREFIX : '/api',
+    protocol,
   };
 }
 
@@ -166,7 +174,7 @@ function readLoad(reader: FieldReader, topology: Topology): LoadSpec {
   const backendNames = topology.backends.map((b) => b.name);
   if (!f.get('streams')!.isPresent()) {
     const backend = topology.backends[0]!;
-    const loadPath = f.get('path')!.isPresent() ? readPath(f.get('path')!) : '/api/data';
+    const loadPath = f.get('path')!.isPresent() ? readPath(f.get('path')!) : backend.protocol === 'grpc' ? GRPC_LOAD_PATH : '/api/data';
     return { rate, durationMs, streams: [{ name: backend.name, backend: backend.name, path: loadPath, method, rate }], ...timeout };
   }
   const streams = f.get('streams')!.list().map((s) => {

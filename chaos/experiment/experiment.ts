@@ -1,5 +1,6 @@
 // The validated, typed form of an experiment file (chaos/experiments/<name>.yaml). Durations are milliseconds here;
 // the sidecar policy keeps the policy-file spelling ("800ms") because it is written verbatim into Breakwater's config.
+import type { LoadProtocol } from '../../demo-client/load.js';
 import type { BaseArm, HypothesisSpec } from '../results.js';
 
 /** Demo-backend fault settings, as its /admin/faults endpoint and CLI flags take them. */
@@ -24,6 +25,8 @@ export interface BackendSpec {
   restartDelayMs: number;
   /** The route prefix that reaches this backend through Breakwater. */
   pathPrefix: string;
+  /** What the replicas serve the load: HTTP, or gRPC (h2c) beside their HTTP probes and admin endpoints. */
+  protocol: LoadProtocol;
 }
 
 export interface Topology {
@@ -110,6 +113,8 @@ export interface Experiment {
   name: string;
   file: string;
   title: string;
+  /** The workload: HTTP requests (default) or gRPC calls to the demo service's Unary method. */
+  protocol: LoadProtocol;
   description?: string;
   hypothesis: ExperimentHypothesis;
   topology: Topology;

@@ -59,7 +59,8 @@ export function appPolicyFrom({ route }: ResolvedPolicy): AppPolicy {
       baseMs: retry.backoff.baseMs,
       maxMs: retry.backoff.maxMs,
       jitter: retry.backoff.jitter,
-      on: { ...retry.on, statuses: [...retry.on.statuses] },
+      // Arrays, not the parser's sets: the policy travels as JSON to a load agent and into arms/<arm>.client.json.
+      on: { ...retry.on, statuses: [...retry.on.statuses], grpcCodes: [...retry.on.grpcCodes] },
       budget: { ...retry.budget },
     },
     breaker: breaker
@@ -93,7 +94,10 @@ export function breakwaterConfigYaml(
         routes: backends.map((b) => ({ name: b.name, match: { pathPrefix: b.pathPrefix }, upstream: b.name, ...routePolicy })),
       },
     ],
-    upstreams: topology.backends.map((b) => ({ name: b.name, endpoints: endpointsOf(b.name), ...upstreamSettings })),
+    // gRPC replicas speak HTTP/2 without TLS (prior knowledge), as the runner starts them.
+    upstreams: topology.backends.map((b) => ({
+      name: b.name, endpoints: endpointsOf(b.name), ...(b.protocol === 'grpc' ? { protocol: 'h2c' } : {}), ...upstreamSettings,
+    })),
     drain: { delay: '0s', timeout: '2s' },
   };
   return stringify(config, { aliasDuplicateObjects: false }); // plain YAML, no &anchors, for people reading it

@@ -105,7 +105,7 @@ export function failureCauses(records: readonly RequestRecord[]): Record<string,
   const latencies = new Map<string, number[]>();
   for (const r of records) {
     if (r.ok) continue;
-    const cause = r.fastFail ? 'fast-fail' : r.status > 0 ? `HTTP ${r.status}` : (r.error ?? 'no answer');
+    const cause = r.fastFail ? 'fast-fail' : r.grpcStatus ? `gRPC ${r.grpcStatus}` : r.status > 0 ? `HTTP ${r.status}` : (r.error ?? 'no answer');
     latencies.set(cause, [...(latencies.get(cause) ?? []), r.latencyMs]);
   }
   return Object.fromEntries([...latencies].map(([cause, ms]) => [cause, { calls: ms.length, p50Ms: percentile(ms.sort((a, b) => a - b), 50) }]));

@@ -62,7 +62,7 @@ export async function runArm(ctx: ArmRunContext): Promise<ArmRun> {
     ctx.signal.throwIfAborted();
     const load = environment.load ?? inProcessLoad;
     // Freshly started processes are cold (JIT, first connections); every arm gets the same warm-up, unrecorded.
-    await Promise.all(experiment.load.streams.map((stream) => load.warmUp(environment.urlFor(stream), stream.method)));
+    await Promise.all(experiment.load.streams.map((stream) => load.warmUp(environment.urlFor(stream), stream.method, experiment.protocol)));
     const targets = environment.samplerTargets();
     loadStart = performance.now();
     if (targets) {
@@ -100,6 +100,7 @@ export async function runArm(ctx: ArmRunContext): Promise<ArmRun> {
         durationMs: experiment.load.durationMs,
         mode: ctx.client.appPolicy ? 'app' : 'none',
         arm: arm.name,
+        protocol: experiment.protocol,
         method: stream.method,
         ...(ctx.client.appPolicy ? { appPolicy: ctx.client.appPolicy } : { requestTimeoutMs: ctx.client.requestTimeoutMs }),
         signal: stopLoad.signal,

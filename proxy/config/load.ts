@@ -191,6 +191,16 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
       if (hedgeDelayMs !== undefined && hedgeDelayMs >= ms(route.timeout, D.listeners.routes.timeoutMs)) {
         problems.push({ path: [...at, 'hedge', 'delay'], message: 'must be shorter than the route timeout, or no hedge is ever sent' });
       }
+      const upstreamProtocol = file.upstreams.find((u) => u.name === route.upstream)?.protocol ?? D.upstreams.protocol;
+      if (route.upgrade?.length && upstreamProtocol !== 'http1') {
+        problems.push({
+          path: [...at, 'upgrade'],
+          message: `needs an http1 upstream: HTTP/2 has no Upgrade, and upstream "${route.upstream}" speaks ${upstreamProtocol}`,
+        });
+      }
+      if (route.tunnelIdleTimeout !== undefined && parseDuration(route.tunnelIdleTimeout) === 0) {
+        problems.push({ path: [...at, 'tunnelIdleTimeout'], message: 'must be longer than 0' });
+      }
       if (route.fallback && !route.circuitBreaker) {
         problems.push({ path: [...at, 'fallback'], message: 'a fallback needs a circuitBreaker on the same route' });
       }
@@ -388,6 +398,8 @@ function normalizeRoute(r: RouteFile, listener: string): RoutePolicy {
         }
       : undefined,
     hedge: r.hedge ? normalizeHedge(r.hedge) : undefined,
+    upgrade: new Set(r.upgrade ?? D.listeners.routes.upgrade),
+    tunnelIdleTimeoutMs: ms(r.tunnelIdleTimeout, D.listeners.routes.tunnelIdleTimeoutMs),
     fingerprint: JSON.stringify(r),
   };
 }

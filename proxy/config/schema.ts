@@ -259,6 +259,14 @@ const Route = Section(
     maxConcurrent: Opt(Int(1, "The route's own bulkhead: requests in flight at once; more are answered 503.")),
     fault: Opt(Fault),
     hedge: Opt(Hedge),
+    upgrade: Opt(
+      Type.Array(Type.String({ pattern: '^[a-z0-9!#$%&\'*+.^_`|~-]+$' }), {
+        description: 'HTTP/1.1 Upgrade protocols tunnelled on this route, lower case, such as websocket; an upgrade to any other is answered 400.',
+        default: [],
+        'x-normalized': { type: 'ReadonlySet<string>' },
+      }),
+    ),
+    tunnelIdleTimeout: Opt(Duration('An upgraded connection (tunnel) with no byte either way for this long is closed.', { default: '10m' })),
   },
   {
     normalized: {

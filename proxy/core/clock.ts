@@ -11,6 +11,12 @@ export interface Timer {
 
 const TICK_MS = 5;
 const SLOTS = 512;
+/**
+ * Ticks in a row that fire nothing before the clock looks for its next due entry: with only far-off timers pending (a
+ * quiet tunnel's idle timeout, a long call's deadline) it then sleeps until shortly before that one, instead of
+ * waking every tick for nothing.
+ */
+const QUIET_TICKS = 200;
 
 class Entry implements Timer {
   /** The slot the entry waits in, and where; undefined once it has fired or been cancelled. */
@@ -35,9 +41,17 @@ export class Clock {
   private pending = 0;
   private cursor: number;
   private interval: NodeJS.Timeout | undefined;
+  /** Set while the clock sleeps through a quiet stretch (see QUIET_TICKS). */
+  private wake: NodeJS.Timeout | undefined;
+  private quietTicks = 0;
 
   constructor(private readonly now: () => number = () => performance.now()) {
     this.cursor = Math.floor(this.now() / TICK_MS);
+  }
+
+  /** Whether the clock wakes every tick now: false with nothing pending, or while it sleeps through a quiet stretch. */
+  get ticking(): boolean {
+    return this.interval !== undefined;
   }
 
   /** Milliseconds on the clock's monotonic timeline. */
@@ -48,11 +62,7 @@ export class Clock {
   /** Runs fn at (or within one tick after) the absolute time `at`, with `target` as its argument. */
   at<T>(at: number, fn: (target: T) => void, target?: T): Timer {
     const entry = new Entry(at, fn as (target: never) => void, target, this);
-    if (this.interval === undefined) {
-      this.cursor = Math.floor(this.now() / TICK_MS);
-      this.interval = setInterval(() => this.advance(), TICK_MS);
-      this.interval.unref();
-    }
+    if (this.interval === undefined) this.start();
     // The slot of tick T is visited once now >= T * TICK_MS, so ceil() never fires early.
     const tick = Math.max(Math.ceil(at / TICK_MS), this.cursor + 1);
     const slot = this.slots[tick % SLOTS]!;
@@ -87,8 +97,22 @@ export class Clock {
     this.pending--;
   }
 
+  private start(): void {
+    if (this.wake !== undefined) {
+      // Woken early by a new timer: the ticks slept through are caught up on the next advance, none skipped.
+      clearTimeout(this.wake);
+      this.wake = undefined;
+    } else {
+      this.cursor = Math.floor(this.now() / TICK_MS);
+    }
+    this.quietTicks = 0;
+    this.interval = setInterval(() => this.advance(), TICK_MS);
+    this.interval.unref();
+  }
+
   private advance(): void {
     const target = Math.floor(this.now() / TICK_MS);
+    let fired = false;
     while (this.cursor < target && this.pending > 0) {
       this.cursor++;
       const slot = this.slots[this.cursor % SLOTS]!;
@@ -100,13 +124,31 @@ export class Clock {
         const entry = slot[i];
         if (entry === undefined || entry.at > now) continue; // gone, or due on a later turn of the wheel
         this.unlink(entry);
+        fired = true;
         entry.fn(entry.target as never);
       }
     }
     if (this.pending === 0) {
       clearInterval(this.interval);
       this.interval = undefined;
+    } else if (fired) {
+      this.quietTicks = 0;
+    } else if (++this.quietTicks >= QUIET_TICKS) {
+      this.quietTicks = 0;
+      this.sleepUntilDue();
     }
+  }
+
+  /** With nothing due for a while, stops ticking until a tick before the earliest entry (or a new timer). */
+  private sleepUntilDue(): void {
+    let earliest = Infinity;
+    for (const slot of this.slots) for (const entry of slot) if (entry.at < earliest) earliest = entry.at;
+    const wait = earliest - this.now() - TICK_MS;
+    if (wait < QUIET_TICKS * TICK_MS) return;
+    clearInterval(this.interval);
+    this.interval = undefined;
+    this.wake = setTimeout(() => this.start(), wait);
+    this.wake.unref();
   }
 }
 

@@ -3,7 +3,7 @@
  * and `Send`, the "send this request" function each resilience policy wraps (linkerd2-proxy's layered stack,
  * cockatiel's policies, undici's interceptors).
  */
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Outcome } from './outcome.js';
 import type { Scope } from './request-scope.js';
 import type { StreamReplay } from './stream-replay.js';
@@ -50,6 +50,8 @@ export interface Exchange {
   readonly trace: ExchangeTrace;
   /** Takes the upstream's interim (1xx) responses, ahead of the final one; without it they are dropped. */
   readonly informational?: InformationalSink;
+  /** An HTTP/1.1 Upgrade handshake: the protocol asked for (such as websocket), sent upstream with Connection: upgrade. */
+  readonly upgrade?: string;
 }
 
 /** Where interim responses go; the client's response is one, so passing it on allocates nothing per request. */
@@ -103,6 +105,11 @@ export interface UpstreamResponse {
    * gRPC failure can still be retried, since nothing has reached the client yet. Undefined otherwise.
    */
   grpcStatus?: number;
+  /**
+   * After a 101 to an upgrade handshake: the upstream connection, now the tunnel's far end (bytes the upstream sent
+   * after its head are unread in it). Whoever forwards the response takes it; discarding or aborting the body closes it.
+   */
+  upgraded?: Duplex;
 }
 
 export type Send = (exchange: Exchange) => Promise<UpstreamResponse>;

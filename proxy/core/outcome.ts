@@ -21,11 +21,12 @@ export type Outcome =
   | 'no-endpoint'
   | 'fault-abort'
   | 'no-route'
+  | 'upgrade-refused'
   | 'client-gone'
   | 'cancelled';
 
 /** The outcomes Breakwater answers itself (a ProxyError), as opposed to forwarding an upstream status. */
-export type ErrorKind = Exclude<Outcome, 'ok' | 'upstream-error' | 'fault-abort' | 'no-route'>;
+export type ErrorKind = Exclude<Outcome, 'ok' | 'upstream-error' | 'fault-abort' | 'no-route' | 'upgrade-refused'>;
 
 /** The retry condition (`retry.on`) an outcome matches, or `never`: retrying cannot help, or may repeat an effect. */
 export type RetryCondition = 'connect-failure' | 'reset' | 'timeout' | 'status' | 'never';
@@ -58,6 +59,7 @@ export const OUTCOMES: Readonly<Record<Outcome, OutcomeRule>> = {
   'no-endpoint': { retriedOn: 'never', breaker: 'connect-failure', endpointFailure: null, client: 503, meaning: 'the upstream has no endpoints (DNS not resolved yet, or empty)' },
   'fault-abort': { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 'upstream', meaning: 'an abort injected by `fault.abort`, with its configured status' },
   'no-route': { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 404, meaning: 'no route of the listener matched' },
+  'upgrade-refused': { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 400, meaning: "an HTTP/1.1 Upgrade to a protocol the route's `upgrade` does not list" },
   'client-gone': { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 499, meaning: 'the client left: whatever was in flight stops, slots are released, nothing more is sent upstream' },
   cancelled: { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 499, meaning: 'an attempt Breakwater cut itself: a hedged attempt that another one beat (an attempt result, never a request outcome)' },
 };

@@ -4,7 +4,9 @@
  * between messages) and a unary call must still be retryable onto another replica. Each attempt opens a reader that
  * replays the bytes kept so far and then follows the client's stream with its backpressure; a new reader replaces the
  * last one (attempts of one call are sequential). Once more than `limit` bytes arrived, or the process-wide replay
- * memory is short, nothing more is kept and the body cannot be replayed (gRFC A6's retry buffer, the same rule).
+ * memory is short, nothing more is kept and the body cannot be replayed (gRFC A6's retry buffer, the same rule). Nor
+ * can a call whose request stream is still open once a message of it has gone upstream: a streaming call is never
+ * sent twice after a message went either way (a response message ends retries before any of this is asked).
  */
 import { Readable } from 'node:stream';
 import type { Scope } from './request-scope.js';
@@ -16,8 +18,10 @@ export interface ReplayBudget {
 }
 
 export class StreamReplay {
-  /** False once a byte was sent that is not kept: another attempt could not send the whole body. */
-  replayable = true;
+  /** Every byte that arrived is kept (within `limit` and the replay memory). */
+  private keptAll = true;
+  /** Bytes handed to an attempt so far. */
+  private sent = 0;
   private kept: Buffer[] = [];
   private keptBytes = 0;
   private ended = false;
@@ -44,6 +48,11 @@ export class StreamReplay {
     scope.hold(() => this.forget());
   }
 
+  /** Whether another attempt can send the whole body: all of it kept, and either complete or none of it sent yet. */
+  get replayable(): boolean {
+    return this.keptAll && (this.ended || this.sent === 0);
+  }
+
   /** The body from its first byte, for one attempt; throws when it cannot be replayed (check `replayable`). */
   open(): Readable {
     if (this.reader !== undefined && !this.replayable) throw new Error('request body is no longer replayable');
@@ -52,22 +61,24 @@ export class StreamReplay {
     this.reader = reader;
     previous?.destroy();
     for (const chunk of this.kept) reader.push(chunk);
+    this.sent = this.keptBytes;
     if (this.failure) reader.destroy(this.failure);
     else if (this.ended) reader.push(null);
     return reader;
   }
 
   private arrived(chunk: Buffer): void {
-    if (this.replayable) {
+    if (this.keptAll) {
       if (this.keptBytes + chunk.length <= this.limit && this.memory.tryReserve(chunk.length)) {
         this.kept.push(chunk);
         this.keptBytes += chunk.length;
       } else {
         this.forget();
-        this.replayable = false;
+        this.keptAll = false;
       }
     }
     const reader = this.reader;
+    if (reader !== undefined) this.sent += chunk.length;
     if (reader === undefined || !reader.push(chunk)) this.source.pause();
   }
 

@@ -17,6 +17,7 @@ import type { Loggers } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { Upstream } from '../upstream/upstream.js';
 import { ReplayMemory } from '../server/replay-memory.js';
+import { Tunnels } from '../server/tunnels.js';
 import { clock } from '../core/clock.js';
 import { GenerationUsers } from '../core/generation-users.js';
 
@@ -47,6 +48,8 @@ export class Runtime {
   /** Old generations retire in order, so a resource two of them share is never closed under the older one. */
   private retiring: Promise<void> = Promise.resolve();
   private readonly replayMemory = new ReplayMemory(0);
+  /** Outlive reloads: a tunnel is cut only by its own ends, its idle timeout or a drain. */
+  private readonly tunnels: Tunnels;
 
   private readonly log: Logger;
   private readonly accessLog: AccessLog;
@@ -59,6 +62,7 @@ export class Runtime {
     this.log = loggers.log;
     this.accessLog = loggers.access;
     metrics.replayMemory = this.replayMemory;
+    this.tunnels = new Tunnels(metrics);
   }
 
   /** Loads the policy, starts upstreams and binds every listener; throws PolicyError on a bad file. */
@@ -119,11 +123,12 @@ export class Runtime {
     this.log.info({ inflight }, 'draining: stopped accepting, waiting for requests in flight');
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
-      Promise.all(listeners.map((l) => l.idle())).then(() => true),
+      Promise.all([...listeners.map((l) => l.idle()), this.tunnels.idle()]).then(() => true),
       new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]);
     clearTimeout(timer); // a pending drain timeout must not hold the process open after the drain
-    if (!finished) this.log.warn({ timeoutMs }, 'drain timeout: closing the requests still in flight');
+    if (!finished) this.log.warn({ timeoutMs }, 'drain timeout: closing the requests and tunnels still in flight');
+    this.tunnels.closeAll();
     await this.shutdownNow();
     this.log.info('drained');
   }
@@ -308,6 +313,7 @@ export class Runtime {
       this.log,
       this.accessLog,
       this.replayMemory,
+      this.tunnels,
     );
   }
 

@@ -31,6 +31,11 @@ export function answerGrpcLocally(res: ServerResponse | Http2ServerResponse, cod
   headers['content-type'] = 'application/grpc';
   headers['grpc-status'] = String(code);
   headers['grpc-message'] = encodeGrpcMessage(message);
+  sendTrailersOnly(res, headers);
+}
+
+/** A head that carries the status and ends the call: Breakwater's own, or an upstream's trailers-only response. */
+export function sendTrailersOnly(res: ServerResponse | Http2ServerResponse, headers: Headers): void {
   if ('stream' in res) {
     // node:http2's compatibility response would send the head and the end of the stream in two frames, and a gRPC
     // client reads a head without END_STREAM as the start of a response, not as its status.

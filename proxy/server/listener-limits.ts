@@ -109,6 +109,19 @@ export class ListenerLimiter {
     }, res);
   }
 
+  /** A connection that sent no byte within headersTimeout: answered as node:http answers a head that did not arrive. */
+  silentConnection(socket: Socket): void {
+    this.reject(socket, 'headers-timeout', this.headersTimedOut());
+  }
+
+  private headersTimedOut(): ConnectionAnswer {
+    return {
+      status: 408,
+      error: 'request timeout',
+      detail: `the request head did not arrive within limits.headersTimeout of listener "${this.listener}" (${duration(this.limits.headersTimeoutMs)})`,
+    };
+  }
+
   private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     // The client went away, abruptly or by closing its side mid-request: nothing to answer or count, and the request
     // it left unfinished must see its connection close now rather than wait for an answer to go out first.
@@ -117,11 +130,7 @@ export class ListenerLimiter {
       return;
     }
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      this.reject(socket, 'headers-timeout', {
-        status: 408,
-        error: 'request timeout',
-        detail: `the request head did not arrive within limits.headersTimeout of listener "${this.listener}" (${duration(this.limits.headersTimeoutMs)})`,
-      });
+      this.reject(socket, 'headers-timeout', this.headersTimedOut());
     } else if (err.code === 'HPE_HEADER_OVERFLOW') {
       this.reject(socket, 'header-too-large', {
         status: 431,

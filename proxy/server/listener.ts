@@ -27,7 +27,7 @@ import type { CounterCell } from '../telemetry/hot-counter.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { boundAddress } from './bound-address.js';
 import { ClientResponse, type ClientH2Response } from './client-response.js';
-import { answerGrpcLocally, endGrpcWithStatus } from './grpc-answer.js';
+import { answerGrpcLocally, endGrpcWithStatus, sendTrailersOnly } from './grpc-answer.js';
 import { H2Sessions } from './h2-sessions.js';
 import { protocolFront } from './protocol-front.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
@@ -36,6 +36,8 @@ import type { ReplayMemory } from './replay-memory.js';
 import { answerLocally } from './local-answer.js';
 import { hasBody, readRequestBody } from './request-body.js';
 import { answeredAtTarget } from './request-target.js';
+import type { Tunnels } from './tunnels.js';
+import { UpgradeHandler } from './upgrade.js';
 
 /** What a listener takes from its policy; a reload applies it again (applySettings). */
 type ListenerSettings = Pick<ListenerPolicy, 'name' | 'address' | 'limits' | 'trustForwarded' | 'http2'>;
@@ -79,6 +81,8 @@ export class DataPlaneListener {
     private readonly accessLog: AccessLog,
     /** The process-wide bound on request bodies kept for replay. */
     private readonly replayMemory: ReplayMemory,
+    /** The process-wide tunnels, which upgrade handshakes open (upgrade.ts). */
+    tunnels: Tunnels,
   ) {
     const { name, limits } = settings;
     this.name = name;
@@ -107,10 +111,24 @@ export class DataPlaneListener {
           if (head.length > 0) socket.emit('data', head);
         },
         h2c: (socket) => this.h2.accept(socket),
+        silent: (socket) => this.limiter.silentConnection(socket),
       },
       () => ({ h2c: this.settings.http2.enabled, firstByteTimeoutMs: this.settings.limits.headersTimeoutMs }),
     );
     this.limiter = new ListenerLimiter(this.server, this.front, name, limits, metrics.listenerRejections(name), log);
+    const upgrades = new UpgradeHandler({
+      listener: name,
+      router,
+      draining: () => this.draining,
+      trustForwarded: () => this.trustForwarded,
+      admit: (req, res) => this.limiter.admit(req, res),
+      metrics,
+      log,
+      accessLog,
+      tunnels,
+      serve: (req, res) => void this.handle(req, res),
+    });
+    this.server.on('upgrade', upgrades.handle);
   }
 
   /** Whether the port is bound and accepting connections. */
@@ -253,7 +271,7 @@ export class DataPlaneListener {
       }
       const seconds = (clock.time() - started) / 1000;
       route.finished(status || 499, outcome, seconds, grpcStatus);
-      this.writeAccessLog(route, exchange, method, path, status || 499, outcome, seconds, requestId);
+      this.writeAccessLog(route, exchange, method, path, status || 499, outcome, seconds, requestId, grpcStatus);
       this.done();
     };
     res.once('close', () => {
@@ -304,6 +322,11 @@ export class DataPlaneListener {
         discard(response);
         return answerGrpcLocally(res, grpcStatus, `the upstream answered HTTP ${response.status}`, answer);
       }
+      if (grpcStatus !== undefined) {
+        // Trailers-only: relayed as one frame that ends the call, as it came.
+        discard(response);
+        return sendTrailersOnly(res, answer);
+      }
     }
     if (this.draining && !http2) answer.connection = 'close';
     res.writeHead(response.status, answer);
@@ -333,7 +356,7 @@ export class DataPlaneListener {
     else answerLocally(res.req, res, status, headers, { error, detail }, this.draining);
   }
 
-  private writeAccessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string): void {
+  private writeAccessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string, grpcStatus: number | undefined): void {
     if (!this.accessLog.enabled) return;
     route.accessLog.write({
       method,
@@ -345,6 +368,7 @@ export class DataPlaneListener {
       retrySkipped: exchange.trace.retrySkipped,
       injected: exchange.trace.injected,
       durationMs: Math.round(seconds * 10_000) / 10,
+      grpcStatus,
       requestId,
     });
   }

@@ -15,6 +15,8 @@ export interface ProtocolHandlers {
   http1(socket: Socket, head: Buffer): void;
   /** A connection that opened with the HTTP/2 preface; its bytes are back in the socket for node:http2 to read. */
   h2c(socket: Socket): void;
+  /** A connection that sent nothing within the first-byte timeout. */
+  silent(socket: Socket): void;
 }
 
 export interface FrontSettings {
@@ -57,8 +59,11 @@ function sniff(socket: Socket, handlers: ProtocolHandlers, firstByteTimeoutMs: n
   };
   // A client that connects and leaves before its first byte: nothing to answer.
   const onError = () => socket.destroy();
-  // Nothing to answer a client that never spoke: the connection just closes, as node:http's head timeout would.
-  const onSilent = () => socket.destroy();
+  const onSilent = () => {
+    socket.off('data', onData);
+    socket.off('error', onError);
+    handlers.silent(socket);
+  };
   socket.on('data', onData);
   socket.on('error', onError);
   socket.on('timeout', onSilent);

@@ -16,6 +16,8 @@ export interface AccessEntry {
   retrySkipped?: RetrySkipReason;
   injected?: 'delay' | 'abort';
   durationMs?: number;
+  /** A gRPC call's status code. */
+  grpcStatus?: number;
   requestId: string;
 }
 
@@ -40,6 +42,7 @@ export class RouteAccessLog {
     if (entry.retrySkipped !== undefined) line += `,"retrySkipped":"${entry.retrySkipped}"`;
     if (entry.injected !== undefined) line += `,"injected":"${entry.injected}"`;
     if (entry.durationMs !== undefined) line += `,"durationMs":${entry.durationMs}`;
+    if (entry.grpcStatus !== undefined) line += `,"grpcStatus":${entry.grpcStatus}`;
     this.sink.write(`${line},"requestId":${JSON.stringify(entry.requestId)},"msg":"request"}\n`);
   }
 }

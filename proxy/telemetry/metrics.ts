@@ -207,6 +207,18 @@ export class Metrics {
     labelNames: ['listener', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly tunnelsActive = new Gauge({
+    name: 'breakwater_tunnels_active',
+    help: 'Upgraded connections (WebSocket and other HTTP/1.1 Upgrade tunnels) open, by route.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly tunnelsClosed = new Counter({
+    name: 'breakwater_tunnels_total',
+    help: 'Tunnels that have ended, by route and how: client-closed, upstream-closed, client-error, upstream-error, idle-timeout, drain.',
+    labelNames: ['route', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly configReloads = new Counter({
     name: 'breakwater_config_reloads_total',
     help: 'Policy reloads, by result.',

@@ -68,6 +68,7 @@ export function attemptSend(upstream: Upstream, perTryTimeoutMs: number | undefi
         body: requestBody(exchange),
         // The route deadline bounds the body: no idle timer of undici's beside it.
         bodyTimeout: 0,
+        upgrade: exchange.upgrade,
       });
       if (exchange.grpc) response.grpcStatus = grpcStatusOf(response.headers);
       const counted = countedStatus(response.status, response.grpcStatus);

@@ -4,6 +4,7 @@
  * passed back to the upstream socket. undici's request() would wrap every response in an AsyncResource and a
  * Readable stream first, a cost paid on every response for nothing the relay needs.
  */
+import type { Duplex } from 'node:stream';
 import { util, type Dispatcher } from 'undici';
 import type { BodySink, Headers, InformationalSink, ResponseBody, UpstreamResponse } from '../core/exchange.js';
 import { grpcStatusOf } from '../core/grpc.js';
@@ -39,6 +40,8 @@ export class ResponseRelay implements ResponseBody {
   /** Whose passive health hears how the body ended (reportBodyTo); cleared once told. */
   private healthOf: Upstream | undefined;
   private endpoint: Endpoint | undefined;
+  /** The upstream connection a 101 handed over: closed by abort() or discard() until its taker owns it. */
+  private upgraded: Duplex | undefined;
 
   constructor(private readonly informational?: InformationalSink) {}
 
@@ -56,6 +59,7 @@ export class ResponseRelay implements ResponseBody {
    * relayed is cut off, so the client sees a truncated response, never a clean end.
    */
   abort(reason: Error): void {
+    if (this.upgraded) return void this.upgraded.destroy();
     if (this.reason || this.ended || this.failure) return;
     this.reason = reason;
     if (this.settle) {
@@ -92,6 +96,7 @@ export class ResponseRelay implements ResponseBody {
   }
 
   discard(): void {
+    if (this.upgraded) return void this.upgraded.destroy();
     if (this.ended || this.failure) return;
     this.discarding = true;
     this.held = [];
@@ -119,6 +124,16 @@ export class ResponseRelay implements ResponseBody {
     this.settle = undefined;
     settle.resolve({ status: statusCode, headers: util.parseHeaders(rawHeaders), body: this });
     return true;
+  }
+
+  /** A 101 to a request sent with `upgrade`: the HTTP exchange is complete, and undici hands over its connection. */
+  onUpgrade(statusCode: number, rawHeaders: Buffer[], socket: Duplex): void {
+    this.ended = true;
+    if (!this.settle) return void socket.destroy(); // aborted while the head was on its way
+    this.upgraded = socket;
+    const settle = this.settle;
+    this.settle = undefined;
+    settle.resolve({ status: statusCode, headers: util.parseHeaders(rawHeaders), body: this, upgraded: socket });
   }
 
   onData(chunk: Buffer): boolean {

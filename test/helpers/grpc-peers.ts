@@ -3,27 +3,14 @@
  * methods each test scripts, recording every call they take, and clients for them or for Breakwater's listener.
  */
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { fileURLToPath } from 'node:url';
+import { demoPackage, type EchoReply, type EchoRequest } from '../../demo-backend/grpc/protos.js';
 
-export const PROTO = fileURLToPath(new URL('../../demo-backend/grpc/demo.proto', import.meta.url));
-
-const definition = protoLoader.loadSync(PROTO, { keepCase: false, longs: Number, defaults: true });
-const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+const loaded = grpc.loadPackageDefinition(demoPackage()) as unknown as {
   breakwater: { demo: { Demo: grpc.ServiceClientConstructor } };
 };
-export const Demo = loaded.breakwater.demo.Demo;
+const Demo = loaded.breakwater.demo.Demo;
 
-export interface EchoRequest {
-  message: string;
-  payload?: Buffer;
-}
-export interface EchoReply {
-  message: string;
-  replica: string;
-  sequence: number;
-  payload?: Buffer;
-}
+export type { EchoReply, EchoRequest };
 
 /** What a test scripts; a method left out answers as an echo server would. */
 export type DemoHandlers = Partial<{
@@ -52,7 +39,7 @@ export async function startDemoServer(name: string, handlers: DemoHandlers = {},
     Unary: (call: grpc.ServerUnaryCall<EchoRequest, EchoReply>, callback: grpc.sendUnaryData<EchoReply>) => {
       record('Unary', call);
       if (handlers.unary) return handlers.unary(call, callback);
-      callback(null, { message: call.request.message, replica: name, sequence: 0 });
+      callback(null, { message: call.request.message ?? '', replica: name, sequence: 0 });
     },
     ServerStream: (call: grpc.ServerWritableStream<{ message: string; count: number; intervalMs: number }, EchoReply>) => {
       record('ServerStream', call);
@@ -64,14 +51,14 @@ export async function startDemoServer(name: string, handlers: DemoHandlers = {},
       record('ClientStream', call);
       if (handlers.clientStream) return handlers.clientStream(call, callback);
       const messages: string[] = [];
-      call.on('data', (m: EchoRequest) => messages.push(m.message));
+      call.on('data', (m: EchoRequest) => messages.push(m.message ?? ''));
       call.on('end', () => callback(null, { message: messages.join(','), replica: name, sequence: messages.length }));
     },
     Bidi: (call: grpc.ServerDuplexStream<EchoRequest, EchoReply>) => {
       record('Bidi', call);
       if (handlers.bidi) return handlers.bidi(call);
       let sequence = 0;
-      call.on('data', (m: EchoRequest) => call.write({ message: m.message, replica: name, sequence: sequence++ }));
+      call.on('data', (m: EchoRequest) => call.write({ message: m.message ?? '', replica: name, sequence: sequence++ }));
       call.on('end', () => call.end());
     },
   });

@@ -99,8 +99,11 @@ t.test('bulkheads', async (t) => {
     t.ok(during.statuses.every((s) => s === 200), 'B answers 200 while A hangs');
     const before = p99(healthy.ms);
     const after = p99(during.ms);
-    // A 5 ms floor keeps scheduler noise on a small shared machine from failing a sub-millisecond baseline.
-    t.ok(after <= 2 * Math.max(before, 5), `B's p99 with A hanging (${after.toFixed(1)} ms) is within 2x of A healthy (${before.toFixed(1)} ms)`);
+    // Not a latency ratio (a busy machine's scheduler decides those; bench/ measures them): B never waits on A's
+    // slots, so no request of B's queued, and none took anything like the time A's hang holds a request.
+    const bMetrics = await bw.metrics();
+    t.equal(metricValue(bMetrics, 'breakwater_bulkhead_rejected_total', { scope: 'upstream', name: 'B', reason: 'queue-timeout' }), 0, 'no request of B timed out waiting for a slot');
+    t.ok(after < 1000, `B's p99 with A hanging (${after.toFixed(1)} ms; ${before.toFixed(1)} ms with A healthy) is nowhere near A's hang`);
 
     hangs.abort();
     await Promise.all(hanging);

@@ -1,6 +1,6 @@
 // The LoadDriver of the mini-cluster: the load runs in a load agent inside the client pod's namespace (started with
 // `ip netns exec`), the same runLoad as in process, with records streamed back as JSON lines.
-import type { LoadOptions, RequestRecord } from '../../../demo-client/load.js';
+import type { LoadOptions, LoadProtocol, RequestRecord } from '../../../demo-client/load.js';
 import { distFile } from '../../runner/dist-path.js';
 import type { LoadDriver } from '../../runner/load-driver.js';
 import type { ProcessRegistry, StartedProcess } from '../../runner/processes.js';
@@ -40,8 +40,8 @@ export class ClientPodLoad implements LoadDriver {
     });
   }
 
-  async warmUp(url: string, method: string): Promise<void> {
-    await this.call((id) => ({ op: 'warmup', id, url, method }), {});
+  async warmUp(url: string, method: string, protocol: LoadProtocol): Promise<void> {
+    await this.call((id) => ({ op: 'warmup', id, url, method, protocol }), {});
   }
 
   async run(options: LoadOptions): Promise<{ records: RequestRecord[] }> {

@@ -3,11 +3,11 @@
 // runner's own load code there and streams every record back. Commands arrive as JSON lines on stdin, answers leave
 // as JSON lines on stdout (see client-pod-load.ts). It exits when stdin closes: the runner is gone.
 import { createInterface } from 'node:readline';
-import type { LoadOptions } from '../../../demo-client/load.js';
+import type { LoadOptions, LoadProtocol } from '../../../demo-client/load.js';
 import { inProcessLoad } from '../../runner/load-driver.js';
 
 export type AgentCommand =
-  | { op: 'warmup'; id: number; url: string; method: string }
+  | { op: 'warmup'; id: number; url: string; method: string; protocol: LoadProtocol }
   | { op: 'run'; id: number; options: Omit<LoadOptions, 'signal' | 'onRecord'> }
   | { op: 'stop'; id: number };
 
@@ -21,7 +21,7 @@ async function handle(command: AgentCommand): Promise<void> {
   }
   try {
     if (command.op === 'warmup') {
-      await inProcessLoad.warmUp(command.url, command.method);
+      await inProcessLoad.warmUp(command.url, command.method, command.protocol);
     } else {
       const stop = new AbortController();
       stops.set(command.id, stop);

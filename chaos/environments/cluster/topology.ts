@@ -130,6 +130,7 @@ export class ClusterTopology {
   /** The base URL the client (inside the client pod) calls for a backend: Breakwater on loopback or the VIP. */
   baseUrlFor(backend: string): string {
     if (this.options.proxyPolicy) return `http://127.0.0.1:${EGRESS_PORT}`;
+    if (this.options.clientSideBalancing) return `http://${this.addressesOf(backend).join(',')}`;
     return `http://${this.services.get(backend)!.vip}`;
   }
 

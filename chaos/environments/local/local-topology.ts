@@ -17,6 +17,8 @@ export interface TopologyOptions {
   seed: number;
   /** Breakwater's policy for this arm; undefined for the direct arms. */
   proxyPolicy?: SidecarPolicy;
+  /** The client is given every replica address instead of the Service's one (see baseUrlFor). */
+  clientSideBalancing?: boolean;
   /** Where Breakwater's generated policy file goes. */
   runDir: string;
   armName: string;
@@ -89,9 +91,10 @@ export class LocalTopology {
     return this.replicas.get(backend)!.map((h) => h.address);
   }
 
-  /** The base URL the arm's client calls for a backend: Breakwater's listener or the backend's service address. */
+  /** The base URL the arm's client calls for a backend: Breakwater's listener, every replica address, or the service address. */
   baseUrlFor(backend: string): string {
     if (this.breakwater) return this.breakwater.listenerUrl;
+    if (this.options.clientSideBalancing) return `http://${this.addressesOf(backend).join(',')}`;
     return `http://${this.balancers.get(backend)!.address}`;
   }
 

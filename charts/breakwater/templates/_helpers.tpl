@@ -80,3 +80,16 @@ prometheus.io/port: {{ .port | quote }}
 prometheus.io/path: /metrics
 {{- end }}
 {{- end }}
+
+{{- define "breakwater.grpcBackend.fullname" -}}
+{{- printf "%s-demo-grpc" (include "breakwater.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "breakwater.grpcBackend.headlessName" -}}
+{{- printf "%s-demo-grpc-headless" (include "breakwater.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified headless Service name of the gRPC demo: every ready gRPC pod, for the sidecar to balance over. */}}
+{{- define "breakwater.grpcBackend.headlessHost" -}}
+{{- printf "%s.%s.svc.%s" (include "breakwater.grpcBackend.headlessName" .) .Release.Namespace .Values.clusterDomain }}
+{{- end }}

@@ -21,7 +21,33 @@ Fails the render when the policy disagrees with the ports the chart wires into p
 {{- if not (has (printf "127.0.0.1:%d" (int .Values.breakwater.listenerPort)) $listenerAddresses) }}
 {{- fail (printf "breakwater policy: no listener on 127.0.0.1:%d (breakwater.listenerPort, where the app sends its requests); listeners: %v" (int .Values.breakwater.listenerPort) $listenerAddresses) }}
 {{- end }}
+{{- if .Values.demo.grpc.enabled }}
+{{- $text = include "breakwater.policy.withGrpcDemo" (dict "root" . "policy" $policy) }}
+{{- end }}
 {{- $text }}
+{{- end }}
+
+{{/*
+The policy with the gRPC demo's example route (first on the app's listener: gRPC calls to breakwater.demo.Demo) and
+its upstream (h2c to every pod of the headless Service). Call with (dict "root" $ "policy" <parsed policy>).
+*/}}
+{{- define "breakwater.policy.withGrpcDemo" -}}
+{{- $root := .root }}
+{{- $policy := .policy }}
+{{- $route := merge (dict "name" "grpc-demo" "match" (dict "grpc" (dict "service" "breakwater.demo.Demo")) "upstream" "demo-grpc") (deepCopy $root.Values.demo.grpc.route) }}
+{{- $dns := dict "name" (include "breakwater.grpcBackend.headlessHost" $root) "port" 8080 "refresh" "5s" }}
+{{- $upstream := merge (dict "name" "demo-grpc" "protocol" "h2c" "dns" $dns) (deepCopy $root.Values.demo.grpc.upstream) }}
+{{- $appListener := printf "127.0.0.1:%d" (int $root.Values.breakwater.listenerPort) }}
+{{- $listeners := list }}
+{{- range $policy.listeners }}
+{{- if eq (toString .address) $appListener }}
+{{- $_ := set . "routes" (prepend (.routes | default list) $route) }}
+{{- end }}
+{{- $listeners = append $listeners . }}
+{{- end }}
+{{- $_ := set $policy "listeners" $listeners }}
+{{- $_ := set $policy "upstreams" (append ($policy.upstreams | default list) $upstream) }}
+{{- toYaml $policy }}
 {{- end }}
 
 {{/* Parses policy text into a map, failing with the YAML error when it is not a YAML mapping. */}}

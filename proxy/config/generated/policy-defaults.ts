@@ -63,7 +63,9 @@ export const POLICY_DEFAULTS = {
       },
       "hedge": {
         "maxAttempts": 2
-      }
+      },
+      "upgrade": [],
+      "tunnelIdleTimeoutMs": 600000
     }
   },
   "upstreams": {

@@ -96,6 +96,10 @@ export interface RouteFile {
   fault?: FaultFile;
   /** Hedged requests for idempotent routes: after `delay` (or the route's own latency percentile) a second attempt goes to another endpoint; the first answer wins, the other is cancelled; hedges spend the retry budget. */
   hedge?: HedgeFile;
+  /** HTTP/1.1 Upgrade protocols tunnelled on this route, lower case, such as websocket; an upgrade to any other is answered 400. */
+  upgrade?: string[];
+  /** An upgraded connection (tunnel) with no byte either way for this long is closed. */
+  tunnelIdleTimeout?: string;
 }
 
 /** Which requests the route takes; the first matching route of the listener wins. */
@@ -390,6 +394,10 @@ export interface RoutePolicy {
   fault?: FaultPolicy;
   /** Hedged requests for idempotent routes: after `delay` (or the route's own latency percentile) a second attempt goes to another endpoint; the first answer wins, the other is cancelled; hedges spend the retry budget. */
   hedge?: HedgePolicy;
+  /** HTTP/1.1 Upgrade protocols tunnelled on this route, lower case, such as websocket; an upgrade to any other is answered 400. */
+  upgrade: ReadonlySet<string>;
+  /** An upgraded connection (tunnel) with no byte either way for this long is closed. */
+  tunnelIdleTimeoutMs: number;
   /** The listener the route belongs to. */
   listener: string;
   /** Canonical text of the route's settings: equal fingerprints keep their breaker state across a reload. */

@@ -3,13 +3,13 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import { policyFormats } from '../formats.js';
 export const validatePolicyFile = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"http2":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"maxConcurrentStreams":{"minimum":1,"maximum":2147483647,"type":"integer"},"maxHeaderListSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]},"initialWindowSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}},"grpc":{"additionalProperties":false,"type":"object","properties":{"service":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$","type":"string"},"method":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}},"hedge":{"additionalProperties":false,"type":"object","required":["delay"],"properties":{"delay":{"format":"durationOrPercentile","type":"string"},"maxAttempts":{"minimum":2,"maximum":5,"type":"integer"}}}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"protocol":{"anyOf":[{"const":"http1","type":"string"},{"const":"h2c","type":"string"},{"const":"h2","type":"string"}]},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"},"maxStreamsPerConnection":{"minimum":1,"maximum":2147483647,"type":"integer"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"http2":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"maxConcurrentStreams":{"minimum":1,"maximum":2147483647,"type":"integer"},"maxHeaderListSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]},"initialWindowSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}},"grpc":{"additionalProperties":false,"type":"object","properties":{"service":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$","type":"string"},"method":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}},"hedge":{"additionalProperties":false,"type":"object","required":["delay"],"properties":{"delay":{"format":"durationOrPercentile","type":"string"},"maxAttempts":{"minimum":2,"maximum":5,"type":"integer"}}},"upgrade":{"type":"array","items":{"pattern":"^[a-z0-9!#$%&'*+.^_`|~-]+$","type":"string"}},"tunnelIdleTimeout":{"format":"duration","type":"string"}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"protocol":{"anyOf":[{"const":"http1","type":"string"},{"const":"h2c","type":"string"},{"const":"h2","type":"string"}]},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"},"maxStreamsPerConnection":{"minimum":1,"maximum":2147483647,"type":"integer"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
 const formats0 = policyFormats.address;
 const formats4 = policyFormats.duration;
 const formats10 = policyFormats.size;
 const formats34 = policyFormats.durationOrPercentile;
-const formats36 = policyFormats.endpoint;
-const formats42 = policyFormats.authority;
+const formats38 = policyFormats.endpoint;
+const formats44 = policyFormats.authority;
 const func2 = ucs2lengthModule.default;
 const func3 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
@@ -19,7 +19,8 @@ const pattern5 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
 const pattern6 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$", "u");
 const pattern7 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern8 = new RegExp("^(.*)$", "u");
-const pattern10 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
+const pattern9 = new RegExp("^[a-z0-9!#$%&'*+.^_`|~-]+$", "u");
+const pattern11 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3386,9 +3387,15 @@ vErrors.push(err261);
 errors++;
 }
 }
-}
-else {
-const err262 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
+if(data19.upgrade !== undefined){
+let data72 = data19.upgrade;
+if(Array.isArray(data72)){
+const len5 = data72.length;
+for(let i5=0; i5<len5; i5++){
+let data73 = data72[i5];
+if(typeof data73 === "string"){
+if(!pattern9.test(data73)){
+const err262 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[a-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[a-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data73};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3398,9 +3405,8 @@ vErrors.push(err262);
 errors++;
 }
 }
-}
 else {
-const err263 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data18};
+const err263 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data73};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3412,7 +3418,7 @@ errors++;
 }
 }
 else {
-const err264 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
+const err264 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade,data:data72};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3422,9 +3428,11 @@ vErrors.push(err264);
 errors++;
 }
 }
-}
-else {
-const err265 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
+if(data19.tunnelIdleTimeout !== undefined){
+let data74 = data19.tunnelIdleTimeout;
+if(typeof data74 === "string"){
+if(!(formats4(data74))){
+const err265 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data74};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3434,11 +3442,8 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data.upstreams !== undefined){
-let data72 = data.upstreams;
-if(Array.isArray(data72)){
-if(data72.length < 1){
-const err266 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data72};
+else {
+const err266 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data74};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3447,12 +3452,10 @@ vErrors.push(err266);
 }
 errors++;
 }
-const len5 = data72.length;
-for(let i5=0; i5<len5; i5++){
-let data73 = data72[i5];
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-if(data73.name === undefined){
-const err267 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data73};
+}
+}
+else {
+const err267 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3461,9 +3464,10 @@ vErrors.push(err267);
 }
 errors++;
 }
-for(const key19 in data73){
-if(!(func3.call(schema11.properties.upstreams.items.properties, key19))){
-const err268 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data73};
+}
+}
+else {
+const err268 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data18};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3473,11 +3477,9 @@ vErrors.push(err268);
 errors++;
 }
 }
-if(data73.name !== undefined){
-let data74 = data73.name;
-if(typeof data74 === "string"){
-if(func2(data74) > 63){
-const err269 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data74};
+}
+else {
+const err269 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3486,8 +3488,10 @@ vErrors.push(err269);
 }
 errors++;
 }
-if(!pattern0.test(data74)){
-const err270 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data74};
+}
+}
+else {
+const err270 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3497,8 +3501,11 @@ vErrors.push(err270);
 errors++;
 }
 }
-else {
-const err271 = {instancePath:instancePath+"/upstreams/" + i5+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data74};
+if(data.upstreams !== undefined){
+let data75 = data.upstreams;
+if(Array.isArray(data75)){
+if(data75.length < 1){
+const err271 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data75};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3507,12 +3514,12 @@ vErrors.push(err271);
 }
 errors++;
 }
-}
-if(data73.endpoints !== undefined){
-let data75 = data73.endpoints;
-if(Array.isArray(data75)){
-if(data75.length < 1){
-const err272 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data75};
+const len6 = data75.length;
+for(let i6=0; i6<len6; i6++){
+let data76 = data75[i6];
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+if(data76.name === undefined){
+const err272 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data76};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3521,12 +3528,9 @@ vErrors.push(err272);
 }
 errors++;
 }
-const len6 = data75.length;
-for(let i6=0; i6<len6; i6++){
-let data76 = data75[i6];
-if(typeof data76 === "string"){
-if(!(formats36(data76))){
-const err273 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data76};
+for(const key19 in data76){
+if(!(func3.call(schema11.properties.upstreams.items.properties, key19))){
+const err273 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data76};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3536,8 +3540,11 @@ vErrors.push(err273);
 errors++;
 }
 }
-else {
-const err274 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints/" + i6,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data76};
+if(data76.name !== undefined){
+let data77 = data76.name;
+if(typeof data77 === "string"){
+if(func2(data77) > 63){
+const err274 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3546,10 +3553,8 @@ vErrors.push(err274);
 }
 errors++;
 }
-}
-}
-else {
-const err275 = {instancePath:instancePath+"/upstreams/" + i5+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data75};
+if(!pattern0.test(data77)){
+const err275 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3559,11 +3564,8 @@ vErrors.push(err275);
 errors++;
 }
 }
-if(data73.dns !== undefined){
-let data77 = data73.dns;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-if(data77.name === undefined){
-const err276 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data77};
+else {
+const err276 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3572,8 +3574,12 @@ vErrors.push(err276);
 }
 errors++;
 }
-if(data77.port === undefined){
-const err277 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data77};
+}
+if(data76.endpoints !== undefined){
+let data78 = data76.endpoints;
+if(Array.isArray(data78)){
+if(data78.length < 1){
+const err277 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data78};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3582,9 +3588,12 @@ vErrors.push(err277);
 }
 errors++;
 }
-for(const key20 in data77){
-if(!((((key20 === "name") || (key20 === "port")) || (key20 === "refresh")) || (key20 === "timeout"))){
-const err278 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data77};
+const len7 = data78.length;
+for(let i7=0; i7<len7; i7++){
+let data79 = data78[i7];
+if(typeof data79 === "string"){
+if(!(formats38(data79))){
+const err278 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data79};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3594,11 +3603,8 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data77.name !== undefined){
-let data78 = data77.name;
-if(typeof data78 === "string"){
-if(func2(data78) > 253){
-const err279 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data78};
+else {
+const err279 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data79};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3607,8 +3613,10 @@ vErrors.push(err279);
 }
 errors++;
 }
-if(!pattern10.test(data78)){
-const err280 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data78};
+}
+}
+else {
+const err280 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data78};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3618,8 +3626,11 @@ vErrors.push(err280);
 errors++;
 }
 }
-else {
-const err281 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data78};
+if(data76.dns !== undefined){
+let data80 = data76.dns;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.name === undefined){
+const err281 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3628,11 +3639,8 @@ vErrors.push(err281);
 }
 errors++;
 }
-}
-if(data77.port !== undefined){
-let data79 = data77.port;
-if(!((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79)))){
-const err282 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data79};
+if(data80.port === undefined){
+const err282 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3641,9 +3649,9 @@ vErrors.push(err282);
 }
 errors++;
 }
-if(typeof data79 == "number"){
-if(data79 > 65535 || isNaN(data79)){
-const err283 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data79};
+for(const key20 in data80){
+if(!((((key20 === "name") || (key20 === "port")) || (key20 === "refresh")) || (key20 === "timeout"))){
+const err283 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3652,8 +3660,12 @@ vErrors.push(err283);
 }
 errors++;
 }
-if(data79 < 1 || isNaN(data79)){
-const err284 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data79};
+}
+if(data80.name !== undefined){
+let data81 = data80.name;
+if(typeof data81 === "string"){
+if(func2(data81) > 253){
+const err284 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3662,13 +3674,8 @@ vErrors.push(err284);
 }
 errors++;
 }
-}
-}
-if(data77.refresh !== undefined){
-let data80 = data77.refresh;
-if(typeof data80 === "string"){
-if(!(formats4(data80))){
-const err285 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data80};
+if(!pattern11.test(data81)){
+const err285 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3679,7 +3686,7 @@ errors++;
 }
 }
 else {
-const err286 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data80};
+const err286 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3689,11 +3696,10 @@ vErrors.push(err286);
 errors++;
 }
 }
-if(data77.timeout !== undefined){
-let data81 = data77.timeout;
-if(typeof data81 === "string"){
-if(!(formats4(data81))){
-const err287 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data81};
+if(data80.port !== undefined){
+let data82 = data80.port;
+if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
+const err287 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3702,9 +3708,9 @@ vErrors.push(err287);
 }
 errors++;
 }
-}
-else {
-const err288 = {instancePath:instancePath+"/upstreams/" + i5+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data81};
+if(typeof data82 == "number"){
+if(data82 > 65535 || isNaN(data82)){
+const err288 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3713,10 +3719,8 @@ vErrors.push(err288);
 }
 errors++;
 }
-}
-}
-else {
-const err289 = {instancePath:instancePath+"/upstreams/" + i5+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data77};
+if(data82 < 1 || isNaN(data82)){
+const err289 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3726,11 +3730,12 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(data73.host !== undefined){
-let data82 = data73.host;
-if(typeof data82 === "string"){
-if(!(formats42(data82))){
-const err290 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data82};
+}
+if(data80.refresh !== undefined){
+let data83 = data80.refresh;
+if(typeof data83 === "string"){
+if(!(formats4(data83))){
+const err290 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data83};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3741,7 +3746,7 @@ errors++;
 }
 }
 else {
-const err291 = {instancePath:instancePath+"/upstreams/" + i5+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data82};
+const err291 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data83};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3751,12 +3756,11 @@ vErrors.push(err291);
 errors++;
 }
 }
-if(data73.tls !== undefined){
-let data83 = data73.tls;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-for(const key21 in data83){
-if(!((key21 === "serverName") || (key21 === "caFile"))){
-const err292 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data83};
+if(data80.timeout !== undefined){
+let data84 = data80.timeout;
+if(typeof data84 === "string"){
+if(!(formats4(data84))){
+const err292 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data84};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3766,11 +3770,8 @@ vErrors.push(err292);
 errors++;
 }
 }
-if(data83.serverName !== undefined){
-let data84 = data83.serverName;
-if(typeof data84 === "string"){
-if(func2(data84) > 253){
-const err293 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data84};
+else {
+const err293 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data84};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3779,8 +3780,10 @@ vErrors.push(err293);
 }
 errors++;
 }
-if(!pattern10.test(data84)){
-const err294 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data84};
+}
+}
+else {
+const err294 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3790,8 +3793,11 @@ vErrors.push(err294);
 errors++;
 }
 }
-else {
-const err295 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data84};
+if(data76.host !== undefined){
+let data85 = data76.host;
+if(typeof data85 === "string"){
+if(!(formats44(data85))){
+const err295 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data85};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3801,11 +3807,8 @@ vErrors.push(err295);
 errors++;
 }
 }
-if(data83.caFile !== undefined){
-let data85 = data83.caFile;
-if(typeof data85 === "string"){
-if(func2(data85) < 1){
-const err296 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data85};
+else {
+const err296 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data85};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3815,8 +3818,12 @@ vErrors.push(err296);
 errors++;
 }
 }
-else {
-const err297 = {instancePath:instancePath+"/upstreams/" + i5+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data85};
+if(data76.tls !== undefined){
+let data86 = data76.tls;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+for(const key21 in data86){
+if(!((key21 === "serverName") || (key21 === "caFile"))){
+const err297 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data86};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3826,9 +3833,11 @@ vErrors.push(err297);
 errors++;
 }
 }
-}
-else {
-const err298 = {instancePath:instancePath+"/upstreams/" + i5+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data83};
+if(data86.serverName !== undefined){
+let data87 = data86.serverName;
+if(typeof data87 === "string"){
+if(func2(data87) > 253){
+const err298 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3837,14 +3846,8 @@ vErrors.push(err298);
 }
 errors++;
 }
-}
-if(data73.protocol !== undefined){
-let data86 = data73.protocol;
-const _errs304 = errors;
-let valid43 = false;
-const _errs305 = errors;
-if(typeof data86 !== "string"){
-const err299 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data86};
+if(!pattern11.test(data87)){
+const err299 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3853,8 +3856,9 @@ vErrors.push(err299);
 }
 errors++;
 }
-if("http1" !== data86){
-const err300 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/const",keyword:"const",params:{allowedValue: "http1"},message:"must be equal to constant",schema:"http1",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data86};
+}
+else {
+const err300 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3863,12 +3867,12 @@ vErrors.push(err300);
 }
 errors++;
 }
-var _valid7 = _errs305 === errors;
-valid43 = valid43 || _valid7;
-if(!valid43){
-const _errs307 = errors;
-if(typeof data86 !== "string"){
-const err301 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data86};
+}
+if(data86.caFile !== undefined){
+let data88 = data86.caFile;
+if(typeof data88 === "string"){
+if(func2(data88) < 1){
+const err301 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data88};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3877,8 +3881,9 @@ vErrors.push(err301);
 }
 errors++;
 }
-if("h2c" !== data86){
-const err302 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/const",keyword:"const",params:{allowedValue: "h2c"},message:"must be equal to constant",schema:"h2c",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data86};
+}
+else {
+const err302 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data88};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3887,12 +3892,10 @@ vErrors.push(err302);
 }
 errors++;
 }
-var _valid7 = _errs307 === errors;
-valid43 = valid43 || _valid7;
-if(!valid43){
-const _errs309 = errors;
-if(typeof data86 !== "string"){
-const err303 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[2].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data86};
+}
+}
+else {
+const err303 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data86};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3901,8 +3904,14 @@ vErrors.push(err303);
 }
 errors++;
 }
-if("h2" !== data86){
-const err304 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/const",keyword:"const",params:{allowedValue: "h2"},message:"must be equal to constant",schema:"h2",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data86};
+}
+if(data76.protocol !== undefined){
+let data89 = data76.protocol;
+const _errs310 = errors;
+let valid45 = false;
+const _errs311 = errors;
+if(typeof data89 !== "string"){
+const err304 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data89};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3911,12 +3920,8 @@ vErrors.push(err304);
 }
 errors++;
 }
-var _valid7 = _errs309 === errors;
-valid43 = valid43 || _valid7;
-}
-}
-if(!valid43){
-const err305 = {instancePath:instancePath+"/upstreams/" + i5+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.protocol.anyOf,parentSchema:schema11.properties.upstreams.items.properties.protocol,data:data86};
+if("http1" !== data89){
+const err305 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/const",keyword:"const",params:{allowedValue: "http1"},message:"must be equal to constant",schema:"http1",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data89};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3925,23 +3930,12 @@ vErrors.push(err305);
 }
 errors++;
 }
-else {
-errors = _errs304;
-if(vErrors !== null){
-if(_errs304){
-vErrors.length = _errs304;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data73.connectTimeout !== undefined){
-let data87 = data73.connectTimeout;
-if(typeof data87 === "string"){
-if(!(formats4(data87))){
-const err306 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data87};
+var _valid7 = _errs311 === errors;
+valid45 = valid45 || _valid7;
+if(!valid45){
+const _errs313 = errors;
+if(typeof data89 !== "string"){
+const err306 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data89};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3950,9 +3944,8 @@ vErrors.push(err306);
 }
 errors++;
 }
-}
-else {
-const err307 = {instancePath:instancePath+"/upstreams/" + i5+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data87};
+if("h2c" !== data89){
+const err307 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/const",keyword:"const",params:{allowedValue: "h2c"},message:"must be equal to constant",schema:"h2c",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data89};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3961,12 +3954,12 @@ vErrors.push(err307);
 }
 errors++;
 }
-}
-if(data73.idleTimeout !== undefined){
-let data88 = data73.idleTimeout;
-if(typeof data88 === "string"){
-if(!(formats4(data88))){
-const err308 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data88};
+var _valid7 = _errs313 === errors;
+valid45 = valid45 || _valid7;
+if(!valid45){
+const _errs315 = errors;
+if(typeof data89 !== "string"){
+const err308 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[2].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data89};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3975,9 +3968,8 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-else {
-const err309 = {instancePath:instancePath+"/upstreams/" + i5+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data88};
+if("h2" !== data89){
+const err309 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/const",keyword:"const",params:{allowedValue: "h2"},message:"must be equal to constant",schema:"h2",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data89};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3986,13 +3978,12 @@ vErrors.push(err309);
 }
 errors++;
 }
+var _valid7 = _errs315 === errors;
+valid45 = valid45 || _valid7;
 }
-if(data73.pool !== undefined){
-let data89 = data73.pool;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-for(const key22 in data89){
-if(!(((((key22 === "maxConnections") || (key22 === "maxConcurrent")) || (key22 === "maxPending")) || (key22 === "queueTimeout")) || (key22 === "maxStreamsPerConnection"))){
-const err310 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data89};
+}
+if(!valid45){
+const err310 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.protocol.anyOf,parentSchema:schema11.properties.upstreams.items.properties.protocol,data:data89};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4001,11 +3992,23 @@ vErrors.push(err310);
 }
 errors++;
 }
+else {
+errors = _errs310;
+if(vErrors !== null){
+if(_errs310){
+vErrors.length = _errs310;
 }
-if(data89.maxConnections !== undefined){
-let data90 = data89.maxConnections;
-if(!((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90)))){
-const err311 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data90};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data76.connectTimeout !== undefined){
+let data90 = data76.connectTimeout;
+if(typeof data90 === "string"){
+if(!(formats4(data90))){
+const err311 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data90};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4014,9 +4017,9 @@ vErrors.push(err311);
 }
 errors++;
 }
-if(typeof data90 == "number"){
-if(data90 < 1 || isNaN(data90)){
-const err312 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data90};
+}
+else {
+const err312 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data90};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4026,11 +4029,11 @@ vErrors.push(err312);
 errors++;
 }
 }
-}
-if(data89.maxConcurrent !== undefined){
-let data91 = data89.maxConcurrent;
-if(!((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91)))){
-const err313 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data91};
+if(data76.idleTimeout !== undefined){
+let data91 = data76.idleTimeout;
+if(typeof data91 === "string"){
+if(!(formats4(data91))){
+const err313 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data91};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4039,9 +4042,9 @@ vErrors.push(err313);
 }
 errors++;
 }
-if(typeof data91 == "number"){
-if(data91 < 1 || isNaN(data91)){
-const err314 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data91};
+}
+else {
+const err314 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data91};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4051,11 +4054,12 @@ vErrors.push(err314);
 errors++;
 }
 }
-}
-if(data89.maxPending !== undefined){
-let data92 = data89.maxPending;
-if(!((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92)))){
-const err315 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data92};
+if(data76.pool !== undefined){
+let data92 = data76.pool;
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+for(const key22 in data92){
+if(!(((((key22 === "maxConnections") || (key22 === "maxConcurrent")) || (key22 === "maxPending")) || (key22 === "queueTimeout")) || (key22 === "maxStreamsPerConnection"))){
+const err315 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data92};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4064,9 +4068,11 @@ vErrors.push(err315);
 }
 errors++;
 }
-if(typeof data92 == "number"){
-if(data92 < 0 || isNaN(data92)){
-const err316 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data92};
+}
+if(data92.maxConnections !== undefined){
+let data93 = data92.maxConnections;
+if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
+const err316 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data93};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4075,13 +4081,9 @@ vErrors.push(err316);
 }
 errors++;
 }
-}
-}
-if(data89.queueTimeout !== undefined){
-let data93 = data89.queueTimeout;
-if(typeof data93 === "string"){
-if(!(formats4(data93))){
-const err317 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data93};
+if(typeof data93 == "number"){
+if(data93 < 1 || isNaN(data93)){
+const err317 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data93};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4091,8 +4093,11 @@ vErrors.push(err317);
 errors++;
 }
 }
-else {
-const err318 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data93};
+}
+if(data92.maxConcurrent !== undefined){
+let data94 = data92.maxConcurrent;
+if(!((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94)))){
+const err318 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data94};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4101,11 +4106,9 @@ vErrors.push(err318);
 }
 errors++;
 }
-}
-if(data89.maxStreamsPerConnection !== undefined){
-let data94 = data89.maxStreamsPerConnection;
-if(!((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94)))){
-const err319 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data94};
+if(typeof data94 == "number"){
+if(data94 < 1 || isNaN(data94)){
+const err319 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data94};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4114,9 +4117,12 @@ vErrors.push(err319);
 }
 errors++;
 }
-if(typeof data94 == "number"){
-if(data94 > 2147483647 || isNaN(data94)){
-const err320 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data94};
+}
+}
+if(data92.maxPending !== undefined){
+let data95 = data92.maxPending;
+if(!((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95)))){
+const err320 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data95};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4125,8 +4131,9 @@ vErrors.push(err320);
 }
 errors++;
 }
-if(data94 < 1 || isNaN(data94)){
-const err321 = {instancePath:instancePath+"/upstreams/" + i5+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data94};
+if(typeof data95 == "number"){
+if(data95 < 0 || isNaN(data95)){
+const err321 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data95};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4137,9 +4144,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err322 = {instancePath:instancePath+"/upstreams/" + i5+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data89};
+if(data92.queueTimeout !== undefined){
+let data96 = data92.queueTimeout;
+if(typeof data96 === "string"){
+if(!(formats4(data96))){
+const err322 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data96};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4149,13 +4158,8 @@ vErrors.push(err322);
 errors++;
 }
 }
-if(data73.loadBalancing !== undefined){
-let data95 = data73.loadBalancing;
-const _errs329 = errors;
-let valid45 = false;
-const _errs330 = errors;
-if(typeof data95 !== "string"){
-const err323 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data95};
+else {
+const err323 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data96};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4164,8 +4168,11 @@ vErrors.push(err323);
 }
 errors++;
 }
-if("round-robin" !== data95){
-const err324 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data95};
+}
+if(data92.maxStreamsPerConnection !== undefined){
+let data97 = data92.maxStreamsPerConnection;
+if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
+const err324 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4174,12 +4181,9 @@ vErrors.push(err324);
 }
 errors++;
 }
-var _valid8 = _errs330 === errors;
-valid45 = valid45 || _valid8;
-if(!valid45){
-const _errs332 = errors;
-if(typeof data95 !== "string"){
-const err325 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data95};
+if(typeof data97 == "number"){
+if(data97 > 2147483647 || isNaN(data97)){
+const err325 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4188,8 +4192,8 @@ vErrors.push(err325);
 }
 errors++;
 }
-if("least-request" !== data95){
-const err326 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data95};
+if(data97 < 1 || isNaN(data97)){
+const err326 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4198,11 +4202,11 @@ vErrors.push(err326);
 }
 errors++;
 }
-var _valid8 = _errs332 === errors;
-valid45 = valid45 || _valid8;
 }
-if(!valid45){
-const err327 = {instancePath:instancePath+"/upstreams/" + i5+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data95};
+}
+}
+else {
+const err327 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data92};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4211,24 +4215,14 @@ vErrors.push(err327);
 }
 errors++;
 }
-else {
-errors = _errs329;
-if(vErrors !== null){
-if(_errs329){
-vErrors.length = _errs329;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data73.outlierDetection !== undefined){
-let data96 = data73.outlierDetection;
-if(data96 && typeof data96 == "object" && !Array.isArray(data96)){
-for(const key23 in data96){
-if(!(((((key23 === "consecutiveFailures") || (key23 === "baseEjectionTime")) || (key23 === "maxEjectionTime")) || (key23 === "decayInterval")) || (key23 === "maxEjectionPercent"))){
-const err328 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data96};
+if(data76.loadBalancing !== undefined){
+let data98 = data76.loadBalancing;
+const _errs335 = errors;
+let valid47 = false;
+const _errs336 = errors;
+if(typeof data98 !== "string"){
+const err328 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data98};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4237,11 +4231,8 @@ vErrors.push(err328);
 }
 errors++;
 }
-}
-if(data96.consecutiveFailures !== undefined){
-let data97 = data96.consecutiveFailures;
-if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
-const err329 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data97};
+if("round-robin" !== data98){
+const err329 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data98};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4250,9 +4241,12 @@ vErrors.push(err329);
 }
 errors++;
 }
-if(typeof data97 == "number"){
-if(data97 < 1 || isNaN(data97)){
-const err330 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data97};
+var _valid8 = _errs336 === errors;
+valid47 = valid47 || _valid8;
+if(!valid47){
+const _errs338 = errors;
+if(typeof data98 !== "string"){
+const err330 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data98};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4261,13 +4255,8 @@ vErrors.push(err330);
 }
 errors++;
 }
-}
-}
-if(data96.baseEjectionTime !== undefined){
-let data98 = data96.baseEjectionTime;
-if(typeof data98 === "string"){
-if(!(formats4(data98))){
-const err331 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data98};
+if("least-request" !== data98){
+const err331 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data98};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4276,9 +4265,11 @@ vErrors.push(err331);
 }
 errors++;
 }
+var _valid8 = _errs338 === errors;
+valid47 = valid47 || _valid8;
 }
-else {
-const err332 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data98};
+if(!valid47){
+const err332 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data98};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4287,12 +4278,24 @@ vErrors.push(err332);
 }
 errors++;
 }
+else {
+errors = _errs335;
+if(vErrors !== null){
+if(_errs335){
+vErrors.length = _errs335;
 }
-if(data96.maxEjectionTime !== undefined){
-let data99 = data96.maxEjectionTime;
-if(typeof data99 === "string"){
-if(!(formats4(data99))){
-const err333 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data99};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data76.outlierDetection !== undefined){
+let data99 = data76.outlierDetection;
+if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
+for(const key23 in data99){
+if(!(((((key23 === "consecutiveFailures") || (key23 === "baseEjectionTime")) || (key23 === "maxEjectionTime")) || (key23 === "decayInterval")) || (key23 === "maxEjectionPercent"))){
+const err333 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data99};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4302,8 +4305,10 @@ vErrors.push(err333);
 errors++;
 }
 }
-else {
-const err334 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data99};
+if(data99.consecutiveFailures !== undefined){
+let data100 = data99.consecutiveFailures;
+if(!((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100)))){
+const err334 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data100};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4312,12 +4317,9 @@ vErrors.push(err334);
 }
 errors++;
 }
-}
-if(data96.decayInterval !== undefined){
-let data100 = data96.decayInterval;
-if(typeof data100 === "string"){
-if(!(formats4(data100))){
-const err335 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data100};
+if(typeof data100 == "number"){
+if(data100 < 1 || isNaN(data100)){
+const err335 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data100};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4327,8 +4329,12 @@ vErrors.push(err335);
 errors++;
 }
 }
-else {
-const err336 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data100};
+}
+if(data99.baseEjectionTime !== undefined){
+let data101 = data99.baseEjectionTime;
+if(typeof data101 === "string"){
+if(!(formats4(data101))){
+const err336 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data101};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4338,11 +4344,8 @@ vErrors.push(err336);
 errors++;
 }
 }
-if(data96.maxEjectionPercent !== undefined){
-let data101 = data96.maxEjectionPercent;
-if(typeof data101 == "number"){
-if(data101 > 100 || isNaN(data101)){
-const err337 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data101};
+else {
+const err337 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data101};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4351,8 +4354,12 @@ vErrors.push(err337);
 }
 errors++;
 }
-if(data101 < 0 || isNaN(data101)){
-const err338 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data101};
+}
+if(data99.maxEjectionTime !== undefined){
+let data102 = data99.maxEjectionTime;
+if(typeof data102 === "string"){
+if(!(formats4(data102))){
+const err338 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data102};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4363,7 +4370,7 @@ errors++;
 }
 }
 else {
-const err339 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data101};
+const err339 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data102};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4373,9 +4380,11 @@ vErrors.push(err339);
 errors++;
 }
 }
-}
-else {
-const err340 = {instancePath:instancePath+"/upstreams/" + i5+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data96};
+if(data99.decayInterval !== undefined){
+let data103 = data99.decayInterval;
+if(typeof data103 === "string"){
+if(!(formats4(data103))){
+const err340 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data103};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4385,11 +4394,8 @@ vErrors.push(err340);
 errors++;
 }
 }
-if(data73.healthCheck !== undefined){
-let data102 = data73.healthCheck;
-if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
-if(data102.path === undefined){
-const err341 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data102};
+else {
+const err341 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data103};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4398,9 +4404,12 @@ vErrors.push(err341);
 }
 errors++;
 }
-for(const key24 in data102){
-if(!(((((key24 === "path") || (key24 === "interval")) || (key24 === "timeout")) || (key24 === "unhealthyThreshold")) || (key24 === "healthyThreshold"))){
-const err342 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data102};
+}
+if(data99.maxEjectionPercent !== undefined){
+let data104 = data99.maxEjectionPercent;
+if(typeof data104 == "number"){
+if(data104 > 100 || isNaN(data104)){
+const err342 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4409,12 +4418,8 @@ vErrors.push(err342);
 }
 errors++;
 }
-}
-if(data102.path !== undefined){
-let data103 = data102.path;
-if(typeof data103 === "string"){
-if(!pattern2.test(data103)){
-const err343 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data103};
+if(data104 < 0 || isNaN(data104)){
+const err343 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4425,7 +4430,7 @@ errors++;
 }
 }
 else {
-const err344 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data103};
+const err344 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4435,11 +4440,9 @@ vErrors.push(err344);
 errors++;
 }
 }
-if(data102.interval !== undefined){
-let data104 = data102.interval;
-if(typeof data104 === "string"){
-if(!(formats4(data104))){
-const err345 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data104};
+}
+else {
+const err345 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data99};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4449,8 +4452,11 @@ vErrors.push(err345);
 errors++;
 }
 }
-else {
-const err346 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data104};
+if(data76.healthCheck !== undefined){
+let data105 = data76.healthCheck;
+if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
+if(data105.path === undefined){
+const err346 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4459,12 +4465,9 @@ vErrors.push(err346);
 }
 errors++;
 }
-}
-if(data102.timeout !== undefined){
-let data105 = data102.timeout;
-if(typeof data105 === "string"){
-if(!(formats4(data105))){
-const err347 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data105};
+for(const key24 in data105){
+if(!(((((key24 === "path") || (key24 === "interval")) || (key24 === "timeout")) || (key24 === "unhealthyThreshold")) || (key24 === "healthyThreshold"))){
+const err347 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4474,8 +4477,11 @@ vErrors.push(err347);
 errors++;
 }
 }
-else {
-const err348 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data105};
+if(data105.path !== undefined){
+let data106 = data105.path;
+if(typeof data106 === "string"){
+if(!pattern2.test(data106)){
+const err348 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data106};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4485,10 +4491,8 @@ vErrors.push(err348);
 errors++;
 }
 }
-if(data102.unhealthyThreshold !== undefined){
-let data106 = data102.unhealthyThreshold;
-if(!((typeof data106 == "number") && (!(data106 % 1) && !isNaN(data106)))){
-const err349 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data106};
+else {
+const err349 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data106};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4497,9 +4501,12 @@ vErrors.push(err349);
 }
 errors++;
 }
-if(typeof data106 == "number"){
-if(data106 < 1 || isNaN(data106)){
-const err350 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data106};
+}
+if(data105.interval !== undefined){
+let data107 = data105.interval;
+if(typeof data107 === "string"){
+if(!(formats4(data107))){
+const err350 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data107};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4509,11 +4516,8 @@ vErrors.push(err350);
 errors++;
 }
 }
-}
-if(data102.healthyThreshold !== undefined){
-let data107 = data102.healthyThreshold;
-if(!((typeof data107 == "number") && (!(data107 % 1) && !isNaN(data107)))){
-const err351 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data107};
+else {
+const err351 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data107};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4522,9 +4526,12 @@ vErrors.push(err351);
 }
 errors++;
 }
-if(typeof data107 == "number"){
-if(data107 < 1 || isNaN(data107)){
-const err352 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data107};
+}
+if(data105.timeout !== undefined){
+let data108 = data105.timeout;
+if(typeof data108 === "string"){
+if(!(formats4(data108))){
+const err352 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data108};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4534,10 +4541,8 @@ vErrors.push(err352);
 errors++;
 }
 }
-}
-}
 else {
-const err353 = {instancePath:instancePath+"/upstreams/" + i5+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data102};
+const err353 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data108};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4547,9 +4552,10 @@ vErrors.push(err353);
 errors++;
 }
 }
-}
-else {
-const err354 = {instancePath:instancePath+"/upstreams/" + i5,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data73};
+if(data105.unhealthyThreshold !== undefined){
+let data109 = data105.unhealthyThreshold;
+if(!((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109)))){
+const err354 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data109};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4558,10 +4564,9 @@ vErrors.push(err354);
 }
 errors++;
 }
-}
-}
-else {
-const err355 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data72};
+if(typeof data109 == "number"){
+if(data109 < 1 || isNaN(data109)){
+const err355 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data109};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4571,12 +4576,11 @@ vErrors.push(err355);
 errors++;
 }
 }
-if(data.drain !== undefined){
-let data108 = data.drain;
-if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
-for(const key25 in data108){
-if(!((key25 === "delay") || (key25 === "timeout"))){
-const err356 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data108};
+}
+if(data105.healthyThreshold !== undefined){
+let data110 = data105.healthyThreshold;
+if(!((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110)))){
+const err356 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data110};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4585,12 +4589,9 @@ vErrors.push(err356);
 }
 errors++;
 }
-}
-if(data108.delay !== undefined){
-let data109 = data108.delay;
-if(typeof data109 === "string"){
-if(!(formats4(data109))){
-const err357 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data109};
+if(typeof data110 == "number"){
+if(data110 < 1 || isNaN(data110)){
+const err357 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data110};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4600,8 +4601,10 @@ vErrors.push(err357);
 errors++;
 }
 }
+}
+}
 else {
-const err358 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data109};
+const err358 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4611,11 +4614,9 @@ vErrors.push(err358);
 errors++;
 }
 }
-if(data108.timeout !== undefined){
-let data110 = data108.timeout;
-if(typeof data110 === "string"){
-if(!(formats4(data110))){
-const err359 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data110};
+}
+else {
+const err359 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data76};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4625,8 +4626,9 @@ vErrors.push(err359);
 errors++;
 }
 }
+}
 else {
-const err360 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data110};
+const err360 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data75};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4636,9 +4638,12 @@ vErrors.push(err360);
 errors++;
 }
 }
-}
-else {
-const err361 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data108};
+if(data.drain !== undefined){
+let data111 = data.drain;
+if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
+for(const key25 in data111){
+if(!((key25 === "delay") || (key25 === "timeout"))){
+const err361 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data111};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4648,12 +4653,11 @@ vErrors.push(err361);
 errors++;
 }
 }
-if(data.memory !== undefined){
-let data111 = data.memory;
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-for(const key26 in data111){
-if(!(key26 === "replayBuffers")){
-const err362 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data111};
+if(data111.delay !== undefined){
+let data112 = data111.delay;
+if(typeof data112 === "string"){
+if(!(formats4(data112))){
+const err362 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data112};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4663,13 +4667,8 @@ vErrors.push(err362);
 errors++;
 }
 }
-if(data111.replayBuffers !== undefined){
-let data112 = data111.replayBuffers;
-const _errs371 = errors;
-let valid50 = false;
-const _errs372 = errors;
-if(!((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112)))){
-const err363 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data112};
+else {
+const err363 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data112};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4678,9 +4677,12 @@ vErrors.push(err363);
 }
 errors++;
 }
-if(typeof data112 == "number"){
-if(data112 < 0 || isNaN(data112)){
-const err364 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data112};
+}
+if(data111.timeout !== undefined){
+let data113 = data111.timeout;
+if(typeof data113 === "string"){
+if(!(formats4(data113))){
+const err364 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data113};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4690,13 +4692,8 @@ vErrors.push(err364);
 errors++;
 }
 }
-var _valid9 = _errs372 === errors;
-valid50 = valid50 || _valid9;
-if(!valid50){
-const _errs374 = errors;
-if(typeof data112 === "string"){
-if(!(formats10(data112))){
-const err365 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data112};
+else {
+const err365 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data113};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4706,8 +4703,9 @@ vErrors.push(err365);
 errors++;
 }
 }
+}
 else {
-const err366 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data112};
+const err366 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data111};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4716,11 +4714,13 @@ vErrors.push(err366);
 }
 errors++;
 }
-var _valid9 = _errs374 === errors;
-valid50 = valid50 || _valid9;
 }
-if(!valid50){
-const err367 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data112};
+if(data.memory !== undefined){
+let data114 = data.memory;
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+for(const key26 in data114){
+if(!(key26 === "replayBuffers")){
+const err367 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data114};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4729,21 +4729,14 @@ vErrors.push(err367);
 }
 errors++;
 }
-else {
-errors = _errs371;
-if(vErrors !== null){
-if(_errs371){
-vErrors.length = _errs371;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err368 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data111};
+if(data114.replayBuffers !== undefined){
+let data115 = data114.replayBuffers;
+const _errs377 = errors;
+let valid52 = false;
+const _errs378 = errors;
+if(!((typeof data115 == "number") && (!(data115 % 1) && !isNaN(data115)))){
+const err368 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data115};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4752,13 +4745,9 @@ vErrors.push(err368);
 }
 errors++;
 }
-}
-if(data.log !== undefined){
-let data113 = data.log;
-if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
-for(const key27 in data113){
-if(!(key27 === "level")){
-const err369 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data113};
+if(typeof data115 == "number"){
+if(data115 < 0 || isNaN(data115)){
+const err369 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data115};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4768,13 +4757,13 @@ vErrors.push(err369);
 errors++;
 }
 }
-if(data113.level !== undefined){
-let data114 = data113.level;
+var _valid9 = _errs378 === errors;
+valid52 = valid52 || _valid9;
+if(!valid52){
 const _errs380 = errors;
-let valid52 = false;
-const _errs381 = errors;
-if(typeof data114 !== "string"){
-const err370 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data114};
+if(typeof data115 === "string"){
+if(!(formats10(data115))){
+const err370 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data115};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4783,8 +4772,9 @@ vErrors.push(err370);
 }
 errors++;
 }
-if("fatal" !== data114){
-const err371 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data114};
+}
+else {
+const err371 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data115};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4793,12 +4783,11 @@ vErrors.push(err371);
 }
 errors++;
 }
-var _valid10 = _errs381 === errors;
-valid52 = valid52 || _valid10;
+var _valid9 = _errs380 === errors;
+valid52 = valid52 || _valid9;
+}
 if(!valid52){
-const _errs383 = errors;
-if(typeof data114 !== "string"){
-const err372 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data114};
+const err372 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data115};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4807,159 +4796,11 @@ vErrors.push(err372);
 }
 errors++;
 }
-if("error" !== data114){
-const err373 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data114};
-if(vErrors === null){
-vErrors = [err373];
-}
 else {
-vErrors.push(err373);
-}
-errors++;
-}
-var _valid10 = _errs383 === errors;
-valid52 = valid52 || _valid10;
-if(!valid52){
-const _errs385 = errors;
-if(typeof data114 !== "string"){
-const err374 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data114};
-if(vErrors === null){
-vErrors = [err374];
-}
-else {
-vErrors.push(err374);
-}
-errors++;
-}
-if("warn" !== data114){
-const err375 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data114};
-if(vErrors === null){
-vErrors = [err375];
-}
-else {
-vErrors.push(err375);
-}
-errors++;
-}
-var _valid10 = _errs385 === errors;
-valid52 = valid52 || _valid10;
-if(!valid52){
-const _errs387 = errors;
-if(typeof data114 !== "string"){
-const err376 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data114};
-if(vErrors === null){
-vErrors = [err376];
-}
-else {
-vErrors.push(err376);
-}
-errors++;
-}
-if("info" !== data114){
-const err377 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data114};
-if(vErrors === null){
-vErrors = [err377];
-}
-else {
-vErrors.push(err377);
-}
-errors++;
-}
-var _valid10 = _errs387 === errors;
-valid52 = valid52 || _valid10;
-if(!valid52){
-const _errs389 = errors;
-if(typeof data114 !== "string"){
-const err378 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data114};
-if(vErrors === null){
-vErrors = [err378];
-}
-else {
-vErrors.push(err378);
-}
-errors++;
-}
-if("debug" !== data114){
-const err379 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data114};
-if(vErrors === null){
-vErrors = [err379];
-}
-else {
-vErrors.push(err379);
-}
-errors++;
-}
-var _valid10 = _errs389 === errors;
-valid52 = valid52 || _valid10;
-if(!valid52){
-const _errs391 = errors;
-if(typeof data114 !== "string"){
-const err380 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data114};
-if(vErrors === null){
-vErrors = [err380];
-}
-else {
-vErrors.push(err380);
-}
-errors++;
-}
-if("trace" !== data114){
-const err381 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data114};
-if(vErrors === null){
-vErrors = [err381];
-}
-else {
-vErrors.push(err381);
-}
-errors++;
-}
-var _valid10 = _errs391 === errors;
-valid52 = valid52 || _valid10;
-if(!valid52){
-const _errs393 = errors;
-if(typeof data114 !== "string"){
-const err382 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data114};
-if(vErrors === null){
-vErrors = [err382];
-}
-else {
-vErrors.push(err382);
-}
-errors++;
-}
-if("silent" !== data114){
-const err383 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data114};
-if(vErrors === null){
-vErrors = [err383];
-}
-else {
-vErrors.push(err383);
-}
-errors++;
-}
-var _valid10 = _errs393 === errors;
-valid52 = valid52 || _valid10;
-}
-}
-}
-}
-}
-}
-if(!valid52){
-const err384 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data114};
-if(vErrors === null){
-vErrors = [err384];
-}
-else {
-vErrors.push(err384);
-}
-errors++;
-}
-else {
-errors = _errs380;
+errors = _errs377;
 if(vErrors !== null){
-if(_errs380){
-vErrors.length = _errs380;
+if(_errs377){
+vErrors.length = _errs377;
 }
 else {
 vErrors = null;
@@ -4969,7 +4810,158 @@ vErrors = null;
 }
 }
 else {
-const err385 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data113};
+const err373 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data114};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+}
+if(data.log !== undefined){
+let data116 = data.log;
+if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
+for(const key27 in data116){
+if(!(key27 === "level")){
+const err374 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data116};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+}
+if(data116.level !== undefined){
+let data117 = data116.level;
+const _errs386 = errors;
+let valid54 = false;
+const _errs387 = errors;
+if(typeof data117 !== "string"){
+const err375 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data117};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+if("fatal" !== data117){
+const err376 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data117};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+var _valid10 = _errs387 === errors;
+valid54 = valid54 || _valid10;
+if(!valid54){
+const _errs389 = errors;
+if(typeof data117 !== "string"){
+const err377 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data117};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+}
+if("error" !== data117){
+const err378 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data117};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+var _valid10 = _errs389 === errors;
+valid54 = valid54 || _valid10;
+if(!valid54){
+const _errs391 = errors;
+if(typeof data117 !== "string"){
+const err379 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data117};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+if("warn" !== data117){
+const err380 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data117};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+var _valid10 = _errs391 === errors;
+valid54 = valid54 || _valid10;
+if(!valid54){
+const _errs393 = errors;
+if(typeof data117 !== "string"){
+const err381 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data117};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+if("info" !== data117){
+const err382 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data117};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+var _valid10 = _errs393 === errors;
+valid54 = valid54 || _valid10;
+if(!valid54){
+const _errs395 = errors;
+if(typeof data117 !== "string"){
+const err383 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data117};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+if("debug" !== data117){
+const err384 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data117};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+var _valid10 = _errs395 === errors;
+valid54 = valid54 || _valid10;
+if(!valid54){
+const _errs397 = errors;
+if(typeof data117 !== "string"){
+const err385 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data117};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4978,15 +4970,90 @@ vErrors.push(err385);
 }
 errors++;
 }
-}
-}
-else {
-const err386 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if("trace" !== data117){
+const err386 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data117};
 if(vErrors === null){
 vErrors = [err386];
 }
 else {
 vErrors.push(err386);
+}
+errors++;
+}
+var _valid10 = _errs397 === errors;
+valid54 = valid54 || _valid10;
+if(!valid54){
+const _errs399 = errors;
+if(typeof data117 !== "string"){
+const err387 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data117};
+if(vErrors === null){
+vErrors = [err387];
+}
+else {
+vErrors.push(err387);
+}
+errors++;
+}
+if("silent" !== data117){
+const err388 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data117};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+var _valid10 = _errs399 === errors;
+valid54 = valid54 || _valid10;
+}
+}
+}
+}
+}
+}
+if(!valid54){
+const err389 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data117};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
+}
+errors++;
+}
+else {
+errors = _errs386;
+if(vErrors !== null){
+if(_errs386){
+vErrors.length = _errs386;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err390 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data116};
+if(vErrors === null){
+vErrors = [err390];
+}
+else {
+vErrors.push(err390);
+}
+errors++;
+}
+}
+}
+else {
+const err391 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err391];
+}
+else {
+vErrors.push(err391);
 }
 errors++;
 }

@@ -198,6 +198,22 @@ t.test("defaults come from the schema: a bare route and upstream get the schema'
   t.equal(policy.admin.address.text, POLICY_DEFAULTS.admin.address);
 });
 
+t.test('upgrade: the protocols a route tunnels, none by default; tunnelIdleTimeout 10m by default and never 0', async (t) => {
+  const bare = parsePolicy(minimal(), 'x').listeners[0]!.routes[0]!;
+  t.same([...bare.upgrade], [], 'no upgrade unless listed');
+  t.equal(bare.tunnelIdleTimeoutMs, 600_000);
+  const ws = parsePolicy(minimal(', upgrade: [websocket, irc], tunnelIdleTimeout: 90s'), 'x').listeners[0]!.routes[0]!;
+  t.same([...ws.upgrade], ['websocket', 'irc']);
+  t.equal(ws.tunnelIdleTimeoutMs, 90_000);
+  const err = t.throws(() => parsePolicy(minimal(', upgrade: [WebSocket], tunnelIdleTimeout: 0s'), 'x')) as PolicyError;
+  const text = err.problems.join('\n');
+  t.match(text, /upgrade\/0|upgrade\.0|upgrade\[0\]/, 'a protocol not in lower case is named by path');
+  t.match(text, /tunnelIdleTimeout.*longer than 0/);
+  const h2c = `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u, upgrade: [websocket] }] }]\nupstreams: [{ name: u, protocol: h2c, endpoints: ["127.0.0.1:1"] }]\n`;
+  const h2cErr = t.throws(() => parsePolicy(h2c, 'x')) as PolicyError;
+  t.match(h2cErr.problems.join('\n'), /routes\[0\]\.upgrade: needs an http1 upstream.*"u" speaks h2c/, 'an upgrade route to an HTTP/2 upstream is refused');
+});
+
 t.test('gRPC status names in retry.on and failOn become codes; a mistyped one is answered with the nearest name', async (t) => {
   const route = (extra: string) => parsePolicy(minimal(extra), 'x').listeners[0]!.routes[0]!;
   const on = route(', retry: { attempts: 2, on: [unavailable, resource-exhausted, cancelled, deadline-exceeded, internal, unknown, 503] }').retry.on;

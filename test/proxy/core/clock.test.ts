@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Clock } from '../../../proxy/core/clock.js';
-import { within } from '../../helpers/wait-for.js';
+import { waitFor, within } from '../../helpers/wait-for.js';
 
 t.test('the shared clock fires timers in order, never early, and cancels', async (t) => {
   const clock = new Clock();
@@ -73,4 +73,20 @@ t.test('the wheel starts again for a timer set after it ran dry', async (t) => {
   await within(new Promise<void>((resolve) => clock.after(5, resolve)), 2000, 'a timer set once nothing was pending');
   await within(clock.sleep(5), 2000, 'sleep');
   t.pass('every timer fired');
+});
+
+t.test('with only far-off timers pending the clock stops ticking, and a new timer wakes it without skipping any', async (t) => {
+  let now = 0;
+  const clock = new Clock(() => now);
+  const keepAlive = setInterval(() => {}, 1000);
+  t.teardown(() => clearInterval(keepAlive));
+  const fired: string[] = [];
+  clock.at(600_000, () => fired.push('far')); // a quiet tunnel's idle timeout, ten minutes out
+  t.ok(clock.ticking);
+  await waitFor(() => !clock.ticking, 5000, 'the clock to stop ticking after a quiet stretch');
+  const near = new Promise<void>((resolve) => clock.at(now + 10, () => (fired.push('near'), resolve())));
+  t.ok(clock.ticking, 'a new timer wakes it');
+  now = 600_001;
+  await within(near, 2000, 'the near timer');
+  t.same(fired.sort(), ['far', 'near'], 'the far timer, due meanwhile, fired too');
 });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
 import t from 'tap';
 import type { Dispatcher } from 'undici';
 import type { BodySink } from '../../../proxy/core/exchange.js';
@@ -216,4 +217,35 @@ t.test('a 304 with the Content-Length its 200 would have is complete, not a leng
   relay.onError(Object.assign(new Error('Response body length mismatch'), { code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' }));
   t.equal(response.status, 304);
   t.equal(sink.ended, true);
+});
+
+t.test('a 101 to an upgrade resolves with the upstream connection, which a discard or an abort closes', async (t) => {
+  for (const drop of ['discard', 'abort'] as const) {
+    const fake = fakeDispatcher();
+    const relay = new ResponseRelay();
+    const pending = relay.send(fake.dispatcher, { method: 'GET', path: '/', upgrade: 'websocket' });
+    relay.onConnect((err) => fake.aborted.push(err!));
+    const socket = new PassThrough();
+    relay.onUpgrade(101, [Buffer.from('Upgrade'), Buffer.from('websocket')], socket);
+    const response = await pending;
+    t.equal(response.status, 101);
+    t.same(response.headers, { upgrade: 'websocket' });
+    t.equal(response.upgraded, socket, 'the connection is handed over');
+    if (drop === 'discard') relay.discard();
+    else relay.abort(new Error('client gone'));
+    t.ok(socket.destroyed, `${drop} closes it`);
+    t.same(fake.aborted, [], 'the finished HTTP exchange is not aborted');
+  }
+});
+
+t.test('a 101 that arrives after the attempt was aborted closes its connection at once', async (t) => {
+  const fake = fakeDispatcher();
+  const relay = new ResponseRelay();
+  const pending = relay.send(fake.dispatcher, { method: 'GET', path: '/', upgrade: 'websocket' });
+  relay.onConnect((err) => fake.aborted.push(err!));
+  relay.abort(new Error('deadline'));
+  await t.rejects(pending, { message: 'deadline' });
+  const socket = new PassThrough();
+  relay.onUpgrade(101, [], socket);
+  t.ok(socket.destroyed);
 });

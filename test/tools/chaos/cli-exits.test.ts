@@ -1,6 +1,7 @@
 // The chaos CLI's exits other than a completed run: interrupted, bad input, --list.
 import path from 'node:path';
 import t from 'tap';
+import { listExperimentNames } from '../../../chaos/experiment/experiment-file.js';
 import { writeTinyExperiment } from './experiment-fixture.js';
 import { exitWithin, reportedPids, startCli, stopCli } from './run-cli.js';
 import { isGone, waitFor } from '../../helpers/wait-for.js';
@@ -44,5 +45,6 @@ t.test('--list shows every experiment with its title', async (t) => {
   const list = startCli(['--list']);
   t.equal(await exitWithin(list, 15_000), 0);
   t.match(list.stdout(), /pod-kill-one\s+Pod kill, one of two replicas/);
-  t.equal(list.stdout().trim().split('\n').length, 11);
+  t.match(list.stdout(), /grpc-crash-one\s+gRPC, crash one of two replicas/);
+  t.equal(list.stdout().trim().split('\n').length, (await listExperimentNames()).length, 'one line per experiment file');
 });

@@ -24,8 +24,8 @@ function validExperiment(): Record<string, unknown> {
 t.test('every shipped experiment validates', async (t) => {
   const names = await listExperimentNames();
   t.same(names, [
-    'app-plus-proxy', 'breaker-fast-fail', 'bulkhead', 'flaky-backend', 'freeze-one', 'network-delay', 'node-failure-one',
-    'pod-kill-all', 'pod-kill-one', 'retry-storm', 'transient-429',
+    'app-plus-proxy', 'breaker-fast-fail', 'bulkhead', 'flaky-backend', 'freeze-one', 'grpc-crash-one', 'grpc-flaky',
+    'grpc-freeze-one', 'network-delay', 'node-failure-one', 'pod-kill-all', 'pod-kill-one', 'retry-storm', 'transient-429',
   ]);
   for (const name of names) {
     const experiment = await loadExperiment(path.join(experimentsDir(), `${name}.yaml`));
@@ -66,6 +66,24 @@ t.test('validation errors name the file and the path of the problem', async (t) 
   }
   await writeFile(path.join(dir, 'broken.yaml'), 'title: [unclosed');
   await t.rejects(loadExperiment(path.join(dir, 'broken.yaml')), /broken\.yaml: invalid YAML/);
+});
+
+t.test('protocol: grpc makes gRPC backends, a gRPC load and h2c upstreams', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chaos-grpc-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'g.yaml');
+  await writeFile(file, stringify({ ...validExperiment(), protocol: 'grpc', policy: { timeout: '1s', retry: { attempts: 2, on: ['unavailable'] } } }));
+  const experiment = await loadExperiment(file);
+  t.equal(experiment.protocol, 'grpc');
+  t.match(experiment.topology.backends, [{ name: 'backend', protocol: 'grpc', pathPrefix: '/breakwater.demo.Demo/' }]);
+  t.match(experiment.load.streams, [{ path: '/breakwater.demo.Demo/Unary' }], 'the load calls Unary unless the file says otherwise');
+  const config = parsePolicy(breakwaterConfigYaml(experiment.policy, experiment.topology, () => ['127.0.0.1:1']), 'g');
+  t.equal(config.upstreams[0]!.protocol, 'h2c', 'Breakwater speaks h2c to the gRPC replicas');
+
+  await writeFile(file, stringify({ ...validExperiment(), protocol: 'quic' }));
+  await t.rejects(loadExperiment(file), /g\.yaml: protocol: unknown protocol "quic"/);
+  const http = await loadExperiment(path.join(experimentsDir(), 'pod-kill-one.yaml'));
+  t.equal(http.protocol, 'http', 'http by default');
 });
 
 t.test('an unknown experiment name lists the available ones', async (t) => {

@@ -51,7 +51,7 @@ t.test('the app arm gets the sidecar route policy as Breakwater reads it, defaul
   const app = appPolicyFrom(resolvePolicy(experiment.policy, experiment.topology));
   t.equal(app.deadlineMs, 2000, 'the route timeout is the app call deadline');
   t.equal(app.timeoutMs, 500, 'perTryTimeout is the app attempt timeout');
-  t.same(app.retry.on, { statuses: [503, 429], connectFailure: true, reset: false, timeout: true });
+  t.same(app.retry.on, { statuses: [503, 429], grpcCodes: [], connectFailure: true, reset: false, timeout: true });
   t.same(app.retry.budget, { ratio: 0.3, minPerSecond: 2, windowMs: 10_000 });
   const defaults = await load(dir, (e) => delete e.policy.retry.budget);
   t.same(appPolicyFrom(resolvePolicy(defaults.policy, defaults.topology)).retry.budget, { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 },

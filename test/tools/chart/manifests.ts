@@ -1,7 +1,11 @@
 /** Typed views of rendered manifests: the parts of pod specs the chart tests look at. */
 import type { Manifest } from './helm.js';
 
-export interface Probe { httpGet?: { path: string; port: string | number } }
+export interface Probe {
+  httpGet?: { path: string; port: string | number };
+  grpc?: { port: number; service?: string };
+  tcpSocket?: { port: string | number };
+}
 export interface Container {
   name: string;
   image: string;

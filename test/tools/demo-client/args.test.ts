@@ -6,10 +6,13 @@ const URL_ARGS = ['--url', 'http://127.0.0.1:1/api/data'];
 t.test('load arguments: defaults and parsing', async (t) => {
   t.same(parseLoadArgs([...URL_ARGS, '--rate', '20']), {
     url: 'http://127.0.0.1:1/api/data', rate: 20, mode: 'none', arm: 'none', method: 'GET', policyFile: undefined, durationMs: 30_000, outFile: undefined,
+    protocol: 'http',
   });
   t.match(parseLoadArgs([...URL_ARGS, '--rate', '2.5', '--duration', '1500ms', '--mode', 'app', '--arm', 'app+proxy', '--out', 'r.jsonl', '--policy', 'p.json', '--method', 'post']), {
     rate: 2.5, durationMs: 1500, mode: 'app', arm: 'app+proxy', outFile: 'r.jsonl', policyFile: 'p.json', method: 'POST',
   });
+  t.match(parseLoadArgs([...URL_ARGS, '--rate', '1', '--protocol', 'grpc']), { protocol: 'grpc' });
+  t.throws(() => parseLoadArgs([...URL_ARGS, '--rate', '1', '--protocol', 'h3']), /--protocol: expected http or grpc, got "h3"/);
 });
 
 t.test('serve arguments: env equivalents, flags win', async (t) => {

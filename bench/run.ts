@@ -16,7 +16,7 @@ import { evaluateGoals, withComparisons } from './compare/goals.js';
 import { measureHostile } from './hostile/hostile-soak.js';
 import { evaluateHostileGoals } from './hostile/goals.js';
 import { nodeClosedLoop } from './load/node-load.js';
-import { parseOptions, settingsFor } from './options.js';
+import { h2SettingsFor, parseOptions, settingsFor } from './options.js';
 import { machineCpuTicks, stealPercent } from './harness/proc-stats.js';
 import { renderH2Markdown, renderHostileMarkdown, renderMarkdown, renderSoakMarkdown } from './report/markdown.js';
 import type { BenchReport, H2Report, HostileReport, SoakReport } from './report/results.js';
@@ -106,11 +106,12 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   if (options.h2) {
-    const protocols = await measureH2({ scratchDir, proxyCpus, upstreamCpus, has, breakwaterUnavailable }, settings, log);
+    const h2Settings = h2SettingsFor(options.smoke, settings);
+    const protocols = await measureH2({ scratchDir, proxyCpus, upstreamCpus, has, breakwaterUnavailable }, h2Settings, log);
     const report: H2Report = {
       ...reportHead(),
-      settings: { windowS: settings.windowS, warmupS: settings.warmupS, rounds: settings.rounds, ...H2_WINDOWS, pinning },
-      notes: options.smoke ? ['smoke run: sub-second windows; checks the harness, not the proxies'] : notes,
+      settings: { windowS: h2Settings.windowS, warmupS: h2Settings.warmupS, rounds: h2Settings.rounds, ...H2_WINDOWS, pinning },
+      notes: options.smoke ? ['smoke run: 1 s windows, one round; checks the harness, not the proxies'] : [],
       protocols,
     };
     write('h2', report, renderH2Markdown(report));

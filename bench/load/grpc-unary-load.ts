@@ -2,8 +2,8 @@
 // calls of Demo.Unary in flight on each, for `durationS` and at most MAX_CALLS calls, every call with a deadline.
 // Latency is each call's, from the call to its status, exact at microsecond resolution; a status other than OK counts
 // as a failure (in `non2xx`, the field the other generators count answers that were no success in).
-import { credentials, type Client, type ServiceError } from '@grpc/grpc-js';
-import { demoService, type EchoReply, type EchoRequest } from '../targets/servers/demo-grpc.js';
+import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import { demoMethod, type EchoRequest } from '../../demo-backend/grpc/protos.js';
 import { LatencyRecorder } from './latency-recorder.js';
 import type { ClosedLoopSpec, LoadResult } from './load-types.js';
 
@@ -11,21 +11,18 @@ import type { ClosedLoopSpec, LoadResult } from './load-types.js';
 const MAX_CALLS = 2_000_000;
 const CALL_DEADLINE_MS = 5000;
 const READY_TIMEOUT_MS = 5000;
-const REQUEST: EchoRequest = { message: 'bench', payload: Buffer.alloc(0) };
+const REQUEST: EchoRequest = { message: 'bench' };
 
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
-
-type UnaryMethod = (request: EchoRequest, options: { deadline: number }, callback: (error: ServiceError | null, reply?: EchoReply) => void) => void;
 
 /** The host:port a gRPC channel dials, from the target's base URL. */
 const channelTarget = (url: string): string => new URL(url).host;
 
 /** `count` clients on channels of their own, connected: a window measures calls, not connection setup. */
 async function connectedClients(url: string, count: number): Promise<Client[]> {
-  const Demo = demoService();
   // A local subchannel pool per client: grpc-js would otherwise share one connection among clients of one target.
   const clients = Array.from({ length: count }, () =>
-    new Demo(channelTarget(url), credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
+    new Client(channelTarget(url), credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
   const deadline = Date.now() + READY_TIMEOUT_MS;
   try {
     await Promise.all(clients.map((client) => new Promise<void>((resolve, reject) =>
@@ -43,10 +40,15 @@ export async function grpcUnaryLoad(spec: ClosedLoopSpec): Promise<LoadResult> {
   let failed = 0;
   const start = nowUs();
   const end = start + spec.durationS * 1e6;
+  const unary = demoMethod('Unary');
+  const call = (client: Client): Promise<boolean> =>
+    new Promise((resolve) => {
+      client.makeUnaryRequest(unary.path, unary.requestSerialize, unary.responseDeserialize, REQUEST, new Metadata(),
+        { deadline: Date.now() + CALL_DEADLINE_MS }, (error) => resolve(error === null));
+    });
   const caller = async (client: Client): Promise<void> => {
-    const unary = (client as unknown as { Unary: UnaryMethod }).Unary.bind(client);
     for (let sentAt = nowUs(); sentAt < end; sentAt = nowUs()) {
-      const ok = await new Promise<boolean>((resolve) => unary(REQUEST, { deadline: Date.now() + CALL_DEADLINE_MS }, (error) => resolve(error === null)));
+      const ok = await call(client);
       if (!ok) failed++;
       if (!recorder.record(nowUs() - sentAt)) break;
     }

@@ -1,6 +1,7 @@
 // The targets of the HTTP/2 and gRPC comparison, one set per protocol, each in front of that protocol's upstream:
 // the upstream itself, Breakwater (HTTP/1.1 and h2c on one listener; the upstream with `protocol: h2c`), HAProxy
 // (`proto h2` on both sides) and nginx (an `http2` listener and grpc_pass, its only HTTP/2 upstream).
+import { DEMO_SERVICE } from '../../demo-backend/grpc/protos.js';
 import { freePort } from '../harness/free-port.js';
 import { INSTALL_HINT } from '../harness/tools.js';
 import { breakwaterConfig, policyProblems, pooledUpstream, realisticRoute, startBreakwater } from './breakwater.js';
@@ -9,9 +10,6 @@ import { startHaproxy } from './haproxy.js';
 import { nginxGrpcProxyConfig, startNginx } from './nginx.js';
 
 export type H2ProtocolName = 'h2c' | 'grpc';
-
-/** The gRPC service of demo-backend/grpc/demo.proto, which the gRPC upstream serves. */
-const DEMO_SERVICE = 'breakwater.demo.Demo';
 
 /**
  * The realistic policy of the HTTP/1.1 comparison, its upstream spoken to in h2c; for gRPC its route matches the

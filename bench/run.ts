@@ -1,7 +1,8 @@
 // `npm run bench [-- --smoke] [-- --out DIR]`: starts the upstream and every target, measures them
 // interleaved, runs the Breakwater scenarios and scale cases, and writes compare.json and compare.md.
 // `npm run bench -- --soak [DURATION]` runs only the memory soak and writes soak.json and .md;
-// `npm run bench -- --hostile [DURATION]` only the hostile soak, hostile.json and .md.
+// `npm run bench -- --hostile [DURATION]` only the hostile soak, hostile.json and .md;
+// `npm run bench -- --h2` only the HTTP/2 and gRPC comparison, h2.json and .md.
 // One file pair per mode, replaced by each run (the date is inside): bench/results holds the latest run of each mode,
 // and git and bench/HISTORY.md hold the ones before.
 // Every process it starts is ended on exit, on SIGINT/SIGTERM and on error.
@@ -15,12 +16,13 @@ import { evaluateGoals, withComparisons } from './compare/goals.js';
 import { measureHostile } from './hostile/hostile-soak.js';
 import { evaluateHostileGoals } from './hostile/goals.js';
 import { nodeClosedLoop } from './load/node-load.js';
-import { parseOptions, settingsFor } from './options.js';
+import { h2SettingsFor, parseOptions, settingsFor } from './options.js';
 import { machineCpuTicks, stealPercent } from './harness/proc-stats.js';
-import { renderHostileMarkdown, renderMarkdown, renderSoakMarkdown } from './report/markdown.js';
-import type { BenchReport, HostileReport, SoakReport } from './report/results.js';
+import { renderH2Markdown, renderHostileMarkdown, renderMarkdown, renderSoakMarkdown } from './report/markdown.js';
+import type { BenchReport, H2Report, HostileReport, SoakReport } from './report/results.js';
 import { measureScale } from './compare/scale.js';
 import { measureScenarios } from './compare/scenarios.js';
+import { H2_WINDOWS, measureH2 } from './compare/h2-comparison.js';
 import { evaluateSoakGoals, measureSoak } from './soak/memory-soak.js';
 import { startTargets } from './targets/comparison-targets.js';
 import { commandAvailable, INSTALL_HINT } from './harness/tools.js';
@@ -81,7 +83,7 @@ async function main(argv: readonly string[]): Promise<void> {
       stealPercent: stealPercent(cpuTicksBefore, machineCpuTicks()),
     },
   });
-  const write = (mode: 'compare' | 'soak' | 'hostile', json: object, markdown: string): void => {
+  const write = (mode: 'compare' | 'soak' | 'hostile' | 'h2', json: object, markdown: string): void => {
     // A smoke run must never overwrite the committed results of a real one.
     const baseName = `${mode}${options.smoke ? '.smoke' : ''}`;
     mkdirSync(options.outDir, { recursive: true });
@@ -101,6 +103,18 @@ async function main(argv: readonly string[]): Promise<void> {
     };
     write('hostile', report, renderHostileMarkdown(report));
     for (const goal of report.goals) log(`${goal.met === null ? 'n/a' : goal.met ? 'met' : 'NOT met'}: ${goal.goal}: ${goal.value}`);
+    return;
+  }
+  if (options.h2) {
+    const h2Settings = h2SettingsFor(options.smoke, settings);
+    const protocols = await measureH2({ scratchDir, proxyCpus, upstreamCpus, has, breakwaterUnavailable }, h2Settings, log);
+    const report: H2Report = {
+      ...reportHead(),
+      settings: { windowS: h2Settings.windowS, warmupS: h2Settings.warmupS, rounds: h2Settings.rounds, ...H2_WINDOWS, pinning },
+      notes: options.smoke ? ['smoke run: 1 s windows, one round; checks the harness, not the proxies'] : [],
+      protocols,
+    };
+    write('h2', report, renderH2Markdown(report));
     return;
   }
   const upstream = await startMainUpstream(scratchDir, UPSTREAM_HOSTS, has.nginx, upstreamCpus);

@@ -3,9 +3,9 @@ import { formatNumber, formatRatio, formatUs } from '../report/format.js';
 import { median } from '../load/measure-window.js';
 import type { GoalResult, ScaleResult, ScenarioResult, TargetComparisons, TargetFigures, TargetResult } from '../report/results.js';
 
-const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>
+export const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>
   a === null || a === undefined || b === null || b === undefined || b === 0 ? null : a / b;
-const difference = (a: number | undefined, b: number | undefined): number | null =>
+export const difference = (a: number | undefined, b: number | undefined): number | null =>
   a === undefined || b === undefined ? null : a - b;
 
 type RoundFigure = 'cpuUsPerRequest' | 'rps';
@@ -14,7 +14,11 @@ type RoundFigure = 'cpuUsPerRequest' | 'rps';
  * Median of the round-by-round ratios. A round measures the targets back to back, so each ratio compares windows a
  * few seconds apart; a neighbour that slows one window spoils one ratio, not the comparison, as it can a median.
  */
-function pairedRatio(own: TargetFigures, other: TargetFigures | undefined, figure: RoundFigure): number | null {
+export function pairedRatio(
+  own: Pick<TargetFigures, 'closedLoopRounds'>,
+  other: Pick<TargetFigures, 'closedLoopRounds'> | undefined,
+  figure: RoundFigure,
+): number | null {
   if (!other) return null;
   const ratios = own.closedLoopRounds
     .map((round, index) => ratio(round[figure], other.closedLoopRounds[index]?.[figure]))

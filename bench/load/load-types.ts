@@ -3,13 +3,15 @@
 export interface ClosedLoopSpec {
   url: string;
   connections: number;
+  /** HTTP/2 and gRPC: requests in flight on each connection at once (1 when absent); HTTP/1.1 loads ignore it. */
+  streams?: number;
   durationS: number;
   /** POST a body of this many bytes instead of a GET. */
   postBodyBytes?: number;
 }
 
 export interface LoadResult {
-  generator: 'wrk' | 'node';
+  generator: 'wrk' | 'node' | 'h2load' | 'grpc-js';
   requests: number;
   durationS: number;
   rps: number;

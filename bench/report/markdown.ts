@@ -1,7 +1,10 @@
 // bench/results/compare.md, soak.md and hostile.md: the tables the README's Performance section shows.
 import { bulkheadSummary, formatNumber, formatRatio, formatUs } from './format.js';
 import { OPEN_LOOP_PROBE_S } from '../options.js';
-import type { AttackerFigures, BenchReport, GoalResult, HostileReport, HostileSample, SoakReport, TargetFigures, TargetResult, ThroughputFigures } from './results.js';
+import type {
+  AttackerFigures, BenchReport, GoalResult, H2Concurrency, H2ProtocolResult, H2Report, HostileReport, HostileSample, SoakReport, TargetFigures,
+  TargetResult, ThroughputFigures,
+} from './results.js';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
@@ -86,7 +89,7 @@ function goalTable(goals: readonly GoalResult[]): string {
 const notesSection = (notes: readonly string[]): string =>
   notes.length > 0 ? `\n## Notes\n\n${notes.map((note) => `- ${note}`).join('\n')}\n` : '';
 
-function heading(title: string, report: BenchReport | SoakReport | HostileReport): string {
+function heading(title: string, report: BenchReport | SoakReport | HostileReport | H2Report): string {
   const m = report.machine;
   return `# ${title} ${report.date}${report.smoke ? ' (smoke run: figures are not meaningful)' : ''}
 
@@ -247,4 +250,47 @@ ${table(['request', 'status', 'time'], h.afterLoad.map((entry) => [`\`${entry.pa
 
 ${goalTable(report.goals)}
 ${notesSection(report.notes)}`;
+}
+
+const concurrency = ({ connections, streams }: H2Concurrency): string =>
+  `${connections} connection${connections === 1 ? '' : 's'} x ${streams} stream${streams === 1 ? '' : 's'}`;
+
+function h2Section(protocol: H2ProtocolResult, settings: H2Report['settings']): string {
+  const inFlight = settings.throughput.connections * settings.throughput.streams;
+  const header = ['target', 'CPU/request', `rps (${inFlight} in flight)`, 'c=1 p50 / p99', 'c=16 p50 / p99', 'RSS idle / load', 'failed'];
+  const main = table(header, protocol.targets.map((target) => {
+    const f = target.figures;
+    if (!f) return skippedRow(target.label, target.skipped ?? '', header.length);
+    return [target.label, formatUs(f.cpuUsPerRequest), formatNumber(f.closedLoopRps), pair(f.c1.p50Us, f.c1.p99Us),
+      pair(f.c16.p50Us, f.c16.p99Us), `${megabytes(f.rssIdleMB)} / ${megabytes(f.rssLoadMB)}`, formatNumber(f.failures)];
+  }));
+  const ratios = table(['target', 'CPU vs HAProxy', 'CPU vs nginx', 'rps vs direct', 'rps vs HAProxy', 'rps vs nginx',
+    'c=1 added p50 / p99', 'c=16 p99 vs HAProxy', 'c=16 p99 vs nginx'],
+  protocol.targets.filter((target) => target.comparisons).map((target) => {
+    const c = target.comparisons!;
+    return [target.label, formatRatio(c.cpuVsHaproxy), formatRatio(c.cpuVsNginx), formatRatio(c.rpsVsDirect),
+      formatRatio(c.rpsVsHaproxy), formatRatio(c.rpsVsNginx), pair(c.c1AddedP50Us, c.c1AddedP99Us),
+      formatRatio(c.c16P99VsHaproxy), formatRatio(c.c16P99VsNginx)];
+  }));
+  return `## ${protocol.label}
+
+Load: ${protocol.load}. Upstream: ${protocol.upstream}.
+
+${main}
+
+Ratios (same run; CPU and rps ratios are medians of the round-by-round ratios):
+
+${ratios}
+`;
+}
+
+export function renderH2Markdown(report: H2Report): string {
+  const s = report.settings;
+  return `${heading('Breakwater HTTP/2 and gRPC benchmark', report)} Every target speaks HTTP/2 on both sides.
+${s.windowS} s windows after a ${s.warmupS} s warm-up, ${s.rounds} interleaved round(s), medians. Throughput and CPU per request:
+${concurrency(s.throughput)}; c=1: ${concurrency(s.c1)}; c=16: ${concurrency(s.c16)}. ${s.pinning}.
+CPU per request is the proxy process's (nginx: its worker) user + system time from /proc over the throughput windows.
+Compare ratios within this run; absolute times vary from run to run on shared machines.
+
+${report.protocols.map((protocol) => h2Section(protocol, s)).join('\n')}${notesSection(report.notes)}`;
 }

@@ -259,3 +259,63 @@ export interface HostileReport {
   hostile: HostileFigures;
   goals: GoalResult[];
 }
+
+/** One target of the HTTP/2 or gRPC comparison: the closed-loop figures of the HTTP/1.1 one, without open loop, streaming and idle. */
+export type H2TargetFigures = Pick<
+  TargetFigures,
+  'cpuUsPerRequest' | 'closedLoopRps' | 'closedLoopRounds' | 'c1' | 'c16' | 'rssIdleMB' | 'rssLoadMB' | 'failures'
+>;
+
+/** As TargetComparisons: CPU and throughput ratios are medians of per-round ratios, the latency ones compare medians. */
+export interface H2Comparisons {
+  cpuVsHaproxy: number | null;
+  cpuVsNginx: number | null;
+  rpsVsDirect: number | null;
+  rpsVsHaproxy: number | null;
+  rpsVsNginx: number | null;
+  c1AddedP50Us: number | null;
+  c1AddedP99Us: number | null;
+  c16P99VsHaproxy: number | null;
+  c16P99VsNginx: number | null;
+}
+
+export interface H2TargetResult {
+  name: string;
+  label: string;
+  skipped?: string;
+  figures?: H2TargetFigures;
+  comparisons?: H2Comparisons;
+}
+
+/** Requests in flight in one kind of window: `connections` connections with `streams` on each. */
+export interface H2Concurrency {
+  connections: number;
+  streams: number;
+}
+
+export interface H2ProtocolResult {
+  name: 'h2c' | 'grpc';
+  label: string;
+  /** The load generator and what it sends. */
+  load: string;
+  upstream: string;
+  targets: H2TargetResult[];
+}
+
+/** bench/results/h2.json: `npm run bench -- --h2`. */
+export interface H2Report {
+  date: string;
+  smoke: boolean;
+  machine: BenchReport['machine'];
+  settings: {
+    windowS: number;
+    warmupS: number;
+    rounds: number;
+    throughput: H2Concurrency;
+    c1: H2Concurrency;
+    c16: H2Concurrency;
+    pinning: string;
+  };
+  notes: string[];
+  protocols: H2ProtocolResult[];
+}

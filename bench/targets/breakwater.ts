@@ -80,6 +80,20 @@ export function breakwaterUnavailableReason(): string | undefined {
   return `dist/proxy/cli.js --version failed (exit ${probe.status})${detail ? `: ${detail}` : ''}`;
 }
 
+/**
+ * Undefined when `breakwater validate` accepts `config`, else its problems on one line: a target whose policy this build
+ * does not know (a key of a feature not merged yet) is skipped with them, not with a start-up failure's output.
+ */
+export function policyProblems(name: string, scratchDir: string, config: object): string | undefined {
+  const file = join(scratchDir, `${name}.validate.yaml`);
+  writeFileSync(file, stringify(config));
+  const check = spawnSync(process.execPath, [CLI, 'validate', file], { encoding: 'utf8', timeout: 10_000 });
+  if (check.status === 0) return undefined;
+  // The first line names the file and counts the problems; one problem a line follows.
+  const problems = `${check.stderr ?? ''}${check.error?.message ?? ''}`.trim().split('\n').slice(1).map((line) => line.trim());
+  return problems.join('; ') || `breakwater validate exited ${check.status}`;
+}
+
 export interface BreakwaterInstance {
   process: StartedProcess;
   /** The policy file it watches: rewriting it reloads the policy. */

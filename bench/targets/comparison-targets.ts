@@ -45,7 +45,7 @@ async function startNodeProxy(script: string, env: TargetEnvironment): Promise<{
   return { url: `http://${(JSON.parse(line) as { address: string }).address}`, pid: started.pid };
 }
 
-interface TargetDefinition {
+export interface TargetDefinition {
   name: string;
   label: string;
   /** Resolves with the target, or with a string saying why it is skipped. */
@@ -100,9 +100,13 @@ export const TARGET_DEFINITIONS: readonly TargetDefinition[] = [
   },
 ];
 
-export async function startTargets(env: TargetEnvironment): Promise<TargetSlot[]> {
+/** Starts each target in turn (the HTTP/1.1 comparison's by default); one that fails to start is skipped, saying why. */
+export async function startTargets(
+  env: TargetEnvironment,
+  definitions: readonly TargetDefinition[] = TARGET_DEFINITIONS,
+): Promise<TargetSlot[]> {
   const slots: TargetSlot[] = [];
-  for (const definition of TARGET_DEFINITIONS) {
+  for (const definition of definitions) {
     const { name, label } = definition;
     try {
       const started = await definition.start(env);

@@ -67,6 +67,24 @@ export function nginxProxyConfig(scratchDir: string, port: number, upstream: str
   );
 }
 
+/**
+ * HTTP/2 cleartext with prior knowledge in, HTTP/2 to the upstream through grpc_pass: nginx's only way to speak HTTP/2
+ * to an upstream (proxy_pass speaks HTTP/1.x only), so it serves the plain h2c comparison as well as the gRPC one. Each
+ * upstream connection carries one request at a time (nginx does not multiplex them) and is kept alive for the next.
+ */
+export function nginxGrpcProxyConfig(name: string, scratchDir: string, port: number, upstream: string): string {
+  return mainConfig(
+    name,
+    scratchDir,
+    `  upstream backend { server ${upstream}; keepalive 64; keepalive_requests 10000000; keepalive_timeout 60s; }
+  server {
+    listen 127.0.0.1:${port} http2;
+    client_max_body_size 0;
+    location / { grpc_pass grpc://backend; }
+  }`,
+  );
+}
+
 export async function startNginx(
   name: string,
   scratchDir: string,

@@ -14,14 +14,23 @@ export interface Upstream {
   port: number;
 }
 
-const NODE_UPSTREAM = fileURLToPath(new URL('./servers/node-upstream.js', import.meta.url));
-
-/** The Node upstream, also used for the scenarios that need slow and flaky answers. */
-export async function startNodeUpstream(name: string, hosts: readonly string[], cpus: string | undefined): Promise<Upstream> {
-  const started = startProcess(name, process.execPath, [NODE_UPSTREAM, '--hosts', hosts.join(',')], { cpus });
+/** One of the Node servers in servers/ (`script` without its extension); resolves once it has said where it listens. */
+export async function startServerUpstream(
+  name: string,
+  script: string,
+  args: readonly string[],
+  cpus: string | undefined,
+): Promise<Upstream> {
+  const path = fileURLToPath(new URL(`./servers/${script}.js`, import.meta.url));
+  const started = startProcess(name, process.execPath, [path, ...args], { cpus });
   const line = await started.waitForLine((text) => text.includes('"listening"'), 15_000);
   const address = (JSON.parse(line) as { address: string }).address;
   return { kind: 'node', address, port: Number(address.split(':')[1]) };
+}
+
+/** The Node upstream, also used for the scenarios that need slow and flaky answers. */
+export function startNodeUpstream(name: string, hosts: readonly string[], cpus: string | undefined): Promise<Upstream> {
+  return startServerUpstream(name, 'node-upstream', ['--hosts', hosts.join(',')], cpus);
 }
 
 /** Listens on every address in `hosts` (same port) so that scale runs can use many distinct endpoints. */

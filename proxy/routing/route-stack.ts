@@ -8,14 +8,14 @@
  */
 import type { Logger } from 'pino';
 import type { RoutePolicy } from '../config/policy.js';
-import { compose, type Layer, type Outcome, type Send, type UnreplayableReason } from '../core/exchange.js';
+import { compose, type ExchangeTrace, type Layer, type Outcome, type Send, type UnreplayableReason } from '../core/exchange.js';
 import { bulkheadLayer, routeBulkheadPart } from '../policies/bulkhead.js';
 import { circuitBreakerPart } from '../policies/circuit-breaker.js';
 import { faultPart } from '../policies/fault.js';
 import { hedgePart } from '../policies/hedge.js';
 import type { PolicyPart, RouteContext, SharedState } from '../policies/part.js';
 import { retryPart } from '../policies/retry.js';
-import type { AccessLog, RouteAccessLog } from '../telemetry/access-log.js';
+import type { AccessLog } from '../telemetry/access-log.js';
 import type { CounterCell } from '../telemetry/hot-counter.js';
 import { statusClass, type Metrics } from '../telemetry/metrics.js';
 import { attemptSend } from '../upstream/attempt.js';
@@ -28,6 +28,20 @@ const upstreamBulkheadPart: PolicyPart = { name: 'upstream-bulkhead', build: (ro
 
 /** The route stack, outermost first. */
 export const POLICY_PARTS: readonly PolicyPart[] = [faultPart, routeBulkheadPart, upstreamBulkheadPart, circuitBreakerPart, retryPart, hedgePart];
+
+/** A request at its end, as the route counts and logs it. */
+export interface FinishedRequest {
+  readonly method: string;
+  /** Without the query string. */
+  readonly path: string;
+  readonly status: number;
+  readonly outcome: Outcome;
+  readonly seconds: number;
+  readonly requestId: string;
+  readonly trace: ExchangeTrace;
+  /** A gRPC call's status: counted under grpc_status. */
+  readonly grpcStatus: number | undefined;
+}
 
 /** A route's shared state with the settings it was built from. */
 export interface CarriedState {
@@ -47,10 +61,8 @@ export interface CompiledRoute {
   readonly via: '1.1' | '2';
   /** The deadline error's message, written once. */
   readonly deadlineMessage: string;
-  /** The route's access log, its listener, route and upstream fields serialised once. */
-  readonly accessLog: RouteAccessLog;
-  /** Records one finished request: counters and the duration histogram; `grpcStatus` for a gRPC call. */
-  finished(status: number, outcome: Outcome, seconds: number, grpcStatus?: number): void;
+  /** Records one finished request: counters, the duration histogram and its access line. */
+  finished(request: FinishedRequest): void;
   /** Counts a request whose body was not kept for replay, and why. */
   unreplayableBody(reason: UnreplayableReason): void;
   /** Exports what its shared state shows, once its generation is the one serving. */
@@ -101,6 +113,9 @@ export function buildRoute(
   );
 
   const labels = { listener: policy.listener, route, upstream: upstream.name };
+  // Its listener, route and upstream fields serialised once.
+  const accessLog = telemetry.accessLog.for(labels);
+  const logged = telemetry.accessLog.enabled;
   const duration = metrics.requestDuration.cell(labels);
   // By outcome, then status class (status / 100), or for gRPC calls their grpc-status: no key is built per request.
   const counted = new Map<Outcome, CounterCell[]>();
@@ -114,8 +129,7 @@ export function buildRoute(
     users,
     via: upstream.policy.protocol === 'http1' ? '1.1' : '2',
     deadlineMessage: `the route timeout of route "${route}" (${policy.timeoutMs} ms) passed`,
-    accessLog: telemetry.accessLog.for({ listener: policy.listener, route, upstream: upstream.name }),
-    finished(status, outcome, seconds, grpcStatus) {
+    finished({ method, path, status, outcome, seconds, requestId, trace, grpcStatus }) {
       if (grpcStatus === undefined) {
         let byClass = counted.get(outcome);
         if (!byClass) counted.set(outcome, (byClass = []));
@@ -129,6 +143,20 @@ export function buildRoute(
         (byCode[code] ??= metrics.requests.cell({ ...labels, status_class: statusClass(httpEquivalent(code)), outcome, grpc_status: String(code) })).inc();
       }
       duration.observe(seconds);
+      if (!logged) return;
+      accessLog.write({
+        method,
+        path,
+        status,
+        outcome,
+        attempts: trace.attempts,
+        endpoints: trace.endpoints,
+        retrySkipped: trace.retrySkipped,
+        injected: trace.injected,
+        durationMs: Math.round(seconds * 10_000) / 10,
+        grpcStatus,
+        requestId,
+      });
     },
     unreplayableBody: (reason) => unreplayable[reason].inc(),
     activate() {

@@ -22,8 +22,7 @@ import { RequestScope } from '../core/request-scope.js';
 import type { CompiledRoute } from '../routing/route-stack.js';
 import type { Router } from '../routing/router.js';
 import { clock } from '../core/clock.js';
-import type { AccessLog, RouteAccessLog } from '../telemetry/access-log.js';
-import type { CounterCell } from '../telemetry/hot-counter.js';
+import type { AccessLog } from '../telemetry/access-log.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { boundAddress } from './bound-address.js';
 import { ClientResponse, type ClientH2Response } from './client-response.js';
@@ -37,6 +36,7 @@ import { answerLocally } from './local-answer.js';
 import { hasBody, readRequestBody } from './request-body.js';
 import { answeredAtTarget } from './request-target.js';
 import type { Tunnels } from './tunnels.js';
+import { UnroutedRequests } from './unrouted-requests.js';
 import { UpgradeHandler } from './upgrade.js';
 
 /** What a listener takes from its policy; a reload applies it again (applySettings). */
@@ -63,8 +63,7 @@ export class DataPlaneListener {
   inflight = 0;
   private draining = false;
   private idleWaiters: Array<() => void> = [];
-  private noRouteAccessLog: RouteAccessLog | undefined;
-  private noRouteCount: CounterCell | undefined;
+  private readonly unrouted: UnroutedRequests;
   private readonly limiter: ListenerLimiter;
 
   readonly name: string;
@@ -76,9 +75,9 @@ export class DataPlaneListener {
     settings: ListenerSettings,
     /** The router of the current policy generation for this listener. */
     private readonly router: () => Router<CompiledRoute> | undefined,
-    private readonly metrics: Metrics,
+    metrics: Metrics,
     private readonly log: Logger,
-    private readonly accessLog: AccessLog,
+    accessLog: AccessLog,
     /** The process-wide bound on request bodies kept for replay. */
     private readonly replayMemory: ReplayMemory,
     /** The process-wide tunnels, which upgrade handshakes open (upgrade.ts). */
@@ -95,6 +94,7 @@ export class DataPlaneListener {
         if (this.limiter.admit(req, res)) void this.handle(req, res);
       },
     );
+    this.unrouted = new UnroutedRequests(name, metrics, accessLog);
     const connections = metrics.listenerConnections(name);
     // The compatibility request and response stand in for node:http's (see isHttp2 for where they differ).
     this.h2 = new H2Sessions(
@@ -117,14 +117,12 @@ export class DataPlaneListener {
     );
     this.limiter = new ListenerLimiter(this.server, this.front, name, limits, metrics.listenerRejections(name), log);
     const upgrades = new UpgradeHandler({
-      listener: name,
       router,
+      unrouted: this.unrouted,
       draining: () => this.draining,
       trustForwarded: () => this.trustForwarded,
       admit: (req, res) => this.limiter.admit(req, res),
-      metrics,
       log,
-      accessLog,
       tunnels,
       serve: (req, res) => void this.handle(req, res),
     });
@@ -205,16 +203,12 @@ export class DataPlaneListener {
     const grpc = isGrpc(req.headers['content-type']);
     const route = this.router()?.match(method, path, req.headers);
     if (!route) {
-      const detail = `no route of listener "${this.name}" matches ${method} ${path}`;
-      this.sendLocal(res, grpc, 404, grpcStatusOfHttp(404), 'no route', detail, {
+      this.sendLocal(res, grpc, 404, grpcStatusOfHttp(404), 'no route', this.unrouted.detail(method, path), {
         'x-breakwater-route': 'none',
         'x-breakwater-attempts': '0',
         'x-request-id': requestId,
       });
-      (this.noRouteCount ??= this.metrics.requests.cell({ listener: this.name, route: '', upstream: '', status_class: '4xx', outcome: 'no-route' })).inc();
-      if (this.accessLog.enabled) {
-        (this.noRouteAccessLog ??= this.accessLog.for({ listener: this.name })).write({ method, path, status: 404, outcome: 'no-route', requestId });
-      }
+      this.unrouted.record(method, path, requestId);
       req.resume();
       this.done();
       return;
@@ -269,9 +263,7 @@ export class DataPlaneListener {
         // A streamed call's status arrives last: its outcome is that status, not its head's 200.
         if (trailed !== undefined && outcome === 'ok') outcome = outcomeOfResponse(200, trailed);
       }
-      const seconds = (clock.time() - started) / 1000;
-      route.finished(status || 499, outcome, seconds, grpcStatus);
-      this.writeAccessLog(route, exchange, method, path, status || 499, outcome, seconds, requestId, grpcStatus);
+      route.finished({ method, path, status: status || 499, outcome, seconds: (clock.time() - started) / 1000, requestId, trace: exchange.trace, grpcStatus });
       this.done();
     };
     res.once('close', () => {
@@ -354,23 +346,6 @@ export class DataPlaneListener {
   private sendLocal(res: ClientResponse, grpc: boolean, status: number, grpcStatus: number | undefined, error: string, detail: string, headers: Headers): void {
     if (grpc) answerGrpcLocally(res, grpcStatus!, detail, headers);
     else answerLocally(res.req, res, status, headers, { error, detail }, this.draining);
-  }
-
-  private writeAccessLog(route: CompiledRoute, exchange: Exchange, method: string, path: string, status: number, outcome: Outcome, seconds: number, requestId: string, grpcStatus: number | undefined): void {
-    if (!this.accessLog.enabled) return;
-    route.accessLog.write({
-      method,
-      path,
-      status,
-      outcome,
-      attempts: exchange.trace.attempts,
-      endpoints: exchange.trace.endpoints,
-      retrySkipped: exchange.trace.retrySkipped,
-      injected: exchange.trace.injected,
-      durationMs: Math.round(seconds * 10_000) / 10,
-      grpcStatus,
-      requestId,
-    });
   }
 
   private done(): void {

@@ -18,27 +18,24 @@ import { clientGone, ProxyError } from '../core/proxy-error.js';
 import { RequestScope } from '../core/request-scope.js';
 import type { CompiledRoute } from '../routing/route-stack.js';
 import type { Router } from '../routing/router.js';
-import type { AccessLog } from '../telemetry/access-log.js';
-import type { Metrics } from '../telemetry/metrics.js';
 import { ClientResponse } from './client-response.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { answerLocally } from './local-answer.js';
 import { hasBody } from './request-body.js';
 import { answeredAtTarget } from './request-target.js';
 import type { Tunnels } from './tunnels.js';
+import type { UnroutedRequests } from './unrouted-requests.js';
 
 /** What the handshakes of one listener need of it. */
 export interface UpgradeContext {
-  readonly listener: string;
   /** The router of the current policy generation for this listener. */
   router(): Router<CompiledRoute> | undefined;
+  readonly unrouted: UnroutedRequests;
   draining(): boolean;
   trustForwarded(): boolean;
   /** The listener limits' first look at a request (listener-limits.ts): false when it has answered it already. */
   admit(req: IncomingMessage, res: ClientResponse): boolean;
-  readonly metrics: Metrics;
   readonly log: Logger;
-  readonly accessLog: AccessLog;
   readonly tunnels: Tunnels;
   /** Serves a request as the listener serves any other, on the response given. */
   serve(req: IncomingMessage, res: ClientResponse): void;
@@ -99,7 +96,7 @@ export class UpgradeHandler {
   };
 
   private async handshake(req: IncomingMessage, res: ClientResponse, socket: Socket, head: Buffer): Promise<void> {
-    const { listener, metrics, tunnels } = this.context;
+    const { tunnels } = this.context;
     const started = clock.time();
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
@@ -108,9 +105,8 @@ export class UpgradeHandler {
     const requestId = requestIdOf(req.headers);
     const route = this.context.router()?.match(method, path, req.headers);
     if (!route) {
-      this.answer(res, 404, { error: 'no route', detail: `no route of listener "${listener}" matches ${method} ${path}` }, { 'x-breakwater-route': 'none', 'x-request-id': requestId });
-      metrics.requests.cell({ listener, route: '', upstream: '', status_class: '4xx', outcome: 'no-route' }).inc();
-      if (this.context.accessLog.enabled) this.context.accessLog.for({ listener }).write({ method, path, status: 404, outcome: 'no-route', requestId });
+      this.answer(res, 404, { error: 'no route', detail: this.context.unrouted.detail(method, path) }, { 'x-breakwater-route': 'none', 'x-request-id': requestId });
+      this.context.unrouted.record(method, path, requestId);
       return;
     }
 
@@ -119,21 +115,7 @@ export class UpgradeHandler {
     const record = (status: number, outcome: Outcome) => {
       if (recorded) return;
       recorded = true;
-      const seconds = (clock.time() - started) / 1000;
-      route.finished(status, outcome, seconds);
-      if (!this.context.accessLog.enabled) return;
-      route.accessLog.write({
-        method,
-        path,
-        status,
-        outcome,
-        attempts: trace.attempts,
-        endpoints: trace.endpoints,
-        retrySkipped: trace.retrySkipped,
-        injected: trace.injected,
-        durationMs: Math.round(seconds * 10_000) / 10,
-        requestId,
-      });
+      route.finished({ method, path, status, outcome, seconds: (clock.time() - started) / 1000, requestId, trace, grpcStatus: undefined });
     };
     const refuse = (failure: Refusal) => {
       this.answer(res, failure.status, { error: failure.kind, detail: failure.message }, { ...failure.headers, 'x-breakwater-attempts': String(trace.attempts), 'x-request-id': requestId });

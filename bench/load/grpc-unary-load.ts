@@ -4,7 +4,7 @@
 // as a failure (in `non2xx`, the field the other generators count answers that were no success in).
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { demoMethod, type EchoRequest } from '../../demo-backend/grpc/protos.js';
-import { LatencyRecorder } from './latency-recorder.js';
+import { LatencyRecorder, nowUs } from './latency-recorder.js';
 import type { ClosedLoopSpec, LoadResult } from './load-types.js';
 
 /** A bound on the calls of one window besides its duration: memory for the samples, and a runaway loop's end. */
@@ -13,7 +13,6 @@ const CALL_DEADLINE_MS = 5000;
 const READY_TIMEOUT_MS = 5000;
 const REQUEST: EchoRequest = { message: 'bench' };
 
-const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /** The host:port a gRPC channel dials, from the target's base URL. */
 const channelTarget = (url: string): string => new URL(url).host;
@@ -58,16 +57,5 @@ export async function grpcUnaryLoad(spec: ClosedLoopSpec): Promise<LoadResult> {
   } finally {
     for (const client of clients) client.close();
   }
-  const summary = recorder.summary();
-  const durationS = (nowUs() - start) / 1e6;
-  return {
-    generator: 'grpc-js',
-    requests: summary.count,
-    durationS,
-    rps: summary.count / durationS,
-    p50Us: summary.p50Us,
-    p99Us: summary.p99Us,
-    non2xx: failed,
-    socketErrors: 0,
-  };
+  return recorder.result('grpc-js', start, { non2xx: failed, socketErrors: 0 });
 }

@@ -2,7 +2,7 @@
 // open loop at a fixed rate. Open-loop latency is measured from each request's *scheduled* send
 // time, so a stalled proxy cannot hide its queueing delay (no coordinated omission).
 import { Agent, request } from 'node:http';
-import { LatencyRecorder } from './latency-recorder.js';
+import { LatencyRecorder, nowUs } from './latency-recorder.js';
 import type { ClosedLoopSpec, LoadResult } from './load-types.js';
 
 export interface OpenLoopSpec {
@@ -43,7 +43,6 @@ const MAX_SAMPLES = 2_000_000;
 /** How long in-flight requests may run past the end of the window before they count as errors. */
 const DRAIN_MS = 5000;
 
-const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 interface Outcome {
   ok: boolean;
@@ -85,18 +84,7 @@ export async function nodeClosedLoop(spec: ClosedLoopSpec): Promise<LoadResult> 
   };
   await Promise.all(Array.from({ length: spec.connections }, worker));
   agent.destroy();
-  const summary = recorder.summary();
-  const durationS = (nowUs() - start) / 1e6;
-  return {
-    generator: 'node',
-    requests: summary.count,
-    durationS,
-    rps: summary.count / durationS,
-    p50Us: summary.p50Us,
-    p99Us: summary.p99Us,
-    non2xx,
-    socketErrors,
-  };
+  return recorder.result('node', start, { non2xx, socketErrors });
 }
 
 export async function nodeOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {

@@ -52,12 +52,15 @@ export interface TargetDefinition {
   start(env: TargetEnvironment): Promise<Omit<Target, 'name' | 'label'> | string>;
 }
 
+/** The upstream itself, the baseline of every comparison. */
+export const DIRECT_TARGET: TargetDefinition = {
+  name: 'direct',
+  label: 'direct, no proxy',
+  start: async (env) => ({ url: `http://${env.upstream}`, pid: undefined }),
+};
+
 export const TARGET_DEFINITIONS: readonly TargetDefinition[] = [
-  {
-    name: 'direct',
-    label: 'direct, no proxy',
-    start: async (env) => ({ url: `http://${env.upstream}`, pid: undefined }),
-  },
+  DIRECT_TARGET,
   {
     name: 'breakwater',
     label: 'Breakwater, realistic policy',

@@ -5,7 +5,7 @@ import { DEMO_SERVICE } from '../../demo-backend/grpc/protos.js';
 import { freePort } from '../harness/free-port.js';
 import { INSTALL_HINT } from '../harness/tools.js';
 import { breakwaterConfig, policyProblems, pooledUpstream, realisticRoute, startBreakwater } from './breakwater.js';
-import type { TargetDefinition } from './comparison-targets.js';
+import { DIRECT_TARGET, type TargetDefinition } from './comparison-targets.js';
 import { startHaproxy } from './haproxy.js';
 import { nginxGrpcProxyConfig, startNginx } from './nginx.js';
 
@@ -23,11 +23,7 @@ export function h2BreakwaterConfig(protocol: H2ProtocolName, upstream: string): 
 
 export function h2TargetDefinitions(protocol: H2ProtocolName): TargetDefinition[] {
   return [
-    {
-      name: 'direct',
-      label: 'direct, no proxy',
-      start: async (env) => ({ url: `http://${env.upstream}`, pid: undefined }),
-    },
+    DIRECT_TARGET,
     {
       name: 'breakwater',
       label: 'Breakwater, realistic policy',

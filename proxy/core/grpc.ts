@@ -41,10 +41,12 @@ export const GrpcStatus = {
   CANCELLED: 1,
   UNKNOWN: 2,
   DEADLINE_EXCEEDED: 4,
+  PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
 } as const;
 
 /** The HTTP status each code is equivalent to, by code number. */
@@ -91,9 +93,9 @@ export function grpcStatusOfHttp(status: number): number {
     case 400:
       return GrpcStatus.INTERNAL;
     case 401:
-      return 16;
+      return GrpcStatus.UNAUTHENTICATED;
     case 403:
-      return 7;
+      return GrpcStatus.PERMISSION_DENIED;
     case 404:
       return GrpcStatus.UNIMPLEMENTED;
     case 429:

@@ -21,7 +21,7 @@ import { statusClass, type Metrics } from '../telemetry/metrics.js';
 import { attemptSend } from '../upstream/attempt.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { GenerationUsers } from '../core/generation-users.js';
-import { httpEquivalent } from '../core/grpc.js';
+import { GRPC_CODE_NAMES, GrpcStatus, httpEquivalent } from '../core/grpc.js';
 
 /** The upstream's pool limits, shared by every route to it. */
 const upstreamBulkheadPart: PolicyPart = { name: 'upstream-bulkhead', build: (route) => route.upstreamBulkhead };
@@ -136,8 +136,8 @@ export function buildRoute(
         const index = Math.floor(status / 100);
         (byClass[index] ??= metrics.requests.cell({ ...labels, status_class: statusClass(status), outcome })).inc();
       } else {
-        // Codes above 16 are not gRPC's: counted as UNKNOWN (2), so the label set stays the 17 codes.
-        const code = grpcStatus <= 16 ? grpcStatus : 2;
+        // A code outside gRPC's 17 counts as UNKNOWN, so the label set stays the 17 codes.
+        const code = grpcStatus < GRPC_CODE_NAMES.length ? grpcStatus : GrpcStatus.UNKNOWN;
         let byCode = countedGrpc.get(outcome);
         if (!byCode) countedGrpc.set(outcome, (byCode = []));
         (byCode[code] ??= metrics.requests.cell({ ...labels, status_class: statusClass(httpEquivalent(code)), outcome, grpc_status: String(code) })).inc();

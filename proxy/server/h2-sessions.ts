@@ -16,7 +16,7 @@ type CountedSession = Http2Session & { [openRequests]?: number };
 
 export type H2RequestHandler = (req: Http2ServerRequest, res: ClientH2Response) => void;
 
-export function http2Settings(settings: ListenerHttp2): Settings {
+function http2Settings(settings: ListenerHttp2): Settings {
   return {
     maxConcurrentStreams: settings.maxConcurrentStreams,
     maxHeaderListSize: settings.maxHeaderListSizeBytes,

@@ -127,9 +127,9 @@ export class AppResilientCaller implements Caller {
   private async attempt(signal: AbortSignal | undefined): Promise<AttemptOutcome> {
     const perTry = AbortSignal.timeout(this.options.policy.timeoutMs);
     try {
-      const { status, headers } = await sendAttempt(this.agent, this.options.url, this.options.method, anySignal(signal, perTry));
+      const { status, headers, replica } = await sendAttempt(this.agent, this.options.url, this.options.method, anySignal(signal, perTry));
       const asked = status === 429 || status === 503 ? retryAfterMs(headerValue(headers, 'retry-after')) : undefined;
-      return { status, fastFail: false, ...(asked !== undefined ? { retryAfterMs: asked } : {}) };
+      return { status, fastFail: false, ...(replica ? { replica } : {}), ...(asked !== undefined ? { retryAfterMs: asked } : {}) };
     } catch (err) {
       return { status: 0, error: perTry.aborted || signal?.aborted ? 'timeout' : errorCode(err), fastFail: false };
     }

@@ -3,6 +3,8 @@ import { request, type Dispatcher } from 'undici';
 export interface AttemptResult {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The demo backend's x-backend-replica: which replica answered (through Breakwater too, which relays it). */
+  replica?: string;
 }
 
 /**
@@ -18,7 +20,8 @@ export function sendAttempt(dispatcher: Dispatcher, url: string, method: string,
     } catch {
       // A body cut short still answered with a status; the caller judges the status.
     }
-    return { status: response.statusCode, headers: response.headers };
+    const replica = headerValue(response.headers, 'x-backend-replica');
+    return { status: response.statusCode, headers: response.headers, ...(replica ? { replica } : {}) };
   })();
   return signal ? settleOnAbort(exchange, signal) : exchange;
 }

@@ -31,12 +31,12 @@ export class PlainCaller implements Caller {
     const timeout = requestTimeoutMs === undefined ? undefined : AbortSignal.timeout(requestTimeoutMs);
     const callSignal = timeout && signal ? AbortSignal.any([signal, timeout]) : (timeout ?? signal);
     try {
-      const { status, headers } = await sendAttempt(this.agent, this.options.url, this.options.method, callSignal);
+      const { status, headers, replica } = await sendAttempt(this.agent, this.options.url, this.options.method, callSignal);
       const fastFail = headerValue(headers, 'x-breakwater-circuit') === 'open' || headerValue(headers, 'x-breakwater-bulkhead') === 'rejected';
       const attempts = Number(headerValue(headers, 'x-breakwater-attempts'));
       // A fast-fail reached no backend: 0 attempts, whether or not the sidecar said so.
       const reported = fastFail ? 0 : Number.isInteger(attempts) && attempts > 0 ? attempts : undefined;
-      return { status, ...(reported !== undefined ? { attempts: reported } : {}), fastFail };
+      return { status, ...(reported !== undefined ? { attempts: reported } : {}), fastFail, ...(replica ? { replica } : {}) };
     } catch (err) {
       return { status: 0, error: timeout?.aborted ? 'timeout' : errorCode(err), fastFail: false };
     }

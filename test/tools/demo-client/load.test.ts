@@ -49,6 +49,7 @@ t.test('open loop keeps the schedule when the server is slower than the send int
   t.ok(maxInFlight >= 5, `requests overlapped at the backend (${maxInFlight} in flight at once): nobody waited for an answer`);
   t.same(records.map((r) => r.start), Array.from({ length: 50 }, (_, i) => i * 20), 'scheduled send times are seq / rate');
   t.ok(records.every((r) => r.ok && r.status === 200 && r.latencyMs >= 300), 'every latency includes the 300 ms the server took');
+  t.ok(records.every((r) => r.replica === 'load-test'), 'each record names the replica that answered');
   t.equal(summary.successRate, 1);
 });
 t.test('latency counts from the scheduled send time, so a stalled sender cannot hide delay', async (t) => {
@@ -86,7 +87,7 @@ t.test('app mode retries a failing call: the backend sees every attempt', async 
 t.test('app mode: a retry that succeeds makes the call succeed', async (t) => {
   await freshBackend({ failNext: 2 });
   const { records } = await runLoad({ url: `${backend.url}/api/data`, rate: 10, durationMs: 100, mode: 'app', arm: 'app', appPolicy: appPolicy({ retry: { attempts: 4 } }) });
-  t.match(records, [{ status: 200, ok: true, attempts: 3 }]);
+  t.match(records, [{ status: 200, ok: true, attempts: 3, replica: 'load-test' }], 'the replica that answered the last attempt is recorded');
   t.equal(await backendRequests('GET /api/data'), 3);
 });
 t.test('app mode: a per-attempt timeout abandons each slow attempt', async (t) => {

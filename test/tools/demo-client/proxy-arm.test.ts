@@ -35,7 +35,7 @@ t.teardown(() => breakwater.stop());
 t.test('retried by the sidecar: the client sees success and the attempts header', async (t) => {
   await backend.setFaults({ failureRate: 0, failNext: 2 });
   const { records } = await runLoad({ url: `${breakwater.url}/api/data`, rate: 10, durationMs: 100, mode: 'none', arm: 'proxy' });
-  t.match(records, [{ arm: 'proxy', status: 200, ok: true, attempts: 3, fastFail: false }]);
+  t.match(records, [{ arm: 'proxy', status: 200, ok: true, attempts: 3, fastFail: false, replica: 'proxy-arm' }]);
 });
 
 t.test("the sidecar's open breaker shows as fast fails, without backend traffic", async (t) => {

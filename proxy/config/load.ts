@@ -98,6 +98,8 @@ function schemaProblems(errors: ErrorObject[], locate: (path: (string | number)[
   const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   for (const error of errors) {
     if (unionPaths.has(error.instancePath) && error.keyword !== 'anyOf') continue;
+    // A key breaking propertyNames also reports the inner rule, without saying which key: its propertyNames error does.
+    if (error.schemaPath.includes('/propertyNames/')) continue;
     const { path, message } = schemaProblem(error);
     const line = `${locate(path)}${formatPath(path)}: ${message}`;
     if (!seen.has(line)) {

@@ -12,7 +12,14 @@ export interface SchemaProblem {
   message: string;
 }
 
+/** What a string with a `title` and a pattern must look like, said where the pattern alone would not tell. */
+const PATTERN_HINTS: Record<string, string> = {
+  'header name': "is not a header name: letters, digits and !#$%&'*+.^_`|~- only",
+  'header value': 'holds a control character (such as a line break), which a header value cannot',
+};
+
 interface SchemaNode {
+  title?: string;
   format?: keyof typeof FORMAT_HINTS;
   properties?: Record<string, unknown>;
   anyOf?: SchemaNode[];
@@ -39,7 +46,12 @@ export function schemaProblem(error: ErrorObject): SchemaProblem {
     case 'anyOf':
       return { path, message: unionHint(schema, error.data) };
     case 'pattern':
-      return { path, message: 'has characters that are not allowed here' };
+      return { path, message: (schema.title && PATTERN_HINTS[schema.title]) ?? 'has characters that are not allowed here' };
+    case 'propertyNames': {
+      const key = String((error.params as { propertyName: string }).propertyName);
+      const names = (schema as { propertyNames?: SchemaNode }).propertyNames;
+      return { path: [...path, key], message: (names?.title && PATTERN_HINTS[names.title]) ?? 'is not a key allowed here' };
+    }
     default:
       return { path, message: error.message ?? 'is invalid' };
   }

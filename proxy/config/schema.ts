@@ -63,6 +63,14 @@ const Int = (minimum: number, description: string, options: Options & { maximum?
   Type.Integer({ minimum, ...(options.maximum === undefined ? {} : { maximum: options.maximum }), ...annotations(description, options) });
 const Status = (description: string, options: Options = {}) => Int(200, description, { maximum: 599, ...options });
 const Path = (description: string, options: Options = {}) => Type.String({ title: 'path', pattern: '^/', ...annotations(description, options) });
+/** RFC 9110 §5.6.2: the characters of a token, such as a header name or an Upgrade protocol. */
+const TOKEN_SYMBOLS = "!#$%&'*+.^_`|~-";
+/** {header name: value}: names are tokens, values hold no control character but tab (node:http would throw on one). */
+const HeaderMap = (description: string, options: Options = {}) =>
+  Type.Record(Type.String(), Type.String({ title: 'header value', pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$' }), {
+    propertyNames: { title: 'header name', pattern: `^[A-Za-z0-9${TOKEN_SYMBOLS}]+$` },
+    ...annotations(description, options),
+  });
 const OneOf = (values: readonly string[], description: string, options: Options = {}) =>
   Type.Union(values.map((v) => Type.Literal(v)), annotations(description, options));
 const Opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
@@ -98,9 +106,8 @@ const Match = Section(
       }),
     ),
     headers: Opt(
-      Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), Type.String(), {
-        description: 'Headers that must have exactly these values ({name: value}).',
-        'x-normalized': { type: 'ReadonlyArray<readonly [name: string, value: string]>', description: 'Names in lower case.' },
+      HeaderMap('Headers that must have exactly these values ({name: value}).', {
+        normalized: { type: 'ReadonlyArray<readonly [name: string, value: string]>', description: 'Names in lower case.' },
       }),
     ),
     grpc: Opt(
@@ -197,9 +204,8 @@ const Fallback = Section(
     json: Opt(Type.Unknown({ description: 'A JSON body (content-type application/json); or body.', 'x-normalized': { omit: true } })),
     body: Opt(Type.String({ description: 'A text body (content-type text/plain); or json.', 'x-normalized': { type: 'Buffer', present: true, description: 'From json or body; empty without either.' } })),
     headers: Opt(
-      Type.Record(Type.String(), Type.String(), {
-        description: 'Response headers.',
-        'x-normalized': { present: true, description: 'Names in lower case; content-type set from json or body.' },
+      HeaderMap('Response headers.', {
+        normalized: { present: true, description: 'Names in lower case; content-type set from json or body.' },
       }),
     ),
   },
@@ -260,7 +266,7 @@ const Route = Section(
     fault: Opt(Fault),
     hedge: Opt(Hedge),
     upgrade: Opt(
-      Type.Array(Type.String({ pattern: '^[a-z0-9!#$%&\'*+.^_`|~-]+$' }), {
+      Type.Array(Type.String({ pattern: `^[a-z0-9${TOKEN_SYMBOLS}]+$` }), {
         description: 'HTTP/1.1 Upgrade protocols tunnelled on this route, lower case, such as websocket; an upgrade to any other is answered 400.',
         default: [],
         'x-normalized': { type: 'ReadonlySet<string>' },

@@ -3,7 +3,7 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import { policyFormats } from '../formats.js';
 export const validatePolicyFile = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"http2":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"maxConcurrentStreams":{"minimum":1,"maximum":2147483647,"type":"integer"},"maxHeaderListSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]},"initialWindowSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"pattern":"^/","type":"string"},"path":{"pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"type":"object","patternProperties":{"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$":{"type":"string"}}},"grpc":{"additionalProperties":false,"type":"object","properties":{"service":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$","type":"string"},"method":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"type":"object","patternProperties":{"^(.*)$":{"type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}},"hedge":{"additionalProperties":false,"type":"object","required":["delay"],"properties":{"delay":{"format":"durationOrPercentile","type":"string"},"maxAttempts":{"minimum":2,"maximum":5,"type":"integer"}}},"upgrade":{"type":"array","items":{"pattern":"^[a-z0-9!#$%&'*+.^_`|~-]+$","type":"string"}},"tunnelIdleTimeout":{"format":"duration","type":"string"}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"protocol":{"anyOf":[{"const":"http1","type":"string"},{"const":"h2c","type":"string"},{"const":"h2","type":"string"}]},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"},"maxStreamsPerConnection":{"minimum":1,"maximum":2147483647,"type":"integer"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"title":"name","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"http2":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"maxConcurrentStreams":{"minimum":1,"maximum":2147483647,"type":"integer"},"maxHeaderListSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]},"initialWindowSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"title":"name","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"title":"path","pattern":"^/","type":"string"},"path":{"title":"path","pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"propertyNames":{"title":"header name","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"type":"object","patternProperties":{"^(.*)$":{"title":"header value","pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","type":"string"}}},"grpc":{"additionalProperties":false,"type":"object","properties":{"service":{"title":"gRPC service","pattern":"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$","type":"string"},"method":{"title":"gRPC method","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"title":"condition, status code or gRPC status","anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"title":"condition, status code or gRPC status","anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"propertyNames":{"title":"header name","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"type":"object","patternProperties":{"^(.*)$":{"title":"header value","pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}},"hedge":{"additionalProperties":false,"type":"object","required":["delay"],"properties":{"delay":{"format":"durationOrPercentile","type":"string"},"maxAttempts":{"minimum":2,"maximum":5,"type":"integer"}}},"upgrade":{"type":"array","items":{"pattern":"^[a-z0-9!#$%&'*+.^_`|~-]+$","type":"string"}},"tunnelIdleTimeout":{"format":"duration","type":"string"}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"title":"name","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"title":"host name","pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"title":"host name","pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"protocol":{"anyOf":[{"const":"http1","type":"string"},{"const":"h2c","type":"string"},{"const":"h2","type":"string"}]},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"},"maxStreamsPerConnection":{"minimum":1,"maximum":2147483647,"type":"integer"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"title":"path","pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
 const formats0 = policyFormats.address;
 const formats4 = policyFormats.duration;
 const formats10 = policyFormats.size;
@@ -16,11 +16,12 @@ const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
 const pattern2 = new RegExp("^/", "u");
 const pattern4 = new RegExp("^[A-Za-z]+$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
-const pattern6 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$", "u");
-const pattern7 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern8 = new RegExp("^(.*)$", "u");
-const pattern9 = new RegExp("^[a-z0-9!#$%&'*+.^_`|~-]+$", "u");
-const pattern11 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
+const pattern6 = new RegExp("^(.*)$", "u");
+const pattern7 = new RegExp("^[\\t\\x20-\\x7e\\x80-\\xff]*$", "u");
+const pattern8 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$", "u");
+const pattern9 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern13 = new RegExp("^[a-z0-9!#$%&'*+.^_`|~-]+$", "u");
+const pattern15 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -882,10 +883,10 @@ if(data21.headers !== undefined){
 let data26 = data21.headers;
 if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
 for(const key7 in data26){
-if(pattern5.test(key7)){
-let data27 = data26[key7];
-if(typeof data27 !== "string"){
-const err65 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E%5BA-Za-z0-9!%23%24%25%26'*%2B.%5E_%60%7C~0-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"],data:data27};
+const _errs74 = errors;
+if(typeof key7 === "string"){
+if(!pattern5.test(key7)){
+const err65 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.propertyNames,data:key7,propertyName:key7};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -895,10 +896,9 @@ vErrors.push(err65);
 errors++;
 }
 }
-}
-}
-else {
-const err66 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data26};
+var valid16 = _errs74 === errors;
+if(!valid16){
+const err66 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key7},message:"property name must be valid",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.propertyNames,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data26};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -908,12 +908,12 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data21.grpc !== undefined){
-let data28 = data21.grpc;
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-for(const key8 in data28){
-if(!((key8 === "service") || (key8 === "method"))){
-const err67 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc,data:data28};
+for(const key8 in data26){
+if(pattern6.test(key8)){
+let data27 = data26[key8];
+if(typeof data27 === "string"){
+if(!pattern7.test(data27)){
+const err67 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E(.*)%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^(.*)$"],data:data27};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -923,11 +923,8 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data28.service !== undefined){
-let data29 = data28.service;
-if(typeof data29 === "string"){
-if(!pattern6.test(data29)){
-const err68 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/service",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/service/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service,data:data29};
+else {
+const err68 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^(.*)$"],data:data27};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -937,8 +934,10 @@ vErrors.push(err68);
 errors++;
 }
 }
+}
+}
 else {
-const err69 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/service",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service,data:data29};
+const err69 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data26};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -948,11 +947,12 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data28.method !== undefined){
-let data30 = data28.method;
-if(typeof data30 === "string"){
-if(!pattern7.test(data30)){
-const err70 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/method",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/method/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method,data:data30};
+if(data21.grpc !== undefined){
+let data28 = data21.grpc;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+for(const key9 in data28){
+if(!((key9 === "service") || (key9 === "method"))){
+const err70 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc,data:data28};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -962,8 +962,11 @@ vErrors.push(err70);
 errors++;
 }
 }
-else {
-const err71 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/method",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method,data:data30};
+if(data28.service !== undefined){
+let data29 = data28.service;
+if(typeof data29 === "string"){
+if(!pattern8.test(data29)){
+const err71 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/service",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/service/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service,data:data29};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -973,9 +976,8 @@ vErrors.push(err71);
 errors++;
 }
 }
-}
 else {
-const err72 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc,data:data28};
+const err72 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/service",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service,data:data29};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -985,9 +987,11 @@ vErrors.push(err72);
 errors++;
 }
 }
-}
-else {
-const err73 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data21};
+if(data28.method !== undefined){
+let data30 = data28.method;
+if(typeof data30 === "string"){
+if(!pattern9.test(data30)){
+const err73 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/method",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/method/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method,data:data30};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -997,10 +1001,8 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data19.upstream !== undefined){
-let data31 = data19.upstream;
-if(typeof data31 !== "string"){
-const err74 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upstream",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upstream.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upstream,data:data31};
+else {
+const err74 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/method",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method,data:data30};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1010,11 +1012,9 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data19.timeout !== undefined){
-let data32 = data19.timeout;
-if(typeof data32 === "string"){
-if(!(formats4(data32))){
-const err75 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data32};
+}
+else {
+const err75 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc,data:data28};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1024,8 +1024,9 @@ vErrors.push(err75);
 errors++;
 }
 }
+}
 else {
-const err76 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data32};
+const err76 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data21};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1035,11 +1036,10 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data19.retry !== undefined){
-let data33 = data19.retry;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.attempts === undefined){
-const err77 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/required",keyword:"required",params:{missingProperty: "attempts"},message:"must have required property '"+"attempts"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
+if(data19.upstream !== undefined){
+let data31 = data19.upstream;
+if(typeof data31 !== "string"){
+const err77 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upstream",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upstream.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upstream,data:data31};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1048,9 +1048,12 @@ vErrors.push(err77);
 }
 errors++;
 }
-for(const key9 in data33){
-if(!((((((key9 === "attempts") || (key9 === "perTryTimeout")) || (key9 === "on")) || (key9 === "backoff")) || (key9 === "budget")) || (key9 === "maxReplayBody"))){
-const err78 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
+}
+if(data19.timeout !== undefined){
+let data32 = data19.timeout;
+if(typeof data32 === "string"){
+if(!(formats4(data32))){
+const err78 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1060,10 +1063,8 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data33.attempts !== undefined){
-let data34 = data33.attempts;
-if(!((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34)))){
-const err79 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
+else {
+const err79 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1072,9 +1073,12 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(typeof data34 == "number"){
-if(data34 > 10 || isNaN(data34)){
-const err80 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
+}
+if(data19.retry !== undefined){
+let data33 = data19.retry;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.attempts === undefined){
+const err80 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/required",keyword:"required",params:{missingProperty: "attempts"},message:"must have required property '"+"attempts"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1083,8 +1087,9 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data34 < 1 || isNaN(data34)){
-const err81 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
+for(const key10 in data33){
+if(!((((((key10 === "attempts") || (key10 === "perTryTimeout")) || (key10 === "on")) || (key10 === "backoff")) || (key10 === "budget")) || (key10 === "maxReplayBody"))){
+const err81 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1094,12 +1099,10 @@ vErrors.push(err81);
 errors++;
 }
 }
-}
-if(data33.perTryTimeout !== undefined){
-let data35 = data33.perTryTimeout;
-if(typeof data35 === "string"){
-if(!(formats4(data35))){
-const err82 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data35};
+if(data33.attempts !== undefined){
+let data34 = data33.attempts;
+if(!((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34)))){
+const err82 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1108,14 +1111,50 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-else {
-const err83 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data35};
+if(typeof data34 == "number"){
+if(data34 > 10 || isNaN(data34)){
+const err83 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
 if(vErrors === null){
 vErrors = [err83];
 }
 else {
 vErrors.push(err83);
+}
+errors++;
+}
+if(data34 < 1 || isNaN(data34)){
+const err84 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+}
+if(data33.perTryTimeout !== undefined){
+let data35 = data33.perTryTimeout;
+if(typeof data35 === "string"){
+if(!(formats4(data35))){
+const err85 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data35};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data35};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
 }
 errors++;
 }
@@ -1126,45 +1165,11 @@ if(Array.isArray(data36)){
 const len3 = data36.length;
 for(let i3=0; i3<len3; i3++){
 let data37 = data36[i3];
-const _errs97 = errors;
-let valid21 = false;
 const _errs98 = errors;
+let valid22 = false;
+const _errs99 = errors;
 if(typeof data37 !== "string"){
-const err84 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data37};
-if(vErrors === null){
-vErrors = [err84];
-}
-else {
-vErrors.push(err84);
-}
-errors++;
-}
-if("connect-failure" !== data37){
-const err85 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data37};
-if(vErrors === null){
-vErrors = [err85];
-}
-else {
-vErrors.push(err85);
-}
-errors++;
-}
-var _valid3 = _errs98 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs100 = errors;
-if(typeof data37 !== "string"){
-const err86 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data37};
-if(vErrors === null){
-vErrors = [err86];
-}
-else {
-vErrors.push(err86);
-}
-errors++;
-}
-if("reset" !== data37){
-const err87 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data37};
+const err87 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data37};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1173,12 +1178,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-var _valid3 = _errs100 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs102 = errors;
-if(typeof data37 !== "string"){
-const err88 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data37};
+if("connect-failure" !== data37){
+const err88 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data37};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1187,8 +1188,12 @@ vErrors.push(err88);
 }
 errors++;
 }
-if("timeout" !== data37){
-const err89 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data37};
+var _valid3 = _errs99 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs101 = errors;
+if(typeof data37 !== "string"){
+const err89 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data37};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1197,12 +1202,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-var _valid3 = _errs102 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs104 = errors;
-if(typeof data37 !== "string"){
-const err90 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data37};
+if("reset" !== data37){
+const err90 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data37};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1211,8 +1212,12 @@ vErrors.push(err90);
 }
 errors++;
 }
-if("5xx" !== data37){
-const err91 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data37};
+var _valid3 = _errs101 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs103 = errors;
+if(typeof data37 !== "string"){
+const err91 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data37};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1221,12 +1226,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-var _valid3 = _errs104 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs106 = errors;
-if(typeof data37 !== "string"){
-const err92 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data37};
+if("timeout" !== data37){
+const err92 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data37};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1235,8 +1236,12 @@ vErrors.push(err92);
 }
 errors++;
 }
-if("gateway-error" !== data37){
-const err93 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/const",keyword:"const",params:{allowedValue: "gateway-error"},message:"must be equal to constant",schema:"gateway-error",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data37};
+var _valid3 = _errs103 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs105 = errors;
+if(typeof data37 !== "string"){
+const err93 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data37};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1245,12 +1250,8 @@ vErrors.push(err93);
 }
 errors++;
 }
-var _valid3 = _errs106 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs108 = errors;
-if(typeof data37 !== "string"){
-const err94 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data37};
+if("5xx" !== data37){
+const err94 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data37};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1259,8 +1260,12 @@ vErrors.push(err94);
 }
 errors++;
 }
-if("cancelled" !== data37){
-const err95 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/const",keyword:"const",params:{allowedValue: "cancelled"},message:"must be equal to constant",schema:"cancelled",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data37};
+var _valid3 = _errs105 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs107 = errors;
+if(typeof data37 !== "string"){
+const err95 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data37};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1269,12 +1274,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-var _valid3 = _errs108 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs110 = errors;
-if(typeof data37 !== "string"){
-const err96 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6],data:data37};
+if("gateway-error" !== data37){
+const err96 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/const",keyword:"const",params:{allowedValue: "gateway-error"},message:"must be equal to constant",schema:"gateway-error",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data37};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1283,8 +1284,12 @@ vErrors.push(err96);
 }
 errors++;
 }
-if("unknown" !== data37){
-const err97 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/6/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant",schema:"unknown",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6],data:data37};
+var _valid3 = _errs107 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs109 = errors;
+if(typeof data37 !== "string"){
+const err97 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data37};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1293,12 +1298,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-var _valid3 = _errs110 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs112 = errors;
-if(typeof data37 !== "string"){
-const err98 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7],data:data37};
+if("cancelled" !== data37){
+const err98 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/const",keyword:"const",params:{allowedValue: "cancelled"},message:"must be equal to constant",schema:"cancelled",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data37};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1307,8 +1308,12 @@ vErrors.push(err98);
 }
 errors++;
 }
-if("invalid-argument" !== data37){
-const err99 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/7/const",keyword:"const",params:{allowedValue: "invalid-argument"},message:"must be equal to constant",schema:"invalid-argument",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7],data:data37};
+var _valid3 = _errs109 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs111 = errors;
+if(typeof data37 !== "string"){
+const err99 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6],data:data37};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1317,12 +1322,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-var _valid3 = _errs112 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs114 = errors;
-if(typeof data37 !== "string"){
-const err100 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8],data:data37};
+if("unknown" !== data37){
+const err100 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/6/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant",schema:"unknown",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6],data:data37};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1331,8 +1332,12 @@ vErrors.push(err100);
 }
 errors++;
 }
-if("deadline-exceeded" !== data37){
-const err101 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/8/const",keyword:"const",params:{allowedValue: "deadline-exceeded"},message:"must be equal to constant",schema:"deadline-exceeded",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8],data:data37};
+var _valid3 = _errs111 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs113 = errors;
+if(typeof data37 !== "string"){
+const err101 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7],data:data37};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1341,12 +1346,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-var _valid3 = _errs114 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs116 = errors;
-if(typeof data37 !== "string"){
-const err102 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9],data:data37};
+if("invalid-argument" !== data37){
+const err102 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/7/const",keyword:"const",params:{allowedValue: "invalid-argument"},message:"must be equal to constant",schema:"invalid-argument",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7],data:data37};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1355,8 +1356,12 @@ vErrors.push(err102);
 }
 errors++;
 }
-if("not-found" !== data37){
-const err103 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/9/const",keyword:"const",params:{allowedValue: "not-found"},message:"must be equal to constant",schema:"not-found",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9],data:data37};
+var _valid3 = _errs113 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs115 = errors;
+if(typeof data37 !== "string"){
+const err103 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8],data:data37};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1365,12 +1370,8 @@ vErrors.push(err103);
 }
 errors++;
 }
-var _valid3 = _errs116 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs118 = errors;
-if(typeof data37 !== "string"){
-const err104 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10],data:data37};
+if("deadline-exceeded" !== data37){
+const err104 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/8/const",keyword:"const",params:{allowedValue: "deadline-exceeded"},message:"must be equal to constant",schema:"deadline-exceeded",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8],data:data37};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1379,8 +1380,12 @@ vErrors.push(err104);
 }
 errors++;
 }
-if("already-exists" !== data37){
-const err105 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/10/const",keyword:"const",params:{allowedValue: "already-exists"},message:"must be equal to constant",schema:"already-exists",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10],data:data37};
+var _valid3 = _errs115 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs117 = errors;
+if(typeof data37 !== "string"){
+const err105 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9],data:data37};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1389,12 +1394,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-var _valid3 = _errs118 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs120 = errors;
-if(typeof data37 !== "string"){
-const err106 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11],data:data37};
+if("not-found" !== data37){
+const err106 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/9/const",keyword:"const",params:{allowedValue: "not-found"},message:"must be equal to constant",schema:"not-found",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9],data:data37};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1403,8 +1404,12 @@ vErrors.push(err106);
 }
 errors++;
 }
-if("permission-denied" !== data37){
-const err107 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/11/const",keyword:"const",params:{allowedValue: "permission-denied"},message:"must be equal to constant",schema:"permission-denied",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11],data:data37};
+var _valid3 = _errs117 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs119 = errors;
+if(typeof data37 !== "string"){
+const err107 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10],data:data37};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1413,12 +1418,8 @@ vErrors.push(err107);
 }
 errors++;
 }
-var _valid3 = _errs120 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs122 = errors;
-if(typeof data37 !== "string"){
-const err108 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12],data:data37};
+if("already-exists" !== data37){
+const err108 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/10/const",keyword:"const",params:{allowedValue: "already-exists"},message:"must be equal to constant",schema:"already-exists",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10],data:data37};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1427,8 +1428,12 @@ vErrors.push(err108);
 }
 errors++;
 }
-if("resource-exhausted" !== data37){
-const err109 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/12/const",keyword:"const",params:{allowedValue: "resource-exhausted"},message:"must be equal to constant",schema:"resource-exhausted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12],data:data37};
+var _valid3 = _errs119 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs121 = errors;
+if(typeof data37 !== "string"){
+const err109 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11],data:data37};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1437,12 +1442,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-var _valid3 = _errs122 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs124 = errors;
-if(typeof data37 !== "string"){
-const err110 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13],data:data37};
+if("permission-denied" !== data37){
+const err110 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/11/const",keyword:"const",params:{allowedValue: "permission-denied"},message:"must be equal to constant",schema:"permission-denied",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11],data:data37};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1451,8 +1452,12 @@ vErrors.push(err110);
 }
 errors++;
 }
-if("failed-precondition" !== data37){
-const err111 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/13/const",keyword:"const",params:{allowedValue: "failed-precondition"},message:"must be equal to constant",schema:"failed-precondition",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13],data:data37};
+var _valid3 = _errs121 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs123 = errors;
+if(typeof data37 !== "string"){
+const err111 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12],data:data37};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1461,12 +1466,8 @@ vErrors.push(err111);
 }
 errors++;
 }
-var _valid3 = _errs124 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs126 = errors;
-if(typeof data37 !== "string"){
-const err112 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14],data:data37};
+if("resource-exhausted" !== data37){
+const err112 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/12/const",keyword:"const",params:{allowedValue: "resource-exhausted"},message:"must be equal to constant",schema:"resource-exhausted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12],data:data37};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1475,8 +1476,12 @@ vErrors.push(err112);
 }
 errors++;
 }
-if("aborted" !== data37){
-const err113 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/14/const",keyword:"const",params:{allowedValue: "aborted"},message:"must be equal to constant",schema:"aborted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14],data:data37};
+var _valid3 = _errs123 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs125 = errors;
+if(typeof data37 !== "string"){
+const err113 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13],data:data37};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1485,12 +1490,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-var _valid3 = _errs126 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs128 = errors;
-if(typeof data37 !== "string"){
-const err114 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15],data:data37};
+if("failed-precondition" !== data37){
+const err114 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/13/const",keyword:"const",params:{allowedValue: "failed-precondition"},message:"must be equal to constant",schema:"failed-precondition",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13],data:data37};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1499,8 +1500,12 @@ vErrors.push(err114);
 }
 errors++;
 }
-if("out-of-range" !== data37){
-const err115 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/15/const",keyword:"const",params:{allowedValue: "out-of-range"},message:"must be equal to constant",schema:"out-of-range",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15],data:data37};
+var _valid3 = _errs125 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs127 = errors;
+if(typeof data37 !== "string"){
+const err115 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14],data:data37};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1509,12 +1514,8 @@ vErrors.push(err115);
 }
 errors++;
 }
-var _valid3 = _errs128 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs130 = errors;
-if(typeof data37 !== "string"){
-const err116 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16],data:data37};
+if("aborted" !== data37){
+const err116 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/14/const",keyword:"const",params:{allowedValue: "aborted"},message:"must be equal to constant",schema:"aborted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14],data:data37};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1523,8 +1524,12 @@ vErrors.push(err116);
 }
 errors++;
 }
-if("unimplemented" !== data37){
-const err117 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/16/const",keyword:"const",params:{allowedValue: "unimplemented"},message:"must be equal to constant",schema:"unimplemented",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16],data:data37};
+var _valid3 = _errs127 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs129 = errors;
+if(typeof data37 !== "string"){
+const err117 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15],data:data37};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1533,12 +1538,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-var _valid3 = _errs130 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs132 = errors;
-if(typeof data37 !== "string"){
-const err118 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/17/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17],data:data37};
+if("out-of-range" !== data37){
+const err118 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/15/const",keyword:"const",params:{allowedValue: "out-of-range"},message:"must be equal to constant",schema:"out-of-range",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15],data:data37};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1547,8 +1548,12 @@ vErrors.push(err118);
 }
 errors++;
 }
-if("internal" !== data37){
-const err119 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/17/const",keyword:"const",params:{allowedValue: "internal"},message:"must be equal to constant",schema:"internal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17],data:data37};
+var _valid3 = _errs129 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs131 = errors;
+if(typeof data37 !== "string"){
+const err119 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16],data:data37};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1557,12 +1562,8 @@ vErrors.push(err119);
 }
 errors++;
 }
-var _valid3 = _errs132 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs134 = errors;
-if(typeof data37 !== "string"){
-const err120 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/18/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18],data:data37};
+if("unimplemented" !== data37){
+const err120 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/16/const",keyword:"const",params:{allowedValue: "unimplemented"},message:"must be equal to constant",schema:"unimplemented",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16],data:data37};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1571,8 +1572,12 @@ vErrors.push(err120);
 }
 errors++;
 }
-if("unavailable" !== data37){
-const err121 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/18/const",keyword:"const",params:{allowedValue: "unavailable"},message:"must be equal to constant",schema:"unavailable",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18],data:data37};
+var _valid3 = _errs131 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs133 = errors;
+if(typeof data37 !== "string"){
+const err121 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/17/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17],data:data37};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1581,12 +1586,8 @@ vErrors.push(err121);
 }
 errors++;
 }
-var _valid3 = _errs134 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs136 = errors;
-if(typeof data37 !== "string"){
-const err122 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/19/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19],data:data37};
+if("internal" !== data37){
+const err122 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/17/const",keyword:"const",params:{allowedValue: "internal"},message:"must be equal to constant",schema:"internal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17],data:data37};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1595,8 +1596,12 @@ vErrors.push(err122);
 }
 errors++;
 }
-if("data-loss" !== data37){
-const err123 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/19/const",keyword:"const",params:{allowedValue: "data-loss"},message:"must be equal to constant",schema:"data-loss",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19],data:data37};
+var _valid3 = _errs133 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs135 = errors;
+if(typeof data37 !== "string"){
+const err123 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/18/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18],data:data37};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1605,12 +1610,8 @@ vErrors.push(err123);
 }
 errors++;
 }
-var _valid3 = _errs136 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs138 = errors;
-if(typeof data37 !== "string"){
-const err124 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/20/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20],data:data37};
+if("unavailable" !== data37){
+const err124 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/18/const",keyword:"const",params:{allowedValue: "unavailable"},message:"must be equal to constant",schema:"unavailable",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18],data:data37};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1619,8 +1620,12 @@ vErrors.push(err124);
 }
 errors++;
 }
-if("unauthenticated" !== data37){
-const err125 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/20/const",keyword:"const",params:{allowedValue: "unauthenticated"},message:"must be equal to constant",schema:"unauthenticated",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20],data:data37};
+var _valid3 = _errs135 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs137 = errors;
+if(typeof data37 !== "string"){
+const err125 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/19/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19],data:data37};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1629,12 +1634,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-var _valid3 = _errs138 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
-const _errs140 = errors;
-if(!((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37)))){
-const err126 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+if("data-loss" !== data37){
+const err126 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/19/const",keyword:"const",params:{allowedValue: "data-loss"},message:"must be equal to constant",schema:"data-loss",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19],data:data37};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1643,9 +1644,12 @@ vErrors.push(err126);
 }
 errors++;
 }
-if(typeof data37 == "number"){
-if(data37 > 599 || isNaN(data37)){
-const err127 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+var _valid3 = _errs137 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs139 = errors;
+if(typeof data37 !== "string"){
+const err127 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/20/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20],data:data37};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1654,8 +1658,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-if(data37 < 100 || isNaN(data37)){
-const err128 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+if("unauthenticated" !== data37){
+const err128 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/20/const",keyword:"const",params:{allowedValue: "unauthenticated"},message:"must be equal to constant",schema:"unauthenticated",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20],data:data37};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1664,32 +1668,12 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-var _valid3 = _errs140 === errors;
-valid21 = valid21 || _valid3;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-if(!valid21){
-const err129 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items,data:data37};
+var _valid3 = _errs139 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs141 = errors;
+if(!((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37)))){
+const err129 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1698,21 +1682,9 @@ vErrors.push(err129);
 }
 errors++;
 }
-else {
-errors = _errs97;
-if(vErrors !== null){
-if(_errs97){
-vErrors.length = _errs97;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err130 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on,data:data36};
+if(typeof data37 == "number"){
+if(data37 > 599 || isNaN(data37)){
+const err130 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1721,13 +1693,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-if(data33.backoff !== undefined){
-let data38 = data33.backoff;
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-for(const key10 in data38){
-if(!(((key10 === "base") || (key10 === "max")) || (key10 === "jitter"))){
-const err131 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data38};
+if(data37 < 100 || isNaN(data37)){
+const err131 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1737,11 +1704,31 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data38.base !== undefined){
-let data39 = data38.base;
-if(typeof data39 === "string"){
-if(!(formats4(data39))){
-const err132 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data39};
+var _valid3 = _errs141 === errors;
+valid22 = valid22 || _valid3;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+if(!valid22){
+const err132 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items,data:data37};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1750,9 +1737,21 @@ vErrors.push(err132);
 }
 errors++;
 }
+else {
+errors = _errs98;
+if(vErrors !== null){
+if(_errs98){
+vErrors.length = _errs98;
 }
 else {
-const err133 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data39};
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err133 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on,data:data36};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1762,11 +1761,12 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data38.max !== undefined){
-let data40 = data38.max;
-if(typeof data40 === "string"){
-if(!(formats4(data40))){
-const err134 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data40};
+if(data33.backoff !== undefined){
+let data38 = data33.backoff;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key11 in data38){
+if(!(((key11 === "base") || (key11 === "max")) || (key11 === "jitter"))){
+const err134 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data38};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1776,8 +1776,11 @@ vErrors.push(err134);
 errors++;
 }
 }
-else {
-const err135 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data40};
+if(data38.base !== undefined){
+let data39 = data38.base;
+if(typeof data39 === "string"){
+if(!(formats4(data39))){
+const err135 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data39};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1787,13 +1790,8 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data38.jitter !== undefined){
-let data41 = data38.jitter;
-const _errs150 = errors;
-let valid23 = false;
-const _errs151 = errors;
-if(typeof data41 !== "string"){
-const err136 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data41};
+else {
+const err136 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data39};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1802,8 +1800,12 @@ vErrors.push(err136);
 }
 errors++;
 }
-if("full" !== data41){
-const err137 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/const",keyword:"const",params:{allowedValue: "full"},message:"must be equal to constant",schema:"full",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data41};
+}
+if(data38.max !== undefined){
+let data40 = data38.max;
+if(typeof data40 === "string"){
+if(!(formats4(data40))){
+const err137 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data40};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1812,12 +1814,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-var _valid4 = _errs151 === errors;
-valid23 = valid23 || _valid4;
-if(!valid23){
-const _errs153 = errors;
-if(typeof data41 !== "string"){
-const err138 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data41};
+}
+else {
+const err138 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data40};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1826,8 +1825,14 @@ vErrors.push(err138);
 }
 errors++;
 }
-if("equal" !== data41){
-const err139 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/const",keyword:"const",params:{allowedValue: "equal"},message:"must be equal to constant",schema:"equal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data41};
+}
+if(data38.jitter !== undefined){
+let data41 = data38.jitter;
+const _errs151 = errors;
+let valid24 = false;
+const _errs152 = errors;
+if(typeof data41 !== "string"){
+const err139 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data41};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1836,12 +1841,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-var _valid4 = _errs153 === errors;
-valid23 = valid23 || _valid4;
-if(!valid23){
-const _errs155 = errors;
-if(typeof data41 !== "string"){
-const err140 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data41};
+if("full" !== data41){
+const err140 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/const",keyword:"const",params:{allowedValue: "full"},message:"must be equal to constant",schema:"full",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data41};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1850,8 +1851,12 @@ vErrors.push(err140);
 }
 errors++;
 }
-if("none" !== data41){
-const err141 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/const",keyword:"const",params:{allowedValue: "none"},message:"must be equal to constant",schema:"none",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data41};
+var _valid4 = _errs152 === errors;
+valid24 = valid24 || _valid4;
+if(!valid24){
+const _errs154 = errors;
+if(typeof data41 !== "string"){
+const err141 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data41};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1860,12 +1865,8 @@ vErrors.push(err141);
 }
 errors++;
 }
-var _valid4 = _errs155 === errors;
-valid23 = valid23 || _valid4;
-}
-}
-if(!valid23){
-const err142 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter,data:data41};
+if("equal" !== data41){
+const err142 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/const",keyword:"const",params:{allowedValue: "equal"},message:"must be equal to constant",schema:"equal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data41};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1874,11 +1875,49 @@ vErrors.push(err142);
 }
 errors++;
 }
+var _valid4 = _errs154 === errors;
+valid24 = valid24 || _valid4;
+if(!valid24){
+const _errs156 = errors;
+if(typeof data41 !== "string"){
+const err143 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data41};
+if(vErrors === null){
+vErrors = [err143];
+}
 else {
-errors = _errs150;
+vErrors.push(err143);
+}
+errors++;
+}
+if("none" !== data41){
+const err144 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/const",keyword:"const",params:{allowedValue: "none"},message:"must be equal to constant",schema:"none",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data41};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+var _valid4 = _errs156 === errors;
+valid24 = valid24 || _valid4;
+}
+}
+if(!valid24){
+const err145 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter,data:data41};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+else {
+errors = _errs151;
 if(vErrors !== null){
-if(_errs150){
-vErrors.length = _errs150;
+if(_errs151){
+vErrors.length = _errs151;
 }
 else {
 vErrors = null;
@@ -1888,46 +1927,7 @@ vErrors = null;
 }
 }
 else {
-const err143 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data38};
-if(vErrors === null){
-vErrors = [err143];
-}
-else {
-vErrors.push(err143);
-}
-errors++;
-}
-}
-if(data33.budget !== undefined){
-let data42 = data33.budget;
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-if(data42.ratio === undefined){
-const err144 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/required",keyword:"required",params:{missingProperty: "ratio"},message:"must have required property '"+"ratio"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
-if(vErrors === null){
-vErrors = [err144];
-}
-else {
-vErrors.push(err144);
-}
-errors++;
-}
-for(const key11 in data42){
-if(!(((key11 === "ratio") || (key11 === "minPerSecond")) || (key11 === "window"))){
-const err145 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
-if(vErrors === null){
-vErrors = [err145];
-}
-else {
-vErrors.push(err145);
-}
-errors++;
-}
-}
-if(data42.ratio !== undefined){
-let data43 = data42.ratio;
-if(typeof data43 == "number"){
-if(data43 > 10 || isNaN(data43)){
-const err146 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
+const err146 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data38};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1936,8 +1936,12 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(data43 < 0 || isNaN(data43)){
-const err147 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
+}
+if(data33.budget !== undefined){
+let data42 = data33.budget;
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+if(data42.ratio === undefined){
+const err147 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/required",keyword:"required",params:{missingProperty: "ratio"},message:"must have required property '"+"ratio"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1946,9 +1950,9 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-else {
-const err148 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
+for(const key12 in data42){
+if(!(((key12 === "ratio") || (key12 === "minPerSecond")) || (key12 === "window"))){
+const err148 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1958,11 +1962,11 @@ vErrors.push(err148);
 errors++;
 }
 }
-if(data42.minPerSecond !== undefined){
-let data44 = data42.minPerSecond;
-if(typeof data44 == "number"){
-if(data44 < 0 || isNaN(data44)){
-const err149 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data44};
+if(data42.ratio !== undefined){
+let data43 = data42.ratio;
+if(typeof data43 == "number"){
+if(data43 > 10 || isNaN(data43)){
+const err149 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1971,9 +1975,8 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-else {
-const err150 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data44};
+if(data43 < 0 || isNaN(data43)){
+const err150 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1983,11 +1986,8 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data42.window !== undefined){
-let data45 = data42.window;
-if(typeof data45 === "string"){
-if(!(formats4(data45))){
-const err151 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data45};
+else {
+const err151 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1997,8 +1997,11 @@ vErrors.push(err151);
 errors++;
 }
 }
-else {
-const err152 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data45};
+if(data42.minPerSecond !== undefined){
+let data44 = data42.minPerSecond;
+if(typeof data44 == "number"){
+if(data44 < 0 || isNaN(data44)){
+const err152 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data44};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2008,9 +2011,8 @@ vErrors.push(err152);
 errors++;
 }
 }
-}
 else {
-const err153 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
+const err153 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data44};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2020,13 +2022,11 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data33.maxReplayBody !== undefined){
-let data46 = data33.maxReplayBody;
-const _errs167 = errors;
-let valid25 = false;
-const _errs168 = errors;
-if(!((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46)))){
-const err154 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data46};
+if(data42.window !== undefined){
+let data45 = data42.window;
+if(typeof data45 === "string"){
+if(!(formats4(data45))){
+const err154 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data45};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2035,9 +2035,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(typeof data46 == "number"){
-if(data46 < 0 || isNaN(data46)){
-const err155 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data46};
+}
+else {
+const err155 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data45};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2047,13 +2047,9 @@ vErrors.push(err155);
 errors++;
 }
 }
-var _valid5 = _errs168 === errors;
-valid25 = valid25 || _valid5;
-if(!valid25){
-const _errs170 = errors;
-if(typeof data46 === "string"){
-if(!(formats10(data46))){
-const err156 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data46};
+}
+else {
+const err156 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2063,8 +2059,13 @@ vErrors.push(err156);
 errors++;
 }
 }
-else {
-const err157 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data46};
+if(data33.maxReplayBody !== undefined){
+let data46 = data33.maxReplayBody;
+const _errs168 = errors;
+let valid26 = false;
+const _errs169 = errors;
+if(!((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46)))){
+const err157 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data46};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2073,11 +2074,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-var _valid5 = _errs170 === errors;
-valid25 = valid25 || _valid5;
-}
-if(!valid25){
-const err158 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody,data:data46};
+if(typeof data46 == "number"){
+if(data46 < 0 || isNaN(data46)){
+const err158 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data46};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2086,21 +2085,14 @@ vErrors.push(err158);
 }
 errors++;
 }
-else {
-errors = _errs167;
-if(vErrors !== null){
-if(_errs167){
-vErrors.length = _errs167;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err159 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
+var _valid5 = _errs169 === errors;
+valid26 = valid26 || _valid5;
+if(!valid26){
+const _errs171 = errors;
+if(typeof data46 === "string"){
+if(!(formats10(data46))){
+const err159 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data46};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2110,12 +2102,8 @@ vErrors.push(err159);
 errors++;
 }
 }
-if(data19.circuitBreaker !== undefined){
-let data47 = data19.circuitBreaker;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-for(const key12 in data47){
-if(!(((((((key12 === "errorThresholdPercentage") || (key12 === "volumeThreshold")) || (key12 === "window")) || (key12 === "resetTimeout")) || (key12 === "halfOpenRequests")) || (key12 === "consecutiveFailures")) || (key12 === "failOn"))){
-const err160 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data47};
+else {
+const err160 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data46};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2124,12 +2112,11 @@ vErrors.push(err160);
 }
 errors++;
 }
+var _valid5 = _errs171 === errors;
+valid26 = valid26 || _valid5;
 }
-if(data47.errorThresholdPercentage !== undefined){
-let data48 = data47.errorThresholdPercentage;
-if(typeof data48 == "number"){
-if(data48 > 100 || isNaN(data48)){
-const err161 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
+if(!valid26){
+const err161 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody,data:data46};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2138,746 +2125,11 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(data48 < 0 || isNaN(data48)){
-const err162 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
-if(vErrors === null){
-vErrors = [err162];
-}
 else {
-vErrors.push(err162);
-}
-errors++;
-}
-}
-else {
-const err163 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
-if(vErrors === null){
-vErrors = [err163];
-}
-else {
-vErrors.push(err163);
-}
-errors++;
-}
-}
-if(data47.volumeThreshold !== undefined){
-let data49 = data47.volumeThreshold;
-if(!((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49)))){
-const err164 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data49};
-if(vErrors === null){
-vErrors = [err164];
-}
-else {
-vErrors.push(err164);
-}
-errors++;
-}
-if(typeof data49 == "number"){
-if(data49 < 0 || isNaN(data49)){
-const err165 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data49};
-if(vErrors === null){
-vErrors = [err165];
-}
-else {
-vErrors.push(err165);
-}
-errors++;
-}
-}
-}
-if(data47.window !== undefined){
-let data50 = data47.window;
-if(typeof data50 === "string"){
-if(!(formats4(data50))){
-const err166 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data50};
-if(vErrors === null){
-vErrors = [err166];
-}
-else {
-vErrors.push(err166);
-}
-errors++;
-}
-}
-else {
-const err167 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data50};
-if(vErrors === null){
-vErrors = [err167];
-}
-else {
-vErrors.push(err167);
-}
-errors++;
-}
-}
-if(data47.resetTimeout !== undefined){
-let data51 = data47.resetTimeout;
-if(typeof data51 === "string"){
-if(!(formats4(data51))){
-const err168 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data51};
-if(vErrors === null){
-vErrors = [err168];
-}
-else {
-vErrors.push(err168);
-}
-errors++;
-}
-}
-else {
-const err169 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data51};
-if(vErrors === null){
-vErrors = [err169];
-}
-else {
-vErrors.push(err169);
-}
-errors++;
-}
-}
-if(data47.halfOpenRequests !== undefined){
-let data52 = data47.halfOpenRequests;
-if(!((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52)))){
-const err170 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data52};
-if(vErrors === null){
-vErrors = [err170];
-}
-else {
-vErrors.push(err170);
-}
-errors++;
-}
-if(typeof data52 == "number"){
-if(data52 < 1 || isNaN(data52)){
-const err171 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data52};
-if(vErrors === null){
-vErrors = [err171];
-}
-else {
-vErrors.push(err171);
-}
-errors++;
-}
-}
-}
-if(data47.consecutiveFailures !== undefined){
-let data53 = data47.consecutiveFailures;
-if(!((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53)))){
-const err172 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data53};
-if(vErrors === null){
-vErrors = [err172];
-}
-else {
-vErrors.push(err172);
-}
-errors++;
-}
-if(typeof data53 == "number"){
-if(data53 < 1 || isNaN(data53)){
-const err173 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data53};
-if(vErrors === null){
-vErrors = [err173];
-}
-else {
-vErrors.push(err173);
-}
-errors++;
-}
-}
-}
-if(data47.failOn !== undefined){
-let data54 = data47.failOn;
-if(Array.isArray(data54)){
-if(data54.length < 1){
-const err174 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data54};
-if(vErrors === null){
-vErrors = [err174];
-}
-else {
-vErrors.push(err174);
-}
-errors++;
-}
-const len4 = data54.length;
-for(let i4=0; i4<len4; i4++){
-let data55 = data54[i4];
-const _errs190 = errors;
-let valid29 = false;
-const _errs191 = errors;
-if(typeof data55 !== "string"){
-const err175 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data55};
-if(vErrors === null){
-vErrors = [err175];
-}
-else {
-vErrors.push(err175);
-}
-errors++;
-}
-if("5xx" !== data55){
-const err176 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data55};
-if(vErrors === null){
-vErrors = [err176];
-}
-else {
-vErrors.push(err176);
-}
-errors++;
-}
-var _valid6 = _errs191 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs193 = errors;
-if(typeof data55 !== "string"){
-const err177 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data55};
-if(vErrors === null){
-vErrors = [err177];
-}
-else {
-vErrors.push(err177);
-}
-errors++;
-}
-if("4xx" !== data55){
-const err178 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/const",keyword:"const",params:{allowedValue: "4xx"},message:"must be equal to constant",schema:"4xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data55};
-if(vErrors === null){
-vErrors = [err178];
-}
-else {
-vErrors.push(err178);
-}
-errors++;
-}
-var _valid6 = _errs193 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs195 = errors;
-if(typeof data55 !== "string"){
-const err179 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data55};
-if(vErrors === null){
-vErrors = [err179];
-}
-else {
-vErrors.push(err179);
-}
-errors++;
-}
-if("timeout" !== data55){
-const err180 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data55};
-if(vErrors === null){
-vErrors = [err180];
-}
-else {
-vErrors.push(err180);
-}
-errors++;
-}
-var _valid6 = _errs195 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs197 = errors;
-if(typeof data55 !== "string"){
-const err181 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data55};
-if(vErrors === null){
-vErrors = [err181];
-}
-else {
-vErrors.push(err181);
-}
-errors++;
-}
-if("connect-failure" !== data55){
-const err182 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data55};
-if(vErrors === null){
-vErrors = [err182];
-}
-else {
-vErrors.push(err182);
-}
-errors++;
-}
-var _valid6 = _errs197 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs199 = errors;
-if(typeof data55 !== "string"){
-const err183 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data55};
-if(vErrors === null){
-vErrors = [err183];
-}
-else {
-vErrors.push(err183);
-}
-errors++;
-}
-if("reset" !== data55){
-const err184 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data55};
-if(vErrors === null){
-vErrors = [err184];
-}
-else {
-vErrors.push(err184);
-}
-errors++;
-}
-var _valid6 = _errs199 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs201 = errors;
-if(typeof data55 !== "string"){
-const err185 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data55};
-if(vErrors === null){
-vErrors = [err185];
-}
-else {
-vErrors.push(err185);
-}
-errors++;
-}
-if("cancelled" !== data55){
-const err186 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/const",keyword:"const",params:{allowedValue: "cancelled"},message:"must be equal to constant",schema:"cancelled",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data55};
-if(vErrors === null){
-vErrors = [err186];
-}
-else {
-vErrors.push(err186);
-}
-errors++;
-}
-var _valid6 = _errs201 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs203 = errors;
-if(typeof data55 !== "string"){
-const err187 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6],data:data55};
-if(vErrors === null){
-vErrors = [err187];
-}
-else {
-vErrors.push(err187);
-}
-errors++;
-}
-if("unknown" !== data55){
-const err188 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/6/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant",schema:"unknown",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6],data:data55};
-if(vErrors === null){
-vErrors = [err188];
-}
-else {
-vErrors.push(err188);
-}
-errors++;
-}
-var _valid6 = _errs203 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs205 = errors;
-if(typeof data55 !== "string"){
-const err189 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7],data:data55};
-if(vErrors === null){
-vErrors = [err189];
-}
-else {
-vErrors.push(err189);
-}
-errors++;
-}
-if("invalid-argument" !== data55){
-const err190 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/7/const",keyword:"const",params:{allowedValue: "invalid-argument"},message:"must be equal to constant",schema:"invalid-argument",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7],data:data55};
-if(vErrors === null){
-vErrors = [err190];
-}
-else {
-vErrors.push(err190);
-}
-errors++;
-}
-var _valid6 = _errs205 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs207 = errors;
-if(typeof data55 !== "string"){
-const err191 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8],data:data55};
-if(vErrors === null){
-vErrors = [err191];
-}
-else {
-vErrors.push(err191);
-}
-errors++;
-}
-if("deadline-exceeded" !== data55){
-const err192 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/8/const",keyword:"const",params:{allowedValue: "deadline-exceeded"},message:"must be equal to constant",schema:"deadline-exceeded",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8],data:data55};
-if(vErrors === null){
-vErrors = [err192];
-}
-else {
-vErrors.push(err192);
-}
-errors++;
-}
-var _valid6 = _errs207 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs209 = errors;
-if(typeof data55 !== "string"){
-const err193 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9],data:data55};
-if(vErrors === null){
-vErrors = [err193];
-}
-else {
-vErrors.push(err193);
-}
-errors++;
-}
-if("not-found" !== data55){
-const err194 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/9/const",keyword:"const",params:{allowedValue: "not-found"},message:"must be equal to constant",schema:"not-found",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9],data:data55};
-if(vErrors === null){
-vErrors = [err194];
-}
-else {
-vErrors.push(err194);
-}
-errors++;
-}
-var _valid6 = _errs209 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs211 = errors;
-if(typeof data55 !== "string"){
-const err195 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10],data:data55};
-if(vErrors === null){
-vErrors = [err195];
-}
-else {
-vErrors.push(err195);
-}
-errors++;
-}
-if("already-exists" !== data55){
-const err196 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/10/const",keyword:"const",params:{allowedValue: "already-exists"},message:"must be equal to constant",schema:"already-exists",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10],data:data55};
-if(vErrors === null){
-vErrors = [err196];
-}
-else {
-vErrors.push(err196);
-}
-errors++;
-}
-var _valid6 = _errs211 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs213 = errors;
-if(typeof data55 !== "string"){
-const err197 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11],data:data55};
-if(vErrors === null){
-vErrors = [err197];
-}
-else {
-vErrors.push(err197);
-}
-errors++;
-}
-if("permission-denied" !== data55){
-const err198 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/11/const",keyword:"const",params:{allowedValue: "permission-denied"},message:"must be equal to constant",schema:"permission-denied",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11],data:data55};
-if(vErrors === null){
-vErrors = [err198];
-}
-else {
-vErrors.push(err198);
-}
-errors++;
-}
-var _valid6 = _errs213 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs215 = errors;
-if(typeof data55 !== "string"){
-const err199 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12],data:data55};
-if(vErrors === null){
-vErrors = [err199];
-}
-else {
-vErrors.push(err199);
-}
-errors++;
-}
-if("resource-exhausted" !== data55){
-const err200 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/12/const",keyword:"const",params:{allowedValue: "resource-exhausted"},message:"must be equal to constant",schema:"resource-exhausted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12],data:data55};
-if(vErrors === null){
-vErrors = [err200];
-}
-else {
-vErrors.push(err200);
-}
-errors++;
-}
-var _valid6 = _errs215 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs217 = errors;
-if(typeof data55 !== "string"){
-const err201 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13],data:data55};
-if(vErrors === null){
-vErrors = [err201];
-}
-else {
-vErrors.push(err201);
-}
-errors++;
-}
-if("failed-precondition" !== data55){
-const err202 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/13/const",keyword:"const",params:{allowedValue: "failed-precondition"},message:"must be equal to constant",schema:"failed-precondition",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13],data:data55};
-if(vErrors === null){
-vErrors = [err202];
-}
-else {
-vErrors.push(err202);
-}
-errors++;
-}
-var _valid6 = _errs217 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs219 = errors;
-if(typeof data55 !== "string"){
-const err203 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14],data:data55};
-if(vErrors === null){
-vErrors = [err203];
-}
-else {
-vErrors.push(err203);
-}
-errors++;
-}
-if("aborted" !== data55){
-const err204 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/14/const",keyword:"const",params:{allowedValue: "aborted"},message:"must be equal to constant",schema:"aborted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14],data:data55};
-if(vErrors === null){
-vErrors = [err204];
-}
-else {
-vErrors.push(err204);
-}
-errors++;
-}
-var _valid6 = _errs219 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs221 = errors;
-if(typeof data55 !== "string"){
-const err205 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15],data:data55};
-if(vErrors === null){
-vErrors = [err205];
-}
-else {
-vErrors.push(err205);
-}
-errors++;
-}
-if("out-of-range" !== data55){
-const err206 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/15/const",keyword:"const",params:{allowedValue: "out-of-range"},message:"must be equal to constant",schema:"out-of-range",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15],data:data55};
-if(vErrors === null){
-vErrors = [err206];
-}
-else {
-vErrors.push(err206);
-}
-errors++;
-}
-var _valid6 = _errs221 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs223 = errors;
-if(typeof data55 !== "string"){
-const err207 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16],data:data55};
-if(vErrors === null){
-vErrors = [err207];
-}
-else {
-vErrors.push(err207);
-}
-errors++;
-}
-if("unimplemented" !== data55){
-const err208 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/16/const",keyword:"const",params:{allowedValue: "unimplemented"},message:"must be equal to constant",schema:"unimplemented",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16],data:data55};
-if(vErrors === null){
-vErrors = [err208];
-}
-else {
-vErrors.push(err208);
-}
-errors++;
-}
-var _valid6 = _errs223 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs225 = errors;
-if(typeof data55 !== "string"){
-const err209 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/17/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17],data:data55};
-if(vErrors === null){
-vErrors = [err209];
-}
-else {
-vErrors.push(err209);
-}
-errors++;
-}
-if("internal" !== data55){
-const err210 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/17/const",keyword:"const",params:{allowedValue: "internal"},message:"must be equal to constant",schema:"internal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17],data:data55};
-if(vErrors === null){
-vErrors = [err210];
-}
-else {
-vErrors.push(err210);
-}
-errors++;
-}
-var _valid6 = _errs225 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs227 = errors;
-if(typeof data55 !== "string"){
-const err211 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/18/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18],data:data55};
-if(vErrors === null){
-vErrors = [err211];
-}
-else {
-vErrors.push(err211);
-}
-errors++;
-}
-if("unavailable" !== data55){
-const err212 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/18/const",keyword:"const",params:{allowedValue: "unavailable"},message:"must be equal to constant",schema:"unavailable",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18],data:data55};
-if(vErrors === null){
-vErrors = [err212];
-}
-else {
-vErrors.push(err212);
-}
-errors++;
-}
-var _valid6 = _errs227 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs229 = errors;
-if(typeof data55 !== "string"){
-const err213 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/19/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19],data:data55};
-if(vErrors === null){
-vErrors = [err213];
-}
-else {
-vErrors.push(err213);
-}
-errors++;
-}
-if("data-loss" !== data55){
-const err214 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/19/const",keyword:"const",params:{allowedValue: "data-loss"},message:"must be equal to constant",schema:"data-loss",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19],data:data55};
-if(vErrors === null){
-vErrors = [err214];
-}
-else {
-vErrors.push(err214);
-}
-errors++;
-}
-var _valid6 = _errs229 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs231 = errors;
-if(typeof data55 !== "string"){
-const err215 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/20/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20],data:data55};
-if(vErrors === null){
-vErrors = [err215];
-}
-else {
-vErrors.push(err215);
-}
-errors++;
-}
-if("unauthenticated" !== data55){
-const err216 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/20/const",keyword:"const",params:{allowedValue: "unauthenticated"},message:"must be equal to constant",schema:"unauthenticated",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20],data:data55};
-if(vErrors === null){
-vErrors = [err216];
-}
-else {
-vErrors.push(err216);
-}
-errors++;
-}
-var _valid6 = _errs231 === errors;
-valid29 = valid29 || _valid6;
-if(!valid29){
-const _errs233 = errors;
-if(!((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55)))){
-const err217 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
-if(vErrors === null){
-vErrors = [err217];
-}
-else {
-vErrors.push(err217);
-}
-errors++;
-}
-if(typeof data55 == "number"){
-if(data55 > 599 || isNaN(data55)){
-const err218 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
-if(vErrors === null){
-vErrors = [err218];
-}
-else {
-vErrors.push(err218);
-}
-errors++;
-}
-if(data55 < 100 || isNaN(data55)){
-const err219 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
-if(vErrors === null){
-vErrors = [err219];
-}
-else {
-vErrors.push(err219);
-}
-errors++;
-}
-}
-var _valid6 = _errs233 === errors;
-valid29 = valid29 || _valid6;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-if(!valid29){
-const err220 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items,data:data55};
-if(vErrors === null){
-vErrors = [err220];
-}
-else {
-vErrors.push(err220);
-}
-errors++;
-}
-else {
-errors = _errs190;
+errors = _errs168;
 if(vErrors !== null){
-if(_errs190){
-vErrors.length = _errs190;
+if(_errs168){
+vErrors.length = _errs168;
 }
 else {
 vErrors = null;
@@ -2887,7 +2139,727 @@ vErrors = null;
 }
 }
 else {
-const err221 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data54};
+const err162 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+}
+if(data19.circuitBreaker !== undefined){
+let data47 = data19.circuitBreaker;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+for(const key13 in data47){
+if(!(((((((key13 === "errorThresholdPercentage") || (key13 === "volumeThreshold")) || (key13 === "window")) || (key13 === "resetTimeout")) || (key13 === "halfOpenRequests")) || (key13 === "consecutiveFailures")) || (key13 === "failOn"))){
+const err163 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data47};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+}
+if(data47.errorThresholdPercentage !== undefined){
+let data48 = data47.errorThresholdPercentage;
+if(typeof data48 == "number"){
+if(data48 > 100 || isNaN(data48)){
+const err164 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
+if(data48 < 0 || isNaN(data48)){
+const err165 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
+}
+errors++;
+}
+}
+else {
+const err166 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
+if(vErrors === null){
+vErrors = [err166];
+}
+else {
+vErrors.push(err166);
+}
+errors++;
+}
+}
+if(data47.volumeThreshold !== undefined){
+let data49 = data47.volumeThreshold;
+if(!((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49)))){
+const err167 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data49};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+if(typeof data49 == "number"){
+if(data49 < 0 || isNaN(data49)){
+const err168 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data49};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+}
+}
+if(data47.window !== undefined){
+let data50 = data47.window;
+if(typeof data50 === "string"){
+if(!(formats4(data50))){
+const err169 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data50};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+}
+else {
+const err170 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data50};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+}
+if(data47.resetTimeout !== undefined){
+let data51 = data47.resetTimeout;
+if(typeof data51 === "string"){
+if(!(formats4(data51))){
+const err171 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data51};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+}
+else {
+const err172 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data51};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
+}
+errors++;
+}
+}
+if(data47.halfOpenRequests !== undefined){
+let data52 = data47.halfOpenRequests;
+if(!((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52)))){
+const err173 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data52};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
+}
+errors++;
+}
+if(typeof data52 == "number"){
+if(data52 < 1 || isNaN(data52)){
+const err174 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data52};
+if(vErrors === null){
+vErrors = [err174];
+}
+else {
+vErrors.push(err174);
+}
+errors++;
+}
+}
+}
+if(data47.consecutiveFailures !== undefined){
+let data53 = data47.consecutiveFailures;
+if(!((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53)))){
+const err175 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data53};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
+}
+errors++;
+}
+if(typeof data53 == "number"){
+if(data53 < 1 || isNaN(data53)){
+const err176 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data53};
+if(vErrors === null){
+vErrors = [err176];
+}
+else {
+vErrors.push(err176);
+}
+errors++;
+}
+}
+}
+if(data47.failOn !== undefined){
+let data54 = data47.failOn;
+if(Array.isArray(data54)){
+if(data54.length < 1){
+const err177 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data54};
+if(vErrors === null){
+vErrors = [err177];
+}
+else {
+vErrors.push(err177);
+}
+errors++;
+}
+const len4 = data54.length;
+for(let i4=0; i4<len4; i4++){
+let data55 = data54[i4];
+const _errs191 = errors;
+let valid30 = false;
+const _errs192 = errors;
+if(typeof data55 !== "string"){
+const err178 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data55};
+if(vErrors === null){
+vErrors = [err178];
+}
+else {
+vErrors.push(err178);
+}
+errors++;
+}
+if("5xx" !== data55){
+const err179 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data55};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+var _valid6 = _errs192 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs194 = errors;
+if(typeof data55 !== "string"){
+const err180 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data55};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+if("4xx" !== data55){
+const err181 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/const",keyword:"const",params:{allowedValue: "4xx"},message:"must be equal to constant",schema:"4xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data55};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
+}
+errors++;
+}
+var _valid6 = _errs194 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs196 = errors;
+if(typeof data55 !== "string"){
+const err182 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data55};
+if(vErrors === null){
+vErrors = [err182];
+}
+else {
+vErrors.push(err182);
+}
+errors++;
+}
+if("timeout" !== data55){
+const err183 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data55};
+if(vErrors === null){
+vErrors = [err183];
+}
+else {
+vErrors.push(err183);
+}
+errors++;
+}
+var _valid6 = _errs196 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs198 = errors;
+if(typeof data55 !== "string"){
+const err184 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data55};
+if(vErrors === null){
+vErrors = [err184];
+}
+else {
+vErrors.push(err184);
+}
+errors++;
+}
+if("connect-failure" !== data55){
+const err185 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data55};
+if(vErrors === null){
+vErrors = [err185];
+}
+else {
+vErrors.push(err185);
+}
+errors++;
+}
+var _valid6 = _errs198 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs200 = errors;
+if(typeof data55 !== "string"){
+const err186 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data55};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
+}
+errors++;
+}
+if("reset" !== data55){
+const err187 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data55};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+var _valid6 = _errs200 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs202 = errors;
+if(typeof data55 !== "string"){
+const err188 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data55};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+if("cancelled" !== data55){
+const err189 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/const",keyword:"const",params:{allowedValue: "cancelled"},message:"must be equal to constant",schema:"cancelled",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data55};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+var _valid6 = _errs202 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs204 = errors;
+if(typeof data55 !== "string"){
+const err190 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6],data:data55};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+if("unknown" !== data55){
+const err191 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/6/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant",schema:"unknown",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6],data:data55};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+var _valid6 = _errs204 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs206 = errors;
+if(typeof data55 !== "string"){
+const err192 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7],data:data55};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+if("invalid-argument" !== data55){
+const err193 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/7/const",keyword:"const",params:{allowedValue: "invalid-argument"},message:"must be equal to constant",schema:"invalid-argument",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7],data:data55};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+var _valid6 = _errs206 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs208 = errors;
+if(typeof data55 !== "string"){
+const err194 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8],data:data55};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
+}
+errors++;
+}
+if("deadline-exceeded" !== data55){
+const err195 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/8/const",keyword:"const",params:{allowedValue: "deadline-exceeded"},message:"must be equal to constant",schema:"deadline-exceeded",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8],data:data55};
+if(vErrors === null){
+vErrors = [err195];
+}
+else {
+vErrors.push(err195);
+}
+errors++;
+}
+var _valid6 = _errs208 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs210 = errors;
+if(typeof data55 !== "string"){
+const err196 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9],data:data55};
+if(vErrors === null){
+vErrors = [err196];
+}
+else {
+vErrors.push(err196);
+}
+errors++;
+}
+if("not-found" !== data55){
+const err197 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/9/const",keyword:"const",params:{allowedValue: "not-found"},message:"must be equal to constant",schema:"not-found",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9],data:data55};
+if(vErrors === null){
+vErrors = [err197];
+}
+else {
+vErrors.push(err197);
+}
+errors++;
+}
+var _valid6 = _errs210 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs212 = errors;
+if(typeof data55 !== "string"){
+const err198 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10],data:data55};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
+}
+errors++;
+}
+if("already-exists" !== data55){
+const err199 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/10/const",keyword:"const",params:{allowedValue: "already-exists"},message:"must be equal to constant",schema:"already-exists",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10],data:data55};
+if(vErrors === null){
+vErrors = [err199];
+}
+else {
+vErrors.push(err199);
+}
+errors++;
+}
+var _valid6 = _errs212 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs214 = errors;
+if(typeof data55 !== "string"){
+const err200 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11],data:data55};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
+}
+errors++;
+}
+if("permission-denied" !== data55){
+const err201 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/11/const",keyword:"const",params:{allowedValue: "permission-denied"},message:"must be equal to constant",schema:"permission-denied",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11],data:data55};
+if(vErrors === null){
+vErrors = [err201];
+}
+else {
+vErrors.push(err201);
+}
+errors++;
+}
+var _valid6 = _errs214 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs216 = errors;
+if(typeof data55 !== "string"){
+const err202 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12],data:data55};
+if(vErrors === null){
+vErrors = [err202];
+}
+else {
+vErrors.push(err202);
+}
+errors++;
+}
+if("resource-exhausted" !== data55){
+const err203 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/12/const",keyword:"const",params:{allowedValue: "resource-exhausted"},message:"must be equal to constant",schema:"resource-exhausted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12],data:data55};
+if(vErrors === null){
+vErrors = [err203];
+}
+else {
+vErrors.push(err203);
+}
+errors++;
+}
+var _valid6 = _errs216 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs218 = errors;
+if(typeof data55 !== "string"){
+const err204 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13],data:data55};
+if(vErrors === null){
+vErrors = [err204];
+}
+else {
+vErrors.push(err204);
+}
+errors++;
+}
+if("failed-precondition" !== data55){
+const err205 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/13/const",keyword:"const",params:{allowedValue: "failed-precondition"},message:"must be equal to constant",schema:"failed-precondition",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13],data:data55};
+if(vErrors === null){
+vErrors = [err205];
+}
+else {
+vErrors.push(err205);
+}
+errors++;
+}
+var _valid6 = _errs218 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs220 = errors;
+if(typeof data55 !== "string"){
+const err206 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14],data:data55};
+if(vErrors === null){
+vErrors = [err206];
+}
+else {
+vErrors.push(err206);
+}
+errors++;
+}
+if("aborted" !== data55){
+const err207 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/14/const",keyword:"const",params:{allowedValue: "aborted"},message:"must be equal to constant",schema:"aborted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14],data:data55};
+if(vErrors === null){
+vErrors = [err207];
+}
+else {
+vErrors.push(err207);
+}
+errors++;
+}
+var _valid6 = _errs220 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs222 = errors;
+if(typeof data55 !== "string"){
+const err208 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15],data:data55};
+if(vErrors === null){
+vErrors = [err208];
+}
+else {
+vErrors.push(err208);
+}
+errors++;
+}
+if("out-of-range" !== data55){
+const err209 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/15/const",keyword:"const",params:{allowedValue: "out-of-range"},message:"must be equal to constant",schema:"out-of-range",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15],data:data55};
+if(vErrors === null){
+vErrors = [err209];
+}
+else {
+vErrors.push(err209);
+}
+errors++;
+}
+var _valid6 = _errs222 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs224 = errors;
+if(typeof data55 !== "string"){
+const err210 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16],data:data55};
+if(vErrors === null){
+vErrors = [err210];
+}
+else {
+vErrors.push(err210);
+}
+errors++;
+}
+if("unimplemented" !== data55){
+const err211 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/16/const",keyword:"const",params:{allowedValue: "unimplemented"},message:"must be equal to constant",schema:"unimplemented",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16],data:data55};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
+}
+errors++;
+}
+var _valid6 = _errs224 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs226 = errors;
+if(typeof data55 !== "string"){
+const err212 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/17/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17],data:data55};
+if(vErrors === null){
+vErrors = [err212];
+}
+else {
+vErrors.push(err212);
+}
+errors++;
+}
+if("internal" !== data55){
+const err213 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/17/const",keyword:"const",params:{allowedValue: "internal"},message:"must be equal to constant",schema:"internal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17],data:data55};
+if(vErrors === null){
+vErrors = [err213];
+}
+else {
+vErrors.push(err213);
+}
+errors++;
+}
+var _valid6 = _errs226 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs228 = errors;
+if(typeof data55 !== "string"){
+const err214 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/18/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18],data:data55};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
+}
+errors++;
+}
+if("unavailable" !== data55){
+const err215 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/18/const",keyword:"const",params:{allowedValue: "unavailable"},message:"must be equal to constant",schema:"unavailable",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18],data:data55};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+var _valid6 = _errs228 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs230 = errors;
+if(typeof data55 !== "string"){
+const err216 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/19/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19],data:data55};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
+}
+errors++;
+}
+if("data-loss" !== data55){
+const err217 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/19/const",keyword:"const",params:{allowedValue: "data-loss"},message:"must be equal to constant",schema:"data-loss",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19],data:data55};
+if(vErrors === null){
+vErrors = [err217];
+}
+else {
+vErrors.push(err217);
+}
+errors++;
+}
+var _valid6 = _errs230 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs232 = errors;
+if(typeof data55 !== "string"){
+const err218 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/20/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20],data:data55};
+if(vErrors === null){
+vErrors = [err218];
+}
+else {
+vErrors.push(err218);
+}
+errors++;
+}
+if("unauthenticated" !== data55){
+const err219 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/20/const",keyword:"const",params:{allowedValue: "unauthenticated"},message:"must be equal to constant",schema:"unauthenticated",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20],data:data55};
+if(vErrors === null){
+vErrors = [err219];
+}
+else {
+vErrors.push(err219);
+}
+errors++;
+}
+var _valid6 = _errs232 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs234 = errors;
+if(!((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55)))){
+const err220 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
+if(vErrors === null){
+vErrors = [err220];
+}
+else {
+vErrors.push(err220);
+}
+errors++;
+}
+if(typeof data55 == "number"){
+if(data55 > 599 || isNaN(data55)){
+const err221 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2896,10 +2868,8 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-}
-else {
-const err222 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data47};
+if(data55 < 100 || isNaN(data55)){
+const err222 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2909,12 +2879,31 @@ vErrors.push(err222);
 errors++;
 }
 }
-if(data19.fallback !== undefined){
-let data56 = data19.fallback;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-for(const key13 in data56){
-if(!((((key13 === "status") || (key13 === "json")) || (key13 === "body")) || (key13 === "headers"))){
-const err223 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data56};
+var _valid6 = _errs234 === errors;
+valid30 = valid30 || _valid6;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+if(!valid30){
+const err223 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items,data:data55};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2923,11 +2912,21 @@ vErrors.push(err223);
 }
 errors++;
 }
+else {
+errors = _errs191;
+if(vErrors !== null){
+if(_errs191){
+vErrors.length = _errs191;
 }
-if(data56.status !== undefined){
-let data57 = data56.status;
-if(!((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57)))){
-const err224 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err224 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data54};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2936,9 +2935,10 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(typeof data57 == "number"){
-if(data57 > 599 || isNaN(data57)){
-const err225 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
+}
+}
+else {
+const err225 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data47};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2947,8 +2947,13 @@ vErrors.push(err225);
 }
 errors++;
 }
-if(data57 < 200 || isNaN(data57)){
-const err226 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
+}
+if(data19.fallback !== undefined){
+let data56 = data19.fallback;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+for(const key14 in data56){
+if(!((((key14 === "status") || (key14 === "json")) || (key14 === "body")) || (key14 === "headers"))){
+const err226 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data56};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2958,11 +2963,10 @@ vErrors.push(err226);
 errors++;
 }
 }
-}
-if(data56.body !== undefined){
-let data58 = data56.body;
-if(typeof data58 !== "string"){
-const err227 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/body",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body,data:data58};
+if(data56.status !== undefined){
+let data57 = data56.status;
+if(!((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57)))){
+const err227 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2971,15 +2975,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-if(data56.headers !== undefined){
-let data59 = data56.headers;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-for(const key14 in data59){
-if(pattern8.test(key14)){
-let data60 = data59[key14];
-if(typeof data60 !== "string"){
-const err228 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key14.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data60};
+if(typeof data57 == "number"){
+if(data57 > 599 || isNaN(data57)){
+const err228 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2988,11 +2986,8 @@ vErrors.push(err228);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err229 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data59};
+if(data57 < 200 || isNaN(data57)){
+const err229 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3003,8 +2998,10 @@ errors++;
 }
 }
 }
-else {
-const err230 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data56};
+if(data56.body !== undefined){
+let data58 = data56.body;
+if(typeof data58 !== "string"){
+const err230 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/body",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body,data:data58};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3014,10 +3011,14 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data19.maxConcurrent !== undefined){
-let data61 = data19.maxConcurrent;
-if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
-const err231 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data61};
+if(data56.headers !== undefined){
+let data59 = data56.headers;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key15 in data59){
+const _errs245 = errors;
+if(typeof key15 === "string"){
+if(!pattern5.test(key15)){
+const err231 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.propertyNames,data:key15,propertyName:key15};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3026,9 +3027,10 @@ vErrors.push(err231);
 }
 errors++;
 }
-if(typeof data61 == "number"){
-if(data61 < 1 || isNaN(data61)){
-const err232 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data61};
+}
+var valid32 = _errs245 === errors;
+if(!valid32){
+const err232 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key15},message:"property name must be valid",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.propertyNames,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data59};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3038,13 +3040,12 @@ vErrors.push(err232);
 errors++;
 }
 }
-}
-if(data19.fault !== undefined){
-let data62 = data19.fault;
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-for(const key15 in data62){
-if(!((key15 === "delay") || (key15 === "abort"))){
-const err233 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data62};
+for(const key16 in data59){
+if(pattern6.test(key16)){
+let data60 = data59[key16];
+if(typeof data60 === "string"){
+if(!pattern7.test(data60)){
+const err233 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data60};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3054,11 +3055,8 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data62.delay !== undefined){
-let data63 = data62.delay;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.percent === undefined){
-const err234 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
+else {
+const err234 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data60};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3067,8 +3065,11 @@ vErrors.push(err234);
 }
 errors++;
 }
-if(data63.duration === undefined){
-const err235 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
+}
+}
+}
+else {
+const err235 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data59};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3077,9 +3078,10 @@ vErrors.push(err235);
 }
 errors++;
 }
-for(const key16 in data63){
-if(!((key16 === "percent") || (key16 === "duration"))){
-const err236 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
+}
+}
+else {
+const err236 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data56};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3089,11 +3091,10 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data63.percent !== undefined){
-let data64 = data63.percent;
-if(typeof data64 == "number"){
-if(data64 > 100 || isNaN(data64)){
-const err237 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
+if(data19.maxConcurrent !== undefined){
+let data61 = data19.maxConcurrent;
+if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
+const err237 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data61};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3102,8 +3103,9 @@ vErrors.push(err237);
 }
 errors++;
 }
-if(data64 < 0 || isNaN(data64)){
-const err238 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
+if(typeof data61 == "number"){
+if(data61 < 1 || isNaN(data61)){
+const err238 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data61};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3113,8 +3115,13 @@ vErrors.push(err238);
 errors++;
 }
 }
-else {
-const err239 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
+}
+if(data19.fault !== undefined){
+let data62 = data19.fault;
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+for(const key17 in data62){
+if(!((key17 === "delay") || (key17 === "abort"))){
+const err239 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data62};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3124,11 +3131,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data63.duration !== undefined){
-let data65 = data63.duration;
-if(typeof data65 === "string"){
-if(!(formats4(data65))){
-const err240 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data65};
+if(data62.delay !== undefined){
+let data63 = data62.delay;
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.percent === undefined){
+const err240 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3137,9 +3144,8 @@ vErrors.push(err240);
 }
 errors++;
 }
-}
-else {
-const err241 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data65};
+if(data63.duration === undefined){
+const err241 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3148,10 +3154,9 @@ vErrors.push(err241);
 }
 errors++;
 }
-}
-}
-else {
-const err242 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
+for(const key18 in data63){
+if(!((key18 === "percent") || (key18 === "duration"))){
+const err242 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3161,11 +3166,11 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data62.abort !== undefined){
-let data66 = data62.abort;
-if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
-if(data66.percent === undefined){
-const err243 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
+if(data63.percent !== undefined){
+let data64 = data63.percent;
+if(typeof data64 == "number"){
+if(data64 > 100 || isNaN(data64)){
+const err243 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3174,8 +3179,8 @@ vErrors.push(err243);
 }
 errors++;
 }
-if(data66.status === undefined){
-const err244 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
+if(data64 < 0 || isNaN(data64)){
+const err244 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3184,9 +3189,9 @@ vErrors.push(err244);
 }
 errors++;
 }
-for(const key17 in data66){
-if(!((key17 === "percent") || (key17 === "status"))){
-const err245 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
+}
+else {
+const err245 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3196,11 +3201,11 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data66.percent !== undefined){
-let data67 = data66.percent;
-if(typeof data67 == "number"){
-if(data67 > 100 || isNaN(data67)){
-const err246 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
+if(data63.duration !== undefined){
+let data65 = data63.duration;
+if(typeof data65 === "string"){
+if(!(formats4(data65))){
+const err246 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data65};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3209,8 +3214,9 @@ vErrors.push(err246);
 }
 errors++;
 }
-if(data67 < 0 || isNaN(data67)){
-const err247 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
+}
+else {
+const err247 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data65};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3220,8 +3226,9 @@ vErrors.push(err247);
 errors++;
 }
 }
+}
 else {
-const err248 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
+const err248 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3231,10 +3238,11 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data66.status !== undefined){
-let data68 = data66.status;
-if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
-const err249 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
+if(data62.abort !== undefined){
+let data66 = data62.abort;
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+if(data66.percent === undefined){
+const err249 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3243,9 +3251,8 @@ vErrors.push(err249);
 }
 errors++;
 }
-if(typeof data68 == "number"){
-if(data68 > 599 || isNaN(data68)){
-const err250 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
+if(data66.status === undefined){
+const err250 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3254,8 +3261,9 @@ vErrors.push(err250);
 }
 errors++;
 }
-if(data68 < 200 || isNaN(data68)){
-const err251 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
+for(const key19 in data66){
+if(!((key19 === "percent") || (key19 === "status"))){
+const err251 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3265,10 +3273,11 @@ vErrors.push(err251);
 errors++;
 }
 }
-}
-}
-else {
-const err252 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
+if(data66.percent !== undefined){
+let data67 = data66.percent;
+if(typeof data67 == "number"){
+if(data67 > 100 || isNaN(data67)){
+const err252 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3277,10 +3286,8 @@ vErrors.push(err252);
 }
 errors++;
 }
-}
-}
-else {
-const err253 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data62};
+if(data67 < 0 || isNaN(data67)){
+const err253 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3290,11 +3297,8 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data19.hedge !== undefined){
-let data69 = data19.hedge;
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-if(data69.delay === undefined){
-const err254 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/required",keyword:"required",params:{missingProperty: "delay"},message:"must have required property '"+"delay"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
+else {
+const err254 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3303,9 +3307,11 @@ vErrors.push(err254);
 }
 errors++;
 }
-for(const key18 in data69){
-if(!((key18 === "delay") || (key18 === "maxAttempts"))){
-const err255 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
+}
+if(data66.status !== undefined){
+let data68 = data66.status;
+if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
+const err255 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3314,12 +3320,9 @@ vErrors.push(err255);
 }
 errors++;
 }
-}
-if(data69.delay !== undefined){
-let data70 = data69.delay;
-if(typeof data70 === "string"){
-if(!(formats34(data70))){
-const err256 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/format",keyword:"format",params:{format: "durationOrPercentile"},message:"must match format \""+"durationOrPercentile"+"\"",schema:"durationOrPercentile",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data70};
+if(typeof data68 == "number"){
+if(data68 > 599 || isNaN(data68)){
+const err256 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3328,9 +3331,8 @@ vErrors.push(err256);
 }
 errors++;
 }
-}
-else {
-const err257 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data70};
+if(data68 < 200 || isNaN(data68)){
+const err257 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3340,10 +3342,10 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(data69.maxAttempts !== undefined){
-let data71 = data69.maxAttempts;
-if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
-const err258 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+}
+}
+else {
+const err258 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3352,9 +3354,10 @@ vErrors.push(err258);
 }
 errors++;
 }
-if(typeof data71 == "number"){
-if(data71 > 5 || isNaN(data71)){
-const err259 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5},message:"must be <= 5",schema:5,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+}
+}
+else {
+const err259 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data62};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3363,8 +3366,12 @@ vErrors.push(err259);
 }
 errors++;
 }
-if(data71 < 2 || isNaN(data71)){
-const err260 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+}
+if(data19.hedge !== undefined){
+let data69 = data19.hedge;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+if(data69.delay === undefined){
+const err260 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/required",keyword:"required",params:{missingProperty: "delay"},message:"must have required property '"+"delay"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3373,16 +3380,86 @@ vErrors.push(err260);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err261 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
+for(const key20 in data69){
+if(!((key20 === "delay") || (key20 === "maxAttempts"))){
+const err261 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
 if(vErrors === null){
 vErrors = [err261];
 }
 else {
 vErrors.push(err261);
+}
+errors++;
+}
+}
+if(data69.delay !== undefined){
+let data70 = data69.delay;
+if(typeof data70 === "string"){
+if(!(formats34(data70))){
+const err262 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/format",keyword:"format",params:{format: "durationOrPercentile"},message:"must match format \""+"durationOrPercentile"+"\"",schema:"durationOrPercentile",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data70};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
+}
+errors++;
+}
+}
+else {
+const err263 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data70};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+}
+if(data69.maxAttempts !== undefined){
+let data71 = data69.maxAttempts;
+if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
+const err264 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+if(typeof data71 == "number"){
+if(data71 > 5 || isNaN(data71)){
+const err265 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5},message:"must be <= 5",schema:5,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
+}
+errors++;
+}
+if(data71 < 2 || isNaN(data71)){
+const err266 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err267 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
 }
 errors++;
 }
@@ -3394,80 +3471,8 @@ const len5 = data72.length;
 for(let i5=0; i5<len5; i5++){
 let data73 = data72[i5];
 if(typeof data73 === "string"){
-if(!pattern9.test(data73)){
-const err262 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[a-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[a-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data73};
-if(vErrors === null){
-vErrors = [err262];
-}
-else {
-vErrors.push(err262);
-}
-errors++;
-}
-}
-else {
-const err263 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data73};
-if(vErrors === null){
-vErrors = [err263];
-}
-else {
-vErrors.push(err263);
-}
-errors++;
-}
-}
-}
-else {
-const err264 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade,data:data72};
-if(vErrors === null){
-vErrors = [err264];
-}
-else {
-vErrors.push(err264);
-}
-errors++;
-}
-}
-if(data19.tunnelIdleTimeout !== undefined){
-let data74 = data19.tunnelIdleTimeout;
-if(typeof data74 === "string"){
-if(!(formats4(data74))){
-const err265 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data74};
-if(vErrors === null){
-vErrors = [err265];
-}
-else {
-vErrors.push(err265);
-}
-errors++;
-}
-}
-else {
-const err266 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data74};
-if(vErrors === null){
-vErrors = [err266];
-}
-else {
-vErrors.push(err266);
-}
-errors++;
-}
-}
-}
-else {
-const err267 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
-if(vErrors === null){
-vErrors = [err267];
-}
-else {
-vErrors.push(err267);
-}
-errors++;
-}
-}
-}
-else {
-const err268 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data18};
+if(!pattern13.test(data73)){
+const err268 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[a-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[a-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data73};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3477,9 +3482,8 @@ vErrors.push(err268);
 errors++;
 }
 }
-}
 else {
-const err269 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
+const err269 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data73};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3491,7 +3495,7 @@ errors++;
 }
 }
 else {
-const err270 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
+const err270 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade,data:data72};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3501,11 +3505,11 @@ vErrors.push(err270);
 errors++;
 }
 }
-if(data.upstreams !== undefined){
-let data75 = data.upstreams;
-if(Array.isArray(data75)){
-if(data75.length < 1){
-const err271 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data75};
+if(data19.tunnelIdleTimeout !== undefined){
+let data74 = data19.tunnelIdleTimeout;
+if(typeof data74 === "string"){
+if(!(formats4(data74))){
+const err271 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data74};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3514,12 +3518,9 @@ vErrors.push(err271);
 }
 errors++;
 }
-const len6 = data75.length;
-for(let i6=0; i6<len6; i6++){
-let data76 = data75[i6];
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-if(data76.name === undefined){
-const err272 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data76};
+}
+else {
+const err272 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data74};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3528,9 +3529,10 @@ vErrors.push(err272);
 }
 errors++;
 }
-for(const key19 in data76){
-if(!(func3.call(schema11.properties.upstreams.items.properties, key19))){
-const err273 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data76};
+}
+}
+else {
+const err273 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3540,11 +3542,9 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data76.name !== undefined){
-let data77 = data76.name;
-if(typeof data77 === "string"){
-if(func2(data77) > 63){
-const err274 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
+}
+else {
+const err274 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data18};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3553,8 +3553,10 @@ vErrors.push(err274);
 }
 errors++;
 }
-if(!pattern0.test(data77)){
-const err275 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
+}
+}
+else {
+const err275 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3564,8 +3566,9 @@ vErrors.push(err275);
 errors++;
 }
 }
+}
 else {
-const err276 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
+const err276 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3575,11 +3578,11 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data76.endpoints !== undefined){
-let data78 = data76.endpoints;
-if(Array.isArray(data78)){
-if(data78.length < 1){
-const err277 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data78};
+if(data.upstreams !== undefined){
+let data75 = data.upstreams;
+if(Array.isArray(data75)){
+if(data75.length < 1){
+const err277 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data75};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3588,12 +3591,12 @@ vErrors.push(err277);
 }
 errors++;
 }
-const len7 = data78.length;
-for(let i7=0; i7<len7; i7++){
-let data79 = data78[i7];
-if(typeof data79 === "string"){
-if(!(formats38(data79))){
-const err278 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data79};
+const len6 = data75.length;
+for(let i6=0; i6<len6; i6++){
+let data76 = data75[i6];
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+if(data76.name === undefined){
+const err278 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data76};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3602,9 +3605,9 @@ vErrors.push(err278);
 }
 errors++;
 }
-}
-else {
-const err279 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data79};
+for(const key21 in data76){
+if(!(func3.call(schema11.properties.upstreams.items.properties, key21))){
+const err279 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data76};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3614,9 +3617,11 @@ vErrors.push(err279);
 errors++;
 }
 }
-}
-else {
-const err280 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data78};
+if(data76.name !== undefined){
+let data77 = data76.name;
+if(typeof data77 === "string"){
+if(func2(data77) > 63){
+const err280 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3625,12 +3630,8 @@ vErrors.push(err280);
 }
 errors++;
 }
-}
-if(data76.dns !== undefined){
-let data80 = data76.dns;
-if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
-if(data80.name === undefined){
-const err281 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
+if(!pattern0.test(data77)){
+const err281 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3639,8 +3640,9 @@ vErrors.push(err281);
 }
 errors++;
 }
-if(data80.port === undefined){
-const err282 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
+}
+else {
+const err282 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3649,9 +3651,12 @@ vErrors.push(err282);
 }
 errors++;
 }
-for(const key20 in data80){
-if(!((((key20 === "name") || (key20 === "port")) || (key20 === "refresh")) || (key20 === "timeout"))){
-const err283 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
+}
+if(data76.endpoints !== undefined){
+let data78 = data76.endpoints;
+if(Array.isArray(data78)){
+if(data78.length < 1){
+const err283 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data78};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3660,12 +3665,12 @@ vErrors.push(err283);
 }
 errors++;
 }
-}
-if(data80.name !== undefined){
-let data81 = data80.name;
-if(typeof data81 === "string"){
-if(func2(data81) > 253){
-const err284 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
+const len7 = data78.length;
+for(let i7=0; i7<len7; i7++){
+let data79 = data78[i7];
+if(typeof data79 === "string"){
+if(!(formats38(data79))){
+const err284 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data79};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3674,8 +3679,9 @@ vErrors.push(err284);
 }
 errors++;
 }
-if(!pattern11.test(data81)){
-const err285 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
+}
+else {
+const err285 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data79};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3685,8 +3691,9 @@ vErrors.push(err285);
 errors++;
 }
 }
+}
 else {
-const err286 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
+const err286 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data78};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3696,10 +3703,11 @@ vErrors.push(err286);
 errors++;
 }
 }
-if(data80.port !== undefined){
-let data82 = data80.port;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err287 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
+if(data76.dns !== undefined){
+let data80 = data76.dns;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.name === undefined){
+const err287 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3708,9 +3716,8 @@ vErrors.push(err287);
 }
 errors++;
 }
-if(typeof data82 == "number"){
-if(data82 > 65535 || isNaN(data82)){
-const err288 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
+if(data80.port === undefined){
+const err288 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3719,8 +3726,9 @@ vErrors.push(err288);
 }
 errors++;
 }
-if(data82 < 1 || isNaN(data82)){
-const err289 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
+for(const key22 in data80){
+if(!((((key22 === "name") || (key22 === "port")) || (key22 === "refresh")) || (key22 === "timeout"))){
+const err289 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3730,12 +3738,11 @@ vErrors.push(err289);
 errors++;
 }
 }
-}
-if(data80.refresh !== undefined){
-let data83 = data80.refresh;
-if(typeof data83 === "string"){
-if(!(formats4(data83))){
-const err290 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data83};
+if(data80.name !== undefined){
+let data81 = data80.name;
+if(typeof data81 === "string"){
+if(func2(data81) > 253){
+const err290 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3744,9 +3751,8 @@ vErrors.push(err290);
 }
 errors++;
 }
-}
-else {
-const err291 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data83};
+if(!pattern15.test(data81)){
+const err291 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3756,11 +3762,8 @@ vErrors.push(err291);
 errors++;
 }
 }
-if(data80.timeout !== undefined){
-let data84 = data80.timeout;
-if(typeof data84 === "string"){
-if(!(formats4(data84))){
-const err292 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data84};
+else {
+const err292 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3770,8 +3773,10 @@ vErrors.push(err292);
 errors++;
 }
 }
-else {
-const err293 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data84};
+if(data80.port !== undefined){
+let data82 = data80.port;
+if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
+const err293 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3780,10 +3785,9 @@ vErrors.push(err293);
 }
 errors++;
 }
-}
-}
-else {
-const err294 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
+if(typeof data82 == "number"){
+if(data82 > 65535 || isNaN(data82)){
+const err294 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3792,12 +3796,8 @@ vErrors.push(err294);
 }
 errors++;
 }
-}
-if(data76.host !== undefined){
-let data85 = data76.host;
-if(typeof data85 === "string"){
-if(!(formats44(data85))){
-const err295 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data85};
+if(data82 < 1 || isNaN(data82)){
+const err295 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3807,8 +3807,12 @@ vErrors.push(err295);
 errors++;
 }
 }
-else {
-const err296 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data85};
+}
+if(data80.refresh !== undefined){
+let data83 = data80.refresh;
+if(typeof data83 === "string"){
+if(!(formats4(data83))){
+const err296 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data83};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3818,12 +3822,8 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data76.tls !== undefined){
-let data86 = data76.tls;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key21 in data86){
-if(!((key21 === "serverName") || (key21 === "caFile"))){
-const err297 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data86};
+else {
+const err297 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data83};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3833,11 +3833,11 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data86.serverName !== undefined){
-let data87 = data86.serverName;
-if(typeof data87 === "string"){
-if(func2(data87) > 253){
-const err298 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
+if(data80.timeout !== undefined){
+let data84 = data80.timeout;
+if(typeof data84 === "string"){
+if(!(formats4(data84))){
+const err298 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data84};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3846,8 +3846,9 @@ vErrors.push(err298);
 }
 errors++;
 }
-if(!pattern11.test(data87)){
-const err299 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
+}
+else {
+const err299 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data84};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3857,8 +3858,9 @@ vErrors.push(err299);
 errors++;
 }
 }
+}
 else {
-const err300 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
+const err300 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3868,11 +3870,11 @@ vErrors.push(err300);
 errors++;
 }
 }
-if(data86.caFile !== undefined){
-let data88 = data86.caFile;
-if(typeof data88 === "string"){
-if(func2(data88) < 1){
-const err301 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data88};
+if(data76.host !== undefined){
+let data85 = data76.host;
+if(typeof data85 === "string"){
+if(!(formats44(data85))){
+const err301 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data85};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3883,7 +3885,7 @@ errors++;
 }
 }
 else {
-const err302 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data88};
+const err302 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data85};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3893,9 +3895,12 @@ vErrors.push(err302);
 errors++;
 }
 }
-}
-else {
-const err303 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data86};
+if(data76.tls !== undefined){
+let data86 = data76.tls;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+for(const key23 in data86){
+if(!((key23 === "serverName") || (key23 === "caFile"))){
+const err303 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data86};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3905,13 +3910,11 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data76.protocol !== undefined){
-let data89 = data76.protocol;
-const _errs310 = errors;
-let valid45 = false;
-const _errs311 = errors;
-if(typeof data89 !== "string"){
-const err304 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data89};
+if(data86.serverName !== undefined){
+let data87 = data86.serverName;
+if(typeof data87 === "string"){
+if(func2(data87) > 253){
+const err304 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3920,8 +3923,8 @@ vErrors.push(err304);
 }
 errors++;
 }
-if("http1" !== data89){
-const err305 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/const",keyword:"const",params:{allowedValue: "http1"},message:"must be equal to constant",schema:"http1",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data89};
+if(!pattern15.test(data87)){
+const err305 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3930,12 +3933,9 @@ vErrors.push(err305);
 }
 errors++;
 }
-var _valid7 = _errs311 === errors;
-valid45 = valid45 || _valid7;
-if(!valid45){
-const _errs313 = errors;
-if(typeof data89 !== "string"){
-const err306 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data89};
+}
+else {
+const err306 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3944,8 +3944,12 @@ vErrors.push(err306);
 }
 errors++;
 }
-if("h2c" !== data89){
-const err307 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/const",keyword:"const",params:{allowedValue: "h2c"},message:"must be equal to constant",schema:"h2c",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data89};
+}
+if(data86.caFile !== undefined){
+let data88 = data86.caFile;
+if(typeof data88 === "string"){
+if(func2(data88) < 1){
+const err307 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data88};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3954,12 +3958,9 @@ vErrors.push(err307);
 }
 errors++;
 }
-var _valid7 = _errs313 === errors;
-valid45 = valid45 || _valid7;
-if(!valid45){
-const _errs315 = errors;
-if(typeof data89 !== "string"){
-const err308 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[2].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data89};
+}
+else {
+const err308 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data88};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3968,8 +3969,10 @@ vErrors.push(err308);
 }
 errors++;
 }
-if("h2" !== data89){
-const err309 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/const",keyword:"const",params:{allowedValue: "h2"},message:"must be equal to constant",schema:"h2",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data89};
+}
+}
+else {
+const err309 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data86};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3978,12 +3981,14 @@ vErrors.push(err309);
 }
 errors++;
 }
-var _valid7 = _errs315 === errors;
-valid45 = valid45 || _valid7;
 }
-}
-if(!valid45){
-const err310 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.protocol.anyOf,parentSchema:schema11.properties.upstreams.items.properties.protocol,data:data89};
+if(data76.protocol !== undefined){
+let data89 = data76.protocol;
+const _errs312 = errors;
+let valid47 = false;
+const _errs313 = errors;
+if(typeof data89 !== "string"){
+const err310 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data89};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3992,11 +3997,83 @@ vErrors.push(err310);
 }
 errors++;
 }
+if("http1" !== data89){
+const err311 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/const",keyword:"const",params:{allowedValue: "http1"},message:"must be equal to constant",schema:"http1",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data89};
+if(vErrors === null){
+vErrors = [err311];
+}
 else {
-errors = _errs310;
+vErrors.push(err311);
+}
+errors++;
+}
+var _valid7 = _errs313 === errors;
+valid47 = valid47 || _valid7;
+if(!valid47){
+const _errs315 = errors;
+if(typeof data89 !== "string"){
+const err312 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data89};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+if("h2c" !== data89){
+const err313 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/const",keyword:"const",params:{allowedValue: "h2c"},message:"must be equal to constant",schema:"h2c",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data89};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
+}
+errors++;
+}
+var _valid7 = _errs315 === errors;
+valid47 = valid47 || _valid7;
+if(!valid47){
+const _errs317 = errors;
+if(typeof data89 !== "string"){
+const err314 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[2].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data89};
+if(vErrors === null){
+vErrors = [err314];
+}
+else {
+vErrors.push(err314);
+}
+errors++;
+}
+if("h2" !== data89){
+const err315 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/const",keyword:"const",params:{allowedValue: "h2"},message:"must be equal to constant",schema:"h2",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data89};
+if(vErrors === null){
+vErrors = [err315];
+}
+else {
+vErrors.push(err315);
+}
+errors++;
+}
+var _valid7 = _errs317 === errors;
+valid47 = valid47 || _valid7;
+}
+}
+if(!valid47){
+const err316 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.protocol.anyOf,parentSchema:schema11.properties.upstreams.items.properties.protocol,data:data89};
+if(vErrors === null){
+vErrors = [err316];
+}
+else {
+vErrors.push(err316);
+}
+errors++;
+}
+else {
+errors = _errs312;
 if(vErrors !== null){
-if(_errs310){
-vErrors.length = _errs310;
+if(_errs312){
+vErrors.length = _errs312;
 }
 else {
 vErrors = null;
@@ -4008,82 +4085,7 @@ if(data76.connectTimeout !== undefined){
 let data90 = data76.connectTimeout;
 if(typeof data90 === "string"){
 if(!(formats4(data90))){
-const err311 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data90};
-if(vErrors === null){
-vErrors = [err311];
-}
-else {
-vErrors.push(err311);
-}
-errors++;
-}
-}
-else {
-const err312 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data90};
-if(vErrors === null){
-vErrors = [err312];
-}
-else {
-vErrors.push(err312);
-}
-errors++;
-}
-}
-if(data76.idleTimeout !== undefined){
-let data91 = data76.idleTimeout;
-if(typeof data91 === "string"){
-if(!(formats4(data91))){
-const err313 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data91};
-if(vErrors === null){
-vErrors = [err313];
-}
-else {
-vErrors.push(err313);
-}
-errors++;
-}
-}
-else {
-const err314 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data91};
-if(vErrors === null){
-vErrors = [err314];
-}
-else {
-vErrors.push(err314);
-}
-errors++;
-}
-}
-if(data76.pool !== undefined){
-let data92 = data76.pool;
-if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
-for(const key22 in data92){
-if(!(((((key22 === "maxConnections") || (key22 === "maxConcurrent")) || (key22 === "maxPending")) || (key22 === "queueTimeout")) || (key22 === "maxStreamsPerConnection"))){
-const err315 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data92};
-if(vErrors === null){
-vErrors = [err315];
-}
-else {
-vErrors.push(err315);
-}
-errors++;
-}
-}
-if(data92.maxConnections !== undefined){
-let data93 = data92.maxConnections;
-if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
-const err316 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data93};
-if(vErrors === null){
-vErrors = [err316];
-}
-else {
-vErrors.push(err316);
-}
-errors++;
-}
-if(typeof data93 == "number"){
-if(data93 < 1 || isNaN(data93)){
-const err317 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data93};
+const err317 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data90};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4093,11 +4095,8 @@ vErrors.push(err317);
 errors++;
 }
 }
-}
-if(data92.maxConcurrent !== undefined){
-let data94 = data92.maxConcurrent;
-if(!((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94)))){
-const err318 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data94};
+else {
+const err318 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data90};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4106,9 +4105,12 @@ vErrors.push(err318);
 }
 errors++;
 }
-if(typeof data94 == "number"){
-if(data94 < 1 || isNaN(data94)){
-const err319 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data94};
+}
+if(data76.idleTimeout !== undefined){
+let data91 = data76.idleTimeout;
+if(typeof data91 === "string"){
+if(!(formats4(data91))){
+const err319 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data91};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4118,11 +4120,8 @@ vErrors.push(err319);
 errors++;
 }
 }
-}
-if(data92.maxPending !== undefined){
-let data95 = data92.maxPending;
-if(!((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95)))){
-const err320 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data95};
+else {
+const err320 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data91};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4131,9 +4130,13 @@ vErrors.push(err320);
 }
 errors++;
 }
-if(typeof data95 == "number"){
-if(data95 < 0 || isNaN(data95)){
-const err321 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data95};
+}
+if(data76.pool !== undefined){
+let data92 = data76.pool;
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+for(const key24 in data92){
+if(!(((((key24 === "maxConnections") || (key24 === "maxConcurrent")) || (key24 === "maxPending")) || (key24 === "queueTimeout")) || (key24 === "maxStreamsPerConnection"))){
+const err321 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data92};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4143,12 +4146,10 @@ vErrors.push(err321);
 errors++;
 }
 }
-}
-if(data92.queueTimeout !== undefined){
-let data96 = data92.queueTimeout;
-if(typeof data96 === "string"){
-if(!(formats4(data96))){
-const err322 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data96};
+if(data92.maxConnections !== undefined){
+let data93 = data92.maxConnections;
+if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
+const err322 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data93};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4157,9 +4158,9 @@ vErrors.push(err322);
 }
 errors++;
 }
-}
-else {
-const err323 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data96};
+if(typeof data93 == "number"){
+if(data93 < 1 || isNaN(data93)){
+const err323 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data93};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4169,10 +4170,11 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data92.maxStreamsPerConnection !== undefined){
-let data97 = data92.maxStreamsPerConnection;
-if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
-const err324 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
+}
+if(data92.maxConcurrent !== undefined){
+let data94 = data92.maxConcurrent;
+if(!((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94)))){
+const err324 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data94};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4181,9 +4183,9 @@ vErrors.push(err324);
 }
 errors++;
 }
-if(typeof data97 == "number"){
-if(data97 > 2147483647 || isNaN(data97)){
-const err325 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
+if(typeof data94 == "number"){
+if(data94 < 1 || isNaN(data94)){
+const err325 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data94};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4192,8 +4194,12 @@ vErrors.push(err325);
 }
 errors++;
 }
-if(data97 < 1 || isNaN(data97)){
-const err326 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
+}
+}
+if(data92.maxPending !== undefined){
+let data95 = data92.maxPending;
+if(!((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95)))){
+const err326 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data95};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4202,11 +4208,9 @@ vErrors.push(err326);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err327 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data92};
+if(typeof data95 == "number"){
+if(data95 < 0 || isNaN(data95)){
+const err327 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data95};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4216,13 +4220,12 @@ vErrors.push(err327);
 errors++;
 }
 }
-if(data76.loadBalancing !== undefined){
-let data98 = data76.loadBalancing;
-const _errs335 = errors;
-let valid47 = false;
-const _errs336 = errors;
-if(typeof data98 !== "string"){
-const err328 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data98};
+}
+if(data92.queueTimeout !== undefined){
+let data96 = data92.queueTimeout;
+if(typeof data96 === "string"){
+if(!(formats4(data96))){
+const err328 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data96};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4231,8 +4234,9 @@ vErrors.push(err328);
 }
 errors++;
 }
-if("round-robin" !== data98){
-const err329 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data98};
+}
+else {
+const err329 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data96};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4241,12 +4245,11 @@ vErrors.push(err329);
 }
 errors++;
 }
-var _valid8 = _errs336 === errors;
-valid47 = valid47 || _valid8;
-if(!valid47){
-const _errs338 = errors;
-if(typeof data98 !== "string"){
-const err330 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data98};
+}
+if(data92.maxStreamsPerConnection !== undefined){
+let data97 = data92.maxStreamsPerConnection;
+if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
+const err330 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4255,8 +4258,9 @@ vErrors.push(err330);
 }
 errors++;
 }
-if("least-request" !== data98){
-const err331 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data98};
+if(typeof data97 == "number"){
+if(data97 > 2147483647 || isNaN(data97)){
+const err331 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4265,11 +4269,8 @@ vErrors.push(err331);
 }
 errors++;
 }
-var _valid8 = _errs338 === errors;
-valid47 = valid47 || _valid8;
-}
-if(!valid47){
-const err332 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data98};
+if(data97 < 1 || isNaN(data97)){
+const err332 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4278,11 +4279,87 @@ vErrors.push(err332);
 }
 errors++;
 }
+}
+}
+}
 else {
-errors = _errs335;
+const err333 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data92};
+if(vErrors === null){
+vErrors = [err333];
+}
+else {
+vErrors.push(err333);
+}
+errors++;
+}
+}
+if(data76.loadBalancing !== undefined){
+let data98 = data76.loadBalancing;
+const _errs337 = errors;
+let valid49 = false;
+const _errs338 = errors;
+if(typeof data98 !== "string"){
+const err334 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data98};
+if(vErrors === null){
+vErrors = [err334];
+}
+else {
+vErrors.push(err334);
+}
+errors++;
+}
+if("round-robin" !== data98){
+const err335 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data98};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+var _valid8 = _errs338 === errors;
+valid49 = valid49 || _valid8;
+if(!valid49){
+const _errs340 = errors;
+if(typeof data98 !== "string"){
+const err336 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data98};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
+}
+errors++;
+}
+if("least-request" !== data98){
+const err337 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data98};
+if(vErrors === null){
+vErrors = [err337];
+}
+else {
+vErrors.push(err337);
+}
+errors++;
+}
+var _valid8 = _errs340 === errors;
+valid49 = valid49 || _valid8;
+}
+if(!valid49){
+const err338 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data98};
+if(vErrors === null){
+vErrors = [err338];
+}
+else {
+vErrors.push(err338);
+}
+errors++;
+}
+else {
+errors = _errs337;
 if(vErrors !== null){
-if(_errs335){
-vErrors.length = _errs335;
+if(_errs337){
+vErrors.length = _errs337;
 }
 else {
 vErrors = null;
@@ -4293,84 +4370,9 @@ vErrors = null;
 if(data76.outlierDetection !== undefined){
 let data99 = data76.outlierDetection;
 if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-for(const key23 in data99){
-if(!(((((key23 === "consecutiveFailures") || (key23 === "baseEjectionTime")) || (key23 === "maxEjectionTime")) || (key23 === "decayInterval")) || (key23 === "maxEjectionPercent"))){
-const err333 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data99};
-if(vErrors === null){
-vErrors = [err333];
-}
-else {
-vErrors.push(err333);
-}
-errors++;
-}
-}
-if(data99.consecutiveFailures !== undefined){
-let data100 = data99.consecutiveFailures;
-if(!((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100)))){
-const err334 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data100};
-if(vErrors === null){
-vErrors = [err334];
-}
-else {
-vErrors.push(err334);
-}
-errors++;
-}
-if(typeof data100 == "number"){
-if(data100 < 1 || isNaN(data100)){
-const err335 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data100};
-if(vErrors === null){
-vErrors = [err335];
-}
-else {
-vErrors.push(err335);
-}
-errors++;
-}
-}
-}
-if(data99.baseEjectionTime !== undefined){
-let data101 = data99.baseEjectionTime;
-if(typeof data101 === "string"){
-if(!(formats4(data101))){
-const err336 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data101};
-if(vErrors === null){
-vErrors = [err336];
-}
-else {
-vErrors.push(err336);
-}
-errors++;
-}
-}
-else {
-const err337 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data101};
-if(vErrors === null){
-vErrors = [err337];
-}
-else {
-vErrors.push(err337);
-}
-errors++;
-}
-}
-if(data99.maxEjectionTime !== undefined){
-let data102 = data99.maxEjectionTime;
-if(typeof data102 === "string"){
-if(!(formats4(data102))){
-const err338 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data102};
-if(vErrors === null){
-vErrors = [err338];
-}
-else {
-vErrors.push(err338);
-}
-errors++;
-}
-}
-else {
-const err339 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data102};
+for(const key25 in data99){
+if(!(((((key25 === "consecutiveFailures") || (key25 === "baseEjectionTime")) || (key25 === "maxEjectionTime")) || (key25 === "decayInterval")) || (key25 === "maxEjectionPercent"))){
+const err339 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data99};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4380,11 +4382,10 @@ vErrors.push(err339);
 errors++;
 }
 }
-if(data99.decayInterval !== undefined){
-let data103 = data99.decayInterval;
-if(typeof data103 === "string"){
-if(!(formats4(data103))){
-const err340 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data103};
+if(data99.consecutiveFailures !== undefined){
+let data100 = data99.consecutiveFailures;
+if(!((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100)))){
+const err340 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data100};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4393,9 +4394,9 @@ vErrors.push(err340);
 }
 errors++;
 }
-}
-else {
-const err341 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data103};
+if(typeof data100 == "number"){
+if(data100 < 1 || isNaN(data100)){
+const err341 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data100};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4405,11 +4406,12 @@ vErrors.push(err341);
 errors++;
 }
 }
-if(data99.maxEjectionPercent !== undefined){
-let data104 = data99.maxEjectionPercent;
-if(typeof data104 == "number"){
-if(data104 > 100 || isNaN(data104)){
-const err342 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
+}
+if(data99.baseEjectionTime !== undefined){
+let data101 = data99.baseEjectionTime;
+if(typeof data101 === "string"){
+if(!(formats4(data101))){
+const err342 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data101};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4418,8 +4420,9 @@ vErrors.push(err342);
 }
 errors++;
 }
-if(data104 < 0 || isNaN(data104)){
-const err343 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
+}
+else {
+const err343 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data101};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4429,8 +4432,11 @@ vErrors.push(err343);
 errors++;
 }
 }
-else {
-const err344 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
+if(data99.maxEjectionTime !== undefined){
+let data102 = data99.maxEjectionTime;
+if(typeof data102 === "string"){
+if(!(formats4(data102))){
+const err344 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data102};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4440,9 +4446,8 @@ vErrors.push(err344);
 errors++;
 }
 }
-}
 else {
-const err345 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data99};
+const err345 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data102};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4452,11 +4457,11 @@ vErrors.push(err345);
 errors++;
 }
 }
-if(data76.healthCheck !== undefined){
-let data105 = data76.healthCheck;
-if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
-if(data105.path === undefined){
-const err346 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
+if(data99.decayInterval !== undefined){
+let data103 = data99.decayInterval;
+if(typeof data103 === "string"){
+if(!(formats4(data103))){
+const err346 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data103};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4465,9 +4470,9 @@ vErrors.push(err346);
 }
 errors++;
 }
-for(const key24 in data105){
-if(!(((((key24 === "path") || (key24 === "interval")) || (key24 === "timeout")) || (key24 === "unhealthyThreshold")) || (key24 === "healthyThreshold"))){
-const err347 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
+}
+else {
+const err347 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data103};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4477,11 +4482,11 @@ vErrors.push(err347);
 errors++;
 }
 }
-if(data105.path !== undefined){
-let data106 = data105.path;
-if(typeof data106 === "string"){
-if(!pattern2.test(data106)){
-const err348 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data106};
+if(data99.maxEjectionPercent !== undefined){
+let data104 = data99.maxEjectionPercent;
+if(typeof data104 == "number"){
+if(data104 > 100 || isNaN(data104)){
+const err348 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4490,9 +4495,8 @@ vErrors.push(err348);
 }
 errors++;
 }
-}
-else {
-const err349 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data106};
+if(data104 < 0 || isNaN(data104)){
+const err349 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4502,11 +4506,8 @@ vErrors.push(err349);
 errors++;
 }
 }
-if(data105.interval !== undefined){
-let data107 = data105.interval;
-if(typeof data107 === "string"){
-if(!(formats4(data107))){
-const err350 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data107};
+else {
+const err350 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4516,8 +4517,9 @@ vErrors.push(err350);
 errors++;
 }
 }
+}
 else {
-const err351 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data107};
+const err351 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data99};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4527,11 +4529,11 @@ vErrors.push(err351);
 errors++;
 }
 }
-if(data105.timeout !== undefined){
-let data108 = data105.timeout;
-if(typeof data108 === "string"){
-if(!(formats4(data108))){
-const err352 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data108};
+if(data76.healthCheck !== undefined){
+let data105 = data76.healthCheck;
+if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
+if(data105.path === undefined){
+const err352 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4540,9 +4542,9 @@ vErrors.push(err352);
 }
 errors++;
 }
-}
-else {
-const err353 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data108};
+for(const key26 in data105){
+if(!(((((key26 === "path") || (key26 === "interval")) || (key26 === "timeout")) || (key26 === "unhealthyThreshold")) || (key26 === "healthyThreshold"))){
+const err353 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4552,10 +4554,11 @@ vErrors.push(err353);
 errors++;
 }
 }
-if(data105.unhealthyThreshold !== undefined){
-let data109 = data105.unhealthyThreshold;
-if(!((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109)))){
-const err354 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data109};
+if(data105.path !== undefined){
+let data106 = data105.path;
+if(typeof data106 === "string"){
+if(!pattern2.test(data106)){
+const err354 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data106};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4564,9 +4567,9 @@ vErrors.push(err354);
 }
 errors++;
 }
-if(typeof data109 == "number"){
-if(data109 < 1 || isNaN(data109)){
-const err355 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data109};
+}
+else {
+const err355 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data106};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4576,11 +4579,11 @@ vErrors.push(err355);
 errors++;
 }
 }
-}
-if(data105.healthyThreshold !== undefined){
-let data110 = data105.healthyThreshold;
-if(!((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110)))){
-const err356 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data110};
+if(data105.interval !== undefined){
+let data107 = data105.interval;
+if(typeof data107 === "string"){
+if(!(formats4(data107))){
+const err356 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data107};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4589,9 +4592,9 @@ vErrors.push(err356);
 }
 errors++;
 }
-if(typeof data110 == "number"){
-if(data110 < 1 || isNaN(data110)){
-const err357 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data110};
+}
+else {
+const err357 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data107};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4601,10 +4604,11 @@ vErrors.push(err357);
 errors++;
 }
 }
-}
-}
-else {
-const err358 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
+if(data105.timeout !== undefined){
+let data108 = data105.timeout;
+if(typeof data108 === "string"){
+if(!(formats4(data108))){
+const err358 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data108};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4614,9 +4618,8 @@ vErrors.push(err358);
 errors++;
 }
 }
-}
 else {
-const err359 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data76};
+const err359 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data108};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4626,9 +4629,10 @@ vErrors.push(err359);
 errors++;
 }
 }
-}
-else {
-const err360 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data75};
+if(data105.unhealthyThreshold !== undefined){
+let data109 = data105.unhealthyThreshold;
+if(!((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109)))){
+const err360 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data109};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4637,13 +4641,9 @@ vErrors.push(err360);
 }
 errors++;
 }
-}
-if(data.drain !== undefined){
-let data111 = data.drain;
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-for(const key25 in data111){
-if(!((key25 === "delay") || (key25 === "timeout"))){
-const err361 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data111};
+if(typeof data109 == "number"){
+if(data109 < 1 || isNaN(data109)){
+const err361 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data109};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4653,11 +4653,11 @@ vErrors.push(err361);
 errors++;
 }
 }
-if(data111.delay !== undefined){
-let data112 = data111.delay;
-if(typeof data112 === "string"){
-if(!(formats4(data112))){
-const err362 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data112};
+}
+if(data105.healthyThreshold !== undefined){
+let data110 = data105.healthyThreshold;
+if(!((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110)))){
+const err362 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data110};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4666,9 +4666,9 @@ vErrors.push(err362);
 }
 errors++;
 }
-}
-else {
-const err363 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data112};
+if(typeof data110 == "number"){
+if(data110 < 1 || isNaN(data110)){
+const err363 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data110};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4678,11 +4678,10 @@ vErrors.push(err363);
 errors++;
 }
 }
-if(data111.timeout !== undefined){
-let data113 = data111.timeout;
-if(typeof data113 === "string"){
-if(!(formats4(data113))){
-const err364 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data113};
+}
+}
+else {
+const err364 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4692,8 +4691,9 @@ vErrors.push(err364);
 errors++;
 }
 }
+}
 else {
-const err365 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data113};
+const err365 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data76};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4705,7 +4705,7 @@ errors++;
 }
 }
 else {
-const err366 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data111};
+const err366 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data75};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4715,12 +4715,12 @@ vErrors.push(err366);
 errors++;
 }
 }
-if(data.memory !== undefined){
-let data114 = data.memory;
-if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-for(const key26 in data114){
-if(!(key26 === "replayBuffers")){
-const err367 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data114};
+if(data.drain !== undefined){
+let data111 = data.drain;
+if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
+for(const key27 in data111){
+if(!((key27 === "delay") || (key27 === "timeout"))){
+const err367 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data111};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4730,13 +4730,11 @@ vErrors.push(err367);
 errors++;
 }
 }
-if(data114.replayBuffers !== undefined){
-let data115 = data114.replayBuffers;
-const _errs377 = errors;
-let valid52 = false;
-const _errs378 = errors;
-if(!((typeof data115 == "number") && (!(data115 % 1) && !isNaN(data115)))){
-const err368 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data115};
+if(data111.delay !== undefined){
+let data112 = data111.delay;
+if(typeof data112 === "string"){
+if(!(formats4(data112))){
+const err368 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data112};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4745,9 +4743,9 @@ vErrors.push(err368);
 }
 errors++;
 }
-if(typeof data115 == "number"){
-if(data115 < 0 || isNaN(data115)){
-const err369 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data115};
+}
+else {
+const err369 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data112};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4757,13 +4755,11 @@ vErrors.push(err369);
 errors++;
 }
 }
-var _valid9 = _errs378 === errors;
-valid52 = valid52 || _valid9;
-if(!valid52){
-const _errs380 = errors;
-if(typeof data115 === "string"){
-if(!(formats10(data115))){
-const err370 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data115};
+if(data111.timeout !== undefined){
+let data113 = data111.timeout;
+if(typeof data113 === "string"){
+if(!(formats4(data113))){
+const err370 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data113};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4774,7 +4770,7 @@ errors++;
 }
 }
 else {
-const err371 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data115};
+const err371 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data113};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4783,11 +4779,10 @@ vErrors.push(err371);
 }
 errors++;
 }
-var _valid9 = _errs380 === errors;
-valid52 = valid52 || _valid9;
 }
-if(!valid52){
-const err372 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data115};
+}
+else {
+const err372 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data111};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4796,21 +4791,13 @@ vErrors.push(err372);
 }
 errors++;
 }
-else {
-errors = _errs377;
-if(vErrors !== null){
-if(_errs377){
-vErrors.length = _errs377;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err373 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data114};
+if(data.memory !== undefined){
+let data114 = data.memory;
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+for(const key28 in data114){
+if(!(key28 === "replayBuffers")){
+const err373 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data114};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4820,12 +4807,13 @@ vErrors.push(err373);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data116 = data.log;
-if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
-for(const key27 in data116){
-if(!(key27 === "level")){
-const err374 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data116};
+if(data114.replayBuffers !== undefined){
+let data115 = data114.replayBuffers;
+const _errs379 = errors;
+let valid54 = false;
+const _errs380 = errors;
+if(!((typeof data115 == "number") && (!(data115 % 1) && !isNaN(data115)))){
+const err374 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data115};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4834,14 +4822,9 @@ vErrors.push(err374);
 }
 errors++;
 }
-}
-if(data116.level !== undefined){
-let data117 = data116.level;
-const _errs386 = errors;
-let valid54 = false;
-const _errs387 = errors;
-if(typeof data117 !== "string"){
-const err375 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data117};
+if(typeof data115 == "number"){
+if(data115 < 0 || isNaN(data115)){
+const err375 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data115};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4850,8 +4833,14 @@ vErrors.push(err375);
 }
 errors++;
 }
-if("fatal" !== data117){
-const err376 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data117};
+}
+var _valid9 = _errs380 === errors;
+valid54 = valid54 || _valid9;
+if(!valid54){
+const _errs382 = errors;
+if(typeof data115 === "string"){
+if(!(formats10(data115))){
+const err376 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data115};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4860,12 +4849,9 @@ vErrors.push(err376);
 }
 errors++;
 }
-var _valid10 = _errs387 === errors;
-valid54 = valid54 || _valid10;
-if(!valid54){
-const _errs389 = errors;
-if(typeof data117 !== "string"){
-const err377 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data117};
+}
+else {
+const err377 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data115};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4874,8 +4860,11 @@ vErrors.push(err377);
 }
 errors++;
 }
-if("error" !== data117){
-const err378 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data117};
+var _valid9 = _errs382 === errors;
+valid54 = valid54 || _valid9;
+}
+if(!valid54){
+const err378 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data115};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4884,149 +4873,11 @@ vErrors.push(err378);
 }
 errors++;
 }
-var _valid10 = _errs389 === errors;
-valid54 = valid54 || _valid10;
-if(!valid54){
-const _errs391 = errors;
-if(typeof data117 !== "string"){
-const err379 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data117};
-if(vErrors === null){
-vErrors = [err379];
-}
 else {
-vErrors.push(err379);
-}
-errors++;
-}
-if("warn" !== data117){
-const err380 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data117};
-if(vErrors === null){
-vErrors = [err380];
-}
-else {
-vErrors.push(err380);
-}
-errors++;
-}
-var _valid10 = _errs391 === errors;
-valid54 = valid54 || _valid10;
-if(!valid54){
-const _errs393 = errors;
-if(typeof data117 !== "string"){
-const err381 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data117};
-if(vErrors === null){
-vErrors = [err381];
-}
-else {
-vErrors.push(err381);
-}
-errors++;
-}
-if("info" !== data117){
-const err382 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data117};
-if(vErrors === null){
-vErrors = [err382];
-}
-else {
-vErrors.push(err382);
-}
-errors++;
-}
-var _valid10 = _errs393 === errors;
-valid54 = valid54 || _valid10;
-if(!valid54){
-const _errs395 = errors;
-if(typeof data117 !== "string"){
-const err383 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data117};
-if(vErrors === null){
-vErrors = [err383];
-}
-else {
-vErrors.push(err383);
-}
-errors++;
-}
-if("debug" !== data117){
-const err384 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data117};
-if(vErrors === null){
-vErrors = [err384];
-}
-else {
-vErrors.push(err384);
-}
-errors++;
-}
-var _valid10 = _errs395 === errors;
-valid54 = valid54 || _valid10;
-if(!valid54){
-const _errs397 = errors;
-if(typeof data117 !== "string"){
-const err385 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data117};
-if(vErrors === null){
-vErrors = [err385];
-}
-else {
-vErrors.push(err385);
-}
-errors++;
-}
-if("trace" !== data117){
-const err386 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data117};
-if(vErrors === null){
-vErrors = [err386];
-}
-else {
-vErrors.push(err386);
-}
-errors++;
-}
-var _valid10 = _errs397 === errors;
-valid54 = valid54 || _valid10;
-if(!valid54){
-const _errs399 = errors;
-if(typeof data117 !== "string"){
-const err387 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data117};
-if(vErrors === null){
-vErrors = [err387];
-}
-else {
-vErrors.push(err387);
-}
-errors++;
-}
-if("silent" !== data117){
-const err388 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data117};
-if(vErrors === null){
-vErrors = [err388];
-}
-else {
-vErrors.push(err388);
-}
-errors++;
-}
-var _valid10 = _errs399 === errors;
-valid54 = valid54 || _valid10;
-}
-}
-}
-}
-}
-}
-if(!valid54){
-const err389 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data117};
-if(vErrors === null){
-vErrors = [err389];
-}
-else {
-vErrors.push(err389);
-}
-errors++;
-}
-else {
-errors = _errs386;
+errors = _errs379;
 if(vErrors !== null){
-if(_errs386){
-vErrors.length = _errs386;
+if(_errs379){
+vErrors.length = _errs379;
 }
 else {
 vErrors = null;
@@ -5036,7 +4887,144 @@ vErrors = null;
 }
 }
 else {
-const err390 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data116};
+const err379 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data114};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+}
+if(data.log !== undefined){
+let data116 = data.log;
+if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
+for(const key29 in data116){
+if(!(key29 === "level")){
+const err380 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data116};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+}
+if(data116.level !== undefined){
+let data117 = data116.level;
+const _errs388 = errors;
+let valid56 = false;
+const _errs389 = errors;
+if(typeof data117 !== "string"){
+const err381 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data117};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+if("fatal" !== data117){
+const err382 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data117};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+var _valid10 = _errs389 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs391 = errors;
+if(typeof data117 !== "string"){
+const err383 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data117};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+if("error" !== data117){
+const err384 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data117};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+var _valid10 = _errs391 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs393 = errors;
+if(typeof data117 !== "string"){
+const err385 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data117};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+if("warn" !== data117){
+const err386 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data117};
+if(vErrors === null){
+vErrors = [err386];
+}
+else {
+vErrors.push(err386);
+}
+errors++;
+}
+var _valid10 = _errs393 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs395 = errors;
+if(typeof data117 !== "string"){
+const err387 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data117};
+if(vErrors === null){
+vErrors = [err387];
+}
+else {
+vErrors.push(err387);
+}
+errors++;
+}
+if("info" !== data117){
+const err388 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data117};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+var _valid10 = _errs395 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs397 = errors;
+if(typeof data117 !== "string"){
+const err389 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data117};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
+}
+errors++;
+}
+if("debug" !== data117){
+const err390 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data117};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -5045,15 +5033,104 @@ vErrors.push(err390);
 }
 errors++;
 }
-}
-}
-else {
-const err391 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+var _valid10 = _errs397 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs399 = errors;
+if(typeof data117 !== "string"){
+const err391 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data117};
 if(vErrors === null){
 vErrors = [err391];
 }
 else {
 vErrors.push(err391);
+}
+errors++;
+}
+if("trace" !== data117){
+const err392 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data117};
+if(vErrors === null){
+vErrors = [err392];
+}
+else {
+vErrors.push(err392);
+}
+errors++;
+}
+var _valid10 = _errs399 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs401 = errors;
+if(typeof data117 !== "string"){
+const err393 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data117};
+if(vErrors === null){
+vErrors = [err393];
+}
+else {
+vErrors.push(err393);
+}
+errors++;
+}
+if("silent" !== data117){
+const err394 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data117};
+if(vErrors === null){
+vErrors = [err394];
+}
+else {
+vErrors.push(err394);
+}
+errors++;
+}
+var _valid10 = _errs401 === errors;
+valid56 = valid56 || _valid10;
+}
+}
+}
+}
+}
+}
+if(!valid56){
+const err395 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data117};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+else {
+errors = _errs388;
+if(vErrors !== null){
+if(_errs388){
+vErrors.length = _errs388;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err396 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data116};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+}
+}
+else {
+const err397 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err397];
+}
+else {
+vErrors.push(err397);
 }
 errors++;
 }

@@ -171,6 +171,19 @@ t.test('config errors say where and what is expected: YAML syntax by line and co
   );
 });
 
+t.test('header names and values in the policy are ones HTTP can carry: refused by name, where node:http would throw per request', async (t) => {
+  const problems = (extra: string) => (t.throws(() => parsePolicy(minimal(extra), 'x.yaml')) as PolicyError).problems;
+  const notAName = "is not a header name: letters, digits and !#$%&'*+.^_`|~- only";
+  t.same(problems(', match: { headers: { "x tenant": blue } }'), [`line 1: listeners[0].routes[0].match.headers.x tenant: ${notAName}`]);
+  const fallback = (headers: string) => problems(`, circuitBreaker: {}, fallback: { body: later, headers: ${headers} }`);
+  t.same(fallback('{ "retry after": "5" }'), [`line 1: listeners[0].routes[0].fallback.headers.retry after: ${notAName}`]);
+  t.same(fallback('{ x-note: "a\\r\\nset-cookie: b" }'), [
+    'line 1: listeners[0].routes[0].fallback.headers.x-note: holds a control character (such as a line break), which a header value cannot',
+  ]);
+  const route = parsePolicy(minimal(', circuitBreaker: {}, fallback: { body: later, headers: { Retry-After: "5", x-note: "tab\\there, caf\u00e9" } }'), 'x').listeners[0]!.routes[0]!;
+  t.same(route.fallback!.headers, { 'retry-after': '5', 'x-note': 'tab\there, caf\u00e9', 'content-type': 'text/plain; charset=utf-8' }, 'tab and Latin-1 are header text');
+});
+
 t.test('hedge: a delay or a latency percentile, at most maxAttempts in flight, spending the retry budget', async (t) => {
   const route = (hedge: string, extra = '') => parsePolicy(minimal(`, hedge: ${hedge}${extra}`), 'x').listeners[0]!.routes[0]!;
   t.same(route('{ delay: 50ms }').hedge, { delayMs: 50, maxAttempts: 2 });

@@ -15,6 +15,7 @@ import { validatePolicyFile as validateSchema } from './generated/policy-validat
 import type { HedgeFile, ListenerHttp2File, ListenerLimitsFile, PolicyFile, RouteFile, UpstreamFile } from './generated/policy-types.js';
 import type { Policy, RetryPolicy, RoutePolicy, UpstreamPolicy, BreakerPolicy, FallbackPolicy, ListenerLimits, HedgePolicy, ListenerHttp2 } from './policy.js';
 import { failureConditions, retryConditions } from './conditions.js';
+import { hasNoContent } from '../core/local-response.js';
 import { schemaProblem } from './schema-problem.js';
 import { speaksTls, upstreamTls, upstreamTlsProblems } from './upstream-tls.js';
 import { documentValue, YamlValueError } from './yaml-value.js';
@@ -187,6 +188,10 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
       }
       if (route.fallback?.json !== undefined && route.fallback.body !== undefined) {
         problems.push({ path: [...at, 'fallback'], message: 'use either json or body, not both' });
+      }
+      const fallbackStatus = route.fallback?.status;
+      if (fallbackStatus !== undefined && hasNoContent(fallbackStatus) && (route.fallback!.json !== undefined || route.fallback!.body !== undefined)) {
+        problems.push({ path: [...at, 'fallback', 'status'], message: `a ${fallbackStatus} answer has no content: drop json and body, or answer another status` });
       }
       const hedgeDelayMs = route.hedge ? parseDuration(route.hedge.delay) : undefined;
       if (hedgeDelayMs === 0) problems.push({ path: [...at, 'hedge', 'delay'], message: 'must be longer than 0' });

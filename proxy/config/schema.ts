@@ -200,7 +200,7 @@ const CircuitBreaker = Section(
 const Fallback = Section(
   "The answer while the route's breaker is open; needs a circuitBreaker.",
   {
-    status: Opt(Status('Its status.', { default: 503 })),
+    status: Opt(Status('Its status; a 204, 205 or 304 has no body.', { default: 503 })),
     json: Opt(Type.Unknown({ description: 'A JSON body (content-type application/json); or body.', 'x-normalized': { omit: true } })),
     body: Opt(Type.String({ description: 'A text body (content-type text/plain); or json.', 'x-normalized': { type: 'Buffer', present: true, description: 'From json or body; empty without either.' } })),
     headers: Opt(

@@ -10,6 +10,7 @@ import type { BreakerPolicy, FallbackPolicy } from '../config/policy.js';
 import { clock } from '../core/clock.js';
 import type { Exchange, Layer, Send, UpstreamResponse } from '../core/exchange.js';
 import { ProxyError } from '../core/proxy-error.js';
+import { localResponse } from '../core/local-response.js';
 import { countedStatus, OUTCOMES } from '../core/outcome.js';
 import type { PolicyPart } from './part.js';
 
@@ -224,7 +225,6 @@ export class RouteBreaker {
 /** Answers an open circuit with the route's fallback when it has one. */
 export function circuitBreakerLayer(breaker: RouteBreaker, fallback: FallbackPolicy | undefined): Layer {
   if (!fallback) return (next) => (exchange) => breaker.call(exchange, next);
-  const contentLength = String(fallback.body.length);
   return (next) => async (exchange) => {
     try {
       return await breaker.call(exchange, next);
@@ -232,9 +232,7 @@ export function circuitBreakerLayer(breaker: RouteBreaker, fallback: FallbackPol
       if (!(err instanceof ProxyError) || err.kind !== 'circuit-open') throw err;
       exchange.trace.local = 'circuit-open';
       // Assigned, not spread: see the listener's sendLocal.
-      const headers = Object.assign({}, fallback.headers, err.headers);
-      headers['content-length'] = contentLength;
-      return { status: fallback.status, headers, body: fallback.body };
+      return localResponse(fallback.status, Object.assign({}, fallback.headers, err.headers), fallback.body);
     }
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { FaultPolicy } from '../config/policy.js';
 import type { Layer } from '../core/exchange.js';
+import { localResponse } from '../core/local-response.js';
 import type { PolicyPart } from './part.js';
 
 export function faultLayer(fault: FaultPolicy, injected: (kind: 'delay' | 'abort') => void, random: () => number = Math.random): Layer {
@@ -18,11 +19,7 @@ export function faultLayer(fault: FaultPolicy, injected: (kind: 'delay' | 'abort
       exchange.trace.local = 'fault-abort';
       injected('abort');
       const body = Buffer.from(JSON.stringify({ error: 'fault injected by breakwater', status: fault.abort.status }));
-      return {
-        status: fault.abort.status,
-        headers: { 'content-type': 'application/json', 'content-length': String(body.length), 'x-breakwater-fault': 'abort' },
-        body,
-      };
+      return localResponse(fault.abort.status, { 'content-type': 'application/json', 'x-breakwater-fault': 'abort' }, body);
     }
     return next(exchange);
   };

@@ -3,6 +3,8 @@
  * Max-Forwards (§7.6.2), absolute-form and asterisk-form targets (RFC 9112 §3.2), and x-breakwater-attempts on every
  * answer Breakwater gives itself.
  */
+import { once } from 'node:events';
+import { connect, constants, type IncomingHttpHeaders } from 'node:http2';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
@@ -44,6 +46,14 @@ t.test('HTTP semantics at the proxy boundary', async (t) => {
             fallback: { status: 200, json: { fallback: true } },
           },
           { name: 'app', match: { pathPrefix: '/app' }, upstream: 'scripted' },
+          { name: 'aborted-no-content', match: { pathPrefix: '/no-content/fault' }, upstream: 'scripted', fault: { abort: { percent: 100, status: 204 } } },
+          {
+            name: 'guarded-no-content',
+            match: { pathPrefix: '/no-content/fallback' },
+            upstream: 'dead',
+            circuitBreaker: { consecutiveFailures: 1, resetTimeout: '1m' },
+            fallback: { status: 204, headers: { 'x-served-by': 'fallback' } },
+          },
         ],
       },
       {
@@ -183,5 +193,24 @@ t.test('HTTP semantics at the proxy boundary', async (t) => {
     t.same(JSON.parse(fallback.body), { fallback: true });
     t.equal(fallback.headers['x-breakwater-attempts'], '0', 'fallback');
     t.equal(fallback.headers.via, undefined);
+  });
+
+  t.test('a 204 Breakwater answers itself (fault abort, fallback) carries no content, over HTTP/1.1 and HTTP/2', async (t) => {
+    await eventually('the breaker to open and the fallback to answer', async () => ((await http(`${edge}/no-content/fallback`)).status === 204 ? true : undefined));
+    for (const path of ['/no-content/fault', '/no-content/fallback']) {
+      // Two requests on one connection: a body or a Content-Length on the first would garble the second.
+      const raw = await rawExchange(edge, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\nGET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      t.same(statusLines(raw), ['HTTP/1.1 204 No Content', 'HTTP/1.1 204 No Content'], `${path}: both answered on one connection`);
+      t.notMatch(raw, /content-length/i, `${path}: no Content-Length`);
+
+      const session = connect(edge);
+      t.teardown(() => session.close());
+      const stream = session.request({ ':path': path });
+      stream.end().resume();
+      const [head] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+      await once(stream, 'close');
+      t.equal(head[':status'], 204, `${path} over HTTP/2`);
+      t.equal(stream.rstCode, constants.NGHTTP2_NO_ERROR, `${path}: the stream ends cleanly, not reset for content a 204 cannot have`);
+    }
   });
 });

@@ -180,7 +180,7 @@ export type FailureKind = '5xx' | '4xx' | 'timeout' | 'connect-failure' | 'reset
 
 /** The answer while the route's breaker is open; needs a circuitBreaker. */
 export interface FallbackFile {
-  /** Its status. */
+  /** Its status; a 204, 205 or 304 has no body. */
   status?: number;
   /** A JSON body (content-type application/json); or body. */
   json?: unknown;
@@ -476,7 +476,7 @@ export interface BreakerPolicy {
 
 /** The answer while the route's breaker is open; needs a circuitBreaker. */
 export interface FallbackPolicy {
-  /** Its status. */
+  /** Its status; a 204, 205 or 304 has no body. */
   status: number;
   /** From json or body; empty without either. */
   body: Buffer;

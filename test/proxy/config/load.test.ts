@@ -184,6 +184,16 @@ t.test('header names and values in the policy are ones HTTP can carry: refused b
   t.same(route.fallback!.headers, { 'retry-after': '5', 'x-note': 'tab\there, caf\u00e9', 'content-type': 'text/plain; charset=utf-8' }, 'tab and Latin-1 are header text');
 });
 
+t.test('a fallback whose status has no content (204, 205, 304) cannot have a body', async (t) => {
+  const fallback = (text: string) => parsePolicy(minimal(`, circuitBreaker: {}, fallback: ${text}`), 'x.yaml').listeners[0]!.routes[0]!.fallback!;
+  t.same(fallback('{ status: 204 }').body.length, 0);
+  for (const status of [204, 205, 304]) {
+    t.same((t.throws(() => fallback(`{ status: ${status}, json: { later: true } }`)) as PolicyError).problems, [
+      `line 1: listeners[0].routes[0].fallback.status: a ${status} answer has no content: drop json and body, or answer another status`,
+    ]);
+  }
+});
+
 t.test('hedge: a delay or a latency percentile, at most maxAttempts in flight, spending the retry budget', async (t) => {
   const route = (hedge: string, extra = '') => parsePolicy(minimal(`, hedge: ${hedge}${extra}`), 'x').listeners[0]!.routes[0]!;
   t.same(route('{ delay: 50ms }').hedge, { delayMs: 50, maxAttempts: 2 });

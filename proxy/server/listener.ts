@@ -91,7 +91,7 @@ export class DataPlaneListener {
     this.server = createServer<typeof IncomingMessage, typeof ClientResponse>(
       { ...serverOptions(limits), ServerResponse: ClientResponse },
       (req, res) => {
-        if (this.limiter.admit(req, res)) void this.handle(req, res);
+        if (this.limiter.admit(req, res)) this.serve(req, res);
       },
     );
     this.unrouted = new UnroutedRequests(name, metrics, accessLog);
@@ -100,7 +100,7 @@ export class DataPlaneListener {
     this.h2 = new H2Sessions(
       settings.http2,
       limits.idleTimeoutMs,
-      (req, res) => void this.handle(req as unknown as IncomingMessage, res as unknown as ClientResponse),
+      (req, res) => this.serve(req as unknown as IncomingMessage, res as unknown as ClientResponse),
       () => connections('h2c').inc(),
     );
     this.front = protocolFront(
@@ -124,7 +124,7 @@ export class DataPlaneListener {
       admit: (req, res) => this.limiter.admit(req, res),
       log,
       tunnels,
-      serve: (req, res) => void this.handle(req, res),
+      serve: (req, res) => this.serve(req, res),
     });
     this.server.on('upgrade', upgrades.handle);
   }
@@ -188,6 +188,26 @@ export class DataPlaneListener {
     for (const scope of this.http2Requests) scope.abort(shutdown);
     this.server.closeAllConnections();
     this.h2.closeAll();
+  }
+
+  /**
+   * Serves one request. A fault of Breakwater's own fails that request, logged (a 500, or a cut once its head went
+   * out), never the process and every other request with it. What the request held is released when it closes.
+   */
+  private serve(req: IncomingMessage, res: ClientResponse): void {
+    this.handle(req, res).catch((err: unknown) => this.failedUnexpectedly(req, res, err));
+  }
+
+  private failedUnexpectedly(req: IncomingMessage, res: ClientResponse, err: unknown): void {
+    const path = (req.url ?? '/').split('?')[0];
+    this.log.error({ err, listener: this.name, method: req.method, path }, 'unexpected error while serving a request');
+    if (res.headersSent || res.destroyed) return void res.destroy();
+    try {
+      const detail = 'Breakwater failed while serving this request; its log has the error';
+      this.sendLocal(res, isGrpc(req.headers['content-type']), 500, GrpcStatus.INTERNAL, 'internal error', detail, { 'x-request-id': requestIdOf(req.headers) });
+    } catch {
+      res.destroy();
+    }
   }
 
   private async handle(req: IncomingMessage, res: ClientResponse): Promise<void> {

@@ -159,9 +159,12 @@ t.test('config errors say where and what is expected: YAML syntax by line and co
   t.same(problems(minimal(', retyr: { attempts: 2 }')), ['line 1: listeners[0].routes[0].retyr: unknown key; did you mean `retry`?']);
   t.same(problems(minimal(', retry: { attempts: 2, backof: {} }')), ['line 1: listeners[0].routes[0].retry.backof: unknown key; did you mean `backoff`?']);
   t.match(problems(minimal(', zzz: 1'))[0], /routes\[0\]\.zzz: unknown key; the keys here are name, match, upstream, timeout, retry,/);
-  const duration = 'must be a duration such as 250ms, 3s or 1m';
+  const duration = 'must be a duration such as 250ms, 3s or 1m, at most 596h';
   t.same(problems(minimal(', timeout: 3')), [`line 1: listeners[0].routes[0].timeout: ${duration}`], 'a number');
   t.same(problems(minimal(', timeout: 3 seconds')), [`line 1: listeners[0].routes[0].timeout: ${duration}`], 'a string that is not one');
+  // Node.js fires a longer timer after 1 ms: a health check every 1000h would run a thousand times a second.
+  t.same(problems(minimal(', circuitBreaker: { resetTimeout: 597h }')), [`line 1: listeners[0].routes[0].circuitBreaker.resetTimeout: ${duration}`], 'longer than a timer keeps');
+  t.equal(parsePolicy(minimal(', timeout: 596h'), 'x').listeners[0]!.routes[0]!.timeoutMs, 596 * 3_600_000, 'the longest');
   t.same(problems(minimal(', retry: { attempts: 2, maxReplayBody: lots }')), ['line 1: listeners[0].routes[0].retry.maxReplayBody: must be a size in bytes or such as 64KiB, 1MiB']);
   const twoLines = 'listeners:\n  - name: e\n    address: 127.0.0.1:0\n    routes:\n      - name: r\n        upstream: u\n        timeout: 3\n        retyr: {}\nupstreams: [{ name: u, endpoints: ["127.0.0.1:1"] }]\n';
   t.same(

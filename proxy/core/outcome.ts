@@ -23,10 +23,11 @@ export type Outcome =
   | 'no-route'
   | 'upgrade-refused'
   | 'client-gone'
-  | 'cancelled';
+  | 'cancelled'
+  | 'internal-error';
 
 /** The outcomes Breakwater answers itself (a ProxyError), as opposed to forwarding an upstream status. */
-export type ErrorKind = Exclude<Outcome, 'ok' | 'upstream-error' | 'fault-abort' | 'no-route' | 'upgrade-refused'>;
+export type ErrorKind = Exclude<Outcome, 'ok' | 'upstream-error' | 'fault-abort' | 'no-route' | 'upgrade-refused' | 'internal-error'>;
 
 /** The retry condition (`retry.on`) an outcome matches, or `never`: retrying cannot help, or may repeat an effect. */
 export type RetryCondition = 'connect-failure' | 'reset' | 'timeout' | 'status' | 'never';
@@ -62,6 +63,7 @@ export const OUTCOMES: Readonly<Record<Outcome, OutcomeRule>> = {
   'upgrade-refused': { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 400, meaning: "an HTTP/1.1 Upgrade to a protocol the route's `upgrade` does not list" },
   'client-gone': { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 499, meaning: 'the client left: whatever was in flight stops, slots are released, nothing more is sent upstream' },
   cancelled: { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 499, meaning: 'an attempt Breakwater cut itself: a hedged attempt that another one beat (an attempt result, never a request outcome)' },
+  'internal-error': { retriedOn: 'never', breaker: 'neutral', endpointFailure: null, client: 500, meaning: 'Breakwater failed while serving the request, a fault of its own (logged as an unexpected error): this request alone fails' },
 };
 
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNABORTED']);

@@ -292,74 +292,82 @@ export class DataPlaneListener {
       finish();
     });
 
-    let response: UpstreamResponse;
     try {
-      if (grpc && hasBody(req)) {
-        // Messages flow as they arrive (a streaming call cannot wait for its end), kept for a retry while they fit.
-        (exchange as { body: Exchange['body'] }).body = { kind: 'streaming', replay: new StreamReplay(req, route.policy.retry.maxReplayBodyBytes, this.replayMemory, scope) };
-      } else {
-        const body = readRequestBody(req, route.policy.retry.maxReplayBodyBytes, this.replayMemory, scope);
-        (exchange as { body: Exchange['body'] }).body = body instanceof Promise ? await body : body;
-        if (exchange.body.kind === 'stream') route.unreplayableBody(exchange.body.reason);
+      let response: UpstreamResponse;
+      try {
+        if (grpc && hasBody(req)) {
+          // Messages flow as they arrive (a streaming call cannot wait for its end), kept for a retry while they fit.
+          (exchange as { body: Exchange['body'] }).body = { kind: 'streaming', replay: new StreamReplay(req, route.policy.retry.maxReplayBodyBytes, this.replayMemory, scope) };
+        } else {
+          const body = readRequestBody(req, route.policy.retry.maxReplayBodyBytes, this.replayMemory, scope);
+          (exchange as { body: Exchange['body'] }).body = body instanceof Promise ? await body : body;
+          if (exchange.body.kind === 'stream') route.unreplayableBody(exchange.body.reason);
+        }
+        response = await route.send(exchange);
+        if (scope.reason) {
+          // Aborted while the head made its way out of the stack.
+          if (!Buffer.isBuffer(response.body)) response.body.abort(scope.reason);
+          throw scope.reason;
+        }
+        outcome = exchange.trace.local ?? outcomeOfResponse(response.status, response.grpcStatus);
+      } catch (err) {
+        const failure = err instanceof ProxyError ? err : new ProxyError('reset', (err as Error).message, {}, { cause: err });
+        if (!(err instanceof ProxyError)) this.log.error({ err, route: route.policy.name }, 'unexpected error while proxying');
+        outcome = failure.kind;
+        status = failure.status;
+        if (scope.reason?.kind === 'client-gone') return finish();
+        const answer = Object.assign({}, failure.headers);
+        answer['x-breakwater-attempts'] = String(exchange.trace.attempts);
+        answer['x-request-id'] = requestId;
+        if (grpc) grpcStatus = failure.grpcStatus ?? GRPC_STATUS_OF_KIND[failure.kind];
+        this.sendLocal(res, grpc, failure.status, grpcStatus, failure.kind, failure.message, answer);
+        return;
       }
-      response = await route.send(exchange);
-      if (scope.reason) {
-        // Aborted while the head made its way out of the stack.
-        if (!Buffer.isBuffer(response.body)) response.body.abort(scope.reason);
-        throw scope.reason;
-      }
-      outcome = exchange.trace.local ?? outcomeOfResponse(response.status, response.grpcStatus);
-    } catch (err) {
-      const failure = err instanceof ProxyError ? err : new ProxyError('reset', (err as Error).message, {}, { cause: err });
-      if (!(err instanceof ProxyError)) this.log.error({ err, route: route.policy.name }, 'unexpected error while proxying');
-      outcome = failure.kind;
-      status = failure.status;
-      if (scope.reason?.kind === 'client-gone') return finish();
-      const answer = Object.assign({}, failure.headers);
+      status = response.status;
+      const answer = clientResponseHeaders(response.headers, exchange.trace.local === undefined ? route.via : undefined);
       answer['x-breakwater-attempts'] = String(exchange.trace.attempts);
       answer['x-request-id'] = requestId;
-      if (grpc) grpcStatus = failure.grpcStatus ?? GRPC_STATUS_OF_KIND[failure.kind];
-      this.sendLocal(res, grpc, failure.status, grpcStatus, failure.kind, failure.message, answer);
-      return;
-    }
-    status = response.status;
-    const answer = clientResponseHeaders(response.headers, exchange.trace.local === undefined ? route.via : undefined);
-    answer['x-breakwater-attempts'] = String(exchange.trace.attempts);
-    answer['x-request-id'] = requestId;
-    if (grpc) {
-      grpcStatus = response.grpcStatus;
-      if (response.status !== 200 || !isGrpc(response.headers['content-type'])) {
-        // Not a gRPC answer (an HTTP error page, a fault abort): its client could not read it. Told in gRPC instead.
-        grpcStatus = grpcStatusOfHttp(response.status);
-        discard(response);
-        return answerGrpcLocally(res, grpcStatus, `the upstream answered HTTP ${response.status}`, answer);
-      }
-      if (grpcStatus !== undefined) {
-        // Trailers-only: relayed as one frame that ends the call, as it came.
-        discard(response);
-        return sendTrailersOnly(res, answer);
-      }
-    }
-    if (this.draining && !http2) answer.connection = 'close';
-    res.writeHead(response.status, answer);
-    if (Buffer.isBuffer(response.body)) return void res.end(method === 'HEAD' ? undefined : response.body);
-    relayed = response.body;
-    response.body.pipeTo(res, (err) => {
-      // Failed after the head: counted and logged as what it is, and the client sees the response cut off (a reset,
-      // or for a gRPC call its status in trailers), so no clean end can be mistaken for the whole body.
-      const failure = err instanceof ProxyError ? err : undefined;
-      outcome = failure ? failure.kind : classifyError(err);
-      if (outcome === 'client-gone') return void res.destroy();
       if (grpc) {
-        grpcStatus = failure?.grpcStatus ?? GRPC_STATUS_OF_KIND[outcome as ErrorKind];
-        endGrpcWithStatus(res, grpcStatus, failure ? failure.message : `the upstream's response failed midway (${outcome})`);
-      } else if (http2) {
-        (res as unknown as ClientH2Response).stream.close(h2.NGHTTP2_INTERNAL_ERROR);
-      } else {
-        res.socket?.resetAndDestroy();
+        grpcStatus = response.grpcStatus;
+        if (response.status !== 200 || !isGrpc(response.headers['content-type'])) {
+          // Not a gRPC answer (an HTTP error page, a fault abort): its client could not read it. Told in gRPC instead.
+          grpcStatus = grpcStatusOfHttp(response.status);
+          discard(response);
+          return answerGrpcLocally(res, grpcStatus, `the upstream answered HTTP ${response.status}`, answer);
+        }
+        if (grpcStatus !== undefined) {
+          // Trailers-only: relayed as one frame that ends the call, as it came.
+          discard(response);
+          return sendTrailersOnly(res, answer);
+        }
       }
-      this.log.warn({ listener: this.name, route: route.policy.name, outcome, err: err.message }, 'response cut off after its head');
-    });
+      if (this.draining && !http2) answer.connection = 'close';
+      res.writeHead(response.status, answer);
+      if (Buffer.isBuffer(response.body)) return void res.end(method === 'HEAD' ? undefined : response.body);
+      relayed = response.body;
+      response.body.pipeTo(res, (err) => {
+        // Failed after the head: counted and logged as what it is, and the client sees the response cut off (a reset,
+        // or for a gRPC call its status in trailers), so no clean end can be mistaken for the whole body.
+        const failure = err instanceof ProxyError ? err : undefined;
+        outcome = failure ? failure.kind : classifyError(err);
+        if (outcome === 'client-gone') return void res.destroy();
+        if (grpc) {
+          grpcStatus = failure?.grpcStatus ?? GRPC_STATUS_OF_KIND[outcome as ErrorKind];
+          endGrpcWithStatus(res, grpcStatus, failure ? failure.message : `the upstream's response failed midway (${outcome})`);
+        } else if (http2) {
+          (res as unknown as ClientH2Response).stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+        } else {
+          res.socket?.resetAndDestroy();
+        }
+        this.log.warn({ listener: this.name, route: route.policy.name, outcome, err: err.message }, 'response cut off after its head');
+      });
+    } catch (err) {
+      // A fault of Breakwater's own, after the route took the request: counted as one, and this request alone fails.
+      outcome = 'internal-error';
+      status = 500;
+      if (grpc) grpcStatus = GrpcStatus.INTERNAL;
+      this.failedUnexpectedly(req, res, err);
+    }
   }
 
   /** Breakwater's own answer: JSON with the cause, or a gRPC status for a gRPC caller. */

@@ -65,7 +65,8 @@ t.test("a request that fails inside Breakwater is answered 500, logged, and the 
   (policy.listeners[0]!.routes[0]!.fallback!.headers as Record<string, string>)['bad name'] = 'x';
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
-  const runtime = await Runtime.start('policy.yaml', new Metrics(), { log, access: new AccessLog({ write: () => true }, () => '', {}, false) }, policy);
+  const metrics = new Metrics();
+  const runtime = await Runtime.start('policy.yaml', metrics, { log, access: new AccessLog({ write: () => true }, () => '', {}, false) }, policy);
   t.teardown(() => runtime.drain(true));
   const address = runtime.listenerAddresses().egress!;
 
@@ -81,4 +82,6 @@ t.test("a request that fails inside Breakwater is answered 500, logged, and the 
   t.equal((await get(address, '/other')).status, 503, 'another route is served as before');
   await waitFor(() => runtime.generation.users.count === 0, 5000, 'every request to let go of its policy generation');
   t.pass('no request is left holding its policy generation');
+  const scraped = Buffer.concat((await metrics.scrape()).chunks).toString();
+  t.match(scraped, /breakwater_requests_total\{[^}]*route="broken-fallback"[^}]*outcome="internal-error"[^}]*\} 2\n/, 'both counted as internal-error, an outcome of their own');
 });

@@ -95,6 +95,9 @@ const ALERT_SCENARIO = {
       { series: 'breakwater_circuit_state{namespace="breakwater-demo",pod="c1",route="orders",state="open"}', values: '0x10' },
       { series: 'breakwater_retry_budget_exhausted_total{namespace="breakwater-demo",pod="c1",route="api"}', values: '0+60x15' },
       { series: 'breakwater_bulkhead_rejected_total{namespace="breakwater-demo",pod="c1",scope="upstream",name="backend",reason="full"}', values: '0+600x15' },
+      // Two requests failed by Breakwater itself at 3m; none of another route's, which only ever succeed.
+      { series: 'breakwater_requests_total{namespace="breakwater-demo",pod="c1",route="api",status_class="5xx",outcome="internal-error"}', values: '0 0 0 2 2 2 2 2 2 2 2 2 2 2 2' },
+      { series: 'breakwater_requests_total{namespace="breakwater-demo",pod="c1",route="orders",status_class="2xx",outcome="ok"}', values: '0+100x15' },
     ],
     alert_rule_test: [
       { eval_time: '1m', alertname: 'BreakwaterCircuitOpenTooLong', exp_alerts: [] },
@@ -128,6 +131,18 @@ const ALERT_SCENARIO = {
           },
         }],
       },
+      { eval_time: '2m', alertname: 'BreakwaterInternalErrors', exp_alerts: [] },
+      {
+        eval_time: '4m', alertname: 'BreakwaterInternalErrors',
+        exp_alerts: [{
+          exp_labels: { namespace: 'breakwater-demo', pod: 'c1', route: 'api', severity: 'critical' },
+          exp_annotations: {
+            summary: 'Breakwater failed requests of route api by a fault of its own',
+            description: 'Breakwater in pod c1 answered 2 requests of route api with 500 in 5m for an error of its own (outcome internal-error), not the upstream\'s: its log has each as "unexpected error while serving a request". Please report it.',
+          },
+        }],
+      },
+      { eval_time: '12m', alertname: 'BreakwaterInternalErrors', exp_alerts: [] },
     ],
   }],
 };

@@ -245,7 +245,7 @@ t.test('metrics: annotations by default, operator objects only when asked for', 
   t.match(podMonitor.spec, { podMetricsEndpoints: [{ port: 'bw-admin', path: '/metrics' }, { port: 'http', path: '/metrics' }] });
   const rule = find(monitored, 'PrometheusRule', RELEASE).spec as { groups: Array<{ rules: Array<{ alert: string }> }> };
   t.same(rule.groups[0]!.rules.map((r) => r.alert),
-    ['BreakwaterCircuitOpenTooLong', 'BreakwaterRetryBudgetExhausted', 'BreakwaterBulkheadRejections']);
+    ['BreakwaterCircuitOpenTooLong', 'BreakwaterRetryBudgetExhausted', 'BreakwaterBulkheadRejections', 'BreakwaterInternalErrors']);
 
   const viaServices = render({ valuesFiles: [join(chartDir, 'ci', 'servicemonitor-values.yaml')] });
   const serviceMonitor = find(viaServices, 'ServiceMonitor', RELEASE).spec as { selector: { matchExpressions: unknown } };

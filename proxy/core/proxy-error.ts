@@ -1,4 +1,5 @@
 /** The failures Breakwater answers itself, each of one outcome kind (see outcome.ts). */
+import { GRPC_STATUS_OF_KIND } from './grpc.js';
 import { OUTCOMES, type ErrorKind } from './outcome.js';
 
 /** A failure Breakwater maps to its own response; `status` follows the cause, never a generic 500. */
@@ -27,4 +28,18 @@ export class ProxyError extends Error {
 /** The client closed its connection: whatever is in flight for it stops. */
 export function clientGone(): ProxyError {
   return new ProxyError('client-gone', 'the client closed the connection');
+}
+
+/** The gRPC status a gRPC caller is answered with for `error`: its own, else the one for its kind. */
+export function grpcStatusOfError(error: ProxyError): number {
+  return error.grpcStatus ?? GRPC_STATUS_OF_KIND[error.kind];
+}
+
+/**
+ * The gRPC status a gRPC call's failure gives its caller, unless the outcome table holds the failure neutral (the
+ * client left, a local rejection): `failOn` and `retry.on` judge the failure by that status too, so `unavailable`
+ * there covers a reset the caller would be told is UNAVAILABLE, as a gRPC client's own retry policy does.
+ */
+export function grpcStatusOfFailure(exchange: { readonly grpc?: boolean }, error: ProxyError): number | undefined {
+  return exchange.grpc && OUTCOMES[error.kind].breaker !== 'neutral' ? grpcStatusOfError(error) : undefined;
 }

@@ -9,7 +9,7 @@ import CircuitBreaker from 'opossum';
 import type { BreakerPolicy, FallbackPolicy } from '../config/policy.js';
 import { clock } from '../core/clock.js';
 import type { Exchange, Layer, Send, UpstreamResponse } from '../core/exchange.js';
-import { ProxyError } from '../core/proxy-error.js';
+import { grpcStatusOfFailure, ProxyError } from '../core/proxy-error.js';
 import { localResponse } from '../core/local-response.js';
 import { countedStatus, OUTCOMES } from '../core/outcome.js';
 import type { PolicyPart } from './part.js';
@@ -89,7 +89,8 @@ export class RouteBreaker {
         rotateBucketController: rotationFor(policy.windowMs),
         rollingPercentilesEnabled: false,
         enableSnapshots: false,
-        errorFilter: (err: unknown) => !this.countsAsFailure(err),
+        // opossum passes fire's arguments after the error (its typings leave them out): the exchange comes first.
+        errorFilter: (err: unknown, ...fired: unknown[]) => !this.countsAsFailure(err, fired[0] as Exchange),
       },
     );
     circuit.on('open', () => this.enter('open'));
@@ -159,7 +160,7 @@ export class RouteBreaker {
       else if (this.current === 'half_open') this.ensureCircuit().close();
       return response;
     } catch (err) {
-      if (this.countsAsFailure(err)) this.ensureCircuit().open();
+      if (this.countsAsFailure(err, exchange)) this.ensureCircuit().open();
       throw err;
     } finally {
       this.probesInFlight--;
@@ -195,11 +196,16 @@ export class RouteBreaker {
     return (grpcStatus !== undefined && failOn.grpcCodes.has(grpcStatus)) || failOn.statuses.has(countedStatus(response.status, grpcStatus));
   }
 
-  /** Whether an error counts against the upstream, by the outcome table and this breaker's `failOn`. */
-  private countsAsFailure(err: unknown): boolean {
+  /**
+   * Whether an error counts against the upstream, by the outcome table and this breaker's `failOn`: by its kind, or
+   * for a gRPC call also by the status its caller is told.
+   */
+  private countsAsFailure(err: unknown, exchange: Exchange): boolean {
     if (err instanceof FailedResponse) return true;
     if (!(err instanceof ProxyError)) return true;
     const failOn = this.policy.failOn;
+    const grpcStatus = grpcStatusOfFailure(exchange, err);
+    if (grpcStatus !== undefined && failOn.grpcCodes.has(grpcStatus)) return true;
     switch (OUTCOMES[err.kind].breaker) {
       case 'connect-failure':
         return failOn.connectFailure;

@@ -7,7 +7,7 @@ import type { RetryPolicy } from '../config/policy.js';
 import { clock } from '../core/clock.js';
 import { backoffDelay, retryAfterMs } from './backoff.js';
 import { discard, replayable, type Exchange, type Layer, type RetrySkipReason, type UpstreamResponse } from '../core/exchange.js';
-import { ProxyError } from '../core/proxy-error.js';
+import { grpcStatusOfFailure, ProxyError } from '../core/proxy-error.js';
 import { GRPC_CODE_NAMES, grpcRetryPushbackMs } from '../core/grpc.js';
 import { countedStatus, OUTCOMES } from '../core/outcome.js';
 import type { PolicyPart } from './part.js';
@@ -20,21 +20,21 @@ export interface RetryEvents {
 }
 
 /**
- * A gRPC status the route names in retry.on (decided on a trailers-only response, before anything reached the client).
+ * A gRPC status the route names in retry.on: a trailers-only answer's (decided before anything reached the client),
+ * or the one a failed gRPC call would be answered with, where the outcome table lets that failure be retried at all.
  * Like Envoy's retry_on for gRPC codes, it is retried whatever the method: gRPC calls are all POSTs, and naming the
  * code on the route is the statement that this service's calls may be sent again after it.
  */
-function namedGrpcStatus(policy: RetryPolicy, response: UpstreamResponse | undefined): number | undefined {
-  const code = response?.grpcStatus;
+function namedGrpcStatus(policy: RetryPolicy, exchange: Exchange, response: UpstreamResponse | undefined, error: ProxyError | undefined): number | undefined {
+  const code = response ? response.grpcStatus : OUTCOMES[error!.kind].retriedOn === 'never' ? undefined : grpcStatusOfFailure(exchange, error!);
   return code !== undefined && policy.on.grpcCodes.has(code) ? code : undefined;
 }
 
 /** The retry condition a result matches under the policy, or undefined when it is not to be retried. */
-function retryReason(policy: RetryPolicy, response: UpstreamResponse | undefined, error: ProxyError | undefined): string | undefined {
+function retryReason(policy: RetryPolicy, response: UpstreamResponse | undefined, error: ProxyError | undefined, grpcCode: number | undefined): string | undefined {
+  if (response?.grpcStatus !== undefined && grpcRetryPushbackMs(response.headers['grpc-retry-pushback-ms']) === null) return undefined;
+  if (grpcCode !== undefined) return GRPC_CODE_NAMES[grpcCode];
   if (response) {
-    if (response.grpcStatus !== undefined && grpcRetryPushbackMs(response.headers['grpc-retry-pushback-ms']) === null) return undefined;
-    const grpcCode = namedGrpcStatus(policy, response);
-    if (grpcCode !== undefined) return GRPC_CODE_NAMES[grpcCode];
     const status = countedStatus(response.status, response.grpcStatus);
     return policy.on.statuses.has(status) ? String(status) : undefined;
   }
@@ -63,9 +63,10 @@ export function retryLayer(policy: RetryPolicy, budget: RetryBudget, events: Ret
         if (!(err instanceof ProxyError)) throw err;
         error = err;
       }
-      const reason = attempt < policy.attempts ? retryReason(policy, response, error) : undefined;
+      const grpcCode = namedGrpcStatus(policy, exchange, response, error);
+      const reason = attempt < policy.attempts ? retryReason(policy, response, error, grpcCode) : undefined;
       const delay = reason === undefined ? 0 : retryDelay(policy, attempt, response);
-      const skip = reason === undefined ? undefined : whyNotRetry(exchange, anyMethod(policy, response, error), delay, budget);
+      const skip = reason === undefined ? undefined : whyNotRetry(exchange, error?.kind === 'connect-failure' || grpcCode !== undefined, delay, budget);
       if (reason === undefined || skip !== undefined || exchange.scope.reason) {
         if (skip) {
           exchange.trace.retrySkipped = skip;
@@ -94,14 +95,10 @@ function retryDelay(policy: RetryPolicy, attempt: number, response: UpstreamResp
 }
 
 /**
- * Whether the retry may repeat any method: a connect failure sent nothing, and a gRPC status the route names is the
- * route's own opt-in; otherwise a request that is not idempotent may already have had its effect.
+ * Checked in this order so the budget is only spent on a retry that will really happen. `mayRepeat`: the retry may
+ * repeat any method, as after a connect failure (nothing was sent) or a gRPC status the route names (its opt-in);
+ * otherwise a request that is not idempotent may already have had its effect.
  */
-function anyMethod(policy: RetryPolicy, response: UpstreamResponse | undefined, error: ProxyError | undefined): boolean {
-  return error?.kind === 'connect-failure' || namedGrpcStatus(policy, response) !== undefined;
-}
-
-/** Checked in this order so the budget is only spent on a retry that will really happen. */
 function whyNotRetry(exchange: Exchange, mayRepeat: boolean, delay: number, budget: RetryBudget): RetrySkipReason | undefined {
   if (!replayable(exchange.body)) return 'body-too-large';
   if (!exchange.idempotent && !mayRepeat) return 'not-idempotent';

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { HostPort, ListenerPolicy } from '../config/policy.js';
 
 import { discard, type ErrorKind, type Exchange, type Headers, type Outcome, type RequestBody, type ResponseBody, type UpstreamResponse } from '../core/exchange.js';
-import { clientGone, ProxyError } from '../core/proxy-error.js';
+import { clientGone, grpcStatusOfError, ProxyError } from '../core/proxy-error.js';
 import { classifyError, outcomeOfResponse } from '../core/outcome.js';
 import { GRPC_STATUS_OF_KIND, GrpcStatus, grpcStatusOf, grpcStatusOfHttp, isGrpc, parseGrpcTimeout } from '../core/grpc.js';
 import { StreamReplay } from '../core/stream-replay.js';
@@ -319,7 +319,7 @@ export class DataPlaneListener {
         const answer = Object.assign({}, failure.headers);
         answer['x-breakwater-attempts'] = String(exchange.trace.attempts);
         answer['x-request-id'] = requestId;
-        if (grpc) grpcStatus = failure.grpcStatus ?? GRPC_STATUS_OF_KIND[failure.kind];
+        if (grpc) grpcStatus = grpcStatusOfError(failure);
         this.sendLocal(res, grpc, failure.status, grpcStatus, failure.kind, failure.message, answer);
         return;
       }

@@ -87,8 +87,9 @@ export function fakeUpstream(script: Script = 200): FakeUpstream {
 }
 
 /** An exchange as the listener builds it: an idempotent GET without a body, in a fresh scope. */
-export function fakeExchange(overrides: { method?: string; idempotent?: boolean; body?: RequestBody; scope?: RequestScope } = {}): Exchange & { scope: RequestScope } {
+export function fakeExchange(overrides: { method?: string; idempotent?: boolean; body?: RequestBody; scope?: RequestScope; grpc?: boolean } = {}): Exchange & { scope: RequestScope } {
   return {
+    ...(overrides.grpc ? { grpc: true } : {}),
     method: overrides.method ?? 'GET',
     path: '/',
     headers: {},

@@ -300,3 +300,20 @@ t.test('a half-open probe answered with a gRPC status failOn counts reopens the 
   await b.call(exchange(), up.send);
   t.equal(b.state, 'closed', 'an OK probe closes it');
 });
+
+t.test('a gRPC call failing before any answer counts by the status its caller is told, where failOn names it', async (t) => {
+  const grpcCall = () => fakeExchange({ method: 'POST', idempotent: false, grpc: true });
+  const reset = fakeUpstream(new ProxyError('reset', 'scripted reset'));
+  const named = breaker(t, { failOn: failureConditions(['unavailable']), volumeThreshold: 1000, consecutiveFailures: 3 });
+  for (let i = 0; i < 3; i++) t.equal(await settle(named.b.call(grpcCall(), reset.send)), 'reset', 'the failure passes through');
+  t.equal(named.b.state, 'open', 'a reset is UNAVAILABLE to a gRPC caller, which failOn names: three in a row open it');
+
+  const http = breaker(t, { failOn: failureConditions(['unavailable']), volumeThreshold: 1000, consecutiveFailures: 3 });
+  for (let i = 0; i < 3; i++) await settle(http.b.call(exchange(), reset.send));
+  t.equal(http.b.state, 'closed', 'an HTTP request has no gRPC status to be judged by');
+
+  const neutral = breaker(t, { failOn: failureConditions(['cancelled']), volumeThreshold: 1000, consecutiveFailures: 1 });
+  await settle(neutral.b.call(grpcCall(), fakeUpstream(new ProxyError('client-gone', 'scripted')).send));
+  t.equal(neutral.b.state, 'closed', 'a client leaving stays neutral, though its caller would be told CANCELLED');
+  t.equal(neutral.b.snapshot().window.failures, 0);
+});

@@ -273,6 +273,29 @@ t.test('a gRPC status retry.on does not name is forwarded; statuses see its HTTP
   t.equal(ok.upstream.calls, 1, 'OK is the answer');
 });
 
+t.test("a gRPC call failing before any answer is judged by the status its caller would be told: a named one is the route's opt-in", async (t) => {
+  const grpcCall = () => fakeExchange({ method: 'POST', idempotent: false, grpc: true });
+  const reset = harness([failure('reset'), grpcAnswer(0)], { policy: { on: { ...GRPC_ON, reset: false } }, exchange: grpcCall() });
+  t.equal(await reset.run(), 200);
+  t.same(reset.retried, ['unavailable'], 'a reset is UNAVAILABLE to its caller, which retry.on names: retried although a POST, and without `reset` listed');
+
+  const timeout = harness([failure('timeout'), grpcAnswer(0)], { policy: { on: GRPC_ON }, exchange: grpcCall() });
+  t.equal(await timeout.run(), 'timeout');
+  t.same(timeout.skipped, ['not-idempotent'], 'a per-try timeout is DEADLINE_EXCEEDED, which retry.on does not name: the POST is not sent twice');
+
+  const unnamed = harness([failure('reset'), grpcAnswer(0)], { exchange: grpcCall() });
+  t.equal(await unnamed.run(), 'reset');
+  t.same(unnamed.skipped, ['not-idempotent'], 'no gRPC code named: the HTTP idempotency rule');
+
+  const never = harness([failure('tls-error'), grpcAnswer(0)], { policy: { on: GRPC_ON }, exchange: grpcCall() });
+  t.equal(await never.run(), 'tls-error');
+  t.equal(never.upstream.calls, 1, 'a failure the outcome table never retries stays unretried, whatever its status');
+
+  const http = harness([failure('reset'), 200], { policy: { on: GRPC_ON }, exchange: fakeExchange({ method: 'POST', idempotent: false }) });
+  t.equal(await http.run(), 'reset');
+  t.same(http.skipped, ['not-idempotent'], 'an HTTP POST is not a gRPC call');
+});
+
 t.test("gRPC's grpc-retry-pushback-ms is honoured like Retry-After, a negative one as no retry; a gRPC answer's Retry-After is not read", async (t) => {
   const asked = harness([grpcAnswer(14, { 'grpc-retry-pushback-ms': '700' }), grpcAnswer(0)], { policy: { on: GRPC_ON }, exchange: GRPC_CALL() });
   t.equal(await asked.run(), 200);

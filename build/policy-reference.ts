@@ -28,7 +28,7 @@ function range(schema: JsonSchema): string {
 
 function typeText(schema: JsonSchema): string {
   if (schema.title) return schema.title;
-  if (schema['x-unit'] === 'Ms') return 'duration';
+  if (schema['x-unit'] === 'Ms') return schema.format === 'positiveDuration' ? 'duration > 0' : 'duration';
   if (schema['x-unit'] === 'Bytes') return 'size';
   if (schema.format) return FORMATS[schema.format] ?? schema.format;
   if (schema.anyOf) return schema.anyOf.map((branch) => (branch.const !== undefined ? code(branch.const) : 'status code')).join(' \\| ');

@@ -9,7 +9,7 @@ import { parseDuration } from './duration.js';
 import { PolicyError } from './policy-error.js';
 import { parseSize } from './size.js';
 import { CaFiles } from './ca-file.js';
-import { parseHostPort, parsePercentile } from './formats.js';
+import { parseEndpoint, parseHostPort, parsePercentile } from './formats.js';
 import { POLICY_DEFAULTS } from './generated/policy-defaults.js';
 import { validatePolicyFile as validateSchema } from './generated/policy-validator.js';
 import type { HedgeFile, ListenerHttp2File, ListenerLimitsFile, PolicyFile, RouteFile, UpstreamFile } from './generated/policy-types.js';
@@ -127,31 +127,26 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
     if ((u.endpoints === undefined) === (u.dns === undefined)) {
       problems.push({ path: ['upstreams', i], message: 'needs exactly one of endpoints or dns' });
     }
+    u.endpoints?.forEach((endpoint, j) => {
+      const authority = parseEndpoint(endpoint)?.authority;
+      const first = u.endpoints!.findIndex((other) => parseEndpoint(other)?.authority === authority);
+      if (authority !== undefined && first < j) problems.push({ path: ['upstreams', i, 'endpoints', j], message: `the same endpoint as endpoints[${first}]: list each once` });
+    });
     problems.push(...upstreamTlsProblems(u, ['upstreams', i], caFiles));
     problems.push(...protocolProblems(u, ['upstreams', i]));
-    for (const key of ['refresh', 'timeout'] as const) {
-      if (u.dns?.[key] !== undefined && parseDuration(u.dns[key]) === 0) {
-        problems.push({ path: ['upstreams', i, 'dns', key], message: 'must be longer than 0' });
-      }
-    }
     const od = u.outlierDetection;
-    for (const key of ['baseEjectionTime', 'decayInterval'] as const) {
-      if (od?.[key] !== undefined && parseDuration(od[key]) === 0) {
-        problems.push({ path: ['upstreams', i, 'outlierDetection', key], message: 'must be longer than 0' });
-      }
-    }
     if (od?.maxEjectionTime !== undefined && parseDuration(od.maxEjectionTime)! < ms(od.baseEjectionTime, D.upstreams.outlierDetection.baseEjectionTimeMs)) {
       problems.push({ path: ['upstreams', i, 'outlierDetection', 'maxEjectionTime'], message: `must not be shorter than baseEjectionTime (default ${D.upstreams.outlierDetection.baseEjectionTimeMs / 1000}s)` });
     }
   });
-  const addresses = new Map<string, string>();
+  // A wildcard address takes its port on every address (on Linux `::` takes IPv4's too), whichever is claimed first.
+  const claimed: Array<{ host: string; port: number; owner: string }> = [];
   const claim = (text: string, owner: string, path: (string | number)[]) => {
     const hp = parseHostPort(text);
     if (!hp || hp.port === 0) return;
-    const key = `${hp.host}:${hp.port}`;
-    const other = addresses.get(key) ?? addresses.get(`0.0.0.0:${hp.port}`);
-    if (other) problems.push({ path, message: `address ${text} is already used by ${other}` });
-    else addresses.set(key, owner);
+    const other = claimed.find((c) => c.port === hp.port && (c.host === hp.host || WILDCARD_HOSTS.has(c.host) || WILDCARD_HOSTS.has(hp.host)));
+    if (other) problems.push({ path, message: `address ${text} is already used by ${other.owner}` });
+    else claimed.push({ host: hp.host, port: hp.port, owner });
   };
   if (file.admin) claim(file.admin.address, 'admin', ['admin', 'address']);
   const listenerNames = new Set<string>();
@@ -193,6 +188,11 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
       if (fallbackStatus !== undefined && hasNoContent(fallbackStatus) && (route.fallback!.json !== undefined || route.fallback!.body !== undefined)) {
         problems.push({ path: [...at, 'fallback', 'status'], message: `a ${fallbackStatus} answer has no content: drop json and body, or answer another status` });
       }
+      route.match?.methods?.forEach((method, m) => {
+        if (method.toUpperCase() === 'CONNECT') {
+          problems.push({ path: [...at, 'match', 'methods', m], message: 'CONNECT never reaches a route: Breakwater is no forward proxy (a tunnel is an Upgrade, see upgrade)' });
+        }
+      });
       const hedgeDelayMs = route.hedge ? parseDuration(route.hedge.delay) : undefined;
       if (hedgeDelayMs === 0) problems.push({ path: [...at, 'hedge', 'delay'], message: 'must be longer than 0' });
       if (hedgeDelayMs !== undefined && hedgeDelayMs >= ms(route.timeout, D.listeners.routes.timeoutMs)) {
@@ -205,9 +205,6 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
           message: `needs an http1 upstream: HTTP/2 has no Upgrade, and upstream "${route.upstream}" speaks ${upstreamProtocol}`,
         });
       }
-      if (route.tunnelIdleTimeout !== undefined && parseDuration(route.tunnelIdleTimeout) === 0) {
-        problems.push({ path: [...at, 'tunnelIdleTimeout'], message: 'must be longer than 0' });
-      }
       if (route.fallback && !route.circuitBreaker) {
         problems.push({ path: [...at, 'fallback'], message: 'a fallback needs a circuitBreaker on the same route' });
       }
@@ -216,17 +213,13 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
   return problems;
 }
 
-/** A limit of 0 would switch Node's own check off, which is never what a limit in the policy file means. */
-const LIMIT_DURATIONS = ['headersTimeout', 'requestBodyTimeout', 'idleTimeout'] as const;
+/** Addresses that listen on every address of the host. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
 /** llhttp counts the request line too: below this, ordinary requests with a few headers would be refused. */
 const MIN_HEADER_SIZE = 1024;
 
 function limitsProblems(limits: ListenerLimitsFile | undefined, at: (string | number)[]): Problem[] {
   const problems: Problem[] = [];
-  for (const key of LIMIT_DURATIONS) {
-    const text = limits?.[key];
-    if (text !== undefined && parseDuration(text) === 0) problems.push({ path: [...at, key], message: 'must be longer than 0' });
-  }
   const size = limits?.maxHeaderSize === undefined ? undefined : parseSize(limits.maxHeaderSize);
   if (size !== undefined && size < MIN_HEADER_SIZE) problems.push({ path: [...at, 'maxHeaderSize'], message: 'must be at least 1KiB' });
   return problems;

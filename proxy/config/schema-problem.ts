@@ -16,6 +16,8 @@ export interface SchemaProblem {
 const PATTERN_HINTS: Record<string, string> = {
   'header name': "is not a header name: letters, digits and !#$%&'*+.^_`|~- only",
   'header value': 'holds a control character (such as a line break), which a header value cannot',
+  path: 'must start with / and hold no space, control character, ? or # (a route matches the path without its query)',
+  'request path': 'must start with / and hold no space, control character or #',
 };
 
 interface SchemaNode {

@@ -14,6 +14,7 @@
  */
 import { Type, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 import { GRPC_CODE_NAMES } from '../core/grpc.js';
+import { MAX_SIZE_BYTES } from './size.js';
 
 /** How a key appears in the normalized policy (proxy/config/policy.ts), where it differs from the file. */
 export interface Normalized {
@@ -49,10 +50,11 @@ const annotations = (description: string, options: Options = {}) => ({
 const Section = <T extends TProperties>(description: string, properties: T, options: Options = {}): TObject<T> =>
   Type.Object(properties, { additionalProperties: false, ...annotations(description, options) });
 
-const Duration = (description: string, options: Options = {}) =>
-  Type.String({ format: 'duration', 'x-unit': 'Ms', ...annotations(description, options) });
+/** A duration longer than 0, unless `zero` says 0 has a meaning there (no wait, no backoff). */
+const Duration = (description: string, options: Options & { zero?: true } = {}) =>
+  Type.String({ format: options.zero ? 'duration' : 'positiveDuration', 'x-unit': 'Ms', ...annotations(description, options) });
 const Size = (description: string, options: Options = {}) =>
-  Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'size' })], { 'x-unit': 'Bytes', ...annotations(description, options) });
+  Type.Union([Type.Integer({ minimum: 0, maximum: MAX_SIZE_BYTES }), Type.String({ format: 'size' })], { 'x-unit': 'Bytes', ...annotations(description, options) });
 const Address = (description: string, options: Options = {}) =>
   Type.String({ format: 'address', ...annotations(description, { normalized: { type: 'HostPort' }, ...options }) });
 const Name = (description: string) => Type.String({ title: 'name', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 63, description });
@@ -62,7 +64,17 @@ const Percent = (description: string, options: Options = {}) => Type.Number({ mi
 const Int = (minimum: number, description: string, options: Options & { maximum?: number } = {}) =>
   Type.Integer({ minimum, ...(options.maximum === undefined ? {} : { maximum: options.maximum }), ...annotations(description, options) });
 const Status = (description: string, options: Options = {}) => Int(200, description, { maximum: 599, ...options });
-const Path = (description: string, options: Options = {}) => Type.String({ title: 'path', pattern: '^/', ...annotations(description, options) });
+/**
+ * A path as requests carry it: what a route matches is the path without its query, so neither `?` nor `#` can be
+ * in one (`query` lets a request path, such as a health check's, carry a query). No space or control character:
+ * undici refuses to send one, and no request arrives with one.
+ */
+const Path = (description: string, options: Options & { query?: true } = {}) =>
+  Type.String({
+    title: options.query ? 'request path' : 'path',
+    pattern: options.query ? '^/[^#\\s\\x00-\\x1f\\x7f]*$' : '^/[^?#\\s\\x00-\\x1f\\x7f]*$',
+    ...annotations(description, options),
+  });
 /** RFC 9110 §5.6.2: the characters of a token, such as a header name or an Upgrade protocol. */
 const TOKEN_SYMBOLS = "!#$%&'*+.^_`|~-";
 /** {header name: value}: names are tokens, values hold no control character but tab (node:http would throw on one). */
@@ -151,8 +163,8 @@ const Retry = Section(
       Section(
         'Exponential backoff with jitter between attempts, never past the deadline.',
         {
-          base: Opt(Duration('The first backoff.', { default: '25ms' })),
-          max: Opt(Duration('The longest backoff (never below base).', { default: '250ms' })),
+          base: Opt(Duration('The first backoff; 0: none.', { default: '25ms', zero: true })),
+          max: Opt(Duration('The longest backoff (never below base).', { default: '250ms', zero: true })),
           jitter: Opt(OneOf(['full', 'equal', 'none'], 'How much of each backoff is randomized.', { default: 'full', normalized: { alias: 'Jitter' } })),
         },
         { normalized: { present: true } },
@@ -218,7 +230,7 @@ const Fault = Section(
     delay: Opt(
       Section('Delay a share of requests.', {
         percent: Percent('Share of requests delayed.'),
-        duration: Duration('How long.'),
+        duration: Duration('How long.', { zero: true }),
       }),
     ),
     abort: Opt(
@@ -332,7 +344,7 @@ const Pool = Section(
     maxConnections: Opt(Int(1, 'Connections per endpoint.', { default: 64 })),
     maxConcurrent: Opt(Int(1, 'Requests in flight to the upstream at once.', { default: 1024 })),
     maxPending: Opt(Int(0, 'Requests waiting for a slot; more are answered 503.', { default: 1024 })),
-    queueTimeout: Opt(Duration('How long a request may wait for a slot.', { default: '1s' })),
+    queueTimeout: Opt(Duration('How long a request may wait for a slot; 0: no wait, a full pool answers at once.', { default: '1s', zero: true })),
     maxStreamsPerConnection: Opt(
       Int(1, 'HTTP/2 (h2, h2c) requests in flight on one connection; more open another connection, up to maxConnections.', { maximum: 2 ** 31 - 1, default: 100 }),
     ),
@@ -411,7 +423,7 @@ const Upstream = Section(
     ),
     healthCheck: Opt(
       Section('Active health checks: GET path on every endpoint.', {
-        path: Path('The path checked; a 2xx answer is healthy.'),
+        path: Path('The path checked (a query may follow); a 2xx answer is healthy.', { query: true }),
         interval: Opt(Duration('Time between checks.', { default: '5s' })),
         timeout: Opt(Duration('Time limit of one check.', { default: '1s' })),
         unhealthyThreshold: Opt(Int(1, 'Failed checks in a row that mark an endpoint unhealthy.', { default: 2 })),
@@ -443,8 +455,8 @@ export const PolicyFileSchema = Section(
       Section(
         'Shutdown: keep serving for `delay` (endpoints leave load balancers), then finish requests in flight for up to `timeout`.',
         {
-          delay: Opt(Duration('Time to keep accepting requests after SIGTERM.', { default: '5s' })),
-          timeout: Opt(Duration('Time requests in flight get to finish.', { default: '30s' })),
+          delay: Opt(Duration('Time to keep accepting requests after SIGTERM.', { default: '5s', zero: true })),
+          timeout: Opt(Duration('Time requests in flight get to finish; 0: cut at once.', { default: '30s', zero: true })),
         },
         { normalized: { present: true } },
       ),

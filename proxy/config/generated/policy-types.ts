@@ -17,7 +17,7 @@ export interface PolicyFile {
   drain?: {
     /** Time to keep accepting requests after SIGTERM. */
     delay?: string;
-    /** Time requests in flight get to finish. */
+    /** Time requests in flight get to finish; 0: cut at once. */
     timeout?: string;
   };
   /** Process-wide bounds on memory the request path may hold outside V8’s heap. */
@@ -134,7 +134,7 @@ export interface RetryFile {
   on?: RetryCondition[];
   /** Exponential backoff with jitter between attempts, never past the deadline. */
   backoff?: {
-    /** The first backoff. */
+    /** The first backoff; 0: none. */
     base?: string;
     /** The longest backoff (never below base). */
     max?: string;
@@ -267,7 +267,7 @@ export interface UpstreamFile {
   };
   /** Active health checks: GET path on every endpoint. */
   healthCheck?: {
-    /** The path checked; a 2xx answer is healthy. */
+    /** The path checked (a query may follow); a 2xx answer is healthy. */
     path: string;
     /** Time between checks. */
     interval?: string;
@@ -290,7 +290,7 @@ export interface PoolFile {
   maxConcurrent?: number;
   /** Requests waiting for a slot; more are answered 503. */
   maxPending?: number;
-  /** How long a request may wait for a slot. */
+  /** How long a request may wait for a slot; 0: no wait, a full pool answers at once. */
   queueTimeout?: string;
   /** HTTP/2 (h2, h2c) requests in flight on one connection; more open another connection, up to maxConnections. */
   maxStreamsPerConnection?: number;
@@ -311,7 +311,7 @@ export interface Policy {
   drain: {
     /** Time to keep accepting requests after SIGTERM. */
     delayMs: number;
-    /** Time requests in flight get to finish. */
+    /** Time requests in flight get to finish; 0: cut at once. */
     timeoutMs: number;
   };
   /** Process-wide bounds on memory the request path may hold outside V8’s heap. */
@@ -436,7 +436,7 @@ export interface RetryPolicy {
   on: Conditions;
   /** Exponential backoff with jitter between attempts, never past the deadline. */
   backoff: {
-    /** The first backoff. */
+    /** The first backoff; 0: none. */
     baseMs: number;
     /** The longest backoff (never below base). */
     maxMs: number;
@@ -563,7 +563,7 @@ export interface UpstreamPolicy {
   };
   /** Active health checks: GET path on every endpoint. */
   healthCheck?: {
-    /** The path checked; a 2xx answer is healthy. */
+    /** The path checked (a query may follow); a 2xx answer is healthy. */
     path: string;
     /** Time between checks. */
     intervalMs: number;
@@ -586,7 +586,7 @@ export interface PoolPolicy {
   maxConcurrent: number;
   /** Requests waiting for a slot; more are answered 503. */
   maxPending: number;
-  /** How long a request may wait for a slot. */
+  /** How long a request may wait for a slot; 0: no wait, a full pool answers at once. */
   queueTimeoutMs: number;
   /** HTTP/2 (h2, h2c) requests in flight on one connection; more open another connection, up to maxConnections. */
   maxStreamsPerConnection: number;

@@ -3,17 +3,18 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import { policyFormats } from '../formats.js';
 export const validatePolicyFile = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"title":"name","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"duration","type":"string"},"requestBodyTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"http2":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"maxConcurrentStreams":{"minimum":1,"maximum":2147483647,"type":"integer"},"maxHeaderListSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]},"initialWindowSize":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"title":"name","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"title":"path","pattern":"^/","type":"string"},"path":{"title":"path","pattern":"^/","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"propertyNames":{"title":"header name","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"type":"object","patternProperties":{"^(.*)$":{"title":"header value","pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","type":"string"}}},"grpc":{"additionalProperties":false,"type":"object","properties":{"service":{"title":"gRPC service","pattern":"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$","type":"string"},"method":{"title":"gRPC method","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"duration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"duration","type":"string"},"on":{"type":"array","items":{"title":"condition, status code or gRPC status","anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"duration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"duration","type":"string"},"resetTimeout":{"format":"duration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"title":"condition, status code or gRPC status","anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"propertyNames":{"title":"header name","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"type":"object","patternProperties":{"^(.*)$":{"title":"header value","pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}},"hedge":{"additionalProperties":false,"type":"object","required":["delay"],"properties":{"delay":{"format":"durationOrPercentile","type":"string"},"maxAttempts":{"minimum":2,"maximum":5,"type":"integer"}}},"upgrade":{"type":"array","items":{"pattern":"^[a-z0-9!#$%&'*+.^_`|~-]+$","type":"string"}},"tunnelIdleTimeout":{"format":"duration","type":"string"}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"title":"name","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"title":"host name","pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"title":"host name","pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"protocol":{"anyOf":[{"const":"http1","type":"string"},{"const":"h2c","type":"string"},{"const":"h2","type":"string"}]},"connectTimeout":{"format":"duration","type":"string"},"idleTimeout":{"format":"duration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"},"maxStreamsPerConnection":{"minimum":1,"maximum":2147483647,"type":"integer"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"duration","type":"string"},"maxEjectionTime":{"format":"duration","type":"string"},"decayInterval":{"format":"duration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"title":"path","pattern":"^/","type":"string"},"interval":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["listeners","upstreams"],"properties":{"admin":{"additionalProperties":false,"type":"object","required":["address"],"properties":{"address":{"format":"address","type":"string"}}},"listeners":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","address","routes"],"properties":{"name":{"title":"name","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"address":{"format":"address","type":"string"},"trustForwarded":{"type":"boolean"},"limits":{"additionalProperties":false,"type":"object","properties":{"headersTimeout":{"format":"positiveDuration","type":"string"},"requestBodyTimeout":{"format":"positiveDuration","type":"string"},"idleTimeout":{"format":"positiveDuration","type":"string"},"maxConnections":{"minimum":1,"type":"integer"},"maxHeaderSize":{"anyOf":[{"minimum":0,"maximum":9007199254740991,"type":"integer"},{"format":"size","type":"string"}]}}},"http2":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"maxConcurrentStreams":{"minimum":1,"maximum":2147483647,"type":"integer"},"maxHeaderListSize":{"anyOf":[{"minimum":0,"maximum":9007199254740991,"type":"integer"},{"format":"size","type":"string"}]},"initialWindowSize":{"anyOf":[{"minimum":0,"maximum":9007199254740991,"type":"integer"},{"format":"size","type":"string"}]}}},"routes":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","upstream"],"properties":{"name":{"title":"name","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"pathPrefix":{"title":"path","pattern":"^/[^?#\\s\\x00-\\x1f\\x7f]*$","type":"string"},"path":{"title":"path","pattern":"^/[^?#\\s\\x00-\\x1f\\x7f]*$","type":"string"},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}},"headers":{"propertyNames":{"title":"header name","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"type":"object","patternProperties":{"^(.*)$":{"title":"header value","pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","type":"string"}}},"grpc":{"additionalProperties":false,"type":"object","properties":{"service":{"title":"gRPC service","pattern":"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$","type":"string"},"method":{"title":"gRPC method","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","type":"string"}}}}},"upstream":{"type":"string"},"timeout":{"format":"positiveDuration","type":"string"},"retry":{"additionalProperties":false,"type":"object","required":["attempts"],"properties":{"attempts":{"minimum":1,"maximum":10,"type":"integer"},"perTryTimeout":{"format":"positiveDuration","type":"string"},"on":{"type":"array","items":{"title":"condition, status code or gRPC status","anyOf":[{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"timeout","type":"string"},{"const":"5xx","type":"string"},{"const":"gateway-error","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}},"backoff":{"additionalProperties":false,"type":"object","properties":{"base":{"format":"duration","type":"string"},"max":{"format":"duration","type":"string"},"jitter":{"anyOf":[{"const":"full","type":"string"},{"const":"equal","type":"string"},{"const":"none","type":"string"}]}}},"budget":{"additionalProperties":false,"type":"object","required":["ratio"],"properties":{"ratio":{"minimum":0,"maximum":10,"type":"number"},"minPerSecond":{"minimum":0,"type":"number"},"window":{"format":"positiveDuration","type":"string"}}},"maxReplayBody":{"anyOf":[{"minimum":0,"maximum":9007199254740991,"type":"integer"},{"format":"size","type":"string"}]}}},"circuitBreaker":{"additionalProperties":false,"type":"object","properties":{"errorThresholdPercentage":{"minimum":0,"maximum":100,"type":"number"},"volumeThreshold":{"minimum":0,"type":"integer"},"window":{"format":"positiveDuration","type":"string"},"resetTimeout":{"format":"positiveDuration","type":"string"},"halfOpenRequests":{"minimum":1,"type":"integer"},"consecutiveFailures":{"minimum":1,"type":"integer"},"failOn":{"minItems":1,"type":"array","items":{"title":"condition, status code or gRPC status","anyOf":[{"const":"5xx","type":"string"},{"const":"4xx","type":"string"},{"const":"timeout","type":"string"},{"const":"connect-failure","type":"string"},{"const":"reset","type":"string"},{"const":"cancelled","type":"string"},{"const":"unknown","type":"string"},{"const":"invalid-argument","type":"string"},{"const":"deadline-exceeded","type":"string"},{"const":"not-found","type":"string"},{"const":"already-exists","type":"string"},{"const":"permission-denied","type":"string"},{"const":"resource-exhausted","type":"string"},{"const":"failed-precondition","type":"string"},{"const":"aborted","type":"string"},{"const":"out-of-range","type":"string"},{"const":"unimplemented","type":"string"},{"const":"internal","type":"string"},{"const":"unavailable","type":"string"},{"const":"data-loss","type":"string"},{"const":"unauthenticated","type":"string"},{"minimum":100,"maximum":599,"type":"integer"}]}}}},"fallback":{"additionalProperties":false,"type":"object","properties":{"status":{"minimum":200,"maximum":599,"type":"integer"},"json":{},"body":{"type":"string"},"headers":{"propertyNames":{"title":"header name","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"type":"object","patternProperties":{"^(.*)$":{"title":"header value","pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","type":"string"}}}}},"maxConcurrent":{"minimum":1,"type":"integer"},"fault":{"additionalProperties":false,"type":"object","properties":{"delay":{"additionalProperties":false,"type":"object","required":["percent","duration"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"duration":{"format":"duration","type":"string"}}},"abort":{"additionalProperties":false,"type":"object","required":["percent","status"],"properties":{"percent":{"minimum":0,"maximum":100,"type":"number"},"status":{"minimum":200,"maximum":599,"type":"integer"}}}}},"hedge":{"additionalProperties":false,"type":"object","required":["delay"],"properties":{"delay":{"format":"durationOrPercentile","type":"string"},"maxAttempts":{"minimum":2,"maximum":5,"type":"integer"}}},"upgrade":{"type":"array","items":{"pattern":"^[a-z0-9!#$%&'*+.^_`|~-]+$","type":"string"}},"tunnelIdleTimeout":{"format":"positiveDuration","type":"string"}}}}}}},"upstreams":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"title":"name","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":63,"type":"string"},"endpoints":{"minItems":1,"type":"array","items":{"format":"endpoint","type":"string"}},"dns":{"additionalProperties":false,"type":"object","required":["name","port"],"properties":{"name":{"title":"host name","pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"port":{"minimum":1,"maximum":65535,"type":"integer"},"refresh":{"format":"positiveDuration","type":"string"},"timeout":{"format":"positiveDuration","type":"string"}}},"host":{"format":"authority","type":"string"},"tls":{"additionalProperties":false,"type":"object","properties":{"serverName":{"title":"host name","pattern":"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$","maxLength":253,"type":"string"},"caFile":{"minLength":1,"type":"string"}}},"protocol":{"anyOf":[{"const":"http1","type":"string"},{"const":"h2c","type":"string"},{"const":"h2","type":"string"}]},"connectTimeout":{"format":"positiveDuration","type":"string"},"idleTimeout":{"format":"positiveDuration","type":"string"},"pool":{"additionalProperties":false,"type":"object","properties":{"maxConnections":{"minimum":1,"type":"integer"},"maxConcurrent":{"minimum":1,"type":"integer"},"maxPending":{"minimum":0,"type":"integer"},"queueTimeout":{"format":"duration","type":"string"},"maxStreamsPerConnection":{"minimum":1,"maximum":2147483647,"type":"integer"}}},"loadBalancing":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-request","type":"string"}]},"outlierDetection":{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"type":"integer"},"baseEjectionTime":{"format":"positiveDuration","type":"string"},"maxEjectionTime":{"format":"positiveDuration","type":"string"},"decayInterval":{"format":"positiveDuration","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"number"}}},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"title":"request path","pattern":"^/[^#\\s\\x00-\\x1f\\x7f]*$","type":"string"},"interval":{"format":"positiveDuration","type":"string"},"timeout":{"format":"positiveDuration","type":"string"},"unhealthyThreshold":{"minimum":1,"type":"integer"},"healthyThreshold":{"minimum":1,"type":"integer"}}}}}},"drain":{"additionalProperties":false,"type":"object","properties":{"delay":{"format":"duration","type":"string"},"timeout":{"format":"duration","type":"string"}}},"memory":{"additionalProperties":false,"type":"object","properties":{"replayBuffers":{"anyOf":[{"minimum":0,"maximum":9007199254740991,"type":"integer"},{"format":"size","type":"string"}]}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}}}};
 const formats0 = policyFormats.address;
-const formats4 = policyFormats.duration;
+const formats4 = policyFormats.positiveDuration;
 const formats10 = policyFormats.size;
+const formats20 = policyFormats.duration;
 const formats34 = policyFormats.durationOrPercentile;
 const formats38 = policyFormats.endpoint;
 const formats44 = policyFormats.authority;
 const func2 = ucs2lengthModule.default;
 const func3 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
-const pattern2 = new RegExp("^/", "u");
+const pattern2 = new RegExp("^/[^?#\\s\\x00-\\x1f\\x7f]*$", "u");
 const pattern4 = new RegExp("^[A-Za-z]+$", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
 const pattern6 = new RegExp("^(.*)$", "u");
@@ -22,6 +23,7 @@ const pattern8 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*
 const pattern9 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const pattern13 = new RegExp("^[a-z0-9!#$%&'*+.^_`|~-]+$", "u");
 const pattern15 = new RegExp("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$", "u");
+const pattern17 = new RegExp("^/[^#\\s\\x00-\\x1f\\x7f]*$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -272,7 +274,7 @@ if(data7.headersTimeout !== undefined){
 let data8 = data7.headersTimeout;
 if(typeof data8 === "string"){
 if(!(formats4(data8))){
-const err20 = {instancePath:instancePath+"/listeners/" + i0+"/limits/headersTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/headersTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.headersTimeout,data:data8};
+const err20 = {instancePath:instancePath+"/listeners/" + i0+"/limits/headersTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/headersTimeout/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.headersTimeout,data:data8};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -297,7 +299,7 @@ if(data7.requestBodyTimeout !== undefined){
 let data9 = data7.requestBodyTimeout;
 if(typeof data9 === "string"){
 if(!(formats4(data9))){
-const err22 = {instancePath:instancePath+"/listeners/" + i0+"/limits/requestBodyTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/requestBodyTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.requestBodyTimeout,data:data9};
+const err22 = {instancePath:instancePath+"/listeners/" + i0+"/limits/requestBodyTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/requestBodyTimeout/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.requestBodyTimeout,data:data9};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -322,7 +324,7 @@ if(data7.idleTimeout !== undefined){
 let data10 = data7.idleTimeout;
 if(typeof data10 === "string"){
 if(!(formats4(data10))){
-const err24 = {instancePath:instancePath+"/listeners/" + i0+"/limits/idleTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.idleTimeout,data:data10};
+const err24 = {instancePath:instancePath+"/listeners/" + i0+"/limits/idleTimeout",schemaPath:"#/properties/listeners/items/properties/limits/properties/idleTimeout/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.listeners.items.properties.limits.properties.idleTimeout,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -384,13 +386,23 @@ vErrors.push(err28);
 errors++;
 }
 if(typeof data12 == "number"){
-if(data12 < 0 || isNaN(data12)){
-const err29 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0],data:data12};
+if(data12 > 9007199254740991 || isNaN(data12)){
+const err29 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err29];
 }
 else {
 vErrors.push(err29);
+}
+errors++;
+}
+if(data12 < 0 || isNaN(data12)){
+const err30 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[0],data:data12};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
 }
 errors++;
 }
@@ -401,18 +413,7 @@ if(!valid6){
 const _errs33 = errors;
 if(typeof data12 === "string"){
 if(!(formats10(data12))){
-const err30 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1],data:data12};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
-errors++;
-}
-}
-else {
-const err31 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1],data:data12};
+const err31 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -421,16 +422,27 @@ vErrors.push(err31);
 }
 errors++;
 }
-var _valid0 = _errs33 === errors;
-valid6 = valid6 || _valid0;
 }
-if(!valid6){
-const err32 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize,data:data12};
+else {
+const err32 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err32];
 }
 else {
 vErrors.push(err32);
+}
+errors++;
+}
+var _valid0 = _errs33 === errors;
+valid6 = valid6 || _valid0;
+}
+if(!valid6){
+const err33 = {instancePath:instancePath+"/listeners/" + i0+"/limits/maxHeaderSize",schemaPath:"#/properties/listeners/items/properties/limits/properties/maxHeaderSize/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize.anyOf,parentSchema:schema11.properties.listeners.items.properties.limits.properties.maxHeaderSize,data:data12};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
 }
 errors++;
 }
@@ -448,22 +460,7 @@ vErrors = null;
 }
 }
 else {
-const err33 = {instancePath:instancePath+"/listeners/" + i0+"/limits",schemaPath:"#/properties/listeners/items/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.limits.type,parentSchema:schema11.properties.listeners.items.properties.limits,data:data7};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-}
-if(data3.http2 !== undefined){
-let data13 = data3.http2;
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-for(const key4 in data13){
-if(!((((key4 === "enabled") || (key4 === "maxConcurrentStreams")) || (key4 === "maxHeaderListSize")) || (key4 === "initialWindowSize"))){
-const err34 = {instancePath:instancePath+"/listeners/" + i0+"/http2",schemaPath:"#/properties/listeners/items/properties/http2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.http2,data:data13};
+const err34 = {instancePath:instancePath+"/listeners/" + i0+"/limits",schemaPath:"#/properties/listeners/items/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.limits.type,parentSchema:schema11.properties.listeners.items.properties.limits,data:data7};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -473,10 +470,12 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data13.enabled !== undefined){
-let data14 = data13.enabled;
-if(typeof data14 !== "boolean"){
-const err35 = {instancePath:instancePath+"/listeners/" + i0+"/http2/enabled",schemaPath:"#/properties/listeners/items/properties/http2/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.listeners.items.properties.http2.properties.enabled.type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.enabled,data:data14};
+if(data3.http2 !== undefined){
+let data13 = data3.http2;
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key4 in data13){
+if(!((((key4 === "enabled") || (key4 === "maxConcurrentStreams")) || (key4 === "maxHeaderListSize")) || (key4 === "initialWindowSize"))){
+const err35 = {instancePath:instancePath+"/listeners/" + i0+"/http2",schemaPath:"#/properties/listeners/items/properties/http2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.http2,data:data13};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -486,10 +485,10 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data13.maxConcurrentStreams !== undefined){
-let data15 = data13.maxConcurrentStreams;
-if(!((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15)))){
-const err36 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxConcurrentStreams",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxConcurrentStreams/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams.type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams,data:data15};
+if(data13.enabled !== undefined){
+let data14 = data13.enabled;
+if(typeof data14 !== "boolean"){
+const err36 = {instancePath:instancePath+"/listeners/" + i0+"/http2/enabled",schemaPath:"#/properties/listeners/items/properties/http2/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.listeners.items.properties.http2.properties.enabled.type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.enabled,data:data14};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -498,9 +497,11 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(typeof data15 == "number"){
-if(data15 > 2147483647 || isNaN(data15)){
-const err37 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxConcurrentStreams",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxConcurrentStreams/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams,data:data15};
+}
+if(data13.maxConcurrentStreams !== undefined){
+let data15 = data13.maxConcurrentStreams;
+if(!((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15)))){
+const err37 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxConcurrentStreams",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxConcurrentStreams/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams.type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams,data:data15};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -509,13 +510,24 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(data15 < 1 || isNaN(data15)){
-const err38 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxConcurrentStreams",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxConcurrentStreams/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams,data:data15};
+if(typeof data15 == "number"){
+if(data15 > 2147483647 || isNaN(data15)){
+const err38 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxConcurrentStreams",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxConcurrentStreams/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams,data:data15};
 if(vErrors === null){
 vErrors = [err38];
 }
 else {
 vErrors.push(err38);
+}
+errors++;
+}
+if(data15 < 1 || isNaN(data15)){
+const err39 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxConcurrentStreams",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxConcurrentStreams/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxConcurrentStreams,data:data15};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
 }
 errors++;
 }
@@ -527,23 +539,33 @@ const _errs43 = errors;
 let valid8 = false;
 const _errs44 = errors;
 if(!((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16)))){
-const err39 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[0],data:data16};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-if(typeof data16 == "number"){
-if(data16 < 0 || isNaN(data16)){
-const err40 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[0],data:data16};
+const err40 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[0],data:data16};
 if(vErrors === null){
 vErrors = [err40];
 }
 else {
 vErrors.push(err40);
+}
+errors++;
+}
+if(typeof data16 == "number"){
+if(data16 > 9007199254740991 || isNaN(data16)){
+const err41 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[0],data:data16};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+if(data16 < 0 || isNaN(data16)){
+const err42 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[0],data:data16};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
 }
 errors++;
 }
@@ -554,23 +576,23 @@ if(!valid8){
 const _errs46 = errors;
 if(typeof data16 === "string"){
 if(!(formats10(data16))){
-const err41 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[1],data:data16};
+const err43 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[1],data:data16};
 if(vErrors === null){
-vErrors = [err41];
+vErrors = [err43];
 }
 else {
-vErrors.push(err41);
+vErrors.push(err43);
 }
 errors++;
 }
 }
 else {
-const err42 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[1],data:data16};
+const err44 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf[1],data:data16};
 if(vErrors === null){
-vErrors = [err42];
+vErrors = [err44];
 }
 else {
-vErrors.push(err42);
+vErrors.push(err44);
 }
 errors++;
 }
@@ -578,12 +600,12 @@ var _valid1 = _errs46 === errors;
 valid8 = valid8 || _valid1;
 }
 if(!valid8){
-const err43 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize,data:data16};
+const err45 = {instancePath:instancePath+"/listeners/" + i0+"/http2/maxHeaderListSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/maxHeaderListSize/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize.anyOf,parentSchema:schema11.properties.listeners.items.properties.http2.properties.maxHeaderListSize,data:data16};
 if(vErrors === null){
-vErrors = [err43];
+vErrors = [err45];
 }
 else {
-vErrors.push(err43);
+vErrors.push(err45);
 }
 errors++;
 }
@@ -605,23 +627,33 @@ const _errs49 = errors;
 let valid9 = false;
 const _errs50 = errors;
 if(!((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17)))){
-const err44 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[0],data:data17};
+const err46 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[0],data:data17};
 if(vErrors === null){
-vErrors = [err44];
+vErrors = [err46];
 }
 else {
-vErrors.push(err44);
+vErrors.push(err46);
 }
 errors++;
 }
 if(typeof data17 == "number"){
-if(data17 < 0 || isNaN(data17)){
-const err45 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[0],data:data17};
+if(data17 > 9007199254740991 || isNaN(data17)){
+const err47 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[0],data:data17};
 if(vErrors === null){
-vErrors = [err45];
+vErrors = [err47];
 }
 else {
-vErrors.push(err45);
+vErrors.push(err47);
+}
+errors++;
+}
+if(data17 < 0 || isNaN(data17)){
+const err48 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[0],data:data17};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
 }
 errors++;
 }
@@ -632,23 +664,23 @@ if(!valid9){
 const _errs52 = errors;
 if(typeof data17 === "string"){
 if(!(formats10(data17))){
-const err46 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[1],data:data17};
+const err49 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[1],data:data17};
 if(vErrors === null){
-vErrors = [err46];
+vErrors = [err49];
 }
 else {
-vErrors.push(err46);
+vErrors.push(err49);
 }
 errors++;
 }
 }
 else {
-const err47 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[1],data:data17};
+const err50 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf[1],data:data17};
 if(vErrors === null){
-vErrors = [err47];
+vErrors = [err50];
 }
 else {
-vErrors.push(err47);
+vErrors.push(err50);
 }
 errors++;
 }
@@ -656,12 +688,12 @@ var _valid2 = _errs52 === errors;
 valid9 = valid9 || _valid2;
 }
 if(!valid9){
-const err48 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize,data:data17};
+const err51 = {instancePath:instancePath+"/listeners/" + i0+"/http2/initialWindowSize",schemaPath:"#/properties/listeners/items/properties/http2/properties/initialWindowSize/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize.anyOf,parentSchema:schema11.properties.listeners.items.properties.http2.properties.initialWindowSize,data:data17};
 if(vErrors === null){
-vErrors = [err48];
+vErrors = [err51];
 }
 else {
-vErrors.push(err48);
+vErrors.push(err51);
 }
 errors++;
 }
@@ -679,12 +711,12 @@ vErrors = null;
 }
 }
 else {
-const err49 = {instancePath:instancePath+"/listeners/" + i0+"/http2",schemaPath:"#/properties/listeners/items/properties/http2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.http2.type,parentSchema:schema11.properties.listeners.items.properties.http2,data:data13};
+const err52 = {instancePath:instancePath+"/listeners/" + i0+"/http2",schemaPath:"#/properties/listeners/items/properties/http2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.http2.type,parentSchema:schema11.properties.listeners.items.properties.http2,data:data13};
 if(vErrors === null){
-vErrors = [err49];
+vErrors = [err52];
 }
 else {
-vErrors.push(err49);
+vErrors.push(err52);
 }
 errors++;
 }
@@ -697,42 +729,7 @@ for(let i1=0; i1<len1; i1++){
 let data19 = data18[i1];
 if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
 if(data19.name === undefined){
-const err50 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-if(data19.upstream === undefined){
-const err51 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "upstream"},message:"must have required property '"+"upstream"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-for(const key5 in data19){
-if(!(func3.call(schema11.properties.listeners.items.properties.routes.items.properties, key5))){
-const err52 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-}
-if(data19.name !== undefined){
-let data20 = data19.name;
-if(typeof data20 === "string"){
-if(func2(data20) > 63){
-const err53 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data20};
+const err53 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -741,8 +738,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(!pattern0.test(data20)){
-const err54 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data20};
+if(data19.upstream === undefined){
+const err54 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/required",keyword:"required",params:{missingProperty: "upstream"},message:"must have required property '"+"upstream"+"'",schema:schema11.properties.listeners.items.properties.routes.items.required,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -751,9 +748,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-else {
-const err55 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.name.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data20};
+for(const key5 in data19){
+if(!(func3.call(schema11.properties.listeners.items.properties.routes.items.properties, key5))){
+const err55 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -763,12 +760,11 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data19.match !== undefined){
-let data21 = data19.match;
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-for(const key6 in data21){
-if(!(((((key6 === "pathPrefix") || (key6 === "path")) || (key6 === "methods")) || (key6 === "headers")) || (key6 === "grpc"))){
-const err56 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data21};
+if(data19.name !== undefined){
+let data20 = data19.name;
+if(typeof data20 === "string"){
+if(func2(data20) > 63){
+const err56 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data20};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -777,12 +773,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data21.pathPrefix !== undefined){
-let data22 = data21.pathPrefix;
-if(typeof data22 === "string"){
-if(!pattern2.test(data22)){
-const err57 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data22};
+if(!pattern0.test(data20)){
+const err57 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data20};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -793,7 +785,7 @@ errors++;
 }
 }
 else {
-const err58 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data22};
+const err58 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/name",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.name.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.name,data:data20};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -803,11 +795,12 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data21.path !== undefined){
-let data23 = data21.path;
-if(typeof data23 === "string"){
-if(!pattern2.test(data23)){
-const err59 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data23};
+if(data19.match !== undefined){
+let data21 = data19.match;
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+for(const key6 in data21){
+if(!(((((key6 === "pathPrefix") || (key6 === "path")) || (key6 === "methods")) || (key6 === "headers")) || (key6 === "grpc"))){
+const err59 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data21};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -817,8 +810,11 @@ vErrors.push(err59);
 errors++;
 }
 }
-else {
-const err60 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data23};
+if(data21.pathPrefix !== undefined){
+let data22 = data21.pathPrefix;
+if(typeof data22 === "string"){
+if(!pattern2.test(data22)){
+const err60 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s\\x00-\\x1f\\x7f]*$"},message:"must match pattern \""+"^/[^?#\\s\\x00-\\x1f\\x7f]*$"+"\"",schema:"^/[^?#\\s\\x00-\\x1f\\x7f]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data22};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -828,11 +824,8 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data21.methods !== undefined){
-let data24 = data21.methods;
-if(Array.isArray(data24)){
-if(data24.length < 1){
-const err61 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data24};
+else {
+const err61 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/pathPrefix",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/pathPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.pathPrefix,data:data22};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -841,12 +834,12 @@ vErrors.push(err61);
 }
 errors++;
 }
-const len2 = data24.length;
-for(let i2=0; i2<len2; i2++){
-let data25 = data24[i2];
-if(typeof data25 === "string"){
-if(!pattern4.test(data25)){
-const err62 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data25};
+}
+if(data21.path !== undefined){
+let data23 = data21.path;
+if(typeof data23 === "string"){
+if(!pattern2.test(data23)){
+const err62 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s\\x00-\\x1f\\x7f]*$"},message:"must match pattern \""+"^/[^?#\\s\\x00-\\x1f\\x7f]*$"+"\"",schema:"^/[^?#\\s\\x00-\\x1f\\x7f]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data23};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -857,7 +850,7 @@ errors++;
 }
 }
 else {
-const err63 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data25};
+const err63 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/path",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.path,data:data23};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -867,14 +860,53 @@ vErrors.push(err63);
 errors++;
 }
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data24};
+if(data21.methods !== undefined){
+let data24 = data21.methods;
+if(Array.isArray(data24)){
+if(data24.length < 1){
+const err64 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data24};
 if(vErrors === null){
 vErrors = [err64];
 }
 else {
 vErrors.push(err64);
+}
+errors++;
+}
+const len2 = data24.length;
+for(let i2=0; i2<len2; i2++){
+let data25 = data24[i2];
+if(typeof data25 === "string"){
+if(!pattern4.test(data25)){
+const err65 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data25};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods/" + i2,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.items,data:data25};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.methods,data:data24};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
 }
 errors++;
 }
@@ -886,45 +918,7 @@ for(const key7 in data26){
 const _errs74 = errors;
 if(typeof key7 === "string"){
 if(!pattern5.test(key7)){
-const err65 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.propertyNames,data:key7,propertyName:key7};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
-errors++;
-}
-}
-var valid16 = _errs74 === errors;
-if(!valid16){
-const err66 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key7},message:"property name must be valid",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.propertyNames,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data26};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-}
-for(const key8 in data26){
-if(pattern6.test(key8)){
-let data27 = data26[key8];
-if(typeof data27 === "string"){
-if(!pattern7.test(data27)){
-const err67 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E(.*)%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^(.*)$"],data:data27};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^(.*)$"],data:data27};
+const err68 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.propertyNames,data:key7,propertyName:key7};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -934,10 +928,9 @@ vErrors.push(err68);
 errors++;
 }
 }
-}
-}
-else {
-const err69 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data26};
+var valid16 = _errs74 === errors;
+if(!valid16){
+const err69 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key7},message:"property name must be valid",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.propertyNames,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data26};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -947,12 +940,12 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data21.grpc !== undefined){
-let data28 = data21.grpc;
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-for(const key9 in data28){
-if(!((key9 === "service") || (key9 === "method"))){
-const err70 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc,data:data28};
+for(const key8 in data26){
+if(pattern6.test(key8)){
+let data27 = data26[key8];
+if(typeof data27 === "string"){
+if(!pattern7.test(data27)){
+const err70 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E(.*)%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^(.*)$"],data:data27};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -962,11 +955,8 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data28.service !== undefined){
-let data29 = data28.service;
-if(typeof data29 === "string"){
-if(!pattern8.test(data29)){
-const err71 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/service",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/service/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service,data:data29};
+else {
+const err71 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.patternProperties["^(.*)$"],data:data27};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -976,8 +966,10 @@ vErrors.push(err71);
 errors++;
 }
 }
+}
+}
 else {
-const err72 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/service",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service,data:data29};
+const err72 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.headers,data:data26};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -987,11 +979,12 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data28.method !== undefined){
-let data30 = data28.method;
-if(typeof data30 === "string"){
-if(!pattern9.test(data30)){
-const err73 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/method",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/method/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method,data:data30};
+if(data21.grpc !== undefined){
+let data28 = data21.grpc;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+for(const key9 in data28){
+if(!((key9 === "service") || (key9 === "method"))){
+const err73 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc,data:data28};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1001,8 +994,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-else {
-const err74 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/method",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method,data:data30};
+if(data28.service !== undefined){
+let data29 = data28.service;
+if(typeof data29 === "string"){
+if(!pattern8.test(data29)){
+const err74 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/service",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/service/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service,data:data29};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1012,9 +1008,8 @@ vErrors.push(err74);
 errors++;
 }
 }
-}
 else {
-const err75 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc,data:data28};
+const err75 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/service",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/service/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.service,data:data29};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1024,9 +1019,11 @@ vErrors.push(err75);
 errors++;
 }
 }
-}
-else {
-const err76 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data21};
+if(data28.method !== undefined){
+let data30 = data28.method;
+if(typeof data30 === "string"){
+if(!pattern9.test(data30)){
+const err76 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/method",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/method/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method,data:data30};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1036,10 +1033,8 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data19.upstream !== undefined){
-let data31 = data19.upstream;
-if(typeof data31 !== "string"){
-const err77 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upstream",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upstream.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upstream,data:data31};
+else {
+const err77 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc/method",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.properties.method,data:data30};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1049,11 +1044,9 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data19.timeout !== undefined){
-let data32 = data19.timeout;
-if(typeof data32 === "string"){
-if(!(formats4(data32))){
-const err78 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data32};
+}
+else {
+const err78 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match/grpc",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/properties/grpc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match.properties.grpc,data:data28};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1063,8 +1056,9 @@ vErrors.push(err78);
 errors++;
 }
 }
+}
 else {
-const err79 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data32};
+const err79 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/match",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.match.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.match,data:data21};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1074,11 +1068,10 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data19.retry !== undefined){
-let data33 = data19.retry;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.attempts === undefined){
-const err80 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/required",keyword:"required",params:{missingProperty: "attempts"},message:"must have required property '"+"attempts"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
+if(data19.upstream !== undefined){
+let data31 = data19.upstream;
+if(typeof data31 !== "string"){
+const err80 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upstream",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upstream.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upstream,data:data31};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1087,9 +1080,12 @@ vErrors.push(err80);
 }
 errors++;
 }
-for(const key10 in data33){
-if(!((((((key10 === "attempts") || (key10 === "perTryTimeout")) || (key10 === "on")) || (key10 === "backoff")) || (key10 === "budget")) || (key10 === "maxReplayBody"))){
-const err81 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
+}
+if(data19.timeout !== undefined){
+let data32 = data19.timeout;
+if(typeof data32 === "string"){
+if(!(formats4(data32))){
+const err81 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1099,10 +1095,8 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data33.attempts !== undefined){
-let data34 = data33.attempts;
-if(!((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34)))){
-const err82 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
+else {
+const err82 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/timeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1111,9 +1105,12 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(typeof data34 == "number"){
-if(data34 > 10 || isNaN(data34)){
-const err83 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
+}
+if(data19.retry !== undefined){
+let data33 = data19.retry;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.attempts === undefined){
+const err83 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/required",keyword:"required",params:{missingProperty: "attempts"},message:"must have required property '"+"attempts"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1122,8 +1119,9 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(data34 < 1 || isNaN(data34)){
-const err84 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
+for(const key10 in data33){
+if(!((((((key10 === "attempts") || (key10 === "perTryTimeout")) || (key10 === "on")) || (key10 === "backoff")) || (key10 === "budget")) || (key10 === "maxReplayBody"))){
+const err84 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1133,12 +1131,10 @@ vErrors.push(err84);
 errors++;
 }
 }
-}
-if(data33.perTryTimeout !== undefined){
-let data35 = data33.perTryTimeout;
-if(typeof data35 === "string"){
-if(!(formats4(data35))){
-const err85 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data35};
+if(data33.attempts !== undefined){
+let data34 = data33.attempts;
+if(!((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34)))){
+const err85 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1147,14 +1143,50 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-else {
-const err86 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data35};
+if(typeof data34 == "number"){
+if(data34 > 10 || isNaN(data34)){
+const err86 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
 if(vErrors === null){
 vErrors = [err86];
 }
 else {
 vErrors.push(err86);
+}
+errors++;
+}
+if(data34 < 1 || isNaN(data34)){
+const err87 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/attempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.attempts,data:data34};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+}
+if(data33.perTryTimeout !== undefined){
+let data35 = data33.perTryTimeout;
+if(typeof data35 === "string"){
+if(!(formats4(data35))){
+const err88 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data35};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/perTryTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/perTryTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.perTryTimeout,data:data35};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
 }
 errors++;
 }
@@ -1169,41 +1201,7 @@ const _errs98 = errors;
 let valid22 = false;
 const _errs99 = errors;
 if(typeof data37 !== "string"){
-const err87 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data37};
-if(vErrors === null){
-vErrors = [err87];
-}
-else {
-vErrors.push(err87);
-}
-errors++;
-}
-if("connect-failure" !== data37){
-const err88 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data37};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-var _valid3 = _errs99 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs101 = errors;
-if(typeof data37 !== "string"){
-const err89 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data37};
-if(vErrors === null){
-vErrors = [err89];
-}
-else {
-vErrors.push(err89);
-}
-errors++;
-}
-if("reset" !== data37){
-const err90 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data37};
+const err90 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data37};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1212,12 +1210,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-var _valid3 = _errs101 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs103 = errors;
-if(typeof data37 !== "string"){
-const err91 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data37};
+if("connect-failure" !== data37){
+const err91 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/0/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[0],data:data37};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1226,8 +1220,12 @@ vErrors.push(err91);
 }
 errors++;
 }
-if("timeout" !== data37){
-const err92 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data37};
+var _valid3 = _errs99 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs101 = errors;
+if(typeof data37 !== "string"){
+const err92 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data37};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1236,12 +1234,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-var _valid3 = _errs103 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs105 = errors;
-if(typeof data37 !== "string"){
-const err93 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data37};
+if("reset" !== data37){
+const err93 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/1/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[1],data:data37};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1250,8 +1244,12 @@ vErrors.push(err93);
 }
 errors++;
 }
-if("5xx" !== data37){
-const err94 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data37};
+var _valid3 = _errs101 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs103 = errors;
+if(typeof data37 !== "string"){
+const err94 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data37};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1260,12 +1258,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-var _valid3 = _errs105 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs107 = errors;
-if(typeof data37 !== "string"){
-const err95 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data37};
+if("timeout" !== data37){
+const err95 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[2],data:data37};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1274,8 +1268,12 @@ vErrors.push(err95);
 }
 errors++;
 }
-if("gateway-error" !== data37){
-const err96 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/const",keyword:"const",params:{allowedValue: "gateway-error"},message:"must be equal to constant",schema:"gateway-error",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data37};
+var _valid3 = _errs103 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs105 = errors;
+if(typeof data37 !== "string"){
+const err96 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data37};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1284,12 +1282,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-var _valid3 = _errs107 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs109 = errors;
-if(typeof data37 !== "string"){
-const err97 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data37};
+if("5xx" !== data37){
+const err97 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/3/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[3],data:data37};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1298,8 +1292,12 @@ vErrors.push(err97);
 }
 errors++;
 }
-if("cancelled" !== data37){
-const err98 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/const",keyword:"const",params:{allowedValue: "cancelled"},message:"must be equal to constant",schema:"cancelled",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data37};
+var _valid3 = _errs105 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs107 = errors;
+if(typeof data37 !== "string"){
+const err98 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data37};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1308,12 +1306,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-var _valid3 = _errs109 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs111 = errors;
-if(typeof data37 !== "string"){
-const err99 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6],data:data37};
+if("gateway-error" !== data37){
+const err99 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/4/const",keyword:"const",params:{allowedValue: "gateway-error"},message:"must be equal to constant",schema:"gateway-error",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[4],data:data37};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1322,8 +1316,12 @@ vErrors.push(err99);
 }
 errors++;
 }
-if("unknown" !== data37){
-const err100 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/6/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant",schema:"unknown",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6],data:data37};
+var _valid3 = _errs107 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs109 = errors;
+if(typeof data37 !== "string"){
+const err100 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data37};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1332,12 +1330,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-var _valid3 = _errs111 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs113 = errors;
-if(typeof data37 !== "string"){
-const err101 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7],data:data37};
+if("cancelled" !== data37){
+const err101 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/5/const",keyword:"const",params:{allowedValue: "cancelled"},message:"must be equal to constant",schema:"cancelled",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[5],data:data37};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1346,8 +1340,12 @@ vErrors.push(err101);
 }
 errors++;
 }
-if("invalid-argument" !== data37){
-const err102 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/7/const",keyword:"const",params:{allowedValue: "invalid-argument"},message:"must be equal to constant",schema:"invalid-argument",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7],data:data37};
+var _valid3 = _errs109 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs111 = errors;
+if(typeof data37 !== "string"){
+const err102 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6],data:data37};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1356,12 +1354,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-var _valid3 = _errs113 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs115 = errors;
-if(typeof data37 !== "string"){
-const err103 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8],data:data37};
+if("unknown" !== data37){
+const err103 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/6/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant",schema:"unknown",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[6],data:data37};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1370,8 +1364,12 @@ vErrors.push(err103);
 }
 errors++;
 }
-if("deadline-exceeded" !== data37){
-const err104 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/8/const",keyword:"const",params:{allowedValue: "deadline-exceeded"},message:"must be equal to constant",schema:"deadline-exceeded",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8],data:data37};
+var _valid3 = _errs111 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs113 = errors;
+if(typeof data37 !== "string"){
+const err104 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7],data:data37};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1380,12 +1378,8 @@ vErrors.push(err104);
 }
 errors++;
 }
-var _valid3 = _errs115 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs117 = errors;
-if(typeof data37 !== "string"){
-const err105 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9],data:data37};
+if("invalid-argument" !== data37){
+const err105 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/7/const",keyword:"const",params:{allowedValue: "invalid-argument"},message:"must be equal to constant",schema:"invalid-argument",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[7],data:data37};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1394,8 +1388,12 @@ vErrors.push(err105);
 }
 errors++;
 }
-if("not-found" !== data37){
-const err106 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/9/const",keyword:"const",params:{allowedValue: "not-found"},message:"must be equal to constant",schema:"not-found",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9],data:data37};
+var _valid3 = _errs113 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs115 = errors;
+if(typeof data37 !== "string"){
+const err106 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8],data:data37};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1404,12 +1402,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-var _valid3 = _errs117 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs119 = errors;
-if(typeof data37 !== "string"){
-const err107 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10],data:data37};
+if("deadline-exceeded" !== data37){
+const err107 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/8/const",keyword:"const",params:{allowedValue: "deadline-exceeded"},message:"must be equal to constant",schema:"deadline-exceeded",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[8],data:data37};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1418,8 +1412,12 @@ vErrors.push(err107);
 }
 errors++;
 }
-if("already-exists" !== data37){
-const err108 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/10/const",keyword:"const",params:{allowedValue: "already-exists"},message:"must be equal to constant",schema:"already-exists",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10],data:data37};
+var _valid3 = _errs115 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs117 = errors;
+if(typeof data37 !== "string"){
+const err108 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9],data:data37};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1428,12 +1426,8 @@ vErrors.push(err108);
 }
 errors++;
 }
-var _valid3 = _errs119 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs121 = errors;
-if(typeof data37 !== "string"){
-const err109 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11],data:data37};
+if("not-found" !== data37){
+const err109 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/9/const",keyword:"const",params:{allowedValue: "not-found"},message:"must be equal to constant",schema:"not-found",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[9],data:data37};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1442,8 +1436,12 @@ vErrors.push(err109);
 }
 errors++;
 }
-if("permission-denied" !== data37){
-const err110 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/11/const",keyword:"const",params:{allowedValue: "permission-denied"},message:"must be equal to constant",schema:"permission-denied",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11],data:data37};
+var _valid3 = _errs117 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs119 = errors;
+if(typeof data37 !== "string"){
+const err110 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10],data:data37};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1452,12 +1450,8 @@ vErrors.push(err110);
 }
 errors++;
 }
-var _valid3 = _errs121 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs123 = errors;
-if(typeof data37 !== "string"){
-const err111 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12],data:data37};
+if("already-exists" !== data37){
+const err111 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/10/const",keyword:"const",params:{allowedValue: "already-exists"},message:"must be equal to constant",schema:"already-exists",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[10],data:data37};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1466,8 +1460,12 @@ vErrors.push(err111);
 }
 errors++;
 }
-if("resource-exhausted" !== data37){
-const err112 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/12/const",keyword:"const",params:{allowedValue: "resource-exhausted"},message:"must be equal to constant",schema:"resource-exhausted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12],data:data37};
+var _valid3 = _errs119 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs121 = errors;
+if(typeof data37 !== "string"){
+const err112 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11],data:data37};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1476,12 +1474,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-var _valid3 = _errs123 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs125 = errors;
-if(typeof data37 !== "string"){
-const err113 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13],data:data37};
+if("permission-denied" !== data37){
+const err113 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/11/const",keyword:"const",params:{allowedValue: "permission-denied"},message:"must be equal to constant",schema:"permission-denied",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[11],data:data37};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1490,8 +1484,12 @@ vErrors.push(err113);
 }
 errors++;
 }
-if("failed-precondition" !== data37){
-const err114 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/13/const",keyword:"const",params:{allowedValue: "failed-precondition"},message:"must be equal to constant",schema:"failed-precondition",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13],data:data37};
+var _valid3 = _errs121 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs123 = errors;
+if(typeof data37 !== "string"){
+const err114 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12],data:data37};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1500,12 +1498,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-var _valid3 = _errs125 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs127 = errors;
-if(typeof data37 !== "string"){
-const err115 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14],data:data37};
+if("resource-exhausted" !== data37){
+const err115 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/12/const",keyword:"const",params:{allowedValue: "resource-exhausted"},message:"must be equal to constant",schema:"resource-exhausted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[12],data:data37};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1514,8 +1508,12 @@ vErrors.push(err115);
 }
 errors++;
 }
-if("aborted" !== data37){
-const err116 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/14/const",keyword:"const",params:{allowedValue: "aborted"},message:"must be equal to constant",schema:"aborted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14],data:data37};
+var _valid3 = _errs123 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs125 = errors;
+if(typeof data37 !== "string"){
+const err116 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13],data:data37};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1524,12 +1522,8 @@ vErrors.push(err116);
 }
 errors++;
 }
-var _valid3 = _errs127 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs129 = errors;
-if(typeof data37 !== "string"){
-const err117 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15],data:data37};
+if("failed-precondition" !== data37){
+const err117 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/13/const",keyword:"const",params:{allowedValue: "failed-precondition"},message:"must be equal to constant",schema:"failed-precondition",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[13],data:data37};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1538,8 +1532,12 @@ vErrors.push(err117);
 }
 errors++;
 }
-if("out-of-range" !== data37){
-const err118 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/15/const",keyword:"const",params:{allowedValue: "out-of-range"},message:"must be equal to constant",schema:"out-of-range",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15],data:data37};
+var _valid3 = _errs125 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs127 = errors;
+if(typeof data37 !== "string"){
+const err118 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14],data:data37};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1548,12 +1546,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-var _valid3 = _errs129 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs131 = errors;
-if(typeof data37 !== "string"){
-const err119 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16],data:data37};
+if("aborted" !== data37){
+const err119 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/14/const",keyword:"const",params:{allowedValue: "aborted"},message:"must be equal to constant",schema:"aborted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[14],data:data37};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1562,8 +1556,12 @@ vErrors.push(err119);
 }
 errors++;
 }
-if("unimplemented" !== data37){
-const err120 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/16/const",keyword:"const",params:{allowedValue: "unimplemented"},message:"must be equal to constant",schema:"unimplemented",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16],data:data37};
+var _valid3 = _errs127 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs129 = errors;
+if(typeof data37 !== "string"){
+const err120 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15],data:data37};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1572,12 +1570,8 @@ vErrors.push(err120);
 }
 errors++;
 }
-var _valid3 = _errs131 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs133 = errors;
-if(typeof data37 !== "string"){
-const err121 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/17/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17],data:data37};
+if("out-of-range" !== data37){
+const err121 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/15/const",keyword:"const",params:{allowedValue: "out-of-range"},message:"must be equal to constant",schema:"out-of-range",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[15],data:data37};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1586,8 +1580,12 @@ vErrors.push(err121);
 }
 errors++;
 }
-if("internal" !== data37){
-const err122 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/17/const",keyword:"const",params:{allowedValue: "internal"},message:"must be equal to constant",schema:"internal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17],data:data37};
+var _valid3 = _errs129 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs131 = errors;
+if(typeof data37 !== "string"){
+const err122 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16],data:data37};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1596,12 +1594,8 @@ vErrors.push(err122);
 }
 errors++;
 }
-var _valid3 = _errs133 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs135 = errors;
-if(typeof data37 !== "string"){
-const err123 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/18/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18],data:data37};
+if("unimplemented" !== data37){
+const err123 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/16/const",keyword:"const",params:{allowedValue: "unimplemented"},message:"must be equal to constant",schema:"unimplemented",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[16],data:data37};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1610,8 +1604,12 @@ vErrors.push(err123);
 }
 errors++;
 }
-if("unavailable" !== data37){
-const err124 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/18/const",keyword:"const",params:{allowedValue: "unavailable"},message:"must be equal to constant",schema:"unavailable",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18],data:data37};
+var _valid3 = _errs131 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs133 = errors;
+if(typeof data37 !== "string"){
+const err124 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/17/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17],data:data37};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1620,12 +1618,8 @@ vErrors.push(err124);
 }
 errors++;
 }
-var _valid3 = _errs135 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs137 = errors;
-if(typeof data37 !== "string"){
-const err125 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/19/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19],data:data37};
+if("internal" !== data37){
+const err125 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/17/const",keyword:"const",params:{allowedValue: "internal"},message:"must be equal to constant",schema:"internal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[17],data:data37};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1634,8 +1628,12 @@ vErrors.push(err125);
 }
 errors++;
 }
-if("data-loss" !== data37){
-const err126 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/19/const",keyword:"const",params:{allowedValue: "data-loss"},message:"must be equal to constant",schema:"data-loss",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19],data:data37};
+var _valid3 = _errs133 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs135 = errors;
+if(typeof data37 !== "string"){
+const err126 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/18/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18],data:data37};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1644,12 +1642,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-var _valid3 = _errs137 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs139 = errors;
-if(typeof data37 !== "string"){
-const err127 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/20/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20],data:data37};
+if("unavailable" !== data37){
+const err127 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/18/const",keyword:"const",params:{allowedValue: "unavailable"},message:"must be equal to constant",schema:"unavailable",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[18],data:data37};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1658,8 +1652,12 @@ vErrors.push(err127);
 }
 errors++;
 }
-if("unauthenticated" !== data37){
-const err128 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/20/const",keyword:"const",params:{allowedValue: "unauthenticated"},message:"must be equal to constant",schema:"unauthenticated",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20],data:data37};
+var _valid3 = _errs135 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs137 = errors;
+if(typeof data37 !== "string"){
+const err128 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/19/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19],data:data37};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1668,12 +1666,8 @@ vErrors.push(err128);
 }
 errors++;
 }
-var _valid3 = _errs139 === errors;
-valid22 = valid22 || _valid3;
-if(!valid22){
-const _errs141 = errors;
-if(!((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37)))){
-const err129 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+if("data-loss" !== data37){
+const err129 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/19/const",keyword:"const",params:{allowedValue: "data-loss"},message:"must be equal to constant",schema:"data-loss",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[19],data:data37};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1682,9 +1676,12 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(typeof data37 == "number"){
-if(data37 > 599 || isNaN(data37)){
-const err130 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+var _valid3 = _errs137 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs139 = errors;
+if(typeof data37 !== "string"){
+const err130 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/20/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20],data:data37};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1693,13 +1690,48 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(data37 < 100 || isNaN(data37)){
-const err131 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+if("unauthenticated" !== data37){
+const err131 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/20/const",keyword:"const",params:{allowedValue: "unauthenticated"},message:"must be equal to constant",schema:"unauthenticated",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[20],data:data37};
 if(vErrors === null){
 vErrors = [err131];
 }
 else {
 vErrors.push(err131);
+}
+errors++;
+}
+var _valid3 = _errs139 === errors;
+valid22 = valid22 || _valid3;
+if(!valid22){
+const _errs141 = errors;
+if(!((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37)))){
+const err132 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+if(typeof data37 == "number"){
+if(data37 > 599 || isNaN(data37)){
+const err133 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+if(data37 < 100 || isNaN(data37)){
+const err134 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf/21/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf[21],data:data37};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
 }
 errors++;
 }
@@ -1728,12 +1760,12 @@ valid22 = valid22 || _valid3;
 }
 }
 if(!valid22){
-const err132 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items,data:data37};
+const err135 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on/" + i3,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.items,data:data37};
 if(vErrors === null){
-vErrors = [err132];
+vErrors = [err135];
 }
 else {
-vErrors.push(err132);
+vErrors.push(err135);
 }
 errors++;
 }
@@ -1751,47 +1783,7 @@ vErrors = null;
 }
 }
 else {
-const err133 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on,data:data36};
-if(vErrors === null){
-vErrors = [err133];
-}
-else {
-vErrors.push(err133);
-}
-errors++;
-}
-}
-if(data33.backoff !== undefined){
-let data38 = data33.backoff;
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-for(const key11 in data38){
-if(!(((key11 === "base") || (key11 === "max")) || (key11 === "jitter"))){
-const err134 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data38};
-if(vErrors === null){
-vErrors = [err134];
-}
-else {
-vErrors.push(err134);
-}
-errors++;
-}
-}
-if(data38.base !== undefined){
-let data39 = data38.base;
-if(typeof data39 === "string"){
-if(!(formats4(data39))){
-const err135 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data39};
-if(vErrors === null){
-vErrors = [err135];
-}
-else {
-vErrors.push(err135);
-}
-errors++;
-}
-}
-else {
-const err136 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data39};
+const err136 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/on",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.on,data:data36};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1801,11 +1793,12 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data38.max !== undefined){
-let data40 = data38.max;
-if(typeof data40 === "string"){
-if(!(formats4(data40))){
-const err137 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data40};
+if(data33.backoff !== undefined){
+let data38 = data33.backoff;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key11 in data38){
+if(!(((key11 === "base") || (key11 === "max")) || (key11 === "jitter"))){
+const err137 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data38};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1815,13 +1808,52 @@ vErrors.push(err137);
 errors++;
 }
 }
-else {
-const err138 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data40};
+if(data38.base !== undefined){
+let data39 = data38.base;
+if(typeof data39 === "string"){
+if(!(formats20(data39))){
+const err138 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data39};
 if(vErrors === null){
 vErrors = [err138];
 }
 else {
 vErrors.push(err138);
+}
+errors++;
+}
+}
+else {
+const err139 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/base",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/base/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.base,data:data39};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+}
+if(data38.max !== undefined){
+let data40 = data38.max;
+if(typeof data40 === "string"){
+if(!(formats20(data40))){
+const err140 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data40};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+else {
+const err141 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/max",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/max/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.max,data:data40};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
 }
 errors++;
 }
@@ -1832,41 +1864,7 @@ const _errs151 = errors;
 let valid24 = false;
 const _errs152 = errors;
 if(typeof data41 !== "string"){
-const err139 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data41};
-if(vErrors === null){
-vErrors = [err139];
-}
-else {
-vErrors.push(err139);
-}
-errors++;
-}
-if("full" !== data41){
-const err140 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/const",keyword:"const",params:{allowedValue: "full"},message:"must be equal to constant",schema:"full",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data41};
-if(vErrors === null){
-vErrors = [err140];
-}
-else {
-vErrors.push(err140);
-}
-errors++;
-}
-var _valid4 = _errs152 === errors;
-valid24 = valid24 || _valid4;
-if(!valid24){
-const _errs154 = errors;
-if(typeof data41 !== "string"){
-const err141 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data41};
-if(vErrors === null){
-vErrors = [err141];
-}
-else {
-vErrors.push(err141);
-}
-errors++;
-}
-if("equal" !== data41){
-const err142 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/const",keyword:"const",params:{allowedValue: "equal"},message:"must be equal to constant",schema:"equal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data41};
+const err142 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data41};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1875,12 +1873,8 @@ vErrors.push(err142);
 }
 errors++;
 }
-var _valid4 = _errs154 === errors;
-valid24 = valid24 || _valid4;
-if(!valid24){
-const _errs156 = errors;
-if(typeof data41 !== "string"){
-const err143 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data41};
+if("full" !== data41){
+const err143 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/0/const",keyword:"const",params:{allowedValue: "full"},message:"must be equal to constant",schema:"full",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[0],data:data41};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1889,8 +1883,12 @@ vErrors.push(err143);
 }
 errors++;
 }
-if("none" !== data41){
-const err144 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/const",keyword:"const",params:{allowedValue: "none"},message:"must be equal to constant",schema:"none",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data41};
+var _valid4 = _errs152 === errors;
+valid24 = valid24 || _valid4;
+if(!valid24){
+const _errs154 = errors;
+if(typeof data41 !== "string"){
+const err144 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data41};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1899,17 +1897,51 @@ vErrors.push(err144);
 }
 errors++;
 }
-var _valid4 = _errs156 === errors;
-valid24 = valid24 || _valid4;
-}
-}
-if(!valid24){
-const err145 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter,data:data41};
+if("equal" !== data41){
+const err145 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/1/const",keyword:"const",params:{allowedValue: "equal"},message:"must be equal to constant",schema:"equal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[1],data:data41};
 if(vErrors === null){
 vErrors = [err145];
 }
 else {
 vErrors.push(err145);
+}
+errors++;
+}
+var _valid4 = _errs154 === errors;
+valid24 = valid24 || _valid4;
+if(!valid24){
+const _errs156 = errors;
+if(typeof data41 !== "string"){
+const err146 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data41};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+if("none" !== data41){
+const err147 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf/2/const",keyword:"const",params:{allowedValue: "none"},message:"must be equal to constant",schema:"none",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf[2],data:data41};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+var _valid4 = _errs156 === errors;
+valid24 = valid24 || _valid4;
+}
+}
+if(!valid24){
+const err148 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff/jitter",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/properties/jitter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.properties.jitter,data:data41};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
 }
 errors++;
 }
@@ -1927,46 +1959,7 @@ vErrors = null;
 }
 }
 else {
-const err146 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data38};
-if(vErrors === null){
-vErrors = [err146];
-}
-else {
-vErrors.push(err146);
-}
-errors++;
-}
-}
-if(data33.budget !== undefined){
-let data42 = data33.budget;
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-if(data42.ratio === undefined){
-const err147 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/required",keyword:"required",params:{missingProperty: "ratio"},message:"must have required property '"+"ratio"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
-if(vErrors === null){
-vErrors = [err147];
-}
-else {
-vErrors.push(err147);
-}
-errors++;
-}
-for(const key12 in data42){
-if(!(((key12 === "ratio") || (key12 === "minPerSecond")) || (key12 === "window"))){
-const err148 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
-if(vErrors === null){
-vErrors = [err148];
-}
-else {
-vErrors.push(err148);
-}
-errors++;
-}
-}
-if(data42.ratio !== undefined){
-let data43 = data42.ratio;
-if(typeof data43 == "number"){
-if(data43 > 10 || isNaN(data43)){
-const err149 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
+const err149 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/backoff",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/backoff/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.backoff,data:data38};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1975,8 +1968,12 @@ vErrors.push(err149);
 }
 errors++;
 }
-if(data43 < 0 || isNaN(data43)){
-const err150 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
+}
+if(data33.budget !== undefined){
+let data42 = data33.budget;
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+if(data42.ratio === undefined){
+const err150 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/required",keyword:"required",params:{missingProperty: "ratio"},message:"must have required property '"+"ratio"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1985,9 +1982,9 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-else {
-const err151 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
+for(const key12 in data42){
+if(!(((key12 === "ratio") || (key12 === "minPerSecond")) || (key12 === "window"))){
+const err151 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1997,11 +1994,11 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data42.minPerSecond !== undefined){
-let data44 = data42.minPerSecond;
-if(typeof data44 == "number"){
-if(data44 < 0 || isNaN(data44)){
-const err152 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data44};
+if(data42.ratio !== undefined){
+let data43 = data42.ratio;
+if(typeof data43 == "number"){
+if(data43 > 10 || isNaN(data43)){
+const err152 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2010,9 +2007,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-else {
-const err153 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data44};
+if(data43 < 0 || isNaN(data43)){
+const err153 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2022,11 +2018,8 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data42.window !== undefined){
-let data45 = data42.window;
-if(typeof data45 === "string"){
-if(!(formats4(data45))){
-const err154 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data45};
+else {
+const err154 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/ratio",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/ratio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.ratio,data:data43};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2036,8 +2029,11 @@ vErrors.push(err154);
 errors++;
 }
 }
-else {
-const err155 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data45};
+if(data42.minPerSecond !== undefined){
+let data44 = data42.minPerSecond;
+if(typeof data44 == "number"){
+if(data44 < 0 || isNaN(data44)){
+const err155 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data44};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2047,14 +2043,50 @@ vErrors.push(err155);
 errors++;
 }
 }
-}
 else {
-const err156 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
+const err156 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/minPerSecond",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/minPerSecond/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.minPerSecond,data:data44};
 if(vErrors === null){
 vErrors = [err156];
 }
 else {
 vErrors.push(err156);
+}
+errors++;
+}
+}
+if(data42.window !== undefined){
+let data45 = data42.window;
+if(typeof data45 === "string"){
+if(!(formats4(data45))){
+const err157 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data45};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+}
+else {
+const err158 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.properties.window,data:data45};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/budget",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.budget,data:data42};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
 }
 errors++;
 }
@@ -2065,23 +2097,33 @@ const _errs168 = errors;
 let valid26 = false;
 const _errs169 = errors;
 if(!((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46)))){
-const err157 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data46};
+const err160 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data46};
 if(vErrors === null){
-vErrors = [err157];
+vErrors = [err160];
 }
 else {
-vErrors.push(err157);
+vErrors.push(err160);
 }
 errors++;
 }
 if(typeof data46 == "number"){
-if(data46 < 0 || isNaN(data46)){
-const err158 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data46};
+if(data46 > 9007199254740991 || isNaN(data46)){
+const err161 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data46};
 if(vErrors === null){
-vErrors = [err158];
+vErrors = [err161];
 }
 else {
-vErrors.push(err158);
+vErrors.push(err161);
+}
+errors++;
+}
+if(data46 < 0 || isNaN(data46)){
+const err162 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[0],data:data46};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
 }
 errors++;
 }
@@ -2092,23 +2134,23 @@ if(!valid26){
 const _errs171 = errors;
 if(typeof data46 === "string"){
 if(!(formats10(data46))){
-const err159 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data46};
+const err163 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data46};
 if(vErrors === null){
-vErrors = [err159];
+vErrors = [err163];
 }
 else {
-vErrors.push(err159);
+vErrors.push(err163);
 }
 errors++;
 }
 }
 else {
-const err160 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data46};
+const err164 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf[1],data:data46};
 if(vErrors === null){
-vErrors = [err160];
+vErrors = [err164];
 }
 else {
-vErrors.push(err160);
+vErrors.push(err164);
 }
 errors++;
 }
@@ -2116,12 +2158,12 @@ var _valid5 = _errs171 === errors;
 valid26 = valid26 || _valid5;
 }
 if(!valid26){
-const err161 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody,data:data46};
+const err165 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry/maxReplayBody",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/properties/maxReplayBody/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry.properties.maxReplayBody,data:data46};
 if(vErrors === null){
-vErrors = [err161];
+vErrors = [err165];
 }
 else {
-vErrors.push(err161);
+vErrors.push(err165);
 }
 errors++;
 }
@@ -2139,57 +2181,7 @@ vErrors = null;
 }
 }
 else {
-const err162 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
-if(vErrors === null){
-vErrors = [err162];
-}
-else {
-vErrors.push(err162);
-}
-errors++;
-}
-}
-if(data19.circuitBreaker !== undefined){
-let data47 = data19.circuitBreaker;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-for(const key13 in data47){
-if(!(((((((key13 === "errorThresholdPercentage") || (key13 === "volumeThreshold")) || (key13 === "window")) || (key13 === "resetTimeout")) || (key13 === "halfOpenRequests")) || (key13 === "consecutiveFailures")) || (key13 === "failOn"))){
-const err163 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data47};
-if(vErrors === null){
-vErrors = [err163];
-}
-else {
-vErrors.push(err163);
-}
-errors++;
-}
-}
-if(data47.errorThresholdPercentage !== undefined){
-let data48 = data47.errorThresholdPercentage;
-if(typeof data48 == "number"){
-if(data48 > 100 || isNaN(data48)){
-const err164 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
-if(vErrors === null){
-vErrors = [err164];
-}
-else {
-vErrors.push(err164);
-}
-errors++;
-}
-if(data48 < 0 || isNaN(data48)){
-const err165 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
-if(vErrors === null){
-vErrors = [err165];
-}
-else {
-vErrors.push(err165);
-}
-errors++;
-}
-}
-else {
-const err166 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
+const err166 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/retry",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/retry/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.retry.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.retry,data:data33};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2199,10 +2191,12 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data47.volumeThreshold !== undefined){
-let data49 = data47.volumeThreshold;
-if(!((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49)))){
-const err167 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data49};
+if(data19.circuitBreaker !== undefined){
+let data47 = data19.circuitBreaker;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+for(const key13 in data47){
+if(!(((((((key13 === "errorThresholdPercentage") || (key13 === "volumeThreshold")) || (key13 === "window")) || (key13 === "resetTimeout")) || (key13 === "halfOpenRequests")) || (key13 === "consecutiveFailures")) || (key13 === "failOn"))){
+const err167 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data47};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2211,9 +2205,12 @@ vErrors.push(err167);
 }
 errors++;
 }
-if(typeof data49 == "number"){
-if(data49 < 0 || isNaN(data49)){
-const err168 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data49};
+}
+if(data47.errorThresholdPercentage !== undefined){
+let data48 = data47.errorThresholdPercentage;
+if(typeof data48 == "number"){
+if(data48 > 100 || isNaN(data48)){
+const err168 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2222,13 +2219,8 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-}
-if(data47.window !== undefined){
-let data50 = data47.window;
-if(typeof data50 === "string"){
-if(!(formats4(data50))){
-const err169 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data50};
+if(data48 < 0 || isNaN(data48)){
+const err169 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2239,7 +2231,7 @@ errors++;
 }
 }
 else {
-const err170 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data50};
+const err170 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/errorThresholdPercentage",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/errorThresholdPercentage/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.errorThresholdPercentage,data:data48};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2249,11 +2241,10 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data47.resetTimeout !== undefined){
-let data51 = data47.resetTimeout;
-if(typeof data51 === "string"){
-if(!(formats4(data51))){
-const err171 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data51};
+if(data47.volumeThreshold !== undefined){
+let data49 = data47.volumeThreshold;
+if(!((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49)))){
+const err171 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data49};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2262,9 +2253,9 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-else {
-const err172 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data51};
+if(typeof data49 == "number"){
+if(data49 < 0 || isNaN(data49)){
+const err172 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/volumeThreshold",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/volumeThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.volumeThreshold,data:data49};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2274,10 +2265,12 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data47.halfOpenRequests !== undefined){
-let data52 = data47.halfOpenRequests;
-if(!((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52)))){
-const err173 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data52};
+}
+if(data47.window !== undefined){
+let data50 = data47.window;
+if(typeof data50 === "string"){
+if(!(formats4(data50))){
+const err173 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data50};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2286,9 +2279,9 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(typeof data52 == "number"){
-if(data52 < 1 || isNaN(data52)){
-const err174 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data52};
+}
+else {
+const err174 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/window",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/window/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.window,data:data50};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2298,11 +2291,11 @@ vErrors.push(err174);
 errors++;
 }
 }
-}
-if(data47.consecutiveFailures !== undefined){
-let data53 = data47.consecutiveFailures;
-if(!((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53)))){
-const err175 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data53};
+if(data47.resetTimeout !== undefined){
+let data51 = data47.resetTimeout;
+if(typeof data51 === "string"){
+if(!(formats4(data51))){
+const err175 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data51};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2311,9 +2304,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(typeof data53 == "number"){
-if(data53 < 1 || isNaN(data53)){
-const err176 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data53};
+}
+else {
+const err176 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/resetTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/resetTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.resetTimeout,data:data51};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2323,17 +2316,66 @@ vErrors.push(err176);
 errors++;
 }
 }
-}
-if(data47.failOn !== undefined){
-let data54 = data47.failOn;
-if(Array.isArray(data54)){
-if(data54.length < 1){
-const err177 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data54};
+if(data47.halfOpenRequests !== undefined){
+let data52 = data47.halfOpenRequests;
+if(!((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52)))){
+const err177 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data52};
 if(vErrors === null){
 vErrors = [err177];
 }
 else {
 vErrors.push(err177);
+}
+errors++;
+}
+if(typeof data52 == "number"){
+if(data52 < 1 || isNaN(data52)){
+const err178 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/halfOpenRequests",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/halfOpenRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.halfOpenRequests,data:data52};
+if(vErrors === null){
+vErrors = [err178];
+}
+else {
+vErrors.push(err178);
+}
+errors++;
+}
+}
+}
+if(data47.consecutiveFailures !== undefined){
+let data53 = data47.consecutiveFailures;
+if(!((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53)))){
+const err179 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data53};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+if(typeof data53 == "number"){
+if(data53 < 1 || isNaN(data53)){
+const err180 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/consecutiveFailures",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.consecutiveFailures,data:data53};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+}
+}
+if(data47.failOn !== undefined){
+let data54 = data47.failOn;
+if(Array.isArray(data54)){
+if(data54.length < 1){
+const err181 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data54};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
 }
 errors++;
 }
@@ -2344,55 +2386,7 @@ const _errs191 = errors;
 let valid30 = false;
 const _errs192 = errors;
 if(typeof data55 !== "string"){
-const err178 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data55};
-if(vErrors === null){
-vErrors = [err178];
-}
-else {
-vErrors.push(err178);
-}
-errors++;
-}
-if("5xx" !== data55){
-const err179 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data55};
-if(vErrors === null){
-vErrors = [err179];
-}
-else {
-vErrors.push(err179);
-}
-errors++;
-}
-var _valid6 = _errs192 === errors;
-valid30 = valid30 || _valid6;
-if(!valid30){
-const _errs194 = errors;
-if(typeof data55 !== "string"){
-const err180 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data55};
-if(vErrors === null){
-vErrors = [err180];
-}
-else {
-vErrors.push(err180);
-}
-errors++;
-}
-if("4xx" !== data55){
-const err181 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/const",keyword:"const",params:{allowedValue: "4xx"},message:"must be equal to constant",schema:"4xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data55};
-if(vErrors === null){
-vErrors = [err181];
-}
-else {
-vErrors.push(err181);
-}
-errors++;
-}
-var _valid6 = _errs194 === errors;
-valid30 = valid30 || _valid6;
-if(!valid30){
-const _errs196 = errors;
-if(typeof data55 !== "string"){
-const err182 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data55};
+const err182 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data55};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2401,8 +2395,8 @@ vErrors.push(err182);
 }
 errors++;
 }
-if("timeout" !== data55){
-const err183 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data55};
+if("5xx" !== data55){
+const err183 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/0/const",keyword:"const",params:{allowedValue: "5xx"},message:"must be equal to constant",schema:"5xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[0],data:data55};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2411,12 +2405,12 @@ vErrors.push(err183);
 }
 errors++;
 }
-var _valid6 = _errs196 === errors;
+var _valid6 = _errs192 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs198 = errors;
+const _errs194 = errors;
 if(typeof data55 !== "string"){
-const err184 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data55};
+const err184 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data55};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2425,8 +2419,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-if("connect-failure" !== data55){
-const err185 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data55};
+if("4xx" !== data55){
+const err185 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/1/const",keyword:"const",params:{allowedValue: "4xx"},message:"must be equal to constant",schema:"4xx",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[1],data:data55};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2435,12 +2429,12 @@ vErrors.push(err185);
 }
 errors++;
 }
-var _valid6 = _errs198 === errors;
+var _valid6 = _errs194 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs200 = errors;
+const _errs196 = errors;
 if(typeof data55 !== "string"){
-const err186 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data55};
+const err186 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data55};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2449,8 +2443,8 @@ vErrors.push(err186);
 }
 errors++;
 }
-if("reset" !== data55){
-const err187 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data55};
+if("timeout" !== data55){
+const err187 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/2/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant",schema:"timeout",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[2],data:data55};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2459,12 +2453,12 @@ vErrors.push(err187);
 }
 errors++;
 }
-var _valid6 = _errs200 === errors;
+var _valid6 = _errs196 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs202 = errors;
+const _errs198 = errors;
 if(typeof data55 !== "string"){
-const err188 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data55};
+const err188 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data55};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2473,8 +2467,8 @@ vErrors.push(err188);
 }
 errors++;
 }
-if("cancelled" !== data55){
-const err189 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/const",keyword:"const",params:{allowedValue: "cancelled"},message:"must be equal to constant",schema:"cancelled",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data55};
+if("connect-failure" !== data55){
+const err189 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/3/const",keyword:"const",params:{allowedValue: "connect-failure"},message:"must be equal to constant",schema:"connect-failure",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[3],data:data55};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2483,12 +2477,12 @@ vErrors.push(err189);
 }
 errors++;
 }
-var _valid6 = _errs202 === errors;
+var _valid6 = _errs198 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs204 = errors;
+const _errs200 = errors;
 if(typeof data55 !== "string"){
-const err190 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6],data:data55};
+const err190 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data55};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2497,8 +2491,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-if("unknown" !== data55){
-const err191 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/6/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant",schema:"unknown",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6],data:data55};
+if("reset" !== data55){
+const err191 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/4/const",keyword:"const",params:{allowedValue: "reset"},message:"must be equal to constant",schema:"reset",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[4],data:data55};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2507,12 +2501,12 @@ vErrors.push(err191);
 }
 errors++;
 }
-var _valid6 = _errs204 === errors;
+var _valid6 = _errs200 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs206 = errors;
+const _errs202 = errors;
 if(typeof data55 !== "string"){
-const err192 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7],data:data55};
+const err192 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data55};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2521,8 +2515,8 @@ vErrors.push(err192);
 }
 errors++;
 }
-if("invalid-argument" !== data55){
-const err193 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/7/const",keyword:"const",params:{allowedValue: "invalid-argument"},message:"must be equal to constant",schema:"invalid-argument",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7],data:data55};
+if("cancelled" !== data55){
+const err193 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/5/const",keyword:"const",params:{allowedValue: "cancelled"},message:"must be equal to constant",schema:"cancelled",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[5],data:data55};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2531,12 +2525,12 @@ vErrors.push(err193);
 }
 errors++;
 }
-var _valid6 = _errs206 === errors;
+var _valid6 = _errs202 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs208 = errors;
+const _errs204 = errors;
 if(typeof data55 !== "string"){
-const err194 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8],data:data55};
+const err194 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6],data:data55};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2545,8 +2539,8 @@ vErrors.push(err194);
 }
 errors++;
 }
-if("deadline-exceeded" !== data55){
-const err195 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/8/const",keyword:"const",params:{allowedValue: "deadline-exceeded"},message:"must be equal to constant",schema:"deadline-exceeded",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8],data:data55};
+if("unknown" !== data55){
+const err195 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/6/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant",schema:"unknown",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[6],data:data55};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2555,12 +2549,12 @@ vErrors.push(err195);
 }
 errors++;
 }
-var _valid6 = _errs208 === errors;
+var _valid6 = _errs204 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs210 = errors;
+const _errs206 = errors;
 if(typeof data55 !== "string"){
-const err196 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9],data:data55};
+const err196 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7],data:data55};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2569,8 +2563,8 @@ vErrors.push(err196);
 }
 errors++;
 }
-if("not-found" !== data55){
-const err197 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/9/const",keyword:"const",params:{allowedValue: "not-found"},message:"must be equal to constant",schema:"not-found",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9],data:data55};
+if("invalid-argument" !== data55){
+const err197 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/7/const",keyword:"const",params:{allowedValue: "invalid-argument"},message:"must be equal to constant",schema:"invalid-argument",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[7],data:data55};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2579,12 +2573,12 @@ vErrors.push(err197);
 }
 errors++;
 }
-var _valid6 = _errs210 === errors;
+var _valid6 = _errs206 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs212 = errors;
+const _errs208 = errors;
 if(typeof data55 !== "string"){
-const err198 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10],data:data55};
+const err198 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8],data:data55};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2593,8 +2587,8 @@ vErrors.push(err198);
 }
 errors++;
 }
-if("already-exists" !== data55){
-const err199 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/10/const",keyword:"const",params:{allowedValue: "already-exists"},message:"must be equal to constant",schema:"already-exists",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10],data:data55};
+if("deadline-exceeded" !== data55){
+const err199 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/8/const",keyword:"const",params:{allowedValue: "deadline-exceeded"},message:"must be equal to constant",schema:"deadline-exceeded",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[8],data:data55};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2603,12 +2597,12 @@ vErrors.push(err199);
 }
 errors++;
 }
-var _valid6 = _errs212 === errors;
+var _valid6 = _errs208 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs214 = errors;
+const _errs210 = errors;
 if(typeof data55 !== "string"){
-const err200 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11],data:data55};
+const err200 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9],data:data55};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2617,8 +2611,8 @@ vErrors.push(err200);
 }
 errors++;
 }
-if("permission-denied" !== data55){
-const err201 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/11/const",keyword:"const",params:{allowedValue: "permission-denied"},message:"must be equal to constant",schema:"permission-denied",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11],data:data55};
+if("not-found" !== data55){
+const err201 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/9/const",keyword:"const",params:{allowedValue: "not-found"},message:"must be equal to constant",schema:"not-found",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[9],data:data55};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2627,12 +2621,12 @@ vErrors.push(err201);
 }
 errors++;
 }
-var _valid6 = _errs214 === errors;
+var _valid6 = _errs210 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs216 = errors;
+const _errs212 = errors;
 if(typeof data55 !== "string"){
-const err202 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12],data:data55};
+const err202 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10],data:data55};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2641,8 +2635,8 @@ vErrors.push(err202);
 }
 errors++;
 }
-if("resource-exhausted" !== data55){
-const err203 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/12/const",keyword:"const",params:{allowedValue: "resource-exhausted"},message:"must be equal to constant",schema:"resource-exhausted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12],data:data55};
+if("already-exists" !== data55){
+const err203 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/10/const",keyword:"const",params:{allowedValue: "already-exists"},message:"must be equal to constant",schema:"already-exists",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[10],data:data55};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2651,12 +2645,12 @@ vErrors.push(err203);
 }
 errors++;
 }
-var _valid6 = _errs216 === errors;
+var _valid6 = _errs212 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs218 = errors;
+const _errs214 = errors;
 if(typeof data55 !== "string"){
-const err204 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13],data:data55};
+const err204 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11],data:data55};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2665,8 +2659,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-if("failed-precondition" !== data55){
-const err205 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/13/const",keyword:"const",params:{allowedValue: "failed-precondition"},message:"must be equal to constant",schema:"failed-precondition",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13],data:data55};
+if("permission-denied" !== data55){
+const err205 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/11/const",keyword:"const",params:{allowedValue: "permission-denied"},message:"must be equal to constant",schema:"permission-denied",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[11],data:data55};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2675,12 +2669,12 @@ vErrors.push(err205);
 }
 errors++;
 }
-var _valid6 = _errs218 === errors;
+var _valid6 = _errs214 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs220 = errors;
+const _errs216 = errors;
 if(typeof data55 !== "string"){
-const err206 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14],data:data55};
+const err206 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12],data:data55};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2689,8 +2683,8 @@ vErrors.push(err206);
 }
 errors++;
 }
-if("aborted" !== data55){
-const err207 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/14/const",keyword:"const",params:{allowedValue: "aborted"},message:"must be equal to constant",schema:"aborted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14],data:data55};
+if("resource-exhausted" !== data55){
+const err207 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/12/const",keyword:"const",params:{allowedValue: "resource-exhausted"},message:"must be equal to constant",schema:"resource-exhausted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[12],data:data55};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2699,12 +2693,12 @@ vErrors.push(err207);
 }
 errors++;
 }
-var _valid6 = _errs220 === errors;
+var _valid6 = _errs216 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs222 = errors;
+const _errs218 = errors;
 if(typeof data55 !== "string"){
-const err208 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15],data:data55};
+const err208 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13],data:data55};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2713,8 +2707,8 @@ vErrors.push(err208);
 }
 errors++;
 }
-if("out-of-range" !== data55){
-const err209 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/15/const",keyword:"const",params:{allowedValue: "out-of-range"},message:"must be equal to constant",schema:"out-of-range",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15],data:data55};
+if("failed-precondition" !== data55){
+const err209 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/13/const",keyword:"const",params:{allowedValue: "failed-precondition"},message:"must be equal to constant",schema:"failed-precondition",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[13],data:data55};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2723,12 +2717,12 @@ vErrors.push(err209);
 }
 errors++;
 }
-var _valid6 = _errs222 === errors;
+var _valid6 = _errs218 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs224 = errors;
+const _errs220 = errors;
 if(typeof data55 !== "string"){
-const err210 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16],data:data55};
+const err210 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14],data:data55};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2737,8 +2731,8 @@ vErrors.push(err210);
 }
 errors++;
 }
-if("unimplemented" !== data55){
-const err211 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/16/const",keyword:"const",params:{allowedValue: "unimplemented"},message:"must be equal to constant",schema:"unimplemented",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16],data:data55};
+if("aborted" !== data55){
+const err211 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/14/const",keyword:"const",params:{allowedValue: "aborted"},message:"must be equal to constant",schema:"aborted",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[14],data:data55};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2747,12 +2741,12 @@ vErrors.push(err211);
 }
 errors++;
 }
-var _valid6 = _errs224 === errors;
+var _valid6 = _errs220 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs226 = errors;
+const _errs222 = errors;
 if(typeof data55 !== "string"){
-const err212 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/17/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17],data:data55};
+const err212 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15],data:data55};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2761,8 +2755,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-if("internal" !== data55){
-const err213 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/17/const",keyword:"const",params:{allowedValue: "internal"},message:"must be equal to constant",schema:"internal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17],data:data55};
+if("out-of-range" !== data55){
+const err213 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/15/const",keyword:"const",params:{allowedValue: "out-of-range"},message:"must be equal to constant",schema:"out-of-range",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[15],data:data55};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2771,12 +2765,12 @@ vErrors.push(err213);
 }
 errors++;
 }
-var _valid6 = _errs226 === errors;
+var _valid6 = _errs222 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs228 = errors;
+const _errs224 = errors;
 if(typeof data55 !== "string"){
-const err214 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/18/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18],data:data55};
+const err214 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16],data:data55};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2785,8 +2779,8 @@ vErrors.push(err214);
 }
 errors++;
 }
-if("unavailable" !== data55){
-const err215 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/18/const",keyword:"const",params:{allowedValue: "unavailable"},message:"must be equal to constant",schema:"unavailable",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18],data:data55};
+if("unimplemented" !== data55){
+const err215 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/16/const",keyword:"const",params:{allowedValue: "unimplemented"},message:"must be equal to constant",schema:"unimplemented",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[16],data:data55};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2795,12 +2789,12 @@ vErrors.push(err215);
 }
 errors++;
 }
-var _valid6 = _errs228 === errors;
+var _valid6 = _errs224 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs230 = errors;
+const _errs226 = errors;
 if(typeof data55 !== "string"){
-const err216 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/19/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19],data:data55};
+const err216 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/17/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17],data:data55};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2809,8 +2803,8 @@ vErrors.push(err216);
 }
 errors++;
 }
-if("data-loss" !== data55){
-const err217 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/19/const",keyword:"const",params:{allowedValue: "data-loss"},message:"must be equal to constant",schema:"data-loss",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19],data:data55};
+if("internal" !== data55){
+const err217 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/17/const",keyword:"const",params:{allowedValue: "internal"},message:"must be equal to constant",schema:"internal",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[17],data:data55};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2819,12 +2813,12 @@ vErrors.push(err217);
 }
 errors++;
 }
-var _valid6 = _errs230 === errors;
+var _valid6 = _errs226 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs232 = errors;
+const _errs228 = errors;
 if(typeof data55 !== "string"){
-const err218 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/20/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20],data:data55};
+const err218 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/18/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18],data:data55};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2833,8 +2827,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-if("unauthenticated" !== data55){
-const err219 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/20/const",keyword:"const",params:{allowedValue: "unauthenticated"},message:"must be equal to constant",schema:"unauthenticated",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20],data:data55};
+if("unavailable" !== data55){
+const err219 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/18/const",keyword:"const",params:{allowedValue: "unavailable"},message:"must be equal to constant",schema:"unavailable",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[18],data:data55};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2843,12 +2837,12 @@ vErrors.push(err219);
 }
 errors++;
 }
-var _valid6 = _errs232 === errors;
+var _valid6 = _errs228 === errors;
 valid30 = valid30 || _valid6;
 if(!valid30){
-const _errs234 = errors;
-if(!((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55)))){
-const err220 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
+const _errs230 = errors;
+if(typeof data55 !== "string"){
+const err220 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/19/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19],data:data55};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2857,9 +2851,8 @@ vErrors.push(err220);
 }
 errors++;
 }
-if(typeof data55 == "number"){
-if(data55 > 599 || isNaN(data55)){
-const err221 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
+if("data-loss" !== data55){
+const err221 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/19/const",keyword:"const",params:{allowedValue: "data-loss"},message:"must be equal to constant",schema:"data-loss",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[19],data:data55};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2868,13 +2861,62 @@ vErrors.push(err221);
 }
 errors++;
 }
-if(data55 < 100 || isNaN(data55)){
-const err222 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
+var _valid6 = _errs230 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs232 = errors;
+if(typeof data55 !== "string"){
+const err222 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/20/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20],data:data55};
 if(vErrors === null){
 vErrors = [err222];
 }
 else {
 vErrors.push(err222);
+}
+errors++;
+}
+if("unauthenticated" !== data55){
+const err223 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/20/const",keyword:"const",params:{allowedValue: "unauthenticated"},message:"must be equal to constant",schema:"unauthenticated",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[20],data:data55};
+if(vErrors === null){
+vErrors = [err223];
+}
+else {
+vErrors.push(err223);
+}
+errors++;
+}
+var _valid6 = _errs232 === errors;
+valid30 = valid30 || _valid6;
+if(!valid30){
+const _errs234 = errors;
+if(!((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55)))){
+const err224 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
+if(vErrors === null){
+vErrors = [err224];
+}
+else {
+vErrors.push(err224);
+}
+errors++;
+}
+if(typeof data55 == "number"){
+if(data55 > 599 || isNaN(data55)){
+const err225 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
+if(vErrors === null){
+vErrors = [err225];
+}
+else {
+vErrors.push(err225);
+}
+errors++;
+}
+if(data55 < 100 || isNaN(data55)){
+const err226 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf/21/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf[21],data:data55};
+if(vErrors === null){
+vErrors = [err226];
+}
+else {
+vErrors.push(err226);
 }
 errors++;
 }
@@ -2903,12 +2945,12 @@ valid30 = valid30 || _valid6;
 }
 }
 if(!valid30){
-const err223 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items,data:data55};
+const err227 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn/" + i4,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items.anyOf,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.items,data:data55};
 if(vErrors === null){
-vErrors = [err223];
+vErrors = [err227];
 }
 else {
-vErrors.push(err223);
+vErrors.push(err227);
 }
 errors++;
 }
@@ -2926,58 +2968,7 @@ vErrors = null;
 }
 }
 else {
-const err224 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data54};
-if(vErrors === null){
-vErrors = [err224];
-}
-else {
-vErrors.push(err224);
-}
-errors++;
-}
-}
-}
-else {
-const err225 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data47};
-if(vErrors === null){
-vErrors = [err225];
-}
-else {
-vErrors.push(err225);
-}
-errors++;
-}
-}
-if(data19.fallback !== undefined){
-let data56 = data19.fallback;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-for(const key14 in data56){
-if(!((((key14 === "status") || (key14 === "json")) || (key14 === "body")) || (key14 === "headers"))){
-const err226 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data56};
-if(vErrors === null){
-vErrors = [err226];
-}
-else {
-vErrors.push(err226);
-}
-errors++;
-}
-}
-if(data56.status !== undefined){
-let data57 = data56.status;
-if(!((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57)))){
-const err227 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
-if(vErrors === null){
-vErrors = [err227];
-}
-else {
-vErrors.push(err227);
-}
-errors++;
-}
-if(typeof data57 == "number"){
-if(data57 > 599 || isNaN(data57)){
-const err228 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
+const err228 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker/failOn",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/properties/failOn/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.properties.failOn,data:data54};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2986,8 +2977,10 @@ vErrors.push(err228);
 }
 errors++;
 }
-if(data57 < 200 || isNaN(data57)){
-const err229 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
+}
+}
+else {
+const err229 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/circuitBreaker",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/circuitBreaker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.circuitBreaker,data:data47};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2997,16 +2990,65 @@ vErrors.push(err229);
 errors++;
 }
 }
-}
-if(data56.body !== undefined){
-let data58 = data56.body;
-if(typeof data58 !== "string"){
-const err230 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/body",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body,data:data58};
+if(data19.fallback !== undefined){
+let data56 = data19.fallback;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+for(const key14 in data56){
+if(!((((key14 === "status") || (key14 === "json")) || (key14 === "body")) || (key14 === "headers"))){
+const err230 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data56};
 if(vErrors === null){
 vErrors = [err230];
 }
 else {
 vErrors.push(err230);
+}
+errors++;
+}
+}
+if(data56.status !== undefined){
+let data57 = data56.status;
+if(!((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57)))){
+const err231 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
+if(vErrors === null){
+vErrors = [err231];
+}
+else {
+vErrors.push(err231);
+}
+errors++;
+}
+if(typeof data57 == "number"){
+if(data57 > 599 || isNaN(data57)){
+const err232 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
+if(vErrors === null){
+vErrors = [err232];
+}
+else {
+vErrors.push(err232);
+}
+errors++;
+}
+if(data57 < 200 || isNaN(data57)){
+const err233 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.status,data:data57};
+if(vErrors === null){
+vErrors = [err233];
+}
+else {
+vErrors.push(err233);
+}
+errors++;
+}
+}
+}
+if(data56.body !== undefined){
+let data58 = data56.body;
+if(typeof data58 !== "string"){
+const err234 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/body",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.body,data:data58};
+if(vErrors === null){
+vErrors = [err234];
+}
+else {
+vErrors.push(err234);
 }
 errors++;
 }
@@ -3018,58 +3060,7 @@ for(const key15 in data59){
 const _errs245 = errors;
 if(typeof key15 === "string"){
 if(!pattern5.test(key15)){
-const err231 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.propertyNames,data:key15,propertyName:key15};
-if(vErrors === null){
-vErrors = [err231];
-}
-else {
-vErrors.push(err231);
-}
-errors++;
-}
-}
-var valid32 = _errs245 === errors;
-if(!valid32){
-const err232 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key15},message:"property name must be valid",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.propertyNames,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data59};
-if(vErrors === null){
-vErrors = [err232];
-}
-else {
-vErrors.push(err232);
-}
-errors++;
-}
-}
-for(const key16 in data59){
-if(pattern6.test(key16)){
-let data60 = data59[key16];
-if(typeof data60 === "string"){
-if(!pattern7.test(data60)){
-const err233 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data60};
-if(vErrors === null){
-vErrors = [err233];
-}
-else {
-vErrors.push(err233);
-}
-errors++;
-}
-}
-else {
-const err234 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data60};
-if(vErrors === null){
-vErrors = [err234];
-}
-else {
-vErrors.push(err234);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err235 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data59};
+const err235 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.propertyNames,data:key15,propertyName:key15};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3079,9 +3070,9 @@ vErrors.push(err235);
 errors++;
 }
 }
-}
-else {
-const err236 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data56};
+var valid32 = _errs245 === errors;
+if(!valid32){
+const err236 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key15},message:"property name must be valid",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.propertyNames,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data59};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3091,10 +3082,12 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data19.maxConcurrent !== undefined){
-let data61 = data19.maxConcurrent;
-if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
-const err237 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data61};
+for(const key16 in data59){
+if(pattern6.test(key16)){
+let data60 = data59[key16];
+if(typeof data60 === "string"){
+if(!pattern7.test(data60)){
+const err237 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data60};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3103,9 +3096,9 @@ vErrors.push(err237);
 }
 errors++;
 }
-if(typeof data61 == "number"){
-if(data61 < 1 || isNaN(data61)){
-const err238 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data61};
+}
+else {
+const err238 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"].type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.patternProperties["^(.*)$"],data:data60};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3116,12 +3109,9 @@ errors++;
 }
 }
 }
-if(data19.fault !== undefined){
-let data62 = data19.fault;
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-for(const key17 in data62){
-if(!((key17 === "delay") || (key17 === "abort"))){
-const err239 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data62};
+}
+else {
+const err239 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback/headers",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.properties.headers,data:data59};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3131,11 +3121,9 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data62.delay !== undefined){
-let data63 = data62.delay;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.percent === undefined){
-const err240 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
+}
+else {
+const err240 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fallback",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fallback/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fallback.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fallback,data:data56};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3144,8 +3132,11 @@ vErrors.push(err240);
 }
 errors++;
 }
-if(data63.duration === undefined){
-const err241 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
+}
+if(data19.maxConcurrent !== undefined){
+let data61 = data19.maxConcurrent;
+if(!((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61)))){
+const err241 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data61};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3154,9 +3145,9 @@ vErrors.push(err241);
 }
 errors++;
 }
-for(const key18 in data63){
-if(!((key18 === "percent") || (key18 === "duration"))){
-const err242 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
+if(typeof data61 == "number"){
+if(data61 < 1 || isNaN(data61)){
+const err242 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/maxConcurrent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.maxConcurrent,data:data61};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3166,11 +3157,13 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data63.percent !== undefined){
-let data64 = data63.percent;
-if(typeof data64 == "number"){
-if(data64 > 100 || isNaN(data64)){
-const err243 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
+}
+if(data19.fault !== undefined){
+let data62 = data19.fault;
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+for(const key17 in data62){
+if(!((key17 === "delay") || (key17 === "abort"))){
+const err243 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data62};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3179,8 +3172,12 @@ vErrors.push(err243);
 }
 errors++;
 }
-if(data64 < 0 || isNaN(data64)){
-const err244 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
+}
+if(data62.delay !== undefined){
+let data63 = data62.delay;
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.percent === undefined){
+const err244 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3189,9 +3186,8 @@ vErrors.push(err244);
 }
 errors++;
 }
-}
-else {
-const err245 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
+if(data63.duration === undefined){
+const err245 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3200,12 +3196,9 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-if(data63.duration !== undefined){
-let data65 = data63.duration;
-if(typeof data65 === "string"){
-if(!(formats4(data65))){
-const err246 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data65};
+for(const key18 in data63){
+if(!((key18 === "percent") || (key18 === "duration"))){
+const err246 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3215,8 +3208,11 @@ vErrors.push(err246);
 errors++;
 }
 }
-else {
-const err247 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data65};
+if(data63.percent !== undefined){
+let data64 = data63.percent;
+if(typeof data64 == "number"){
+if(data64 > 100 || isNaN(data64)){
+const err247 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3225,10 +3221,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-}
-else {
-const err248 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
+if(data64 < 0 || isNaN(data64)){
+const err248 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3238,11 +3232,8 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data62.abort !== undefined){
-let data66 = data62.abort;
-if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
-if(data66.percent === undefined){
-const err249 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
+else {
+const err249 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.percent,data:data64};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3251,8 +3242,12 @@ vErrors.push(err249);
 }
 errors++;
 }
-if(data66.status === undefined){
-const err250 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
+}
+if(data63.duration !== undefined){
+let data65 = data63.duration;
+if(typeof data65 === "string"){
+if(!(formats20(data65))){
+const err250 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data65};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3261,9 +3256,9 @@ vErrors.push(err250);
 }
 errors++;
 }
-for(const key19 in data66){
-if(!((key19 === "percent") || (key19 === "status"))){
-const err251 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
+}
+else {
+const err251 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay/duration",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.properties.duration,data:data65};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3273,11 +3268,9 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data66.percent !== undefined){
-let data67 = data66.percent;
-if(typeof data67 == "number"){
-if(data67 > 100 || isNaN(data67)){
-const err252 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
+}
+else {
+const err252 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/delay/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.delay,data:data63};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3286,8 +3279,12 @@ vErrors.push(err252);
 }
 errors++;
 }
-if(data67 < 0 || isNaN(data67)){
-const err253 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
+}
+if(data62.abort !== undefined){
+let data66 = data62.abort;
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+if(data66.percent === undefined){
+const err253 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "percent"},message:"must have required property '"+"percent"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3296,9 +3293,8 @@ vErrors.push(err253);
 }
 errors++;
 }
-}
-else {
-const err254 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
+if(data66.status === undefined){
+const err254 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3307,11 +3303,9 @@ vErrors.push(err254);
 }
 errors++;
 }
-}
-if(data66.status !== undefined){
-let data68 = data66.status;
-if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
-const err255 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
+for(const key19 in data66){
+if(!((key19 === "percent") || (key19 === "status"))){
+const err255 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3320,9 +3314,12 @@ vErrors.push(err255);
 }
 errors++;
 }
-if(typeof data68 == "number"){
-if(data68 > 599 || isNaN(data68)){
-const err256 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
+}
+if(data66.percent !== undefined){
+let data67 = data66.percent;
+if(typeof data67 == "number"){
+if(data67 > 100 || isNaN(data67)){
+const err256 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3331,8 +3328,8 @@ vErrors.push(err256);
 }
 errors++;
 }
-if(data68 < 200 || isNaN(data68)){
-const err257 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
+if(data67 < 0 || isNaN(data67)){
+const err257 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3342,10 +3339,8 @@ vErrors.push(err257);
 errors++;
 }
 }
-}
-}
 else {
-const err258 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
+const err258 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/percent",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/percent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.percent,data:data67};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3355,9 +3350,10 @@ vErrors.push(err258);
 errors++;
 }
 }
-}
-else {
-const err259 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data62};
+if(data66.status !== undefined){
+let data68 = data66.status;
+if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
+const err259 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3366,12 +3362,9 @@ vErrors.push(err259);
 }
 errors++;
 }
-}
-if(data19.hedge !== undefined){
-let data69 = data19.hedge;
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-if(data69.delay === undefined){
-const err260 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/required",keyword:"required",params:{missingProperty: "delay"},message:"must have required property '"+"delay"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
+if(typeof data68 == "number"){
+if(data68 > 599 || isNaN(data68)){
+const err260 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599",schema:599,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3380,9 +3373,8 @@ vErrors.push(err260);
 }
 errors++;
 }
-for(const key20 in data69){
-if(!((key20 === "delay") || (key20 === "maxAttempts"))){
-const err261 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
+if(data68 < 200 || isNaN(data68)){
+const err261 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort/status",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 200},message:"must be >= 200",schema:200,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.properties.status,data:data68};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3392,11 +3384,10 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data69.delay !== undefined){
-let data70 = data69.delay;
-if(typeof data70 === "string"){
-if(!(formats34(data70))){
-const err262 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/format",keyword:"format",params:{format: "durationOrPercentile"},message:"must match format \""+"durationOrPercentile"+"\"",schema:"durationOrPercentile",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data70};
+}
+}
+else {
+const err262 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault/abort",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/properties/abort/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault.properties.abort,data:data66};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3406,8 +3397,9 @@ vErrors.push(err262);
 errors++;
 }
 }
+}
 else {
-const err263 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data70};
+const err263 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/fault",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/fault/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.fault.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.fault,data:data62};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3417,10 +3409,11 @@ vErrors.push(err263);
 errors++;
 }
 }
-if(data69.maxAttempts !== undefined){
-let data71 = data69.maxAttempts;
-if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
-const err264 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+if(data19.hedge !== undefined){
+let data69 = data19.hedge;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+if(data69.delay === undefined){
+const err264 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/required",keyword:"required",params:{missingProperty: "delay"},message:"must have required property '"+"delay"+"'",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.required,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3429,9 +3422,9 @@ vErrors.push(err264);
 }
 errors++;
 }
-if(typeof data71 == "number"){
-if(data71 > 5 || isNaN(data71)){
-const err265 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5},message:"must be <= 5",schema:5,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+for(const key20 in data69){
+if(!((key20 === "delay") || (key20 === "maxAttempts"))){
+const err265 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3440,8 +3433,12 @@ vErrors.push(err265);
 }
 errors++;
 }
-if(data71 < 2 || isNaN(data71)){
-const err266 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+}
+if(data69.delay !== undefined){
+let data70 = data69.delay;
+if(typeof data70 === "string"){
+if(!(formats34(data70))){
+const err266 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/format",keyword:"format",params:{format: "durationOrPercentile"},message:"must match format \""+"durationOrPercentile"+"\"",schema:"durationOrPercentile",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data70};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3451,15 +3448,60 @@ vErrors.push(err266);
 errors++;
 }
 }
-}
-}
 else {
-const err267 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
+const err267 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/delay",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.delay,data:data70};
 if(vErrors === null){
 vErrors = [err267];
 }
 else {
 vErrors.push(err267);
+}
+errors++;
+}
+}
+if(data69.maxAttempts !== undefined){
+let data71 = data69.maxAttempts;
+if(!((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71)))){
+const err268 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+if(typeof data71 == "number"){
+if(data71 > 5 || isNaN(data71)){
+const err269 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5},message:"must be <= 5",schema:5,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+if(data71 < 2 || isNaN(data71)){
+const err270 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge/maxAttempts",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.properties.maxAttempts,data:data71};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err271 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/hedge",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/hedge/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.properties.hedge.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.hedge,data:data69};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
 }
 errors++;
 }
@@ -3472,55 +3514,7 @@ for(let i5=0; i5<len5; i5++){
 let data73 = data72[i5];
 if(typeof data73 === "string"){
 if(!pattern13.test(data73)){
-const err268 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[a-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[a-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data73};
-if(vErrors === null){
-vErrors = [err268];
-}
-else {
-vErrors.push(err268);
-}
-errors++;
-}
-}
-else {
-const err269 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data73};
-if(vErrors === null){
-vErrors = [err269];
-}
-else {
-vErrors.push(err269);
-}
-errors++;
-}
-}
-}
-else {
-const err270 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade,data:data72};
-if(vErrors === null){
-vErrors = [err270];
-}
-else {
-vErrors.push(err270);
-}
-errors++;
-}
-}
-if(data19.tunnelIdleTimeout !== undefined){
-let data74 = data19.tunnelIdleTimeout;
-if(typeof data74 === "string"){
-if(!(formats4(data74))){
-const err271 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data74};
-if(vErrors === null){
-vErrors = [err271];
-}
-else {
-vErrors.push(err271);
-}
-errors++;
-}
-}
-else {
-const err272 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data74};
+const err272 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[a-z0-9!#$%&'*+.^_`|~-]+$"+"\"",schema:"^[a-z0-9!#$%&'*+.^_`|~-]+$",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data73};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3530,9 +3524,8 @@ vErrors.push(err272);
 errors++;
 }
 }
-}
 else {
-const err273 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
+const err273 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade/" + i5,schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.items,data:data73};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3544,7 +3537,7 @@ errors++;
 }
 }
 else {
-const err274 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data18};
+const err274 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/upgrade",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/upgrade/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.upgrade,data:data72};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3554,9 +3547,11 @@ vErrors.push(err274);
 errors++;
 }
 }
-}
-else {
-const err275 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
+if(data19.tunnelIdleTimeout !== undefined){
+let data74 = data19.tunnelIdleTimeout;
+if(typeof data74 === "string"){
+if(!(formats4(data74))){
+const err275 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data74};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3566,9 +3561,8 @@ vErrors.push(err275);
 errors++;
 }
 }
-}
 else {
-const err276 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
+const err276 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1+"/tunnelIdleTimeout",schemaPath:"#/properties/listeners/items/properties/routes/items/properties/tunnelIdleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout.type,parentSchema:schema11.properties.listeners.items.properties.routes.items.properties.tunnelIdleTimeout,data:data74};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3578,11 +3572,9 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data.upstreams !== undefined){
-let data75 = data.upstreams;
-if(Array.isArray(data75)){
-if(data75.length < 1){
-const err277 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data75};
+}
+else {
+const err277 = {instancePath:instancePath+"/listeners/" + i0+"/routes/" + i1,schemaPath:"#/properties/listeners/items/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.properties.routes.items.type,parentSchema:schema11.properties.listeners.items.properties.routes.items,data:data19};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3591,12 +3583,10 @@ vErrors.push(err277);
 }
 errors++;
 }
-const len6 = data75.length;
-for(let i6=0; i6<len6; i6++){
-let data76 = data75[i6];
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-if(data76.name === undefined){
-const err278 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data76};
+}
+}
+else {
+const err278 = {instancePath:instancePath+"/listeners/" + i0+"/routes",schemaPath:"#/properties/listeners/items/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.items.properties.routes.type,parentSchema:schema11.properties.listeners.items.properties.routes,data:data18};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3605,9 +3595,10 @@ vErrors.push(err278);
 }
 errors++;
 }
-for(const key21 in data76){
-if(!(func3.call(schema11.properties.upstreams.items.properties, key21))){
-const err279 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data76};
+}
+}
+else {
+const err279 = {instancePath:instancePath+"/listeners/" + i0,schemaPath:"#/properties/listeners/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listeners.items.type,parentSchema:schema11.properties.listeners.items,data:data3};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3617,11 +3608,9 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data76.name !== undefined){
-let data77 = data76.name;
-if(typeof data77 === "string"){
-if(func2(data77) > 63){
-const err280 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
+}
+else {
+const err280 = {instancePath:instancePath+"/listeners",schemaPath:"#/properties/listeners/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listeners.type,parentSchema:schema11.properties.listeners,data:data2};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3630,8 +3619,12 @@ vErrors.push(err280);
 }
 errors++;
 }
-if(!pattern0.test(data77)){
-const err281 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
+}
+if(data.upstreams !== undefined){
+let data75 = data.upstreams;
+if(Array.isArray(data75)){
+if(data75.length < 1){
+const err281 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams,data:data75};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3640,9 +3633,12 @@ vErrors.push(err281);
 }
 errors++;
 }
-}
-else {
-const err282 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
+const len6 = data75.length;
+for(let i6=0; i6<len6; i6++){
+let data76 = data75[i6];
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+if(data76.name === undefined){
+const err282 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.required,parentSchema:schema11.properties.upstreams.items,data:data76};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3651,12 +3647,9 @@ vErrors.push(err282);
 }
 errors++;
 }
-}
-if(data76.endpoints !== undefined){
-let data78 = data76.endpoints;
-if(Array.isArray(data78)){
-if(data78.length < 1){
-const err283 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data78};
+for(const key21 in data76){
+if(!(func3.call(schema11.properties.upstreams.items.properties, key21))){
+const err283 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items,data:data76};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3665,12 +3658,12 @@ vErrors.push(err283);
 }
 errors++;
 }
-const len7 = data78.length;
-for(let i7=0; i7<len7; i7++){
-let data79 = data78[i7];
-if(typeof data79 === "string"){
-if(!(formats38(data79))){
-const err284 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data79};
+}
+if(data76.name !== undefined){
+let data77 = data76.name;
+if(typeof data77 === "string"){
+if(func2(data77) > 63){
+const err284 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3679,9 +3672,8 @@ vErrors.push(err284);
 }
 errors++;
 }
-}
-else {
-const err285 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data79};
+if(!pattern0.test(data77)){
+const err285 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3691,9 +3683,8 @@ vErrors.push(err285);
 errors++;
 }
 }
-}
 else {
-const err286 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data78};
+const err286 = {instancePath:instancePath+"/upstreams/" + i6+"/name",schemaPath:"#/properties/upstreams/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.name,data:data77};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3703,11 +3694,11 @@ vErrors.push(err286);
 errors++;
 }
 }
-if(data76.dns !== undefined){
-let data80 = data76.dns;
-if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
-if(data80.name === undefined){
-const err287 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
+if(data76.endpoints !== undefined){
+let data78 = data76.endpoints;
+if(Array.isArray(data78)){
+if(data78.length < 1){
+const err287 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data78};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3716,8 +3707,12 @@ vErrors.push(err287);
 }
 errors++;
 }
-if(data80.port === undefined){
-const err288 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
+const len7 = data78.length;
+for(let i7=0; i7<len7; i7++){
+let data79 = data78[i7];
+if(typeof data79 === "string"){
+if(!(formats38(data79))){
+const err288 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/format",keyword:"format",params:{format: "endpoint"},message:"must match format \""+"endpoint"+"\"",schema:"endpoint",parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data79};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3726,9 +3721,9 @@ vErrors.push(err288);
 }
 errors++;
 }
-for(const key22 in data80){
-if(!((((key22 === "name") || (key22 === "port")) || (key22 === "refresh")) || (key22 === "timeout"))){
-const err289 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
+}
+else {
+const err289 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints/" + i7,schemaPath:"#/properties/upstreams/items/properties/endpoints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.endpoints.items.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints.items,data:data79};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3738,11 +3733,9 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(data80.name !== undefined){
-let data81 = data80.name;
-if(typeof data81 === "string"){
-if(func2(data81) > 253){
-const err290 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
+}
+else {
+const err290 = {instancePath:instancePath+"/upstreams/" + i6+"/endpoints",schemaPath:"#/properties/upstreams/items/properties/endpoints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.items.properties.endpoints.type,parentSchema:schema11.properties.upstreams.items.properties.endpoints,data:data78};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3751,8 +3744,12 @@ vErrors.push(err290);
 }
 errors++;
 }
-if(!pattern15.test(data81)){
-const err291 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
+}
+if(data76.dns !== undefined){
+let data80 = data76.dns;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.name === undefined){
+const err291 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3761,9 +3758,8 @@ vErrors.push(err291);
 }
 errors++;
 }
-}
-else {
-const err292 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
+if(data80.port === undefined){
+const err292 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.upstreams.items.properties.dns.required,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3772,11 +3768,9 @@ vErrors.push(err292);
 }
 errors++;
 }
-}
-if(data80.port !== undefined){
-let data82 = data80.port;
-if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
-const err293 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
+for(const key22 in data80){
+if(!((((key22 === "name") || (key22 === "port")) || (key22 === "refresh")) || (key22 === "timeout"))){
+const err293 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3785,9 +3779,12 @@ vErrors.push(err293);
 }
 errors++;
 }
-if(typeof data82 == "number"){
-if(data82 > 65535 || isNaN(data82)){
-const err294 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
+}
+if(data80.name !== undefined){
+let data81 = data80.name;
+if(typeof data81 === "string"){
+if(func2(data81) > 253){
+const err294 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3796,8 +3793,8 @@ vErrors.push(err294);
 }
 errors++;
 }
-if(data82 < 1 || isNaN(data82)){
-const err295 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
+if(!pattern15.test(data81)){
+const err295 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3807,12 +3804,8 @@ vErrors.push(err295);
 errors++;
 }
 }
-}
-if(data80.refresh !== undefined){
-let data83 = data80.refresh;
-if(typeof data83 === "string"){
-if(!(formats4(data83))){
-const err296 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data83};
+else {
+const err296 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/name",schemaPath:"#/properties/upstreams/items/properties/dns/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.name.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.name,data:data81};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3822,8 +3815,10 @@ vErrors.push(err296);
 errors++;
 }
 }
-else {
-const err297 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data83};
+if(data80.port !== undefined){
+let data82 = data80.port;
+if(!((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82)))){
+const err297 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.dns.properties.port.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3832,12 +3827,9 @@ vErrors.push(err297);
 }
 errors++;
 }
-}
-if(data80.timeout !== undefined){
-let data84 = data80.timeout;
-if(typeof data84 === "string"){
-if(!(formats4(data84))){
-const err298 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data84};
+if(typeof data82 == "number"){
+if(data82 > 65535 || isNaN(data82)){
+const err298 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3846,9 +3838,8 @@ vErrors.push(err298);
 }
 errors++;
 }
-}
-else {
-const err299 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data84};
+if(data82 < 1 || isNaN(data82)){
+const err299 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/port",schemaPath:"#/properties/upstreams/items/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3859,8 +3850,11 @@ errors++;
 }
 }
 }
-else {
-const err300 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
+if(data80.refresh !== undefined){
+let data83 = data80.refresh;
+if(typeof data83 === "string"){
+if(!(formats4(data83))){
+const err300 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data83};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3870,11 +3864,8 @@ vErrors.push(err300);
 errors++;
 }
 }
-if(data76.host !== undefined){
-let data85 = data76.host;
-if(typeof data85 === "string"){
-if(!(formats44(data85))){
-const err301 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data85};
+else {
+const err301 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/refresh",schemaPath:"#/properties/upstreams/items/properties/dns/properties/refresh/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.refresh.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.refresh,data:data83};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3884,8 +3875,11 @@ vErrors.push(err301);
 errors++;
 }
 }
-else {
-const err302 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data85};
+if(data80.timeout !== undefined){
+let data84 = data80.timeout;
+if(typeof data84 === "string"){
+if(!(formats4(data84))){
+const err302 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data84};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3895,12 +3889,8 @@ vErrors.push(err302);
 errors++;
 }
 }
-if(data76.tls !== undefined){
-let data86 = data76.tls;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key23 in data86){
-if(!((key23 === "serverName") || (key23 === "caFile"))){
-const err303 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data86};
+else {
+const err303 = {instancePath:instancePath+"/upstreams/" + i6+"/dns/timeout",schemaPath:"#/properties/upstreams/items/properties/dns/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.dns.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.dns.properties.timeout,data:data84};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3910,11 +3900,9 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data86.serverName !== undefined){
-let data87 = data86.serverName;
-if(typeof data87 === "string"){
-if(func2(data87) > 253){
-const err304 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
+}
+else {
+const err304 = {instancePath:instancePath+"/upstreams/" + i6+"/dns",schemaPath:"#/properties/upstreams/items/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.dns.type,parentSchema:schema11.properties.upstreams.items.properties.dns,data:data80};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3923,8 +3911,12 @@ vErrors.push(err304);
 }
 errors++;
 }
-if(!pattern15.test(data87)){
-const err305 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
+}
+if(data76.host !== undefined){
+let data85 = data76.host;
+if(typeof data85 === "string"){
+if(!(formats44(data85))){
+const err305 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/format",keyword:"format",params:{format: "authority"},message:"must match format \""+"authority"+"\"",schema:"authority",parentSchema:schema11.properties.upstreams.items.properties.host,data:data85};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3935,7 +3927,7 @@ errors++;
 }
 }
 else {
-const err306 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
+const err306 = {instancePath:instancePath+"/upstreams/" + i6+"/host",schemaPath:"#/properties/upstreams/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.host.type,parentSchema:schema11.properties.upstreams.items.properties.host,data:data85};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3945,11 +3937,12 @@ vErrors.push(err306);
 errors++;
 }
 }
-if(data86.caFile !== undefined){
-let data88 = data86.caFile;
-if(typeof data88 === "string"){
-if(func2(data88) < 1){
-const err307 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data88};
+if(data76.tls !== undefined){
+let data86 = data76.tls;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+for(const key23 in data86){
+if(!((key23 === "serverName") || (key23 === "caFile"))){
+const err307 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data86};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3959,8 +3952,11 @@ vErrors.push(err307);
 errors++;
 }
 }
-else {
-const err308 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data88};
+if(data86.serverName !== undefined){
+let data87 = data86.serverName;
+if(typeof data87 === "string"){
+if(func2(data87) > 253){
+const err308 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3969,15 +3965,61 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-}
-else {
-const err309 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data86};
+if(!pattern15.test(data87)){
+const err309 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"},message:"must match pattern \""+"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$"+"\"",schema:"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$",parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err309];
 }
 else {
 vErrors.push(err309);
+}
+errors++;
+}
+}
+else {
+const err310 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/serverName",schemaPath:"#/properties/upstreams/items/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.serverName.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.serverName,data:data87};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
+}
+errors++;
+}
+}
+if(data86.caFile !== undefined){
+let data88 = data86.caFile;
+if(typeof data88 === "string"){
+if(func2(data88) < 1){
+const err311 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data88};
+if(vErrors === null){
+vErrors = [err311];
+}
+else {
+vErrors.push(err311);
+}
+errors++;
+}
+}
+else {
+const err312 = {instancePath:instancePath+"/upstreams/" + i6+"/tls/caFile",schemaPath:"#/properties/upstreams/items/properties/tls/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.tls.properties.caFile.type,parentSchema:schema11.properties.upstreams.items.properties.tls.properties.caFile,data:data88};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+}
+}
+else {
+const err313 = {instancePath:instancePath+"/upstreams/" + i6+"/tls",schemaPath:"#/properties/upstreams/items/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.tls.type,parentSchema:schema11.properties.upstreams.items.properties.tls,data:data86};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
 }
 errors++;
 }
@@ -3988,55 +4030,7 @@ const _errs312 = errors;
 let valid47 = false;
 const _errs313 = errors;
 if(typeof data89 !== "string"){
-const err310 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data89};
-if(vErrors === null){
-vErrors = [err310];
-}
-else {
-vErrors.push(err310);
-}
-errors++;
-}
-if("http1" !== data89){
-const err311 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/const",keyword:"const",params:{allowedValue: "http1"},message:"must be equal to constant",schema:"http1",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data89};
-if(vErrors === null){
-vErrors = [err311];
-}
-else {
-vErrors.push(err311);
-}
-errors++;
-}
-var _valid7 = _errs313 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs315 = errors;
-if(typeof data89 !== "string"){
-const err312 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data89};
-if(vErrors === null){
-vErrors = [err312];
-}
-else {
-vErrors.push(err312);
-}
-errors++;
-}
-if("h2c" !== data89){
-const err313 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/const",keyword:"const",params:{allowedValue: "h2c"},message:"must be equal to constant",schema:"h2c",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data89};
-if(vErrors === null){
-vErrors = [err313];
-}
-else {
-vErrors.push(err313);
-}
-errors++;
-}
-var _valid7 = _errs315 === errors;
-valid47 = valid47 || _valid7;
-if(!valid47){
-const _errs317 = errors;
-if(typeof data89 !== "string"){
-const err314 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[2].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data89};
+const err314 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data89};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4045,8 +4039,8 @@ vErrors.push(err314);
 }
 errors++;
 }
-if("h2" !== data89){
-const err315 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/const",keyword:"const",params:{allowedValue: "h2"},message:"must be equal to constant",schema:"h2",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data89};
+if("http1" !== data89){
+const err315 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/0/const",keyword:"const",params:{allowedValue: "http1"},message:"must be equal to constant",schema:"http1",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[0],data:data89};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4055,17 +4049,65 @@ vErrors.push(err315);
 }
 errors++;
 }
-var _valid7 = _errs317 === errors;
+var _valid7 = _errs313 === errors;
 valid47 = valid47 || _valid7;
-}
-}
 if(!valid47){
-const err316 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.protocol.anyOf,parentSchema:schema11.properties.upstreams.items.properties.protocol,data:data89};
+const _errs315 = errors;
+if(typeof data89 !== "string"){
+const err316 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data89};
 if(vErrors === null){
 vErrors = [err316];
 }
 else {
 vErrors.push(err316);
+}
+errors++;
+}
+if("h2c" !== data89){
+const err317 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/1/const",keyword:"const",params:{allowedValue: "h2c"},message:"must be equal to constant",schema:"h2c",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[1],data:data89};
+if(vErrors === null){
+vErrors = [err317];
+}
+else {
+vErrors.push(err317);
+}
+errors++;
+}
+var _valid7 = _errs315 === errors;
+valid47 = valid47 || _valid7;
+if(!valid47){
+const _errs317 = errors;
+if(typeof data89 !== "string"){
+const err318 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.protocol.anyOf[2].type,parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data89};
+if(vErrors === null){
+vErrors = [err318];
+}
+else {
+vErrors.push(err318);
+}
+errors++;
+}
+if("h2" !== data89){
+const err319 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf/2/const",keyword:"const",params:{allowedValue: "h2"},message:"must be equal to constant",schema:"h2",parentSchema:schema11.properties.upstreams.items.properties.protocol.anyOf[2],data:data89};
+if(vErrors === null){
+vErrors = [err319];
+}
+else {
+vErrors.push(err319);
+}
+errors++;
+}
+var _valid7 = _errs317 === errors;
+valid47 = valid47 || _valid7;
+}
+}
+if(!valid47){
+const err320 = {instancePath:instancePath+"/upstreams/" + i6+"/protocol",schemaPath:"#/properties/upstreams/items/properties/protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.protocol.anyOf,parentSchema:schema11.properties.upstreams.items.properties.protocol,data:data89};
+if(vErrors === null){
+vErrors = [err320];
+}
+else {
+vErrors.push(err320);
 }
 errors++;
 }
@@ -4085,58 +4127,7 @@ if(data76.connectTimeout !== undefined){
 let data90 = data76.connectTimeout;
 if(typeof data90 === "string"){
 if(!(formats4(data90))){
-const err317 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data90};
-if(vErrors === null){
-vErrors = [err317];
-}
-else {
-vErrors.push(err317);
-}
-errors++;
-}
-}
-else {
-const err318 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data90};
-if(vErrors === null){
-vErrors = [err318];
-}
-else {
-vErrors.push(err318);
-}
-errors++;
-}
-}
-if(data76.idleTimeout !== undefined){
-let data91 = data76.idleTimeout;
-if(typeof data91 === "string"){
-if(!(formats4(data91))){
-const err319 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data91};
-if(vErrors === null){
-vErrors = [err319];
-}
-else {
-vErrors.push(err319);
-}
-errors++;
-}
-}
-else {
-const err320 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data91};
-if(vErrors === null){
-vErrors = [err320];
-}
-else {
-vErrors.push(err320);
-}
-errors++;
-}
-}
-if(data76.pool !== undefined){
-let data92 = data76.pool;
-if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
-for(const key24 in data92){
-if(!(((((key24 === "maxConnections") || (key24 === "maxConcurrent")) || (key24 === "maxPending")) || (key24 === "queueTimeout")) || (key24 === "maxStreamsPerConnection"))){
-const err321 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data92};
+const err321 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data90};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4146,10 +4137,8 @@ vErrors.push(err321);
 errors++;
 }
 }
-if(data92.maxConnections !== undefined){
-let data93 = data92.maxConnections;
-if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
-const err322 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data93};
+else {
+const err322 = {instancePath:instancePath+"/upstreams/" + i6+"/connectTimeout",schemaPath:"#/properties/upstreams/items/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.connectTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.connectTimeout,data:data90};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4158,9 +4147,12 @@ vErrors.push(err322);
 }
 errors++;
 }
-if(typeof data93 == "number"){
-if(data93 < 1 || isNaN(data93)){
-const err323 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data93};
+}
+if(data76.idleTimeout !== undefined){
+let data91 = data76.idleTimeout;
+if(typeof data91 === "string"){
+if(!(formats4(data91))){
+const err323 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data91};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4170,11 +4162,8 @@ vErrors.push(err323);
 errors++;
 }
 }
-}
-if(data92.maxConcurrent !== undefined){
-let data94 = data92.maxConcurrent;
-if(!((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94)))){
-const err324 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data94};
+else {
+const err324 = {instancePath:instancePath+"/upstreams/" + i6+"/idleTimeout",schemaPath:"#/properties/upstreams/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.idleTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.idleTimeout,data:data91};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4183,9 +4172,13 @@ vErrors.push(err324);
 }
 errors++;
 }
-if(typeof data94 == "number"){
-if(data94 < 1 || isNaN(data94)){
-const err325 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data94};
+}
+if(data76.pool !== undefined){
+let data92 = data76.pool;
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+for(const key24 in data92){
+if(!(((((key24 === "maxConnections") || (key24 === "maxConcurrent")) || (key24 === "maxPending")) || (key24 === "queueTimeout")) || (key24 === "maxStreamsPerConnection"))){
+const err325 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data92};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4195,11 +4188,10 @@ vErrors.push(err325);
 errors++;
 }
 }
-}
-if(data92.maxPending !== undefined){
-let data95 = data92.maxPending;
-if(!((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95)))){
-const err326 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data95};
+if(data92.maxConnections !== undefined){
+let data93 = data92.maxConnections;
+if(!((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93)))){
+const err326 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data93};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4208,9 +4200,9 @@ vErrors.push(err326);
 }
 errors++;
 }
-if(typeof data95 == "number"){
-if(data95 < 0 || isNaN(data95)){
-const err327 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data95};
+if(typeof data93 == "number"){
+if(data93 < 1 || isNaN(data93)){
+const err327 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConnections",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConnections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConnections,data:data93};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4221,11 +4213,10 @@ errors++;
 }
 }
 }
-if(data92.queueTimeout !== undefined){
-let data96 = data92.queueTimeout;
-if(typeof data96 === "string"){
-if(!(formats4(data96))){
-const err328 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data96};
+if(data92.maxConcurrent !== undefined){
+let data94 = data92.maxConcurrent;
+if(!((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94)))){
+const err328 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data94};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4234,9 +4225,9 @@ vErrors.push(err328);
 }
 errors++;
 }
-}
-else {
-const err329 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data96};
+if(typeof data94 == "number"){
+if(data94 < 1 || isNaN(data94)){
+const err329 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxConcurrent",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxConcurrent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxConcurrent,data:data94};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4246,10 +4237,11 @@ vErrors.push(err329);
 errors++;
 }
 }
-if(data92.maxStreamsPerConnection !== undefined){
-let data97 = data92.maxStreamsPerConnection;
-if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
-const err330 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
+}
+if(data92.maxPending !== undefined){
+let data95 = data92.maxPending;
+if(!((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95)))){
+const err330 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxPending.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data95};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4258,9 +4250,9 @@ vErrors.push(err330);
 }
 errors++;
 }
-if(typeof data97 == "number"){
-if(data97 > 2147483647 || isNaN(data97)){
-const err331 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
+if(typeof data95 == "number"){
+if(data95 < 0 || isNaN(data95)){
+const err331 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxPending",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxPending,data:data95};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4269,8 +4261,13 @@ vErrors.push(err331);
 }
 errors++;
 }
-if(data97 < 1 || isNaN(data97)){
-const err332 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
+}
+}
+if(data92.queueTimeout !== undefined){
+let data96 = data92.queueTimeout;
+if(typeof data96 === "string"){
+if(!(formats20(data96))){
+const err332 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data96};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4280,15 +4277,60 @@ vErrors.push(err332);
 errors++;
 }
 }
-}
-}
 else {
-const err333 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data92};
+const err333 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/queueTimeout",schemaPath:"#/properties/upstreams/items/properties/pool/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.queueTimeout,data:data96};
 if(vErrors === null){
 vErrors = [err333];
 }
 else {
 vErrors.push(err333);
+}
+errors++;
+}
+}
+if(data92.maxStreamsPerConnection !== undefined){
+let data97 = data92.maxStreamsPerConnection;
+if(!((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97)))){
+const err334 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection.type,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
+if(vErrors === null){
+vErrors = [err334];
+}
+else {
+vErrors.push(err334);
+}
+errors++;
+}
+if(typeof data97 == "number"){
+if(data97 > 2147483647 || isNaN(data97)){
+const err335 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+if(data97 < 1 || isNaN(data97)){
+const err336 = {instancePath:instancePath+"/upstreams/" + i6+"/pool/maxStreamsPerConnection",schemaPath:"#/properties/upstreams/items/properties/pool/properties/maxStreamsPerConnection/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.pool.properties.maxStreamsPerConnection,data:data97};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err337 = {instancePath:instancePath+"/upstreams/" + i6+"/pool",schemaPath:"#/properties/upstreams/items/properties/pool/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.pool.type,parentSchema:schema11.properties.upstreams.items.properties.pool,data:data92};
+if(vErrors === null){
+vErrors = [err337];
+}
+else {
+vErrors.push(err337);
 }
 errors++;
 }
@@ -4299,22 +4341,22 @@ const _errs337 = errors;
 let valid49 = false;
 const _errs338 = errors;
 if(typeof data98 !== "string"){
-const err334 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data98};
+const err338 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data98};
 if(vErrors === null){
-vErrors = [err334];
+vErrors = [err338];
 }
 else {
-vErrors.push(err334);
+vErrors.push(err338);
 }
 errors++;
 }
 if("round-robin" !== data98){
-const err335 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data98};
+const err339 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[0],data:data98};
 if(vErrors === null){
-vErrors = [err335];
+vErrors = [err339];
 }
 else {
-vErrors.push(err335);
+vErrors.push(err339);
 }
 errors++;
 }
@@ -4323,22 +4365,22 @@ valid49 = valid49 || _valid8;
 if(!valid49){
 const _errs340 = errors;
 if(typeof data98 !== "string"){
-const err336 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data98};
+const err340 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1].type,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data98};
 if(vErrors === null){
-vErrors = [err336];
+vErrors = [err340];
 }
 else {
-vErrors.push(err336);
+vErrors.push(err340);
 }
 errors++;
 }
 if("least-request" !== data98){
-const err337 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data98};
+const err341 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf/1/const",keyword:"const",params:{allowedValue: "least-request"},message:"must be equal to constant",schema:"least-request",parentSchema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf[1],data:data98};
 if(vErrors === null){
-vErrors = [err337];
+vErrors = [err341];
 }
 else {
-vErrors.push(err337);
+vErrors.push(err341);
 }
 errors++;
 }
@@ -4346,12 +4388,12 @@ var _valid8 = _errs340 === errors;
 valid49 = valid49 || _valid8;
 }
 if(!valid49){
-const err338 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data98};
+const err342 = {instancePath:instancePath+"/upstreams/" + i6+"/loadBalancing",schemaPath:"#/properties/upstreams/items/properties/loadBalancing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.upstreams.items.properties.loadBalancing.anyOf,parentSchema:schema11.properties.upstreams.items.properties.loadBalancing,data:data98};
 if(vErrors === null){
-vErrors = [err338];
+vErrors = [err342];
 }
 else {
-vErrors.push(err338);
+vErrors.push(err342);
 }
 errors++;
 }
@@ -4372,57 +4414,7 @@ let data99 = data76.outlierDetection;
 if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
 for(const key25 in data99){
 if(!(((((key25 === "consecutiveFailures") || (key25 === "baseEjectionTime")) || (key25 === "maxEjectionTime")) || (key25 === "decayInterval")) || (key25 === "maxEjectionPercent"))){
-const err339 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data99};
-if(vErrors === null){
-vErrors = [err339];
-}
-else {
-vErrors.push(err339);
-}
-errors++;
-}
-}
-if(data99.consecutiveFailures !== undefined){
-let data100 = data99.consecutiveFailures;
-if(!((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100)))){
-const err340 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data100};
-if(vErrors === null){
-vErrors = [err340];
-}
-else {
-vErrors.push(err340);
-}
-errors++;
-}
-if(typeof data100 == "number"){
-if(data100 < 1 || isNaN(data100)){
-const err341 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data100};
-if(vErrors === null){
-vErrors = [err341];
-}
-else {
-vErrors.push(err341);
-}
-errors++;
-}
-}
-}
-if(data99.baseEjectionTime !== undefined){
-let data101 = data99.baseEjectionTime;
-if(typeof data101 === "string"){
-if(!(formats4(data101))){
-const err342 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data101};
-if(vErrors === null){
-vErrors = [err342];
-}
-else {
-vErrors.push(err342);
-}
-errors++;
-}
-}
-else {
-const err343 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data101};
+const err343 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data99};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4432,11 +4424,10 @@ vErrors.push(err343);
 errors++;
 }
 }
-if(data99.maxEjectionTime !== undefined){
-let data102 = data99.maxEjectionTime;
-if(typeof data102 === "string"){
-if(!(formats4(data102))){
-const err344 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data102};
+if(data99.consecutiveFailures !== undefined){
+let data100 = data99.consecutiveFailures;
+if(!((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100)))){
+const err344 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data100};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4445,9 +4436,9 @@ vErrors.push(err344);
 }
 errors++;
 }
-}
-else {
-const err345 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data102};
+if(typeof data100 == "number"){
+if(data100 < 1 || isNaN(data100)){
+const err345 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.consecutiveFailures,data:data100};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4457,11 +4448,12 @@ vErrors.push(err345);
 errors++;
 }
 }
-if(data99.decayInterval !== undefined){
-let data103 = data99.decayInterval;
-if(typeof data103 === "string"){
-if(!(formats4(data103))){
-const err346 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data103};
+}
+if(data99.baseEjectionTime !== undefined){
+let data101 = data99.baseEjectionTime;
+if(typeof data101 === "string"){
+if(!(formats4(data101))){
+const err346 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data101};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4472,7 +4464,7 @@ errors++;
 }
 }
 else {
-const err347 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data103};
+const err347 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.baseEjectionTime,data:data101};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4482,11 +4474,11 @@ vErrors.push(err347);
 errors++;
 }
 }
-if(data99.maxEjectionPercent !== undefined){
-let data104 = data99.maxEjectionPercent;
-if(typeof data104 == "number"){
-if(data104 > 100 || isNaN(data104)){
-const err348 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
+if(data99.maxEjectionTime !== undefined){
+let data102 = data99.maxEjectionTime;
+if(typeof data102 === "string"){
+if(!(formats4(data102))){
+const err348 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data102};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4495,8 +4487,9 @@ vErrors.push(err348);
 }
 errors++;
 }
-if(data104 < 0 || isNaN(data104)){
-const err349 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
+}
+else {
+const err349 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionTime,data:data102};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4506,8 +4499,11 @@ vErrors.push(err349);
 errors++;
 }
 }
-else {
-const err350 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
+if(data99.decayInterval !== undefined){
+let data103 = data99.decayInterval;
+if(typeof data103 === "string"){
+if(!(formats4(data103))){
+const err350 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data103};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4517,9 +4513,8 @@ vErrors.push(err350);
 errors++;
 }
 }
-}
 else {
-const err351 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data99};
+const err351 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/decayInterval",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/decayInterval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.decayInterval,data:data103};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4529,11 +4524,11 @@ vErrors.push(err351);
 errors++;
 }
 }
-if(data76.healthCheck !== undefined){
-let data105 = data76.healthCheck;
-if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
-if(data105.path === undefined){
-const err352 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
+if(data99.maxEjectionPercent !== undefined){
+let data104 = data99.maxEjectionPercent;
+if(typeof data104 == "number"){
+if(data104 > 100 || isNaN(data104)){
+const err352 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4542,9 +4537,8 @@ vErrors.push(err352);
 }
 errors++;
 }
-for(const key26 in data105){
-if(!(((((key26 === "path") || (key26 === "interval")) || (key26 === "timeout")) || (key26 === "unhealthyThreshold")) || (key26 === "healthyThreshold"))){
-const err353 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
+if(data104 < 0 || isNaN(data104)){
+const err353 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4554,11 +4548,8 @@ vErrors.push(err353);
 errors++;
 }
 }
-if(data105.path !== undefined){
-let data106 = data105.path;
-if(typeof data106 === "string"){
-if(!pattern2.test(data106)){
-const err354 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data106};
+else {
+const err354 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/properties/maxEjectionPercent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection.properties.maxEjectionPercent,data:data104};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4568,8 +4559,9 @@ vErrors.push(err354);
 errors++;
 }
 }
+}
 else {
-const err355 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data106};
+const err355 = {instancePath:instancePath+"/upstreams/" + i6+"/outlierDetection",schemaPath:"#/properties/upstreams/items/properties/outlierDetection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.outlierDetection.type,parentSchema:schema11.properties.upstreams.items.properties.outlierDetection,data:data99};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4579,11 +4571,11 @@ vErrors.push(err355);
 errors++;
 }
 }
-if(data105.interval !== undefined){
-let data107 = data105.interval;
-if(typeof data107 === "string"){
-if(!(formats4(data107))){
-const err356 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data107};
+if(data76.healthCheck !== undefined){
+let data105 = data76.healthCheck;
+if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
+if(data105.path === undefined){
+const err356 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.upstreams.items.properties.healthCheck.required,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4592,9 +4584,9 @@ vErrors.push(err356);
 }
 errors++;
 }
-}
-else {
-const err357 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data107};
+for(const key26 in data105){
+if(!(((((key26 === "path") || (key26 === "interval")) || (key26 === "timeout")) || (key26 === "unhealthyThreshold")) || (key26 === "healthyThreshold"))){
+const err357 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4604,11 +4596,11 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data105.timeout !== undefined){
-let data108 = data105.timeout;
-if(typeof data108 === "string"){
-if(!(formats4(data108))){
-const err358 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data108};
+if(data105.path !== undefined){
+let data106 = data105.path;
+if(typeof data106 === "string"){
+if(!pattern17.test(data106)){
+const err358 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^#\\s\\x00-\\x1f\\x7f]*$"},message:"must match pattern \""+"^/[^#\\s\\x00-\\x1f\\x7f]*$"+"\"",schema:"^/[^#\\s\\x00-\\x1f\\x7f]*$",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data106};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4619,7 +4611,7 @@ errors++;
 }
 }
 else {
-const err359 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data108};
+const err359 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/path",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.path.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.path,data:data106};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4629,10 +4621,11 @@ vErrors.push(err359);
 errors++;
 }
 }
-if(data105.unhealthyThreshold !== undefined){
-let data109 = data105.unhealthyThreshold;
-if(!((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109)))){
-const err360 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data109};
+if(data105.interval !== undefined){
+let data107 = data105.interval;
+if(typeof data107 === "string"){
+if(!(formats4(data107))){
+const err360 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data107};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4641,9 +4634,9 @@ vErrors.push(err360);
 }
 errors++;
 }
-if(typeof data109 == "number"){
-if(data109 < 1 || isNaN(data109)){
-const err361 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data109};
+}
+else {
+const err361 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/interval",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.interval,data:data107};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4653,11 +4646,11 @@ vErrors.push(err361);
 errors++;
 }
 }
-}
-if(data105.healthyThreshold !== undefined){
-let data110 = data105.healthyThreshold;
-if(!((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110)))){
-const err362 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data110};
+if(data105.timeout !== undefined){
+let data108 = data105.timeout;
+if(typeof data108 === "string"){
+if(!(formats4(data108))){
+const err362 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/format",keyword:"format",params:{format: "positiveDuration"},message:"must match format \""+"positiveDuration"+"\"",schema:"positiveDuration",parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data108};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4666,9 +4659,9 @@ vErrors.push(err362);
 }
 errors++;
 }
-if(typeof data110 == "number"){
-if(data110 < 1 || isNaN(data110)){
-const err363 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data110};
+}
+else {
+const err363 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/timeout",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.timeout,data:data108};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4678,10 +4671,10 @@ vErrors.push(err363);
 errors++;
 }
 }
-}
-}
-else {
-const err364 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
+if(data105.unhealthyThreshold !== undefined){
+let data109 = data105.unhealthyThreshold;
+if(!((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109)))){
+const err364 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data109};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4690,10 +4683,9 @@ vErrors.push(err364);
 }
 errors++;
 }
-}
-}
-else {
-const err365 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data76};
+if(typeof data109 == "number"){
+if(data109 < 1 || isNaN(data109)){
+const err365 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.unhealthyThreshold,data:data109};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4704,8 +4696,10 @@ errors++;
 }
 }
 }
-else {
-const err366 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data75};
+if(data105.healthyThreshold !== undefined){
+let data110 = data105.healthyThreshold;
+if(!((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110)))){
+const err366 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data110};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4714,13 +4708,9 @@ vErrors.push(err366);
 }
 errors++;
 }
-}
-if(data.drain !== undefined){
-let data111 = data.drain;
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-for(const key27 in data111){
-if(!((key27 === "delay") || (key27 === "timeout"))){
-const err367 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data111};
+if(typeof data110 == "number"){
+if(data110 < 1 || isNaN(data110)){
+const err367 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck/healthyThreshold",schemaPath:"#/properties/upstreams/items/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.upstreams.items.properties.healthCheck.properties.healthyThreshold,data:data110};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4730,11 +4720,10 @@ vErrors.push(err367);
 errors++;
 }
 }
-if(data111.delay !== undefined){
-let data112 = data111.delay;
-if(typeof data112 === "string"){
-if(!(formats4(data112))){
-const err368 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data112};
+}
+}
+else {
+const err368 = {instancePath:instancePath+"/upstreams/" + i6+"/healthCheck",schemaPath:"#/properties/upstreams/items/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.properties.healthCheck.type,parentSchema:schema11.properties.upstreams.items.properties.healthCheck,data:data105};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4744,8 +4733,9 @@ vErrors.push(err368);
 errors++;
 }
 }
+}
 else {
-const err369 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data112};
+const err369 = {instancePath:instancePath+"/upstreams/" + i6,schemaPath:"#/properties/upstreams/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.upstreams.items.type,parentSchema:schema11.properties.upstreams.items,data:data76};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4755,11 +4745,9 @@ vErrors.push(err369);
 errors++;
 }
 }
-if(data111.timeout !== undefined){
-let data113 = data111.timeout;
-if(typeof data113 === "string"){
-if(!(formats4(data113))){
-const err370 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data113};
+}
+else {
+const err370 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.upstreams.type,parentSchema:schema11.properties.upstreams,data:data75};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4769,8 +4757,12 @@ vErrors.push(err370);
 errors++;
 }
 }
-else {
-const err371 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data113};
+if(data.drain !== undefined){
+let data111 = data.drain;
+if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
+for(const key27 in data111){
+if(!((key27 === "delay") || (key27 === "timeout"))){
+const err371 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.drain,data:data111};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4780,9 +4772,11 @@ vErrors.push(err371);
 errors++;
 }
 }
-}
-else {
-const err372 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data111};
+if(data111.delay !== undefined){
+let data112 = data111.delay;
+if(typeof data112 === "string"){
+if(!(formats20(data112))){
+const err372 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.delay,data:data112};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4792,17 +4786,65 @@ vErrors.push(err372);
 errors++;
 }
 }
-if(data.memory !== undefined){
-let data114 = data.memory;
-if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-for(const key28 in data114){
-if(!(key28 === "replayBuffers")){
-const err373 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data114};
+else {
+const err373 = {instancePath:instancePath+"/drain/delay",schemaPath:"#/properties/drain/properties/delay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.delay.type,parentSchema:schema11.properties.drain.properties.delay,data:data112};
 if(vErrors === null){
 vErrors = [err373];
 }
 else {
 vErrors.push(err373);
+}
+errors++;
+}
+}
+if(data111.timeout !== undefined){
+let data113 = data111.timeout;
+if(typeof data113 === "string"){
+if(!(formats20(data113))){
+const err374 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\"",schema:"duration",parentSchema:schema11.properties.drain.properties.timeout,data:data113};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+}
+else {
+const err375 = {instancePath:instancePath+"/drain/timeout",schemaPath:"#/properties/drain/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.drain.properties.timeout.type,parentSchema:schema11.properties.drain.properties.timeout,data:data113};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+}
+}
+else {
+const err376 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.drain.type,parentSchema:schema11.properties.drain,data:data111};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+}
+if(data.memory !== undefined){
+let data114 = data.memory;
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+for(const key28 in data114){
+if(!(key28 === "replayBuffers")){
+const err377 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.memory,data:data114};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
 }
 errors++;
 }
@@ -4813,23 +4855,33 @@ const _errs379 = errors;
 let valid54 = false;
 const _errs380 = errors;
 if(!((typeof data115 == "number") && (!(data115 % 1) && !isNaN(data115)))){
-const err374 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data115};
+const err378 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.memory.properties.replayBuffers.anyOf[0].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data115};
 if(vErrors === null){
-vErrors = [err374];
+vErrors = [err378];
 }
 else {
-vErrors.push(err374);
+vErrors.push(err378);
 }
 errors++;
 }
 if(typeof data115 == "number"){
-if(data115 < 0 || isNaN(data115)){
-const err375 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data115};
+if(data115 > 9007199254740991 || isNaN(data115)){
+const err379 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data115};
 if(vErrors === null){
-vErrors = [err375];
+vErrors = [err379];
 }
 else {
-vErrors.push(err375);
+vErrors.push(err379);
+}
+errors++;
+}
+if(data115 < 0 || isNaN(data115)){
+const err380 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[0],data:data115};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
 }
 errors++;
 }
@@ -4840,23 +4892,23 @@ if(!valid54){
 const _errs382 = errors;
 if(typeof data115 === "string"){
 if(!(formats10(data115))){
-const err376 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data115};
+const err381 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/format",keyword:"format",params:{format: "size"},message:"must match format \""+"size"+"\"",schema:"size",parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data115};
 if(vErrors === null){
-vErrors = [err376];
+vErrors = [err381];
 }
 else {
-vErrors.push(err376);
+vErrors.push(err381);
 }
 errors++;
 }
 }
 else {
-const err377 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data115};
+const err382 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.memory.properties.replayBuffers.anyOf[1].type,parentSchema:schema11.properties.memory.properties.replayBuffers.anyOf[1],data:data115};
 if(vErrors === null){
-vErrors = [err377];
+vErrors = [err382];
 }
 else {
-vErrors.push(err377);
+vErrors.push(err382);
 }
 errors++;
 }
@@ -4864,12 +4916,12 @@ var _valid9 = _errs382 === errors;
 valid54 = valid54 || _valid9;
 }
 if(!valid54){
-const err378 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data115};
+const err383 = {instancePath:instancePath+"/memory/replayBuffers",schemaPath:"#/properties/memory/properties/replayBuffers/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.memory.properties.replayBuffers.anyOf,parentSchema:schema11.properties.memory.properties.replayBuffers,data:data115};
 if(vErrors === null){
-vErrors = [err378];
+vErrors = [err383];
 }
 else {
-vErrors.push(err378);
+vErrors.push(err383);
 }
 errors++;
 }
@@ -4887,12 +4939,12 @@ vErrors = null;
 }
 }
 else {
-const err379 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data114};
+const err384 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.memory.type,parentSchema:schema11.properties.memory,data:data114};
 if(vErrors === null){
-vErrors = [err379];
+vErrors = [err384];
 }
 else {
-vErrors.push(err379);
+vErrors.push(err384);
 }
 errors++;
 }
@@ -4902,12 +4954,12 @@ let data116 = data.log;
 if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
 for(const key29 in data116){
 if(!(key29 === "level")){
-const err380 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data116};
+const err385 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data116};
 if(vErrors === null){
-vErrors = [err380];
+vErrors = [err385];
 }
 else {
-vErrors.push(err380);
+vErrors.push(err385);
 }
 errors++;
 }
@@ -4918,65 +4970,7 @@ const _errs388 = errors;
 let valid56 = false;
 const _errs389 = errors;
 if(typeof data117 !== "string"){
-const err381 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data117};
-if(vErrors === null){
-vErrors = [err381];
-}
-else {
-vErrors.push(err381);
-}
-errors++;
-}
-if("fatal" !== data117){
-const err382 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data117};
-if(vErrors === null){
-vErrors = [err382];
-}
-else {
-vErrors.push(err382);
-}
-errors++;
-}
-var _valid10 = _errs389 === errors;
-valid56 = valid56 || _valid10;
-if(!valid56){
-const _errs391 = errors;
-if(typeof data117 !== "string"){
-const err383 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data117};
-if(vErrors === null){
-vErrors = [err383];
-}
-else {
-vErrors.push(err383);
-}
-errors++;
-}
-if("error" !== data117){
-const err384 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data117};
-if(vErrors === null){
-vErrors = [err384];
-}
-else {
-vErrors.push(err384);
-}
-errors++;
-}
-var _valid10 = _errs391 === errors;
-valid56 = valid56 || _valid10;
-if(!valid56){
-const _errs393 = errors;
-if(typeof data117 !== "string"){
-const err385 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data117};
-if(vErrors === null){
-vErrors = [err385];
-}
-else {
-vErrors.push(err385);
-}
-errors++;
-}
-if("warn" !== data117){
-const err386 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data117};
+const err386 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data117};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4985,12 +4979,8 @@ vErrors.push(err386);
 }
 errors++;
 }
-var _valid10 = _errs393 === errors;
-valid56 = valid56 || _valid10;
-if(!valid56){
-const _errs395 = errors;
-if(typeof data117 !== "string"){
-const err387 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data117};
+if("fatal" !== data117){
+const err387 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data117};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4999,8 +4989,12 @@ vErrors.push(err387);
 }
 errors++;
 }
-if("info" !== data117){
-const err388 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data117};
+var _valid10 = _errs389 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs391 = errors;
+if(typeof data117 !== "string"){
+const err388 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data117};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -5009,12 +5003,8 @@ vErrors.push(err388);
 }
 errors++;
 }
-var _valid10 = _errs395 === errors;
-valid56 = valid56 || _valid10;
-if(!valid56){
-const _errs397 = errors;
-if(typeof data117 !== "string"){
-const err389 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data117};
+if("error" !== data117){
+const err389 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data117};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -5023,8 +5013,12 @@ vErrors.push(err389);
 }
 errors++;
 }
-if("debug" !== data117){
-const err390 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data117};
+var _valid10 = _errs391 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs393 = errors;
+if(typeof data117 !== "string"){
+const err390 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data117};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -5033,12 +5027,8 @@ vErrors.push(err390);
 }
 errors++;
 }
-var _valid10 = _errs397 === errors;
-valid56 = valid56 || _valid10;
-if(!valid56){
-const _errs399 = errors;
-if(typeof data117 !== "string"){
-const err391 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data117};
+if("warn" !== data117){
+const err391 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data117};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -5047,8 +5037,12 @@ vErrors.push(err391);
 }
 errors++;
 }
-if("trace" !== data117){
-const err392 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data117};
+var _valid10 = _errs393 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs395 = errors;
+if(typeof data117 !== "string"){
+const err392 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data117};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -5057,12 +5051,8 @@ vErrors.push(err392);
 }
 errors++;
 }
-var _valid10 = _errs399 === errors;
-valid56 = valid56 || _valid10;
-if(!valid56){
-const _errs401 = errors;
-if(typeof data117 !== "string"){
-const err393 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data117};
+if("info" !== data117){
+const err393 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data117};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -5071,13 +5061,75 @@ vErrors.push(err393);
 }
 errors++;
 }
-if("silent" !== data117){
-const err394 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data117};
+var _valid10 = _errs395 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs397 = errors;
+if(typeof data117 !== "string"){
+const err394 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data117};
 if(vErrors === null){
 vErrors = [err394];
 }
 else {
 vErrors.push(err394);
+}
+errors++;
+}
+if("debug" !== data117){
+const err395 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data117};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+var _valid10 = _errs397 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs399 = errors;
+if(typeof data117 !== "string"){
+const err396 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data117};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+if("trace" !== data117){
+const err397 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data117};
+if(vErrors === null){
+vErrors = [err397];
+}
+else {
+vErrors.push(err397);
+}
+errors++;
+}
+var _valid10 = _errs399 === errors;
+valid56 = valid56 || _valid10;
+if(!valid56){
+const _errs401 = errors;
+if(typeof data117 !== "string"){
+const err398 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data117};
+if(vErrors === null){
+vErrors = [err398];
+}
+else {
+vErrors.push(err398);
+}
+errors++;
+}
+if("silent" !== data117){
+const err399 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data117};
+if(vErrors === null){
+vErrors = [err399];
+}
+else {
+vErrors.push(err399);
 }
 errors++;
 }
@@ -5090,12 +5142,12 @@ valid56 = valid56 || _valid10;
 }
 }
 if(!valid56){
-const err395 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data117};
+const err400 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data117};
 if(vErrors === null){
-vErrors = [err395];
+vErrors = [err400];
 }
 else {
-vErrors.push(err395);
+vErrors.push(err400);
 }
 errors++;
 }
@@ -5113,24 +5165,24 @@ vErrors = null;
 }
 }
 else {
-const err396 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data116};
+const err401 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data116};
 if(vErrors === null){
-vErrors = [err396];
+vErrors = [err401];
 }
 else {
-vErrors.push(err396);
+vErrors.push(err401);
 }
 errors++;
 }
 }
 }
 else {
-const err397 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err402 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
 if(vErrors === null){
-vErrors = [err397];
+vErrors = [err402];
 }
 else {
-vErrors.push(err397);
+vErrors.push(err402);
 }
 errors++;
 }

@@ -43,7 +43,7 @@ t.test('problems are reported by path, all at once', async (t) => {
   t.match(text, /listeners\[0\]\.routes\[0\]\.retry\.on\[0\]: must be one of "connect-failure", "reset", "timeout", "5xx", "gateway-error", "cancelled", .*"unauthenticated", a status code/);
   t.match(text, /upstreams\[0\]\.endpoints\[0\]: must be host:port or http\(s\):\/\/host:port/);
   t.match(text, /upstreams\[0\]: needs exactly one of endpoints or dns/);
-  t.match(text, /upstreams\[0\]\.dns\.refresh: must be longer than 0/);
+  t.match(text, /upstreams\[0\]\.dns\.refresh: must be a duration longer than 0/);
   t.match(text, /retry\.backoff\.base: must not be longer than backoff\.max/);
   t.match(text, /fallback: use either json or body, not both/);
   t.match(text, /fallback: a fallback needs a circuitBreaker on the same route/);
@@ -78,8 +78,8 @@ t.test('outlier detection: defaults, a cap not below the base, and intervals lon
   t.equal(parsePolicy(upstream('{ baseEjectionTime: 10m }'), 'x').upstreams[0]!.outlierDetection.maxEjectionTimeMs, 600_000, 'a base above the default cap is the cap');
   const err = t.throws(() => parsePolicy(upstream('{ baseEjectionTime: 0s, maxEjectionTime: 1s, decayInterval: 0s }'), 'od.yaml')) as PolicyError;
   t.same(err.problems, [
-    'line 5: upstreams[0].outlierDetection.baseEjectionTime: must be longer than 0',
-    'line 5: upstreams[0].outlierDetection.decayInterval: must be longer than 0',
+    'line 5: upstreams[0].outlierDetection.baseEjectionTime: must be a duration longer than 0, such as 250ms, 3s or 1m, at most 596h',
+    'line 5: upstreams[0].outlierDetection.decayInterval: must be a duration longer than 0, such as 250ms, 3s or 1m, at most 596h',
   ]);
   const short = t.throws(() => parsePolicy(upstream('{ maxEjectionTime: 10s }'), 'od.yaml')) as PolicyError;
   t.same(short.problems, ['line 5: upstreams[0].outlierDetection.maxEjectionTime: must not be shorter than baseEjectionTime (default 30s)']);
@@ -105,9 +105,9 @@ t.test('DNS upstreams: lookups bounded by dns.timeout; Host is the name unless u
   t.equal(parsePolicy(upstream('dns: { name: svc.ns, port: 80 }, host: api.internal'), 'x').upstreams[0]!.host, 'api.internal');
   t.equal(parsePolicy(upstream('endpoints: ["127.0.0.1:1"]'), 'x').upstreams[0]!.host, undefined, 'static endpoints keep their own host:port');
   const err = t.throws(() => parsePolicy(upstream('dns: { name: svc.ns, port: 80, timeout: 0s }, host: "a b"'), 'dns.yaml')) as PolicyError;
-  t.same(err.problems, [
+  t.same(err.problems.toSorted(), [
+    'line 3: upstreams[0].dns.timeout: must be a duration longer than 0, such as 250ms, 3s or 1m, at most 596h',
     'line 3: upstreams[0].host: must be a host name with an optional :port, such as api.internal or api.internal:8080',
-    'line 3: upstreams[0].dns.timeout: must be longer than 0',
   ]);
 });
 
@@ -128,8 +128,8 @@ t.test('listener limits: a limit that would switch a check off, or refuse every 
   const text = `listeners:\n  - name: e\n    address: 127.0.0.1:0\n    limits:\n      headersTimeout: 0s\n      requestBodyTimeout: 0ms\n      idleTimeout: soon\n      maxConnections: 0\n      maxHeaderSize: 512\n      maxBodySize: 1MiB\n    routes: [{ name: r, upstream: u }]\nupstreams: [{ name: u, endpoints: ["127.0.0.1:1"] }]\n`;
   const err = t.throws(() => parsePolicy(text, 'bad.yaml')) as PolicyError;
   const problems = err.problems.join('\n');
-  t.match(problems, /line 5: listeners\[0\]\.limits\.headersTimeout: must be longer than 0/);
-  t.match(problems, /line 6: listeners\[0\]\.limits\.requestBodyTimeout: must be longer than 0/);
+  t.match(problems, /line 5: listeners\[0\]\.limits\.headersTimeout: must be a duration longer than 0/);
+  t.match(problems, /line 6: listeners\[0\]\.limits\.requestBodyTimeout: must be a duration longer than 0/);
   t.match(problems, /line 7: listeners\[0\]\.limits\.idleTimeout: must be a duration/);
   t.match(problems, /line 8: listeners\[0\]\.limits\.maxConnections: must be >= 1/);
   t.match(problems, /line 9: listeners\[0\]\.limits\.maxHeaderSize: must be at least 1KiB/);
@@ -159,7 +159,7 @@ t.test('config errors say where and what is expected: YAML syntax by line and co
   t.same(problems(minimal(', retyr: { attempts: 2 }')), ['line 1: listeners[0].routes[0].retyr: unknown key; did you mean `retry`?']);
   t.same(problems(minimal(', retry: { attempts: 2, backof: {} }')), ['line 1: listeners[0].routes[0].retry.backof: unknown key; did you mean `backoff`?']);
   t.match(problems(minimal(', zzz: 1'))[0], /routes\[0\]\.zzz: unknown key; the keys here are name, match, upstream, timeout, retry,/);
-  const duration = 'must be a duration such as 250ms, 3s or 1m, at most 596h';
+  const duration = 'must be a duration longer than 0, such as 250ms, 3s or 1m, at most 596h';
   t.same(problems(minimal(', timeout: 3')), [`line 1: listeners[0].routes[0].timeout: ${duration}`], 'a number');
   t.same(problems(minimal(', timeout: 3 seconds')), [`line 1: listeners[0].routes[0].timeout: ${duration}`], 'a string that is not one');
   // Node.js fires a longer timer after 1 ms: a health check every 1000h would run a thousand times a second.
@@ -195,6 +195,56 @@ t.test('a fallback whose status has no content (204, 205, 304) cannot have a bod
       `line 1: listeners[0].routes[0].fallback.status: a ${status} answer has no content: drop json and body, or answer another status`,
     ]);
   }
+});
+
+t.test('values a running proxy cannot serve by are refused: zero durations, endpoints twice, brackets round no IPv6, unmatchable paths', async (t) => {
+  const problems = (text: string) => (t.throws(() => parsePolicy(text, 'x.yaml')) as PolicyError).problems;
+  const positive = 'must be a duration longer than 0, such as 250ms, 3s or 1m, at most 596h';
+  const upstream = (fields: string) => `listeners: [{ name: e, address: "127.0.0.1:0", routes: [{ name: r, upstream: u }] }]\nupstreams: [{ name: u, endpoints: ["127.0.0.1:1"], ${fields} }]\n`;
+  // 0 would spin (a health check every millisecond), refuse every request (undici's keep-alive) or switch a bound off.
+  t.same(problems(upstream('idleTimeout: 0ms')), [`line 2: upstreams[0].idleTimeout: ${positive}`]);
+  t.same(problems(upstream('healthCheck: { path: /h, interval: 0s, timeout: 0ms }')).toSorted(), [
+    `line 2: upstreams[0].healthCheck.interval: ${positive}`,
+    `line 2: upstreams[0].healthCheck.timeout: ${positive}`,
+  ]);
+  for (const field of ['timeout: 0s', 'retry: { attempts: 2, perTryTimeout: 0ms }', 'retry: { attempts: 2, budget: { ratio: 0.2, window: 0s } }', 'circuitBreaker: { window: 0ms }']) {
+    t.match(problems(minimal(`, ${field}`)), [new RegExp(`routes\\[0\\]\\..*: ${positive}$`)], field);
+  }
+  const zeroMeansNone = parsePolicy(
+    `${minimal(', retry: { attempts: 2, backoff: { base: 0ms, max: 0s } }').replace('endpoints: ["127.0.0.1:1"]', 'endpoints: ["127.0.0.1:1"], pool: { queueTimeout: 0s }')}drain: { delay: 0s, timeout: 0s }\n`,
+    'x',
+  );
+  t.same([zeroMeansNone.listeners[0]!.routes[0]!.retry.backoff.baseMs, zeroMeansNone.upstreams[0]!.pool.queueTimeoutMs, zeroMeansNone.drain.delayMs], [0, 0, 0], 'where 0 means no wait, it is taken');
+
+  t.same(problems(upstream('').replace('["127.0.0.1:1"]', '["127.0.0.1:1", "http://127.0.0.1:1"]')), [
+    'line 2: upstreams[0].endpoints[1]: the same endpoint as endpoints[0]: list each once',
+  ]);
+  t.same(problems(upstream('').replace('127.0.0.1:1', '[1.2.3.4]:1')), ['line 2: upstreams[0].endpoints[0]: must be host:port or http(s)://host:port with a port from 1 to 65535']);
+  t.same(parsePolicy(upstream('').replace('127.0.0.1:1', '[::1]:1'), 'x').upstreams[0]!.endpoints, ['[::1]:1'], 'an IPv6 address in brackets is one');
+  t.same(problems(upstream('host: "[1.2.3.4]"')), ['line 2: upstreams[0].host: must be a host name with an optional :port, such as api.internal or api.internal:8080']);
+
+  const path = 'must start with / and hold no space, control character, ? or # (a route matches the path without its query)';
+  t.same(problems(minimal(', match: { pathPrefix: "/api?version=1" }')), [`line 1: listeners[0].routes[0].match.pathPrefix: ${path}`]);
+  t.same(problems(minimal(', match: { path: "/a b" }')), [`line 1: listeners[0].routes[0].match.path: ${path}`]);
+  t.same(problems(upstream('healthCheck: { path: "/health check" }')), ['line 2: upstreams[0].healthCheck.path: must start with / and hold no space, control character or #']);
+  t.equal(parsePolicy(upstream('healthCheck: { path: "/health?deep=1" }'), 'x').upstreams[0]!.healthCheck!.path, '/health?deep=1', 'a health check may carry a query');
+
+  t.same(problems(minimal(', match: { methods: [GET, connect] }')), [
+    'line 1: listeners[0].routes[0].match.methods[1]: CONNECT never reaches a route: Breakwater is no forward proxy (a tunnel is an Upgrade, see upgrade)',
+  ]);
+  const size = 'must be a size in bytes or such as 64KiB, 1MiB';
+  const limits = (value: string) => minimal().replace('address: "127.0.0.1:0"', `address: "127.0.0.1:0", limits: { maxHeaderSize: ${value} }`);
+  t.same(problems(limits('1e300')), [`line 1: listeners[0].limits.maxHeaderSize: ${size}`], 'a size Node cannot hold exactly (the proxy would not start)');
+  t.same(problems(limits('"99999999999999999MiB"')), [`line 1: listeners[0].limits.maxHeaderSize: ${size}`]);
+});
+
+t.test('a wildcard address takes its port on every address, in whichever order the two are written', async (t) => {
+  const listeners = (a: string, b: string) =>
+    `listeners:\n  - { name: a, address: "${a}", routes: [{ name: r1, upstream: u }] }\n  - { name: b, address: "${b}", routes: [{ name: r2, upstream: u }] }\nupstreams: [{ name: u, endpoints: ["127.0.0.1:1"] }]\n`;
+  for (const [a, b] of [['127.0.0.1:19110', '0.0.0.0:19110'], ['0.0.0.0:19110', '127.0.0.1:19110'], ['127.0.0.1:19110', '[::]:19110'], ['127.0.0.1:19110', ':19110']]) {
+    t.same((t.throws(() => parsePolicy(listeners(a!, b!), 'x.yaml')) as PolicyError).problems, [`line 3: listeners[1].address: address ${b} is already used by listener "a"`], `${a} then ${b}`);
+  }
+  t.equal(parsePolicy(listeners('127.0.0.1:19110', '127.0.0.2:19110'), 'x').listeners.length, 2, 'two specific addresses may share a port');
 });
 
 t.test('hedge: a delay or a latency percentile, at most maxAttempts in flight, spending the retry budget', async (t) => {

@@ -21,8 +21,9 @@ export interface RouteContext {
   readonly metrics: Metrics;
   readonly log: Logger;
   /**
-   * The route's state under `key`: the previous generation's while `settings` are equal (normalized, in key order),
-   * else a new one from `create`. Parts asking for one key with equal settings share one state.
+   * The route's state under `key`: the previous generation's while `settings` are equal (normalized, in key order;
+   * Sets and Maps by content), else a new one from `create`. Parts asking for one key with equal settings share one
+   * state.
    */
   shared<T>(key: string, settings: object, create: () => SharedState<T>): T;
 }

@@ -22,6 +22,7 @@ import { attemptSend } from '../upstream/attempt.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { GenerationUsers } from '../core/generation-users.js';
 import { GRPC_CODE_NAMES, GrpcStatus, httpEquivalent } from '../core/grpc.js';
+import { settingsFingerprint } from './settings-fingerprint.js';
 
 /** The upstream's pool limits, shared by every route to it. */
 const upstreamBulkheadPart: PolicyPart = { name: 'upstream-bulkhead', build: (route) => route.upstreamBulkhead };
@@ -85,7 +86,7 @@ export function buildRoute(
     metrics,
     log,
     shared<T>(key: string, settings: object, create: () => SharedState<T>): T {
-      const fingerprint = JSON.stringify(settings);
+      const fingerprint = settingsFingerprint(settings);
       const own = shared.get(key);
       if (own) {
         if (own.settings !== fingerprint) throw new Error(`route "${route}": two policies ask for state "${key}" with different settings`);

@@ -1,6 +1,33 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GrpcMatch, RouteMatch } from '../config/policy.js';
 import { isGrpc } from '../core/grpc.js';
+import { requestAuthority } from '../core/request-authority.js';
+
+/**
+ * A route's match as the router checks it. A `host` header condition stands apart from the others: HTTP/2 carries
+ * Host as :authority, so it is read through requestAuthority, and routes without one read headers as before.
+ */
+export interface CompiledMatch extends RouteMatch {
+  /** The header conditions but `host`. */
+  readonly headers?: ReadonlyArray<readonly [name: string, value: string]>;
+  /** What a `host` condition wants the request's authority to be (more than one only if the file named it twice). */
+  readonly host?: readonly string[];
+}
+
+export function compileMatch(match: RouteMatch): CompiledMatch {
+  if (!match.headers?.some(([name]) => name === 'host')) return match;
+  const others = match.headers.filter(([name]) => name !== 'host');
+  return {
+    ...match,
+    headers: others.length > 0 ? others : undefined,
+    host: match.headers.filter(([name]) => name === 'host').map(([, value]) => value),
+  };
+}
+
+interface Candidate<R> {
+  readonly route: R;
+  readonly match: CompiledMatch;
+}
 
 /**
  * First matching route wins, in the order the policy file lists them. Routes are indexed by the first path segment
@@ -9,21 +36,22 @@ import { isGrpc } from '../core/grpc.js';
  * what a few do.
  */
 export class Router<R extends { readonly policy: { readonly match: RouteMatch } }> {
-  private readonly bySegment = new Map<string, R[]>();
-  private readonly anyPath: R[];
+  private readonly bySegment = new Map<string, Candidate<R>[]>();
+  private readonly anyPath: Candidate<R>[];
 
   constructor(readonly routes: readonly R[]) {
+    const candidates = routes.map((route) => ({ route, match: compileMatch(route.policy.match) }));
     const keys = routes.map(({ policy: { match } }) => (match.grpc ? match.grpc.service : firstSegment(match.path ?? match.pathPrefix ?? '/')));
-    this.anyPath = routes.filter((_, i) => keys[i] === undefined);
+    this.anyPath = candidates.filter((_, i) => keys[i] === undefined);
     for (const key of new Set(keys)) {
-      if (key !== undefined) this.bySegment.set(key, routes.filter((_, i) => keys[i] === key || keys[i] === undefined));
+      if (key !== undefined) this.bySegment.set(key, candidates.filter((_, i) => keys[i] === key || keys[i] === undefined));
     }
   }
 
   match(method: string, path: string, headers: IncomingHttpHeaders): R | undefined {
     const candidates = this.bySegment.get(firstSegment(path) ?? '') ?? this.anyPath;
-    for (const route of candidates) {
-      if (matches(route.policy.match, method, path, headers)) return route;
+    for (const { route, match } of candidates) {
+      if (matches(match, method, path, headers)) return route;
     }
     return undefined;
   }
@@ -40,7 +68,7 @@ function firstSegment(path: string): string | undefined {
 }
 
 /** `path` is the request target without its query string. */
-export function matches(match: RouteMatch, method: string, path: string, headers: IncomingHttpHeaders): boolean {
+export function matches(match: CompiledMatch, method: string, path: string, headers: IncomingHttpHeaders): boolean {
   if (match.path !== undefined) {
     if (path !== match.path) return false;
   } else if (match.pathPrefix !== undefined && !hasPrefix(path, match.pathPrefix)) {
@@ -53,6 +81,10 @@ export function matches(match: RouteMatch, method: string, path: string, headers
       const actual = headers[name];
       if (Array.isArray(actual) ? !actual.includes(value) : actual !== value) return false;
     }
+  }
+  if (match.host) {
+    const authority = requestAuthority(headers);
+    for (const value of match.host) if (authority !== value) return false;
   }
   return true;
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Headers } from '../core/exchange.js';
+import { requestAuthority } from '../core/request-authority.js';
 
 const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'proxy-authorization', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
 /** Set by Breakwater alone unless the listener trusts its clients to have set them (a proxy in front of it). */
@@ -58,7 +59,7 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: Forwa
   const client = ctx.remoteAddress ?? 'unknown';
   out['x-forwarded-for'] = trusted ? appendToList(out['x-forwarded-for'], client) : client;
   out['x-forwarded-proto'] ??= 'http';
-  const host = incoming.host ?? incoming[':authority'];
+  const host = requestAuthority(incoming);
   if (host !== undefined) out['x-forwarded-host'] ??= host;
   out.via = appendToList(out.via, ctx.httpVersion === '1.0' ? VIA_HTTP_10 : ctx.httpVersion === '2.0' ? VIA_HTTP_2 : VIA_HTTP_11);
   out['x-request-id'] = ctx.requestId;

@@ -2,16 +2,20 @@
  * A listener's limits on what one client connection may hold (policy `listeners[].limits`), so that slow or greedy
  * clients cannot take the descriptors and memory that every other request needs. Node enforces the head timeout,
  * keep-alive idle timeout, connection cap and head size; the request body timeout is kept here on the socket's own
- * idle timer, armed while a body is arriving. Whatever the limits refuse is answered (408, 431 or 400, then close)
- * and counted in breakwater_listener_rejected_total, as is a malformed request.
+ * idle timer (an HTTP/2 stream's, for HTTP/2), armed while a body is arriving. Whatever the limits refuse is answered
+ * (408, 431 or 400, then close; an HTTP/2 stream is answered and reset, its connection stays) and counted in
+ * breakwater_listener_rejected_total, as is a malformed request.
  */
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
+import { constants as h2, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Server as ListeningSocket, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenerLimits } from '../config/policy.js';
 import type { CounterCell } from '../telemetry/hot-counter.js';
 import type { ListenerRejectReason } from '../telemetry/metrics.js';
 import { answerAndClose, responseUnderWay, type ConnectionAnswer } from './connection-answer.js';
+import { grpcStatusOfHttp, isGrpc } from '../core/grpc.js';
+import { answerGrpcLocally } from './grpc-answer.js';
 import { hasDuplicateHost } from './headers.js';
 import { hasBody } from './request-body.js';
 
@@ -102,11 +106,44 @@ export class ListenerLimiter {
       socket.setTimeout(this.limits.requestBodyTimeoutMs);
       return;
     }
-    this.reject(socket, 'body-timeout', {
-      status: 408,
-      error: 'request timeout',
-      detail: `no byte of the request body arrived within limits.requestBodyTimeout of listener "${this.listener}" (${duration(this.limits.requestBodyTimeoutMs)})`,
-    }, res);
+    this.reject(socket, 'body-timeout', { status: 408, error: 'request timeout', detail: this.bodyTimedOut() }, res);
+  }
+
+  private bodyTimedOut(): string {
+    return `no byte of the request body arrived within limits.requestBodyTimeout of listener "${this.listener}" (${duration(this.limits.requestBodyTimeoutMs)})`;
+  }
+
+  /**
+   * HTTP/1.1's body rule for an HTTP/2 request, gRPC calls included (a client-streaming call idle that long is cut as
+   * Envoy's stream_idle_timeout would): on the stream's own idle timer, which every frame in or out restarts, since
+   * one connection carries many streams. `stalled` ends the request first, as a client that left, so what it holds is
+   * released and no part of the body goes upstream as if whole; then the stalled stream alone is answered and reset.
+   */
+  watchStreamBody(req: Http2ServerRequest, res: Http2ServerResponse, stalled: () => void): void {
+    if (!hasBody(req as unknown as IncomingMessage)) return;
+    req.stream.on('timeout', () => this.onStreamTimeout(req, res, stalled));
+    req.stream.setTimeout(this.limits.requestBodyTimeoutMs);
+  }
+
+  private onStreamTimeout(req: Http2ServerRequest, res: Http2ServerResponse, stalled: () => void): void {
+    const stream = req.stream;
+    if (req.complete) return void stream.setTimeout(0); // the body is in: the time left is the route's to limit
+    // Bytes wait unread: the proxy stopped reading (the upstream takes the body slower), the client did not stall.
+    if (req.readableLength > 0 || stream.readableLength > 0) return void stream.setTimeout(this.limits.requestBodyTimeoutMs);
+    this.rejected('body-timeout').inc();
+    const detail = this.bodyTimedOut();
+    this.log.debug({ listener: this.listener, reason: 'body-timeout', detail }, 'request rejected by the listener');
+    stalled();
+    if (stream.headersSent) return void stream.close(h2.NGHTTP2_CANCEL);
+    if (isGrpc(req.headers['content-type'])) {
+      answerGrpcLocally(res, grpcStatusOfHttp(408), detail, { 'x-breakwater-attempts': '0' });
+    } else {
+      const body = JSON.stringify({ error: 'request timeout', detail });
+      stream.respond({ ':status': 408, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-breakwater-attempts': '0' });
+      stream.end(body);
+    }
+    // RFC 9113 §8.1: an answer before the request is whole ends with RST_STREAM NO_ERROR, sent once the answer is out.
+    stream.close(h2.NGHTTP2_NO_ERROR);
   }
 
   /** A connection that sent no byte within headersTimeout: answered as node:http answers a head that did not arrive. */

@@ -8,7 +8,7 @@
  * (listener-limits.ts, and the HTTP/2 settings) see each connection and request first. gRPC calls get gRPC answers.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { constants as h2 } from 'node:http2';
+import { constants as h2, type Http2ServerRequest } from 'node:http2';
 import type { AddressInfo, Server as ListeningSocket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort, ListenerPolicy } from '../config/policy.js';
@@ -239,7 +239,11 @@ export class DataPlaneListener {
     route.users.enter();
     scope.hold(route.users.leave);
     const http2 = isHttp2(req);
-    if (http2) this.http2Requests.add(scope);
+    if (http2) {
+      this.http2Requests.add(scope);
+      // A stalled body is answered by the limiter; here it ends the request as a client that left.
+      this.limiter.watchStreamBody(req as unknown as Http2ServerRequest, res as unknown as ClientH2Response, () => scope.abort(clientGone()));
+    }
     // A gRPC caller's own deadline counts where it is the sooner one.
     const callTimeout = grpc ? parseGrpcTimeout(req.headers['grpc-timeout']) : undefined;
     if (callTimeout !== undefined && callTimeout < route.policy.timeoutMs) {

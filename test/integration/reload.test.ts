@@ -274,3 +274,31 @@ t.test('the running upstream keeps its bulkhead and endpoint gauges through a ch
   t.same(await gauges(), { upstreamActive: 0, routeActive: 0, endpointHealthy: 1 }, 'the new upstream exports its gauges once the old one is closed');
   t.equal((await http(`${bw.url}/after`)).status, 200);
 });
+
+t.test('a reload that changes only circuitBreaker.failOn gives the route a breaker that counts the new statuses', async (t) => {
+  const backend = await startBackend({ startTimeoutMs: 60_000 });
+  t.teardown(() => backend.stop());
+  const failingOn = (failOn: number[]) =>
+    withTestDefaults({
+      listeners: [
+        {
+          name: 'main',
+          address: '127.0.0.1:0',
+          routes: [{ name: 'guarded', upstream: 'backend', circuitBreaker: { consecutiveFailures: 2, volumeThreshold: 1000, resetTimeout: '60s', failOn } }],
+        },
+      ],
+      upstreams: [{ name: 'backend', endpoints: [backend.address] }],
+    });
+  const bw = await startBreakwater(failingOn([429]), { startTimeoutMs: 60_000 });
+  t.teardown(() => bw.stop());
+  const unavailable = `${bw.url}/api/status/503`;
+  for (let i = 0; i < 3; i++) t.equal(await status(unavailable), 503);
+  t.not((await http(unavailable)).headers['x-breakwater-circuit'], 'open', 'a 503 is no failure under failOn [429]');
+
+  bw.writePolicy(failingOn([503]));
+  await eventually('the reload', async () => ((await generation(bw)) === 2 ? true : undefined), RELOAD_WITHIN_MS);
+  for (let i = 0; i < 2; i++) await http(unavailable);
+  const open = await http(unavailable);
+  t.equal(open.headers['x-breakwater-circuit'], 'open', 'two 503s under failOn [503] open the breaker');
+  t.match(JSON.parse((await http(`${bw.admin}/breakers`)).body), { breakers: [{ route: 'guarded', state: 'open' }] }, '/breakers shows it open');
+});

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { matches, Router } from '../../../proxy/routing/router.js';
+import { compileMatch, matches, Router } from '../../../proxy/routing/router.js';
 
 t.test('route matching: exact path, segment-aware prefix, methods, headers', async (t) => {
   t.ok(matches({ pathPrefix: '/api' }, 'GET', '/api', {}));
@@ -63,6 +63,23 @@ t.test('the router checks methods and headers of indexed routes in order, fallin
   t.equal(name('GET', '/'), 'root', 'an exact "/" is a route for any-path lookups');
   t.equal(name('GET', '/other'), undefined);
   t.equal(new Router([]).match('GET', '/', {}), undefined, 'a listener without routes matches nothing');
+});
+
+t.test('a host condition matches HTTP/2\'s :authority when the request has no Host (RFC 9113 §8.3.1)', async (t) => {
+  const route = (name: string, match: Record<string, unknown>) => ({ name, policy: { match } });
+  const router = new Router([
+    route('svc', { pathPrefix: '/', headers: [['host', 'svc.local']] }),
+    route('svc-blue', { pathPrefix: '/blue', headers: [['x-tenant', 'blue'], ['host', 'blue.local']] }),
+    route('rest', { pathPrefix: '/' }),
+  ]);
+  const name = (path: string, headers: Record<string, string>) => router.match('GET', path, headers)?.name;
+  t.equal(name('/x', { host: 'svc.local' }), 'svc', 'HTTP/1.1: Host');
+  t.equal(name('/x', { ':authority': 'svc.local' }), 'svc', 'HTTP/2: :authority');
+  t.equal(name('/x', { ':authority': 'other.local' }), 'rest');
+  t.equal(name('/x', { host: 'other.local', ':authority': 'svc.local' }), 'rest', 'Host, when sent, is the authority');
+  t.equal(name('/blue', { ':authority': 'blue.local', 'x-tenant': 'blue' }), 'svc-blue', 'a host condition beside other headers');
+  t.equal(name('/blue', { ':authority': 'blue.local', 'x-tenant': 'red' }), 'rest', 'the other headers still count');
+  t.same(compileMatch({ pathPrefix: '/', headers: [['x-tenant', 'blue']] }), { pathPrefix: '/', headers: [['x-tenant', 'blue']] }, 'a match without a host condition is left as it is');
 });
 
 const GRPC = { 'content-type': 'application/grpc' };

@@ -400,7 +400,6 @@ function normalizeRoute(r: RouteFile, listener: string): RoutePolicy {
     hedge: r.hedge ? normalizeHedge(r.hedge) : undefined,
     upgrade: new Set(r.upgrade ?? D.listeners.routes.upgrade),
     tunnelIdleTimeoutMs: ms(r.tunnelIdleTimeout, D.listeners.routes.tunnelIdleTimeoutMs),
-    fingerprint: JSON.stringify(r),
   };
 }
 

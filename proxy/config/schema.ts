@@ -291,7 +291,6 @@ const Route = Section(
       interface: 'RoutePolicy',
       extra: {
         listener: { type: 'string', description: 'The listener the route belongs to.' },
-        fingerprint: { type: 'string', description: "Canonical text of the route's settings: equal fingerprints keep their breaker state across a reload." },
       },
     },
   },
@@ -301,7 +300,9 @@ const ListenerLimits = Section(
   'What one client connection may hold of the listener.',
   {
     headersTimeout: Opt(Duration('Until the request head is complete (from accept or the previous response); then 408 and close.', { default: '10s' })),
-    requestBodyTimeout: Opt(Duration('The longest gap between two request body bytes; then 408.', { default: '30s' })),
+    requestBodyTimeout: Opt(
+      Duration('The longest gap between two request body bytes; then 408. An HTTP/2 stream (a gRPC call too) is cut when idle both ways that long.', { default: '30s' }),
+    ),
     idleTimeout: Opt(Duration('How long a keep-alive connection may sit idle between requests.', { default: '65s' })),
     maxConnections: Opt(Int(1, 'Open client connections; more are closed at once.', { default: 4096 })),
     maxHeaderSize: Opt(Size('Request line and headers together (at least 1KiB); a larger head is answered 431.', { default: '16KiB' })),
@@ -346,7 +347,7 @@ const Pool = Section(
     maxPending: Opt(Int(0, 'Requests waiting for a slot; more are answered 503.', { default: 1024 })),
     queueTimeout: Opt(Duration('How long a request may wait for a slot; 0: no wait, a full pool answers at once.', { default: '1s', zero: true })),
     maxStreamsPerConnection: Opt(
-      Int(1, 'HTTP/2 (h2, h2c) requests in flight on one connection; more open another connection, up to maxConnections.', { maximum: 2 ** 31 - 1, default: 100 }),
+      Int(1, "HTTP/2 (h2, h2c) requests in flight on one connection; more open another connection, up to maxConnections. Keep it at or below the upstream's own SETTINGS_MAX_CONCURRENT_STREAMS: above it, requests wait on a full connection instead of opening another.", { maximum: 2 ** 31 - 1, default: 100 }),
     ),
   },
   { normalized: { interface: 'PoolPolicy', present: true } },

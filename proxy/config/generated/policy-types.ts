@@ -52,7 +52,7 @@ export interface ListenerFile {
 export interface ListenerLimitsFile {
   /** Until the request head is complete (from accept or the previous response); then 408 and close. */
   headersTimeout?: string;
-  /** The longest gap between two request body bytes; then 408. */
+  /** The longest gap between two request body bytes; then 408. An HTTP/2 stream (a gRPC call too) is cut when idle both ways that long. */
   requestBodyTimeout?: string;
   /** How long a keep-alive connection may sit idle between requests. */
   idleTimeout?: string;
@@ -292,7 +292,7 @@ export interface PoolFile {
   maxPending?: number;
   /** How long a request may wait for a slot; 0: no wait, a full pool answers at once. */
   queueTimeout?: string;
-  /** HTTP/2 (h2, h2c) requests in flight on one connection; more open another connection, up to maxConnections. */
+  /** HTTP/2 (h2, h2c) requests in flight on one connection; more open another connection, up to maxConnections. Keep it at or below the upstream's own SETTINGS_MAX_CONCURRENT_STREAMS: above it, requests wait on a full connection instead of opening another. */
   maxStreamsPerConnection?: number;
 }
 
@@ -350,7 +350,7 @@ export interface ListenerPolicy {
 export interface ListenerLimits {
   /** Until the request head is complete (from accept or the previous response); then 408 and close. */
   headersTimeoutMs: number;
-  /** The longest gap between two request body bytes; then 408. */
+  /** The longest gap between two request body bytes; then 408. An HTTP/2 stream (a gRPC call too) is cut when idle both ways that long. */
   requestBodyTimeoutMs: number;
   /** How long a keep-alive connection may sit idle between requests. */
   idleTimeoutMs: number;
@@ -400,8 +400,6 @@ export interface RoutePolicy {
   tunnelIdleTimeoutMs: number;
   /** The listener the route belongs to. */
   listener: string;
-  /** Canonical text of the route's settings: equal fingerprints keep their breaker state across a reload. */
-  fingerprint: string;
 }
 
 /** Which requests the route takes; the first matching route of the listener wins. */
@@ -588,6 +586,6 @@ export interface PoolPolicy {
   maxPending: number;
   /** How long a request may wait for a slot; 0: no wait, a full pool answers at once. */
   queueTimeoutMs: number;
-  /** HTTP/2 (h2, h2c) requests in flight on one connection; more open another connection, up to maxConnections. */
+  /** HTTP/2 (h2, h2c) requests in flight on one connection; more open another connection, up to maxConnections. Keep it at or below the upstream's own SETTINGS_MAX_CONCURRENT_STREAMS: above it, requests wait on a full connection instead of opening another. */
   maxStreamsPerConnection: number;
 }

@@ -172,7 +172,13 @@ export function verdictLine(result: ExperimentResult): string {
   }
   if (word === 'DOES NOT DISCRIMINATE') {
     const holding = baseline.filter((name) => byName.get(name)!.repeats?.some((r) => r.held) ?? byName.get(name)!.hypothesis.passed);
-    return `Verdict: DOES NOT DISCRIMINATE - ${rule} held for ${judged.join(', ')}, but also for the baseline ${observed(holding)}${repeats > 1 ? ' (mean)' : ''}`;
+    // Over repeats the baseline may hold in one and fail on the mean: say in how many it held, or its mean reads as a pass.
+    const heldIn = (name: string) => {
+      const runs = byName.get(name)!.repeats;
+      return runs ? ` in ${runs.filter((r) => r.held).length} of ${runs.length} repeats` : '';
+    };
+    const baselines = holding.map((name) => `${name}${heldIn(name)}`).join(', ');
+    return `Verdict: DOES NOT DISCRIMINATE - ${rule} held for ${judged.join(', ')}, but also for the baseline ${baselines}${repeats > 1 ? ` (mean ${observed(holding)})` : ''}`;
   }
   return judged.length > 0
     ? `Verdict: PASS (no baseline) - ${rule} held for ${judged.join(', ')}; no baseline arm ran, so the run cannot show the contrast`

@@ -16,6 +16,7 @@ import type { ListenerRejectReason } from '../telemetry/metrics.js';
 import { answerAndClose, responseUnderWay, type ConnectionAnswer } from './connection-answer.js';
 import { grpcStatusOfHttp, isGrpc } from '../core/grpc.js';
 import { answerGrpcLocally } from './grpc-answer.js';
+import { answerLocally } from './local-answer.js';
 import { hasDuplicateHost } from './headers.js';
 import { hasBody } from './request-body.js';
 
@@ -135,13 +136,9 @@ export class ListenerLimiter {
     this.log.debug({ listener: this.listener, reason: 'body-timeout', detail }, 'request rejected by the listener');
     stalled();
     if (stream.headersSent) return void stream.close(h2.NGHTTP2_CANCEL);
-    if (isGrpc(req.headers['content-type'])) {
-      answerGrpcLocally(res, grpcStatusOfHttp(408), detail, { 'x-breakwater-attempts': '0' });
-    } else {
-      const body = JSON.stringify({ error: 'request timeout', detail });
-      stream.respond({ ':status': 408, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-breakwater-attempts': '0' });
-      stream.end(body);
-    }
+    const headers = { 'x-breakwater-attempts': '0' };
+    if (isGrpc(req.headers['content-type'])) answerGrpcLocally(res, grpcStatusOfHttp(408), detail, headers);
+    else answerLocally(req as unknown as IncomingMessage, res as unknown as ServerResponse, 408, headers, { error: 'request timeout', detail }, false);
     // RFC 9113 §8.1: an answer before the request is whole ends with RST_STREAM NO_ERROR, sent once the answer is out.
     stream.close(h2.NGHTTP2_NO_ERROR);
   }

@@ -356,7 +356,7 @@ export class DataPlaneListener {
         outcome = failure ? failure.kind : classifyError(err);
         if (outcome === 'client-gone') return void res.destroy();
         if (grpc) {
-          grpcStatus = failure?.grpcStatus ?? GRPC_STATUS_OF_KIND[outcome as ErrorKind];
+          grpcStatus = failure ? grpcStatusOfError(failure) : GRPC_STATUS_OF_KIND[outcome as ErrorKind];
           endGrpcWithStatus(res, grpcStatus, failure ? failure.message : `the upstream's response failed midway (${outcome})`);
         } else if (http2) {
           (res as unknown as ClientH2Response).stream.close(h2.NGHTTP2_INTERNAL_ERROR);

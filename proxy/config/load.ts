@@ -127,10 +127,13 @@ function crossReferenceProblems(file: PolicyFile, caFiles: CaFiles): Problem[] {
     if ((u.endpoints === undefined) === (u.dns === undefined)) {
       problems.push({ path: ['upstreams', i], message: 'needs exactly one of endpoints or dns' });
     }
+    const firstOf = new Map<string, number>();
     u.endpoints?.forEach((endpoint, j) => {
       const authority = parseEndpoint(endpoint)?.authority;
-      const first = u.endpoints!.findIndex((other) => parseEndpoint(other)?.authority === authority);
-      if (authority !== undefined && first < j) problems.push({ path: ['upstreams', i, 'endpoints', j], message: `the same endpoint as endpoints[${first}]: list each once` });
+      if (authority === undefined) return;
+      const first = firstOf.get(authority);
+      if (first === undefined) firstOf.set(authority, j);
+      else problems.push({ path: ['upstreams', i, 'endpoints', j], message: `the same endpoint as endpoints[${first}]: list each once` });
     });
     problems.push(...upstreamTlsProblems(u, ['upstreams', i], caFiles));
     problems.push(...protocolProblems(u, ['upstreams', i]));

@@ -5,22 +5,12 @@
  */
 import { once } from 'node:events';
 import { connect, constants, type IncomingHttpHeaders } from 'node:http2';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { request } from 'undici';
 import { eventually, http, startBreakwater } from '../helpers/breakwater.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { rawExchange } from '../helpers/raw-http.js';
 import { startScriptedUpstream } from '../helpers/scripted-upstream.js';
-
-/** A loopback port nothing listens on: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Status lines of a raw exchange, in the order they arrived. */
 const statusLines = (raw: string) => raw.split('\r\n').filter((line) => line.startsWith('HTTP/1.1 '));

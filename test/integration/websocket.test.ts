@@ -7,12 +7,13 @@
  * leaves mid-stream.
  */
 import type { EventEmitter } from 'node:events';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import t from 'tap';
 import * as wsModule from 'ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { eventually, metricValue, startBreakwater, type RunningBreakwater } from '../helpers/breakwater.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { within } from '../helpers/wait-for.js';
 
 /** ws's own framing, which its type declarations leave out. */
@@ -67,15 +68,6 @@ async function startEcho(): Promise<EchoServer> {
         server.close(() => resolve());
       }),
   };
-}
-
-/** A loopback port nothing listens on (taken from the OS, then released). */
-async function deadAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `127.0.0.1:${port}`;
 }
 
 interface Opened {
@@ -329,7 +321,7 @@ t.test('websocket tunnels on one Breakwater', async (t) => {
 t.test('the handshake is retried onto another endpoint on a connect failure, answered 503 when none answers, and counted by the breaker', async (t) => {
   const echo = await startEcho();
   t.teardown(() => echo.close());
-  const dead = await deadAddress();
+  const dead = `127.0.0.1:${await closedPort()}`;
   const bw = await startBreakwater({
     listeners: [
       {

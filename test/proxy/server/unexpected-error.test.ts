@@ -1,9 +1,7 @@
 // A fault of Breakwater's own while serving one request fails that request with a 500 and a log line: the process
 // and every other request go on. The fault here is a fallback header node:http refuses to write, put into a policy
 // after validation (which refuses it: test/proxy/config covers that), as a bug of that kind would.
-import { createServer, request } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import pino from 'pino';
 import t from 'tap';
 import { stringify } from 'yaml';
@@ -12,17 +10,8 @@ import { Runtime } from '../../../proxy/runtime/runtime.js';
 import { AccessLog } from '../../../proxy/telemetry/access-log.js';
 import { Metrics } from '../../../proxy/telemetry/metrics.js';
 import { withTestDefaults } from '../../helpers/breakwater.js';
+import { closedPort } from '../../helpers/closed-port.js';
 import { waitFor } from '../../helpers/wait-for.js';
-
-/** A port nothing listens on: bound by the OS, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 function get(address: string, path: string): Promise<{ status: number; body: string }> {
   const [host, port] = address.split(':');
